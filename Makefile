@@ -1,0 +1,101 @@
+# Tongban — see README.md. `make run` and `make test` do all set-up.
+CC      ?= cc
+WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Werror
+DEFS     = -D_GNU_SOURCE
+PKGS     = libpq hiredis yajl libcrypto
+PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+HARDEN   = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE
+HARDLD   = -pie -Wl,-z,relro,-z,now
+SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS_R = $(WARN) $(DEFS) $(HARDEN) -g $(PKGCFLAGS)
+CFLAGS_A = $(WARN) $(DEFS) $(SAN) $(PKGCFLAGS)
+
+SERVICES = admin intake query public
+CORE_SRC = $(wildcard fcgi/core/*.c)
+CORE_HDR = $(wildcard fcgi/core/*.h)
+DOMAIN_SRC = $(wildcard fcgi/domain/*.c)
+DOMAIN_HDR = $(wildcard fcgi/domain/*.h)
+LIB_SRC  = $(CORE_SRC) $(DOMAIN_SRC)
+LIB_HDR  = $(CORE_HDR) $(DOMAIN_HDR)
+svc_src  = $(wildcard fcgi/$(1)/*.c) $(wildcard fcgi/$(1)/*.h)
+TBCTL_SRC = $(wildcard fcgi/tbctl/*.c) fcgi/core/arena.c fcgi/core/buf.c $(DOMAIN_SRC)
+
+RELEASE_BINS = $(SERVICES:%=bin/tongban-%) bin/tbctl
+ASAN_BINS    = $(SERVICES:%=build/asan/tongban-%) build/asan/tbctl
+UNIT_TESTS   = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/*.c))
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.SECONDEXPANSION:
+.PHONY: all deps build build-asan unit run stop test bench fuzz fuzz-replay clean
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: $(RELEASE_BINS) build/bench/bare-fcgi
+build-asan: $(ASAN_BINS)
+
+bin/tongban-%: $(LIB_SRC) $(LIB_HDR) $$(call svc_src,$$*)
+	@mkdir -p bin
+	$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
+
+build/asan/tongban-%: $(LIB_SRC) $(LIB_HDR) $$(call svc_src,$$*)
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
+
+bin/tbctl: $(TBCTL_SRC) $(LIB_HDR) $(wildcard fcgi/tbctl/*.h)
+	@mkdir -p bin
+	$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
+
+build/asan/tbctl: $(TBCTL_SRC) $(LIB_HDR) $(wildcard fcgi/tbctl/*.h)
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
+
+build/bench/bare-fcgi: tests/bench/bare.c
+	@mkdir -p build/bench
+	$(CC) -O2 -o $@ $< -lfcgi
+
+# Unit tests: small C programs over core and domain, built with sanitizers.
+build/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< $(LIB_SRC) $(PKGLIBS)
+
+unit: $(UNIT_TESTS)
+	@tests/unit/run.sh $(UNIT_TESTS)
+
+# Fuzz targets: replayed over their corpus and random inputs in `make test`
+# (gcc + ASan, no extra packages); `make fuzz` runs them under libFuzzer.
+build/fuzz/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p build/fuzz
+	$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< tests/fuzz/replay.c $(LIB_SRC) $(PKGLIBS)
+
+fuzz-replay: $(FUZZ_TARGETS:%=build/fuzz/replay_%)
+	@for t in $(FUZZ_TARGETS); do build/fuzz/replay_$$t tests/fuzz/corpus/$$t 20000 || exit 1; done
+
+fuzz: deps
+	@scripts/deps.sh clang libclang-rt-14-dev
+	@mkdir -p build/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  clang $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined $(PKGCFLAGS) -Ifcgi \
+	    -o build/fuzz/$$t tests/fuzz/$$t.c $(LIB_SRC) $(PKGLIBS) || exit 1; \
+	  mkdir -p build/fuzz/corpus-$$t; \
+	  build/fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+run: deps build
+	@scripts/stack.sh run var
+
+stop:
+	@scripts/stack.sh stop var
+
+test: deps
+	@$(MAKE) --no-print-directory build build-asan
+	@tests/run.sh
+
+bench: deps build
+	@tests/bench/bench.sh
+
+clean:
+	rm -rf bin build

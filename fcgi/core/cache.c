@@ -1,0 +1,147 @@
+#include "cache.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void cache_init(struct cache *c, const char *where, int timeout_ms, struct met_slot *m)
+{
+	memset(c, 0, sizeof(*c));
+	c->where = where;
+	c->timeout_ms = timeout_ms;
+	c->m = m;
+}
+
+void cache_close(struct cache *c)
+{
+	if (c->c)
+		redisFree(c->c);
+	c->c = NULL;
+}
+
+static void failed(struct cache *c, const char *what)
+{
+	if (c->c)
+		log_warn("redis %s failed: %s", what, c->c->errstr[0] ? c->c->errstr : "error reply");
+	cache_close(c);
+	c->retry_at_us = now_us() + 1000000;
+	if (c->m)
+		MET_INC(c->m->cache_errors);
+}
+
+static int ensure(struct cache *c)
+{
+	if (c->c)
+		return 0;
+	if (c->where == NULL || now_us() < c->retry_at_us)
+		return -1;
+	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+	const char *colon = strrchr(c->where, ':');
+	if (c->where[0] == '/' || colon == NULL) {
+		c->c = redisConnectUnixWithTimeout(c->where, tv);
+	} else {
+		char host[256];
+		size_t hl = (size_t)(colon - c->where);
+		if (hl >= sizeof(host))
+			return -1;
+		memcpy(host, c->where, hl);
+		host[hl] = '\0';
+		c->c = redisConnectWithTimeout(host, atoi(colon + 1), tv);
+	}
+	if (c->c == NULL || c->c->err) {
+		failed(c, "connect");
+		return -1;
+	}
+	if (redisSetTimeout(c->c, tv) != REDIS_OK) {
+		failed(c, "set timeout");
+		return -1;
+	}
+	return 0;
+}
+
+static redisReply *command(struct cache *c, int argc, const char **argv, const size_t *lens)
+{
+	if (ensure(c) != 0)
+		return NULL;
+	redisReply *rep = redisCommandArgv(c->c, argc, argv, lens);
+	if (rep == NULL) {
+		failed(c, "command");
+		return NULL;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		log_warn("redis error reply: %.*s", (int)rep->len, rep->str);
+		if (c->m)
+			MET_INC(c->m->cache_errors);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+int cache_get(struct cache *c, struct arena *a, const char *key, size_t klen, char **val,
+	      size_t *vlen)
+{
+	const char *argv[] = { "GET", key };
+	size_t lens[] = { 3, klen };
+	redisReply *rep = command(c, 2, argv, lens);
+	int hit = 0;
+	if (rep && rep->type == REDIS_REPLY_STRING) {
+		*val = arena_strndup(a, rep->str, rep->len);
+		*vlen = rep->len;
+		hit = *val != NULL;
+	}
+	if (rep)
+		freeReplyObject(rep);
+	if (c->m) {
+		if (hit)
+			MET_INC(c->m->cache_hits);
+		else
+			MET_INC(c->m->cache_misses);
+	}
+	return hit;
+}
+
+void cache_set(struct cache *c, const char *key, size_t klen, const void *val, size_t vlen,
+	       int ttl_seconds)
+{
+	char ttl[16];
+	int tl = snprintf(ttl, sizeof(ttl), "%d", ttl_seconds);
+	const char *argv[] = { "SET", key, val, "EX", ttl };
+	size_t lens[] = { 3, klen, vlen, 2, (size_t)tl };
+	redisReply *rep = command(c, 5, argv, lens);
+	if (rep)
+		freeReplyObject(rep);
+}
+
+void cache_del(struct cache *c, const char *key, size_t klen)
+{
+	const char *argv[] = { "DEL", key };
+	size_t lens[] = { 3, klen };
+	redisReply *rep = command(c, 2, argv, lens);
+	if (rep)
+		freeReplyObject(rep);
+}
+
+int cache_ping(struct cache *c)
+{
+	const char *argv[] = { "PING" };
+	size_t lens[] = { 4 };
+	/* readiness must see a recovered Redis at once, not after the back-off */
+	c->retry_at_us = 0;
+	redisReply *rep = command(c, 1, argv, lens);
+	int ok = rep && rep->type == REDIS_REPLY_STATUS;
+	if (rep)
+		freeReplyObject(rep);
+	return ok ? 0 : -1;
+}

@@ -1,0 +1,34 @@
+/* Redis as a cache: every call may miss. An unreachable Redis makes gets
+ * miss and sets do nothing; reconnection is tried at most once a second so
+ * an outage does not cost a connect per request. */
+#ifndef TB_CACHE_H
+#define TB_CACHE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "metrics.h"
+
+struct redisContext;
+struct cache {
+	struct redisContext *c;
+	const char *where;	/* unix socket path or host:port */
+	int timeout_ms;
+	int64_t retry_at_us;	/* no connect attempt before this */
+	struct met_slot *m;
+};
+
+void cache_init(struct cache *c, const char *where, int timeout_ms, struct met_slot *m);
+void cache_close(struct cache *c);
+/* 1 hit (value copied into the arena, NUL-terminated), 0 miss or error. */
+int cache_get(struct cache *c, struct arena *a, const char *key, size_t klen, char **val,
+	      size_t *vlen);
+void cache_set(struct cache *c, const char *key, size_t klen, const void *val, size_t vlen,
+	       int ttl_seconds);
+void cache_del(struct cache *c, const char *key, size_t klen);
+/* 0 when Redis answers PING. */
+int cache_ping(struct cache *c);
+
+int64_t now_us(void);
+
+#endif

@@ -1,0 +1,224 @@
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+
+struct db_results {
+	PGresult *r[32];
+	size_t n;
+	struct db_results *next;
+};
+
+void db_init(struct db *d, const char *conninfo, const char *app_name, int statement_timeout_ms)
+{
+	memset(d, 0, sizeof(*d));
+	d->conninfo = conninfo;
+	d->app_name = app_name;
+	d->statement_timeout_ms = statement_timeout_ms;
+}
+
+void db_close(struct db *d)
+{
+	if (d->conn)
+		PQfinish(d->conn);
+	d->conn = NULL;
+	d->nprepared = 0;
+}
+
+static int session_setup(struct db *d)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql),
+		 "SET statement_timeout = %d; SET application_name = 'tongban-%s'; SET TIME ZONE 'Asia/Shanghai'",
+		 d->statement_timeout_ms, d->app_name);
+	PGresult *res = PQexec(d->conn, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+int db_ensure(struct db *d, struct met_slot *m)
+{
+	if (d->conn && PQstatus(d->conn) == CONNECTION_OK)
+		return 0;
+	db_close(d);
+	d->conn = PQconnectdb(d->conninfo);
+	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK || session_setup(d) != 0) {
+		log_warn("database connection failed: %s",
+			 d->conn ? PQerrorMessage(d->conn) : "out of memory");
+		if (m)
+			MET_INC(m->db_errors);
+		db_close(d);
+		return -1;
+	}
+	log_info("database connected");
+	return 0;
+}
+
+static void keep_result(struct req *r, PGresult *res)
+{
+	struct db_results *l = r->db_results;
+	if (l == NULL || l->n == sizeof(l->r) / sizeof(l->r[0])) {
+		struct db_results *n = arena_alloc(r->arena, sizeof(*n));
+		if (n == NULL) {
+			PQclear(res); /* cannot keep it: clear now rather than leak */
+			return;
+		}
+		n->next = l;
+		r->db_results = l = n;
+	}
+	l->r[l->n++] = res;
+}
+
+static void unavailable(struct req *r)
+{
+	MET_INC(r->w->mslot->db_errors);
+	resp_header(r, "Retry-After", "1");
+	resp_problem(r, 503, "database_unavailable",
+		     "The database is not reachable at the moment; retry shortly.");
+}
+
+static int lost(struct db *d)
+{
+	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
+		db_close(d);
+		return 1;
+	}
+	return 0;
+}
+
+static int prepare(struct req *r, const struct stmt *s)
+{
+	struct db *d = &r->w->db;
+	for (size_t i = 0; i < d->nprepared; i++)
+		if (d->prepared[i] == s)
+			return 0;
+	if (d->nprepared == DB_MAX_STMTS)
+		return -1;
+	PGresult *res = PQprepare(d->conn, s->name, s->sql, s->nparams, NULL);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK) {
+		if (!lost(d))
+			log_error("prepare %s failed: %s", s->name, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	d->prepared[d->nprepared++] = s;
+	return 0;
+}
+
+PGresult *db_exec_bin(struct req *r, const struct stmt *s, const char *const *params,
+		      const int *lengths, const int *formats, const char **sqlstate)
+{
+	struct db *d = &r->w->db;
+	*sqlstate = NULL;
+	if (db_ensure(d, r->w->mslot) != 0) {
+		unavailable(r);
+		return NULL;
+	}
+	if (prepare(r, s) != 0) {
+		if (d->conn == NULL)
+			unavailable(r);
+		else
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return NULL;
+	}
+	PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, params, lengths, formats, 0);
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		keep_result(r, res);
+		return res;
+	}
+	if (res == NULL || lost(d)) {
+		PQclear(res);
+		r->in_tx = 0; /* the server rolled it back with the connection */
+		unavailable(r);
+		return NULL;
+	}
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	*sqlstate = state ? arena_strndup(r->arena, state, strlen(state)) : "XX000";
+	if (strcmp(*sqlstate, "57014") != 0 && strncmp(*sqlstate, "23", 2) != 0 &&
+	    strncmp(*sqlstate, "40", 2) != 0)
+		log_error("statement %s failed: %s", s->name, PQresultErrorMessage(res));
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *db_exec_try(struct req *r, const struct stmt *s, const char *const *params,
+		      const char **sqlstate)
+{
+	return db_exec_bin(r, s, params, NULL, NULL, sqlstate);
+}
+
+PGresult *db_exec(struct req *r, const struct stmt *s, const char *const *params)
+{
+	const char *state;
+	PGresult *res = db_exec_bin(r, s, params, NULL, NULL, &state);
+	if (res == NULL && state != NULL) {
+		if (strcmp(state, "57014") == 0) {
+			resp_header(r, "Retry-After", "1");
+			resp_problem(r, 503, "database_timeout", "The database took too long to answer.");
+		} else {
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+		}
+	}
+	return res;
+}
+
+static const struct stmt s_begin = { "tb_begin", "BEGIN", 0 };
+static const struct stmt s_commit = { "tb_commit", "COMMIT", 0 };
+static const struct stmt s_rollback = { "tb_rollback", "ROLLBACK", 0 };
+
+int db_begin(struct req *r)
+{
+	if (db_exec(r, &s_begin, NULL) == NULL)
+		return -1;
+	r->in_tx = 1;
+	return 0;
+}
+
+int db_commit(struct req *r)
+{
+	const char *state;
+	PGresult *res = db_exec_try(r, &s_commit, NULL, &state);
+	r->in_tx = 0;
+	if (res == NULL) {
+		if (state)
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	return 0;
+}
+
+void db_request_end(struct req *r)
+{
+	for (struct db_results *l = r->db_results; l; l = l->next)
+		for (size_t i = 0; i < l->n; i++)
+			PQclear(l->r[i]);
+	r->db_results = NULL;
+	struct db *d = &r->w->db;
+	if (r->in_tx && d->conn && PQstatus(d->conn) == CONNECTION_OK) {
+		PGresult *res = PQexec(d->conn, s_rollback.sql);
+		PQclear(res);
+	}
+	r->in_tx = 0;
+}
+
+int db_ping(struct db *d, struct met_slot *m)
+{
+	if (db_ensure(d, m) != 0)
+		return -1;
+	PGresult *res = PQexecParams(d->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
+	int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	if (!ok) {
+		lost(d);
+		MET_INC(m->db_errors);
+	}
+	return ok ? 0 : -1;
+}

@@ -1,0 +1,117 @@
+/* A request as handlers see it: method, decoded path, route parameters,
+ * query pairs, headers, cookies and the body, all validated before the
+ * handler runs and all living in the request arena. */
+#ifndef TB_REQ_H
+#define TB_REQ_H
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_gen.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "json.h"
+
+enum method {
+	M_GET = 1 << 0,
+	M_HEAD = 1 << 1,
+	M_POST = 1 << 2,
+	M_PUT = 1 << 3,
+	M_PATCH = 1 << 4,
+	M_DELETE = 1 << 5,
+	M_OPTIONS = 1 << 6,
+};
+
+struct req;
+typedef void (*handler_fn)(struct req *r);
+
+enum route_flags {
+	ROUTE_LOOPBACK = 1 << 0, /* only from 127.0.0.1 / ::1 */
+};
+
+/* Pattern segments are literals or {name:type}, type one of
+ * int (positive, up to 18 digits), code (6 digits), slug ([a-z0-9_-], 1-64),
+ * uuid, str (1-128 bytes without '/'). */
+struct route {
+	unsigned methods;
+	const char *pattern;
+	handler_fn fn;
+	unsigned flags;
+};
+
+#define REQ_MAX_PARAMS 8
+#define REQ_MAX_HEADERS 32
+
+struct worker;
+
+struct req {
+	struct worker *w;
+	struct arena *arena;
+	enum method method;
+	const char *method_name;
+	const char *path;		/* decoded by nginx (DOCUMENT_URI) */
+	const char *query_string;	/* raw */
+	const char *request_id;
+	const char *remote_addr;
+	const char *content_type;
+	struct kv *fcgi;		/* all FastCGI params */
+	size_t nfcgi;
+	struct kv *query;		/* decoded pairs, repeated keys kept in order */
+	size_t nquery;
+	struct kv *cookies;
+	size_t ncookies;
+	int cookies_parsed;
+	const unsigned char *body;
+	size_t body_len;
+	int body_too_big;
+	int route_index;		/* index into the service's routes, -1 unmatched */
+	struct kv params[REQ_MAX_PARAMS];
+	size_t nparams;
+	int64_t started_us;
+
+	/* response, decided before it is written */
+	int status;			/* starts at 500 */
+	struct kv headers[REQ_MAX_HEADERS];
+	size_t nheaders;
+	const char *resp_type;
+	const unsigned char *resp_body;
+	size_t resp_len;
+	yajl_gen gen;
+	int responded;
+
+	/* owned by db.c: results cleared and transaction rolled back at the end */
+	void *db_results;
+	int in_tx;
+};
+
+/* Parameters and fields: NULL when absent. */
+const char *req_fcgi(const struct req *r, const char *name);
+const char *req_header(const struct req *r, const char *http_name); /* e.g. "HTTP_X_FOO" */
+const char *req_param(const struct req *r, const char *name);
+const char *req_query(const struct req *r, const char *name);
+size_t req_query_count(const struct req *r, const char *name);
+const char *req_cookie(struct req *r, const char *name);
+int req_is_loopback(const struct req *r);
+
+/* The JSON body as an object. NULL after replying 415 (not JSON), 413 (too
+ * big) or 400 (malformed, not an object, too deep, invalid UTF-8). */
+const struct json *req_json_object(struct req *r);
+
+/* Percent-decode s[0..n) into the arena; plus_is_space for form/query
+ * encoding. NULL on a bad escape, an encoded NUL, or invalid UTF-8. */
+char *url_decode(struct arena *a, const char *s, size_t n, int plus_is_space, size_t *outlen);
+/* Parse a query string into pairs. -1 malformed, -2 limits exceeded. */
+int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout);
+/* Parse a Cookie header into pairs. -1 malformed. */
+int cookie_parse(struct arena *a, const char *h, struct kv **out, size_t *nout);
+int utf8_valid(const unsigned char *s, size_t n);
+
+/* Responses: a handler calls exactly one of these. */
+void resp_header(struct req *r, const char *name, const char *value);
+yajl_gen resp_gen(struct req *r);	/* start a JSON body */
+void resp_json(struct req *r, int status);	/* send the body of resp_gen */
+void resp_raw(struct req *r, int status, const char *type, const void *body, size_t len);
+/* application/problem+json with a stable code and a message for humans. */
+void resp_problem(struct req *r, int status, const char *code, const char *detail);
+const char *status_text(int status);
+
+#endif

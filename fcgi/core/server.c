@@ -1,0 +1,590 @@
+/* Prefork supervisor and worker loop.
+ *
+ * Design (see README, "Workers and connections"): the master binds the unix
+ * socket and forks N workers. Each worker multiplexes any number of kept
+ * FastCGI connections from nginx with poll() and serves complete requests
+ * one at a time. A kept connection therefore never pins a worker: the trap of
+ * libfcgi with fastcgi_keep_conn (a process blocked on one idle kept
+ * connection while others wait in the accept backlog) cannot happen, and
+ * nginx may keep as many connections as it likes. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+#include "log.h"
+#include "route.h"
+
+#define READ_CHUNK 65536
+#define WRITE_TIMEOUT_MS 30000
+#define IDLE_CLOSE_US (300LL * 1000000) /* longer than nginx's upstream keepalive_timeout */
+
+static volatile sig_atomic_t worker_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+/* ---- built-in routes ---------------------------------------------------- */
+
+static void h_healthz(struct req *r)
+{
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_str(g, "status", "ok");
+	jg_str(g, "service", r->w->svc->name);
+	jg_int(g, "pid", (long long)getpid());
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
+
+static void h_readyz(struct req *r)
+{
+	int db_ok = db_ping(&r->w->db, r->w->mslot) == 0;
+	int cache_ok = cache_ping(&r->w->cache) == 0;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	/* Redis is a cache: without it the service works, only slower */
+	jg_str(g, "status", !db_ok ? "unavailable" : cache_ok ? "ok" : "degraded");
+	jg_str(g, "service", r->w->svc->name);
+	jg_key(g, "checks");
+	yajl_gen_map_open(g);
+	jg_str(g, "postgresql", db_ok ? "ok" : "error");
+	jg_str(g, "redis", cache_ok ? "ok" : "error");
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	if (!db_ok)
+		resp_header(r, "Retry-After", "1");
+	resp_json(r, db_ok ? 200 : 503);
+}
+
+static void h_metrics(struct req *r)
+{
+	struct buf b = { 0 };
+	if (metrics_render(r->w->metrics, r->w->svc->name, r->w->route_names, &b) != 0) {
+		buf_free(&b);
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	char *body = arena_strndup(r->arena, (const char *)b.p, b.len);
+	size_t len = b.len;
+	buf_free(&b);
+	if (body == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	resp_raw(r, 200, "text/plain; version=0.0.4", body, len);
+}
+
+static const struct route core_routes[] = {
+	{ M_GET, "/healthz", h_healthz, 0 },
+	{ M_GET, "/readyz", h_readyz, 0 },
+	{ M_GET, "/metrics", h_metrics, ROUTE_LOOPBACK },
+};
+#define NCORE (sizeof(core_routes) / sizeof(core_routes[0]))
+
+/* ---- one request --------------------------------------------------------- */
+
+static enum method method_of(const char *m)
+{
+	static const struct {
+		const char *n;
+		enum method m;
+	} t[] = { { "GET", M_GET },	{ "HEAD", M_HEAD },	{ "POST", M_POST },
+		  { "PUT", M_PUT },	{ "PATCH", M_PATCH },	{ "DELETE", M_DELETE },
+		  { "OPTIONS", M_OPTIONS } };
+	for (size_t i = 0; m && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(m, t[i].n) == 0)
+			return t[i].m;
+	return 0;
+}
+
+void server_dispatch(struct worker *w, struct req *r)
+{
+	r->status = 500;
+	r->route_index = -1;
+	r->method_name = req_fcgi(r, "REQUEST_METHOD");
+	r->method = method_of(r->method_name);
+	r->path = req_fcgi(r, "DOCUMENT_URI");
+	r->query_string = req_fcgi(r, "QUERY_STRING");
+	r->request_id = req_fcgi(r, "REQUEST_ID");
+	r->remote_addr = req_fcgi(r, "REMOTE_ADDR");
+	r->content_type = req_fcgi(r, "CONTENT_TYPE");
+	if (r->content_type && r->content_type[0] == '\0')
+		r->content_type = NULL;
+	log_set_request(r->request_id);
+
+	unsigned allowed = 0;
+	int qrc = 0;
+	if (r->path == NULL || r->path[0] != '/') {
+		resp_problem(r, 400, "bad_request", "The request has no valid path.");
+	} else if (r->query_string && r->query_string[0] &&
+		   (qrc = query_parse(r->arena, r->query_string, &r->query, &r->nquery)) != 0) {
+		if (qrc == -2)
+			resp_problem(r, 400, "query_too_long", "The query string has too many parameters or bytes.");
+		else
+			resp_problem(r, 400, "malformed_query",
+				     "The query string has a bad percent-encoding or is not UTF-8.");
+	} else {
+		switch (route_match(r, w->routes, w->nroutes, &allowed)) {
+		case ROUTE_NOT_FOUND:
+			resp_problem(r, 404, "not_found", "No such resource.");
+			break;
+		case ROUTE_BAD_METHOD:
+			resp_header(r, "Allow", route_allow_header(r->arena, allowed));
+			resp_problem(r, 405, "method_not_allowed", "The resource does not accept this method.");
+			break;
+		case ROUTE_FOUND: {
+			const struct route *rt = &w->routes[r->route_index];
+			if ((rt->flags & ROUTE_LOOPBACK) && !req_is_loopback(r)) {
+				resp_problem(r, 404, "not_found", "No such resource.");
+			} else if (r->body_too_big) {
+				resp_problem(r, 413, "body_too_large", "The request body is too large.");
+			} else {
+				rt->fn(r);
+				if (!r->responded) {
+					log_error("handler for %s did not respond", rt->pattern);
+					resp_problem(r, 500, "internal", "The server could not complete the request.");
+				}
+			}
+			break;
+		}
+		}
+	}
+	db_request_end(r);
+}
+
+static int frame_response(struct worker *w, struct req *r, uint16_t id)
+{
+	struct buf *o = &w->out;
+	char head[4096];
+	size_t hl = 0;
+	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+			 r->status, status_text(r->status), r->resp_type ? r->resp_type : "application/json",
+			 r->resp_len);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	hl = (size_t)n;
+	int has_cc = 0;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		has_cc |= strcmp(r->headers[i].k, "Cache-Control") == 0;
+		n = snprintf(head + hl, sizeof(head) - hl, "%s: %s\r\n", r->headers[i].k, r->headers[i].v);
+		if (n < 0 || (size_t)n >= sizeof(head) - hl)
+			return -1;
+		hl += (size_t)n;
+	}
+	n = snprintf(head + hl, sizeof(head) - hl, "%s\r\n", has_cc ? "" : "Cache-Control: no-store\r\n");
+	if (n < 0 || (size_t)n >= sizeof(head) - hl)
+		return -1;
+	hl += (size_t)n;
+	if (fcgi_frame_stdout(o, id, head, hl) != 0)
+		return -1;
+	if (r->method != M_HEAD && r->resp_len && fcgi_frame_stdout(o, id, r->resp_body, r->resp_len) != 0)
+		return -1;
+	return fcgi_frame_end(o, id);
+}
+
+/* ---- worker loop --------------------------------------------------------- */
+
+struct conn {
+	int fd;
+	struct buf in;
+	struct fcgi_state st;
+	int64_t last_us;
+};
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pf = { fd, POLLOUT, 0 };
+			if (poll(&pf, 1, WRITE_TIMEOUT_MS) <= 0)
+				return -1;
+			continue;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	buf_free(&c->in);
+	fcgi_state_free(&c->st);
+}
+
+/* Serve the request completed on c. -1 when the connection must close. */
+static int serve(struct worker *w, struct conn *c)
+{
+	struct req r;
+	memset(&r, 0, sizeof(r));
+	r.w = w;
+	r.arena = &w->arena;
+	r.started_us = now_us();
+	r.body = c->st.body.p;
+	r.body_len = c->st.body.len;
+	r.body_too_big = c->st.body_too_big;
+	uint16_t id = c->st.id;
+	int keep = c->st.keep_conn;
+	if (c->st.params_too_big ||
+	    fcgi_params_decode(c->st.params.p, c->st.params.len, r.arena, &r.fcgi, &r.nfcgi) != 0) {
+		r.status = 500;
+		resp_problem(&r, 400, "headers_too_large", "The request headers are too large.");
+	} else {
+		server_dispatch(w, &r);
+	}
+	int rc = frame_response(w, &r, id);
+	if (rc != 0) {
+		w->out.len = 0;
+		log_error("could not frame the response");
+	} else {
+		rc = write_all(c->fd, w->out.p, w->out.len);
+	}
+	w->out.len = 0;
+	buf_shrink(&w->out, 1u << 20);
+	metrics_request(w->mslot, w->nroutes, r.route_index, r.status, (uint64_t)(now_us() - r.started_us));
+	if (r.status >= 500)
+		log_warn("%s %s -> %d", r.method_name ? r.method_name : "-", r.path ? r.path : "-", r.status);
+	else
+		log_debug("%s %s -> %d", r.method_name ? r.method_name : "-", r.path ? r.path : "-", r.status);
+	log_set_request(NULL);
+	arena_reset(&w->arena);
+	fcgi_state_reset(&c->st);
+	return rc == 0 && keep ? 0 : -1;
+}
+
+/* Read what is available and serve complete requests. -1: close. */
+static int conn_input(struct worker *w, struct conn *c, long *served)
+{
+	if (buf_reserve(&c->in, READ_CHUNK) != 0)
+		return -1;
+	ssize_t k = read(c->fd, c->in.p + c->in.len, READ_CHUNK);
+	if (k == 0)
+		return -1;
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	c->in.len += (size_t)k;
+	c->last_us = now_us();
+	for (;;) {
+		size_t used = 0;
+		enum fcgi_status s = fcgi_consume(&c->st, c->in.p, c->in.len, &used, &w->out);
+		buf_consume(&c->in, used);
+		if (w->out.len) {
+			int wr = write_all(c->fd, w->out.p, w->out.len);
+			w->out.len = 0;
+			if (wr != 0)
+				return -1;
+		}
+		if (s == FCGI_PROTO_ERROR)
+			return -1;
+		if (s == FCGI_NEED_MORE)
+			break;
+		++*served;
+		if (serve(w, c) != 0)
+			return -1;
+	}
+	buf_shrink(&c->in, 256u << 10);
+	return 0;
+}
+
+static int worker_run(struct worker *w, int lfd)
+{
+	struct conn *conns = calloc((size_t)w->conf.max_conns, sizeof(*conns));
+	struct pollfd *pfd = calloc((size_t)w->conf.max_conns + 1, sizeof(*pfd));
+	if (conns == NULL || pfd == NULL)
+		return 1;
+	int nconns = 0, draining = 0;
+	long served = 0;
+	int64_t deadline = 0;
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) != 0)
+		return 1;
+
+	for (;;) {
+		int64_t now = now_us();
+		if (!draining && (worker_stop || served >= w->conf.max_requests)) {
+			/* stop taking connections; serve what arrives on the kept ones
+			 * until nginx closes them or the deadline passes */
+			draining = 1;
+			deadline = now + (int64_t)w->conf.drain_seconds * 1000000;
+			close(lfd);
+			lfd = -1;
+			log_info(worker_stop ? "stopping" : "recycling after %ld requests", served);
+		}
+		if (draining && (nconns == 0 || now >= deadline))
+			break;
+
+		nfds_t n = 0;
+		if (lfd >= 0 && nconns < w->conf.max_conns)
+			pfd[n++] = (struct pollfd){ lfd, POLLIN, 0 };
+		nfds_t first = n;
+		for (int i = 0; i < nconns; i++)
+			pfd[n++] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+		int pr = poll(pfd, n, draining ? 100 : 1000);
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr <= 0)
+			goto housekeeping;
+
+		for (nfds_t i = first; i < n; i++) {
+			struct conn *c = &conns[i - first];
+			if (pfd[i].revents && conn_input(w, c, &served) != 0)
+				conn_close(c);
+		}
+		if (first && (pfd[0].revents & POLLIN)) {
+			while (nconns < w->conf.max_conns) {
+				int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+				if (fd < 0)
+					break;
+				struct conn *c = &conns[nconns];
+				memset(c, 0, sizeof(*c));
+				c->fd = fd;
+				c->st.max_params = 64u << 10;
+				c->st.max_body = w->conf.max_body;
+				c->last_us = now_us();
+				/* rebuild the poll set before reading: new ones are
+				 * read on the next round */
+				nconns++;
+			}
+		}
+	housekeeping:
+		now = now_us();
+		for (int i = 0; i < nconns; i++)
+			if (conns[i].fd >= 0 && now - conns[i].last_us > IDLE_CLOSE_US)
+				conn_close(&conns[i]);
+		/* compact closed connections */
+		int j = 0;
+		for (int i = 0; i < nconns; i++)
+			if (conns[i].fd >= 0)
+				conns[j++] = conns[i];
+		nconns = j;
+	}
+	for (int i = 0; i < nconns; i++)
+		conn_close(&conns[i]);
+	if (lfd >= 0)
+		close(lfd);
+	free(conns);
+	free(pfd);
+	return 0;
+}
+
+static int worker_main(const struct service *svc, const struct conf *conf, struct metrics *m,
+		       const struct route *routes, size_t nroutes, const char *const *names, int slot,
+		       int lfd)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	struct worker w;
+	memset(&w, 0, sizeof(w));
+	w.svc = svc;
+	w.conf = *conf;
+	w.slot = slot;
+	w.metrics = m;
+	w.mslot = metrics_slot(m, (size_t)slot);
+	w.routes = routes;
+	w.nroutes = nroutes;
+	w.route_names = names;
+	MET_INC(w.mslot->worker_starts);
+	arena_init(&w.arena, conf->max_body * 3 + (16u << 20));
+	db_init(&w.db, conf->pg_conninfo, svc->name, conf->db_timeout_ms);
+	cache_init(&w.cache, conf->redis, conf->redis_timeout_ms, w.mslot);
+	if (svc->worker_init && svc->worker_init(&w) != 0) {
+		log_error("worker initialisation failed");
+		return 1;
+	}
+	/* connect eagerly so the first request does not pay for it; a failure
+	 * here is not fatal: requests get 503 until the database is back */
+	(void)db_ensure(&w.db, w.mslot);
+	int rc = worker_run(&w, lfd);
+	db_close(&w.db);
+	cache_close(&w.cache);
+	arena_free(&w.arena);
+	buf_free(&w.out);
+	return rc;
+}
+
+/* ---- supervisor ---------------------------------------------------------- */
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "tongban: socket path too long: %s\n", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	mode_t old = umask(0117); /* socket 0660: the stack's user and group only */
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0 || listen(fd, 1024) != 0) {
+		fprintf(stderr, "tongban: cannot listen on %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int server_main(const struct service *svc)
+{
+	struct conf conf;
+	if (conf_load(&conf) != 0)
+		return 2;
+	log_setup(svc->name, log_level_parse(conf.log_level));
+	signal(SIGPIPE, SIG_IGN);
+
+	size_t nroutes = svc->nroutes + NCORE;
+	struct route *routes = calloc(nroutes, sizeof(*routes));
+	const char **names = calloc(nroutes, sizeof(*names));
+	if (routes == NULL || names == NULL)
+		return 1;
+	if (svc->nroutes)
+		memcpy(routes, svc->routes, svc->nroutes * sizeof(*routes));
+	memcpy(routes + svc->nroutes, core_routes, sizeof(core_routes));
+	for (size_t i = 0; i < nroutes; i++)
+		names[i] = routes[i].pattern;
+	if (route_check(routes, nroutes) != 0) {
+		log_error("a route pattern is malformed");
+		return 2;
+	}
+
+	struct metrics m;
+	if (metrics_init(&m, nroutes, (size_t)conf.workers) != 0) {
+		log_error("cannot map metrics memory");
+		return 1;
+	}
+	int lfd = listen_unix(conf.socket_path);
+	if (lfd < 0)
+		return 1;
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	pid_t *pids = calloc((size_t)conf.workers, sizeof(*pids));
+	int64_t *born = calloc((size_t)conf.workers, sizeof(*born));
+	if (pids == NULL || born == NULL)
+		return 1;
+	int stopping = 0, interrupts = 0, alive = 0;
+	int64_t kill_at = 0;
+	log_info("listening on %s with %d workers", conf.socket_path, conf.workers);
+
+	for (;;) {
+		for (int i = 0; !stopping && i < conf.workers; i++) {
+			if (pids[i] > 0)
+				continue;
+			if (now_us() - born[i] < 1000000) {
+				/* crash loop guard: at most one start per slot a second */
+				struct timespec ts = { 0, 200 * 1000000 };
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			pid_t pid = fork();
+			if (pid == 0) {
+				int rc = worker_main(svc, &conf, &m, routes, nroutes, names, i, lfd);
+				_exit(rc);
+			}
+			if (pid > 0) {
+				pids[i] = pid;
+				born[i] = now_us();
+				alive++;
+			} else {
+				log_error("fork failed: %s", strerror(errno));
+			}
+		}
+		if (stopping && alive == 0)
+			break;
+
+		siginfo_t si;
+		struct timespec tmo = { 0, 250 * 1000000 };
+		int sig = sigtimedwait(&set, &si, &tmo);
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+			if (sig == SIGINT && ++interrupts >= 2) {
+				log_info("second interrupt: killing workers");
+				for (int i = 0; i < conf.workers; i++)
+					if (pids[i] > 0)
+						kill(pids[i], SIGKILL);
+				kill_at = now_us();
+			} else if (!stopping) {
+				log_info(sig == SIGHUP ? "restarting workers" : "graceful stop");
+				for (int i = 0; i < conf.workers; i++)
+					if (pids[i] > 0)
+						kill(pids[i], SIGTERM);
+				if (sig != SIGHUP) {
+					stopping = 1;
+					kill_at = now_us() + (int64_t)(conf.drain_seconds + 5) * 1000000;
+				}
+			}
+		}
+		pid_t pid;
+		int status;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (int i = 0; i < conf.workers; i++) {
+				if (pids[i] != pid)
+					continue;
+				pids[i] = 0;
+				alive--;
+				if (WIFSIGNALED(status))
+					log_warn("worker %d killed by signal %d", (int)pid, WTERMSIG(status));
+				else if (WEXITSTATUS(status) != 0)
+					log_warn("worker %d exited with %d", (int)pid, WEXITSTATUS(status));
+			}
+		}
+		if (stopping && alive > 0 && now_us() >= kill_at) {
+			for (int i = 0; i < conf.workers; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGKILL);
+			kill_at = now_us() + 1000000;
+		}
+	}
+	close(lfd);
+	unlink(conf.socket_path);
+	log_info("stopped");
+	free(pids);
+	free(born);
+	free(routes);
+	free(names);
+	return 0;
+}

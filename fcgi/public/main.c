@@ -1,0 +1,18 @@
+/* public: the only service reachable without a staff session — reference
+ * data, and (later) applicant progress, certificate verification and payment
+ * notifications. */
+#include "../core/server.h"
+#include "public.h"
+
+static const struct route routes[] = {
+	{ M_GET, "/api/v1/divisions", h_division_list, 0 },
+	{ M_POST, "/api/v1/divisions/resolve", h_division_resolve, 0 },
+	{ M_GET, "/api/v1/divisions/{code:code}", h_division_get, 0 },
+};
+
+static const struct service svc = { "public", routes, sizeof(routes) / sizeof(routes[0]), NULL };
+
+int main(void)
+{
+	return server_main(&svc);
+}

@@ -1,0 +1,9 @@
+#ifndef TB_PUBLIC_H
+#define TB_PUBLIC_H
+#include "../core/req.h"
+
+void h_division_get(struct req *r);
+void h_division_list(struct req *r);
+void h_division_resolve(struct req *r);
+
+#endif

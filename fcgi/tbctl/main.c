@@ -1,0 +1,69 @@
+/* tbctl: the operator's tool. It talks to the stack of `make run` unless
+ * TB_PG_ADMIN (a libpq conninfo) points elsewhere. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tbctl.h"
+
+/* <dir of this binary>/../<rel>, or NULL */
+char *tbctl_repo_path(const char *rel)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	char *dir = dirname(dirname(exe));
+	size_t len = strlen(dir) + strlen(rel) + 2;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/%s", dir, rel);
+	return p;
+}
+
+PGconn *tbctl_connect(void)
+{
+	const char *ci = getenv("TB_PG_ADMIN");
+	char buf[PATH_MAX + 128];
+	if (ci == NULL || *ci == '\0') {
+		char *run = tbctl_repo_path("var/run");
+		if (run == NULL)
+			return NULL;
+		snprintf(buf, sizeof(buf), "host=%s port=54320 dbname=tongban user=tb_super", run);
+		free(run);
+		ci = buf;
+	}
+	PGconn *c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "tbctl: cannot connect to the database: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PGresult *r = PQexec(c, "SET client_min_messages = warning");
+	PQclear(r);
+	return c;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: tbctl migrate [--dir DIR]   apply pending migrations (sql/NNNN_name.sql)\n"
+		"environment: TB_PG_ADMIN  libpq conninfo of the owner role (default: the make run stack)\n"
+		"             TB_MIGRATIONS_DIR  where migrations are (default: sql/ of the checkout)\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage();
+		return 2;
+	}
+	if (strcmp(argv[1], "migrate") == 0)
+		return cmd_migrate(argc - 1, argv + 1);
+	usage();
+	return 2;
+}

@@ -1,0 +1,10 @@
+#ifndef TB_TBCTL_H
+#define TB_TBCTL_H
+#include <libpq-fe.h>
+
+char *tbctl_repo_path(const char *rel);
+/* Connection of the owner role, or NULL after saying why on stderr. */
+PGconn *tbctl_connect(void);
+int cmd_migrate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,216 @@
+#!/bin/bash
+# Bring a whole Tongban stack up or down in one directory:
+#   stack.sh run DIR     start on port 8080 with demo data, stay in the foreground,
+#                        stop everything on Ctrl-C (or `stack.sh stop DIR` elsewhere)
+#   stack.sh start DIR   start in the background (tests, bench); env below
+#   stack.sh stop DIR    stop every process the stack started
+#   stack.sh pg-restart|pg-stop|pg-start|redis-stop|redis-start DIR   for fault tests
+# Environment for start: TB_PORT (8080), TB_BIN (bin/ of the checkout),
+# TB_WORKERS (2 per service), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
+# fsync: throw-away test stacks only), TB_SVC_ENV (extra VAR=value words for the
+# services), TB_RATE_* (see below).
+# Everything lives under DIR: pg/ (cluster), run/ (sockets, pids), log/, tmp/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:-}
+DIR=${2:-}
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,12p' "$0"; exit 2; }
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+SERVICES="admin intake query public"
+PGPORT=54320 # the socket's name only: PostgreSQL listens on no TCP port
+
+if [ "$(id -u)" -eq 0 ]; then
+	RUNAS=(setpriv --reuid=tongban --regid=tongban --init-groups --inh-caps=-all --)
+else
+	RUNAS=()
+fi
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+
+pg_env() { echo "host=$DIR/run port=$PGPORT dbname=tongban"; }
+
+psql_super() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$(pg_env) user=tb_super" "$@"; }
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_pg() {
+	if [ ! -f "$DIR/pg/PG_VERSION" ]; then
+		log "initialising PostgreSQL cluster in $DIR/pg"
+		"${RUNAS[@]}" "$PGBIN/initdb" -D "$DIR/pg" -U tb_super --auth=trust -E UTF8 \
+			--locale=C.UTF-8 >"$DIR/log/initdb.log" 2>&1
+		# unix socket only, in a directory only the stack's user can enter
+		cat >>"$DIR/pg/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$DIR/run'
+unix_socket_permissions = 0700
+port = $PGPORT
+max_connections = 200
+shared_buffers = 128MB
+timezone = 'Asia/Shanghai'
+log_line_prefix = '%m [%p] %q%u@%d '
+CONF
+		if [ "${TB_PG_FAST:-0}" = 1 ]; then
+			printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$DIR/pg/postgresql.conf"
+		fi
+	fi
+	"${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/log/postgresql.log" -w -t 60 start >/dev/null
+	if ! "$PGBIN/psql" -X -At "$(pg_env | sed 's/dbname=tongban/dbname=postgres/') user=tb_super" \
+		-c "SELECT 1 FROM pg_database WHERE datname='tongban'" | grep -q 1; then
+		"$PGBIN/createdb" -h "$DIR/run" -p $PGPORT -U tb_super tongban
+	fi
+}
+
+stop_pg() {
+	if [ -f "$DIR/pg/postmaster.pid" ]; then
+		"${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+	fi
+}
+
+start_redis() {
+	# a cache: no RDB, no AOF; unix socket only
+	setsid "${RUNAS[@]}" redis-server --port 0 --unixsocket "$DIR/run/redis.sock" \
+		--unixsocketperm 700 --save '' --appendonly no --dir "$DIR/tmp" \
+		--pidfile "$DIR/run/redis.pid" --logfile "$DIR/log/redis.log" --daemonize no \
+		--maxmemory 256mb --maxmemory-policy allkeys-lru </dev/null &
+	echo $! >"$DIR/run/redis.pid"
+	for _ in $(seq 50); do [ -S "$DIR/run/redis.sock" ] && return 0; sleep 0.1; done
+	log "redis did not start: see $DIR/log/redis.log"; return 1
+}
+
+stop_redis() {
+	if alive "$DIR/run/redis.pid"; then
+		local pid; pid=$(cat "$DIR/run/redis.pid")
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
+	rm -f "$DIR/run/redis.pid" "$DIR/run/redis.sock"
+}
+
+start_services() {
+	local bin=$1 workers=$2
+	for s in $SERVICES; do
+		# shellcheck disable=SC2086
+		setsid "${RUNAS[@]}" env TB_SOCKET="$DIR/run/$s.sock" \
+			TB_PG="$(pg_env) user=tb_$s connect_timeout=2" \
+			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" \
+			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" \
+			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+			${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
+		echo $! >"$DIR/run/$s.pid"
+	done
+	for s in $SERVICES; do
+		for _ in $(seq 100); do [ -S "$DIR/run/$s.sock" ] && break; sleep 0.05; done
+		[ -S "$DIR/run/$s.sock" ] || { log "$s did not start: see $DIR/log/$s.log"; return 1; }
+	done
+}
+
+stop_services() {
+	local pids=()
+	for s in $SERVICES bare; do
+		if alive "$DIR/run/$s.pid"; then
+			pids+=("$(cat "$DIR/run/$s.pid")")
+			kill -TERM "$(cat "$DIR/run/$s.pid")" 2>/dev/null || true
+		fi
+	done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	for s in $SERVICES bare; do rm -f "$DIR/run/$s.pid"; done
+}
+
+render_nginx() {
+	local port=$1 web=$2
+	mkdir -p "$DIR/nginx" "$DIR/tmp"
+	cp "$ROOT/nginx/fastcgi_params" "$DIR/nginx/fastcgi_params"
+	sed -e "s|@DIR@|$DIR|g" -e "s|@WEB@|$web|g" -e "s|@PORT@|$port|g" \
+		-e "s|@NGINX_WORKERS@|${TB_NGINX_WORKERS:-1}|g" \
+		-e "s|@LOGIN_RATE@|${TB_RATE_LOGIN:-10r/m}|g" -e "s|@LOGIN_BURST@|${TB_BURST_LOGIN:-10}|g" \
+		-e "s|@QUERY_RATE@|${TB_RATE_QUERY:-10r/s}|g" -e "s|@QUERY_BURST@|${TB_BURST_QUERY:-20}|g" \
+		-e "s|@APPLICANT_RATE@|${TB_RATE_APPLICANT:-2r/s}|g" -e "s|@APPLICANT_BURST@|${TB_BURST_APPLICANT:-10}|g" \
+		"$ROOT/nginx/tongban.conf.in" >"$DIR/nginx/nginx.conf"
+}
+
+start_nginx() {
+	"${RUNAS[@]}" nginx -q -t -c "$DIR/nginx/nginx.conf" -p "$DIR" -e "$DIR/log/nginx-error.log"
+	"${RUNAS[@]}" nginx -c "$DIR/nginx/nginx.conf" -p "$DIR" -e "$DIR/log/nginx-error.log"
+}
+
+stop_nginx() {
+	if alive "$DIR/run/nginx.pid"; then
+		local pid; pid=$(cat "$DIR/run/nginx.pid")
+		kill -QUIT "$pid" 2>/dev/null || true
+		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -TERM "$pid" 2>/dev/null || true
+	fi
+}
+
+do_start() {
+	local port=${TB_PORT:-8080} bin=${TB_BIN:-$ROOT/bin} workers=${TB_WORKERS:-2}
+	mkdir -p "$DIR"/{run,log,tmp,bin}
+	chmod 700 "$DIR/run"
+	# binaries and pages are copied in so the stack's user never needs to
+	# enter the checkout (CI clones it where only root may look)
+	rm -f "$DIR"/bin/tongban-* && cp "$bin"/tongban-* "$DIR/bin/"
+	[ -x "$ROOT/build/bench/bare-fcgi" ] && cp "$ROOT/build/bench/bare-fcgi" "$DIR/bin/"
+	rm -rf "$DIR/web" && cp -r "$ROOT/web" "$DIR/web"
+	[ ${#RUNAS[@]} -gt 0 ] && chown -R tongban:tongban "$DIR"
+	start_pg
+	log "applying migrations"
+	TB_PG_ADMIN="$(pg_env) user=tb_super" "$ROOT/bin/tbctl" migrate --dir "$ROOT/sql" | sed 's/^/[stack] /' >&2
+	if [ "${TB_DEMO:-0}" = 1 ] && compgen -G "$ROOT/sql/demo/*.sql" >/dev/null; then
+		log "loading demo data"
+		for f in "$ROOT"/sql/demo/*.sql; do psql_super -f "$f" >/dev/null; done
+	fi
+	start_redis
+	start_services "$DIR/bin" "$workers"
+	render_nginx "$port" "$DIR/web"
+	start_nginx
+	echo "$port" >"$DIR/run/port"
+	for _ in $(seq 100); do
+		if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then return 0; fi
+		sleep 0.1
+	done
+	log "the stack did not become ready; logs are in $DIR/log"
+	return 1
+}
+
+do_stop() {
+	stop_nginx
+	stop_services
+	stop_redis
+	stop_pg
+	rm -f "$DIR/run/port"
+}
+
+case "$cmd" in
+start) do_start ;;
+stop) do_stop ;;
+run)
+	if alive "$DIR/run/nginx.pid"; then log "a stack is already running in $DIR (make stop)"; exit 1; fi
+	trap 'do_stop; exit 0' INT TERM
+	TB_DEMO=1 do_start || { do_stop; exit 1; }
+	port=$(cat "$DIR/run/port")
+	cat <<MSG
+
+  Tongban is running:  http://localhost:$port/
+  readiness:           curl -s localhost:$port/readyz
+  logs:                $DIR/log/
+MSG
+	if [ -f "$ROOT/sql/demo/LOGINS.txt" ]; then
+		echo "  demo log-ins:"; sed 's/^/    /' "$ROOT/sql/demo/LOGINS.txt"
+	fi
+	echo "  Ctrl-C (or 'make stop' in another shell) stops everything."
+	while alive "$DIR/run/nginx.pid"; do sleep 1; done
+	do_stop
+	;;
+pg-restart) "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast -w -t 60 restart -l "$DIR/log/postgresql.log" >/dev/null ;;
+pg-stop) stop_pg ;;
+pg-start) "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/log/postgresql.log" -w -t 60 start >/dev/null ;;
+redis-stop) stop_redis ;;
+redis-start) start_redis ;;
+*) sed -n '2,12p' "$0"; exit 2 ;;
+esac
