@@ -39,28 +39,34 @@ build-asan: $(ASAN_BINS)
 
 bin/tongban-%: $(LIB_SRC) $(LIB_HDR) $$(call svc_src,$$*)
 	@mkdir -p bin
-	$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
+	@echo "  CC $@"
+	@$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
 
 build/asan/tongban-%: $(LIB_SRC) $(LIB_HDR) $$(call svc_src,$$*)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
+	@echo "  CC $@ (asan)"
+	@$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
 
 bin/tbctl: $(TBCTL_SRC) $(LIB_HDR) $(wildcard fcgi/tbctl/*.h)
 	@mkdir -p bin
-	$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
+	@echo "  CC $@"
+	@$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
 
 build/asan/tbctl: $(TBCTL_SRC) $(LIB_HDR) $(wildcard fcgi/tbctl/*.h)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
+	@echo "  CC $@ (asan)"
+	@$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
 
 build/bench/bare-fcgi: tests/bench/bare.c
 	@mkdir -p build/bench
-	$(CC) -O2 -o $@ $< -lfcgi
+	@echo "  CC $@"
+	@$(CC) -O2 -o $@ $< -lfcgi
 
 # Unit tests: small C programs over core and domain, built with sanitizers.
 build/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p build/unit
-	$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< $(LIB_SRC) $(PKGLIBS)
+	@echo "  CC $@"
+	@$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< $(LIB_SRC) $(PKGLIBS)
 
 unit: $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
@@ -69,7 +75,8 @@ unit: $(UNIT_TESTS)
 # (gcc + ASan, no extra packages); `make fuzz` runs them under libFuzzer.
 build/fuzz/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p build/fuzz
-	$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< tests/fuzz/replay.c $(LIB_SRC) $(PKGLIBS)
+	@echo "  CC $@"
+	@$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< tests/fuzz/replay.c $(LIB_SRC) $(PKGLIBS)
 
 fuzz-replay: $(FUZZ_TARGETS:%=build/fuzz/replay_%)
 	@for t in $(FUZZ_TARGETS); do build/fuzz/replay_$$t tests/fuzz/corpus/$$t 20000 || exit 1; done

@@ -74,7 +74,7 @@ start_redis() {
 	setsid "${RUNAS[@]}" redis-server --port 0 --unixsocket "$DIR/run/redis.sock" \
 		--unixsocketperm 700 --save '' --appendonly no --dir "$DIR/tmp" \
 		--pidfile "$DIR/run/redis.pid" --logfile "$DIR/log/redis.log" --daemonize no \
-		--maxmemory 256mb --maxmemory-policy allkeys-lru </dev/null &
+		--maxmemory 256mb --maxmemory-policy allkeys-lru </dev/null >/dev/null 2>&1 &
 	echo $! >"$DIR/run/redis.pid"
 	for _ in $(seq 50); do [ -S "$DIR/run/redis.sock" ] && return 0; sleep 0.1; done
 	log "redis did not start: see $DIR/log/redis.log"; return 1

@@ -137,11 +137,16 @@ int cache_ping(struct cache *c)
 {
 	const char *argv[] = { "PING" };
 	size_t lens[] = { 4 };
-	/* readiness must see a recovered Redis at once, not after the back-off */
-	c->retry_at_us = 0;
-	redisReply *rep = command(c, 1, argv, lens);
-	int ok = rep && rep->type == REDIS_REPLY_STATUS;
-	if (rep)
-		freeReplyObject(rep);
-	return ok ? 0 : -1;
+	/* readiness reports Redis as it is now: no back-off, and a connection
+	 * that died since its last use is retried once */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		c->retry_at_us = 0;
+		redisReply *rep = command(c, 1, argv, lens);
+		int ok = rep && rep->type == REDIS_REPLY_STATUS;
+		if (rep)
+			freeReplyObject(rep);
+		if (ok)
+			return 0;
+	}
+	return -1;
 }

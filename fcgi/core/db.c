@@ -211,14 +211,19 @@ void db_request_end(struct req *r)
 
 int db_ping(struct db *d, struct met_slot *m)
 {
-	if (db_ensure(d, m) != 0)
-		return -1;
-	PGresult *res = PQexecParams(d->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
-	int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	PQclear(res);
-	if (!ok) {
-		lost(d);
+	/* a connection that died since its last use is retried once at once:
+	 * readiness reports the database as it is now */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (db_ensure(d, m) != 0)
+			return -1;
+		PGresult *res = PQexecParams(d->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
+		int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+		PQclear(res);
+		if (ok)
+			return 0;
 		MET_INC(m->db_errors);
+		if (!lost(d))
+			return -1;
 	}
-	return ok ? 0 : -1;
+	return -1;
 }

@@ -1,0 +1,129 @@
+"""Faults: a worker killed under load, PostgreSQL restarted, Redis stopped."""
+import http.client
+import json
+import os
+import signal
+import threading
+import time
+
+from lib import PORT, assert_problem, get, stack, wait_until, worker_pids
+
+
+class Load:
+    """Threads sending GETs over kept-alive connections until stopped."""
+
+    def __init__(self, path, threads=8):
+        self.path = path
+        self.stop = False
+        self.results = []  # (time, status)
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run) for _ in range(threads)]
+
+    def run(self):
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        while not self.stop:
+            try:
+                c.request("GET", self.path)
+                r = c.getresponse()
+                r.read()
+                st = r.status
+            except Exception:
+                c.close()
+                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+                st = -1
+            with self.lock:
+                self.results.append((time.time(), st))
+        c.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop = True
+        for t in self.threads:
+            t.join()
+
+
+def test_worker_killed_with_sigkill_under_load_is_replaced():
+    before = worker_pids("public")
+    assert len(before) == 2
+    with Load("/api/v1/divisions/450000") as load:
+        time.sleep(1.0)
+        victim = before[0]
+        os.kill(victim, signal.SIGKILL)
+        t_kill = time.time()
+        replaced = wait_until(lambda: len(worker_pids("public")) == 2 and victim not in worker_pids("public"), 5)
+        time.sleep(2.0)
+    after = worker_pids("public")
+    assert replaced, "no replacement worker: %r" % after
+    assert victim not in after and before[1] in after
+    ok = sum(1 for _, s in load.results if s == 200)
+    bad = [(t, s) for t, s in load.results if s != 200]
+    assert ok > 200, "too little load to mean anything: %d" % ok
+    # only requests in flight on the killed worker may fail (8 clients)
+    assert len(bad) <= 8, bad
+    late = [s for t, s in load.results if t > t_kill + 1.2]
+    assert late and all(s == 200 for s in late)
+
+
+def test_postgresql_restart_gives_503_then_recovers_without_new_workers():
+    pids = {s: worker_pids(s) for s in ("public", "admin")}
+    assert get("/api/v1/divisions?parent=450100").status == 200
+    stack("pg-restart")
+    # each worker's connection is dead: its next database request gets 503
+    # with Retry-After, then it reconnects by itself
+    statuses = []
+    for _ in range(6):
+        r = get("/api/v1/divisions?parent=450100")
+        statuses.append(r.status)
+        if r.status == 503:
+            b = assert_problem(r, 503, "database_unavailable")
+            assert r.header("Retry-After") == "1" and "PQ" not in b["detail"]
+    assert 503 in statuses, statuses
+    assert wait_until(lambda: get("/api/v1/divisions?parent=450100").status == 200, 10)
+    for _ in range(10):
+        assert get("/api/v1/divisions?parent=450100").status == 200
+    assert {s: worker_pids(s) for s in ("public", "admin")} == pids
+    assert get("/-/admin/readyz").status == 200
+
+
+def test_postgresql_down_makes_readyz_503_and_requests_503():
+    stack("pg-stop")
+    try:
+        r = get("/readyz")
+        assert r.status == 503 and r.json["checks"]["postgresql"] == "error"
+        assert r.json["status"] == "unavailable"
+        assert_problem(get("/api/v1/divisions?parent=450100"), 503, "database_unavailable")
+    finally:
+        stack("pg-start")
+    assert wait_until(lambda: get("/readyz").status == 200, 10)
+
+
+def test_redis_stopped_requests_still_succeed():
+    get("/api/v1/divisions/451302")  # warm the cache
+    stack("redis-stop")
+    try:
+        t0 = time.time()
+        for code in ("451302", "450103", "451300"):
+            r = get("/api/v1/divisions/" + code)
+            assert r.status == 200 and r.json["code"] == code
+            assert r.header("X-Cache") == "miss"
+        assert time.time() - t0 < 2.0, "a Redis outage must not make requests wait"
+        r = get("/readyz")
+        assert r.status == 200
+        assert r.json == {"status": "degraded", "service": "public",
+                          "checks": {"postgresql": "ok", "redis": "error"}}
+        m = get("/-/public/metrics").body.decode()
+        errors = [l for l in m.splitlines() if l.startswith("tongban_cache_errors_total")]
+        assert errors and float(errors[0].split()[-1]) > 0
+    finally:
+        stack("redis-start")
+    # back: readiness sees it at once, and the cache fills again
+    assert wait_until(lambda: get("/readyz").json["checks"]["redis"] == "ok", 5)
+
+    def hit():
+        get("/api/v1/divisions/451302")
+        return get("/api/v1/divisions/451302").header("X-Cache") == "hit"
+    assert wait_until(hit, 5)
