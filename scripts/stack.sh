@@ -109,12 +109,14 @@ start_services() {
 
 stop_services() {
 	local pids=()
-	for s in $SERVICES bare; do
+	for s in $SERVICES; do
 		if alive "$DIR/run/$s.pid"; then
 			pids+=("$(cat "$DIR/run/$s.pid")")
 			kill -TERM "$(cat "$DIR/run/$s.pid")" 2>/dev/null || true
 		fi
 	done
+	# the bench's bare responder: its whole process group
+	if alive "$DIR/run/bare.pid"; then kill -TERM -- "-$(cat "$DIR/run/bare.pid")" 2>/dev/null || true; fi
 	for p in "${pids[@]}"; do
 		for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
 		kill -KILL "$p" 2>/dev/null || true

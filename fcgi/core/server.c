@@ -277,22 +277,37 @@ static int serve(struct worker *w, struct conn *c)
 	return rc == 0 && keep ? 0 : -1;
 }
 
-/* Read what is available and serve complete requests. -1: close. */
+/* Read what is available and serve complete requests. -1: close.
+ * Reads land in the worker's scratch buffer; only the tail of a record that
+ * is not complete yet is kept on the connection, so an idle kept connection
+ * costs no buffer at all. */
 static int conn_input(struct worker *w, struct conn *c, long *served)
 {
-	if (buf_reserve(&c->in, READ_CHUNK) != 0)
-		return -1;
-	ssize_t k = read(c->fd, c->in.p + c->in.len, READ_CHUNK);
+	const unsigned char *data;
+	size_t len;
+	ssize_t k;
+	if (c->in.len == 0) {
+		k = read(c->fd, w->scratch, sizeof(w->scratch));
+		data = w->scratch;
+	} else {
+		if (buf_reserve(&c->in, READ_CHUNK) != 0)
+			return -1;
+		k = read(c->fd, c->in.p + c->in.len, READ_CHUNK);
+		data = c->in.p;
+	}
 	if (k == 0)
 		return -1;
 	if (k < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	c->in.len += (size_t)k;
+	if (data != w->scratch)
+		c->in.len += (size_t)k;
+	len = data == w->scratch ? (size_t)k : c->in.len;
 	c->last_us = now_us();
+	size_t off = 0;
 	for (;;) {
 		size_t used = 0;
-		enum fcgi_status s = fcgi_consume(&c->st, c->in.p, c->in.len, &used, &w->out);
-		buf_consume(&c->in, used);
+		enum fcgi_status s = fcgi_consume(&c->st, data + off, len - off, &used, &w->out);
+		off += used;
 		if (w->out.len) {
 			int wr = write_all(c->fd, w->out.p, w->out.len);
 			w->out.len = 0;
@@ -307,7 +322,13 @@ static int conn_input(struct worker *w, struct conn *c, long *served)
 		if (serve(w, c) != 0)
 			return -1;
 	}
-	buf_shrink(&c->in, 256u << 10);
+	if (data == w->scratch) {
+		if (off < len && buf_append(&c->in, data + off, len - off) != 0)
+			return -1;
+	} else {
+		buf_consume(&c->in, off);
+		buf_shrink(&c->in, 0);
+	}
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct worker {
 	struct cache cache;
 	struct arena arena;
 	struct buf out;
+	unsigned char scratch[65536];	/* socket reads */
 	void *app;			/* the service's own worker state */
 };
 

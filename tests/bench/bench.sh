@@ -1,0 +1,100 @@
+#!/bin/bash
+# make bench: wrk against the real stack (release build) and two baselines in
+# the same run — nginx serving the same bytes statically, and a bare libfcgi
+# responder behind the same nginx. Prints req/s, p50/p99 latency, ratios and
+# worker RSS. A benchmark, not a test: it asserts nothing about speed.
+# BENCH_DURATION (s, default 5), BENCH_RUNS (median of, default 3),
+# BENCH_CONNS (default 64), TB_WORKERS (per service, default 2).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+DUR=${BENCH_DURATION:-5}
+RUNS=${BENCH_RUNS:-3}
+CONNS=${BENCH_CONNS:-64}
+WORKERS=${TB_WORKERS:-2}
+STACK=$(mktemp -d /tmp/tongban-bench.XXXXXX)
+chmod 755 "$STACK"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+cleanup() { scripts/stack.sh stop "$STACK" >/dev/null 2>&1 || true; rm -rf "$STACK"; }
+[ -n "${BENCH_KEEP:-}" ] || trap cleanup EXIT
+
+TB_PORT=$PORT TB_WORKERS=$WORKERS TB_NGINX_WORKERS=${TB_NGINX_WORKERS:-2} TB_LOG_LEVEL=warn \
+	scripts/stack.sh start "$STACK" 2>/dev/null
+
+# the baselines answer exactly the bytes of our trivial endpoint
+body=$(curl -fsS "$BASE/-/public/healthz")
+printf '%s' "$body" >"$STACK/web/bench.json"
+RUNAS=()
+[ "$(id -u)" -eq 0 ] && RUNAS=(setpriv --reuid=tongban --regid=tongban --init-groups --)
+BARE_SOCKET="$STACK/run/bare.sock" BARE_BODY="$body" BARE_WORKERS=$WORKERS \
+	setsid "${RUNAS[@]}" "$STACK/bin/bare-fcgi" </dev/null >/dev/null 2>&1 &
+echo $! >"$STACK/run/bare.pid"
+for _ in $(seq 50); do [ -S "$STACK/run/bare.sock" ] && break; sleep 0.1; done
+for _ in $(seq 50); do curl -fsS "$BASE/-/bare" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$BASE/-/bare" >/dev/null
+
+# one wrk run -> "rps p50_ms p99_ms"
+one() {
+	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "$1" 2>/dev/null | awk '
+		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+		/Requests\/sec/ { rps = $2 }
+		/^ +50%/ { p50 = ms($2) }
+		/^ +99%/ { p99 = ms($2) }
+		/Non-2xx/ { bad = $NF }
+		END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }'
+}
+# median of RUNS runs by req/s
+measure() {
+	local url=$1 i
+	for i in $(seq "$RUNS"); do one "$url"; done | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2)'
+}
+
+declare -A RPS P50 P99 BAD
+targets=(
+	"static|$BASE/bench.json"
+	"bare-libfcgi|$BASE/-/bare"
+	"admin /healthz|$BASE/-/admin/healthz"
+	"intake /healthz|$BASE/-/intake/healthz"
+	"query /healthz|$BASE/-/query/healthz"
+	"public /healthz|$BASE/-/public/healthz"
+	"division (Redis GET)|$BASE/api/v1/divisions/450000"
+	"division list (PG)|$BASE/api/v1/divisions?parent=451300"
+)
+for t in "${targets[@]}"; do
+	name=${t%%|*}; url=${t#*|}
+	read -r r p5 p9 b < <(measure "$url")
+	RPS[$name]=$r; P50[$name]=$p5; P99[$name]=$p9; BAD[$name]=$b
+done
+
+rss_of() { # count, mean RSS, PSS and private (USS) KiB of the children of a pid
+	local kids; kids=$(pgrep -P "$1" || true)
+	local n=0 rss=0 pss=0 uss=0
+	for k in $kids; do
+		n=$((n + 1))
+		read -r r p u < <(awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_(Clean|Dirty):/ {u+=$2} END {print r, p, u}' /proc/$k/smaps_rollup)
+		rss=$((rss + r)); pss=$((pss + p)); uss=$((uss + u))
+	done
+	[ $n -gt 0 ] || n=1
+	echo "$((rss / n)) $((pss / n)) $((uss / n)) $(pgrep -P "$1" | wc -l)"
+}
+
+echo
+echo "Tongban benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$CONNS -d${DUR}s, median of $RUNS"
+echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $WORKERS workers per service, body $(printf '%s' "$body" | wc -c) bytes"
+printf '%-24s %10s %9s %9s %9s %9s %6s\n' target req/s p50_ms p99_ms vs_bare vs_static non2xx
+for t in "${targets[@]}"; do
+	name=${t%%|*}
+	printf '%-24s %10s %9s %9s %9.2f %9.2f %6s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" \
+		"$(echo "${RPS[$name]} / ${RPS[bare-libfcgi]}" | bc -l)" \
+		"$(echo "${RPS[$name]} / ${RPS[static]}" | bc -l)" "${BAD[$name]}"
+done
+echo
+read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")
+printf '%-16s %7s %9s %9s %9s %9s %9s\n' "per worker" workers "RSS KiB" "PSS KiB" "USS KiB" "RSS/bare" "USS/bare"
+printf '%-16s %7s %9s %9s %9s %9s %9s\n' "bare-libfcgi" "$bn" "$brss" "$bpss" "$buss" "1.00" "1.00"
+for s in admin intake query public; do
+	read -r rss pss uss n < <(rss_of "$(cat "$STACK/run/$s.pid")")
+	printf '%-16s %7s %9s %9s %9s %9.2f %9.2f\n' "$s" "$n" "$rss" "$pss" "$uss" \
+		"$(echo "$rss / $brss" | bc -l)" "$(echo "$uss / $buss" | bc -l)"
+done
