@@ -3,7 +3,7 @@ CC      ?= cc
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 DEFS     = -D_GNU_SOURCE
-PKGS     = libpq hiredis yajl libcrypto
+PKGS     = libpq hiredis yajl libcrypto libqrencode
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 HARDEN   = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE
@@ -20,7 +20,8 @@ DOMAIN_HDR = $(wildcard fcgi/domain/*.h)
 LIB_SRC  = $(CORE_SRC) $(DOMAIN_SRC)
 LIB_HDR  = $(CORE_HDR) $(DOMAIN_HDR)
 svc_src  = $(wildcard fcgi/$(1)/*.c) $(wildcard fcgi/$(1)/*.h)
-TBCTL_SRC = $(wildcard fcgi/tbctl/*.c) fcgi/core/arena.c fcgi/core/buf.c $(DOMAIN_SRC)
+TBCTL_SRC = $(wildcard fcgi/tbctl/*.c) fcgi/core/arena.c fcgi/core/buf.c fcgi/core/crypto.c \
+            fcgi/core/audit_chain.c $(DOMAIN_SRC)
 
 RELEASE_BINS = $(SERVICES:%=bin/tongban-%) bin/tbctl
 ASAN_BINS    = $(SERVICES:%=build/asan/tongban-%) build/asan/tbctl

@@ -1,7 +1,9 @@
 #include "req.h"
 
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <time.h>
 
 #include "server.h"
 
@@ -212,6 +214,36 @@ int req_is_loopback(const struct req *r)
 {
 	const char *a = r->remote_addr;
 	return a && (strcmp(a, "127.0.0.1") == 0 || strcmp(a, "::1") == 0);
+}
+
+int64_t req_now_us(const struct req *r)
+{
+	if (r->w && r->w->conf.test_clock) {
+		const char *t = req_header(r, "HTTP_X_TB_TEST_NOW");
+		char *end;
+		long long v = t ? strtoll(t, &end, 10) : 0;
+		if (t && *t && *end == '\0' && v > 0)
+			return (int64_t)v * 1000000;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+char *time_rfc3339(struct arena *a, int64_t epoch_us)
+{
+	time_t t = (time_t)(epoch_us / 1000000) + 8 * 3600;
+	struct tm tm;
+	char buf[40];
+	gmtime_r(&t, &tm);
+	if (strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+08:00", &tm) == 0)
+		return NULL;
+	return arena_strndup(a, buf, strlen(buf));
+}
+
+int req_is_safe_method(const struct req *r)
+{
+	return r->method == M_GET || r->method == M_HEAD || r->method == M_OPTIONS;
 }
 
 const struct json *req_json_object(struct req *r)

@@ -78,6 +78,10 @@ struct req {
 	yajl_gen gen;
 	int responded;
 
+	/* owned by auth.c: the session, looked up once per request */
+	const void *principal;
+	int principal_loaded;
+
 	/* owned by db.c: results cleared and transaction rolled back at the end */
 	void *db_results;
 	int in_tx;
@@ -91,6 +95,13 @@ const char *req_query(const struct req *r, const char *name);
 size_t req_query_count(const struct req *r, const char *name);
 const char *req_cookie(struct req *r, const char *name);
 int req_is_loopback(const struct req *r);
+/* Wall-clock time in microseconds since the epoch. With TB_TEST_CLOCK=1 (test
+ * stacks only) the header X-Tb-Test-Now: <epoch seconds> overrides it. */
+int64_t req_now_us(const struct req *r);
+/* RFC 3339 in China Standard Time, e.g. 2026-11-27T21:00:00+08:00. */
+char *time_rfc3339(struct arena *a, int64_t epoch_us);
+/* Unsafe methods need a CSRF token with cookie sessions. */
+int req_is_safe_method(const struct req *r);
 
 /* The JSON body as an object. NULL after replying 415 (not JSON), 413 (too
  * big) or 400 (malformed, not an object, too deep, invalid UTF-8). */

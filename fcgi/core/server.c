@@ -449,7 +449,20 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	/* connect eagerly so the first request does not pay for it; a failure
 	 * here is not fatal: requests get 503 until the database is back */
 	(void)db_ensure(&w.db, w.mslot);
-	int rc = worker_run(&w, lfd);
+	int rc = 0;
+	if (slot >= conf->workers) {
+		/* the background process: no requests, the service's loop */
+		close(lfd);
+		log_info("background process started");
+		while (!worker_stop) {
+			int ms = svc->background(&w);
+			struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+			if (ms > 0)
+				nanosleep(&ts, NULL);
+		}
+	} else {
+		rc = worker_run(&w, lfd);
+	}
 	db_close(&w.db);
 	cache_close(&w.cache);
 	arena_free(&w.arena);
@@ -507,8 +520,9 @@ int server_main(const struct service *svc)
 		return 2;
 	}
 
+	int procs = conf.workers + (svc->background ? 1 : 0);
 	struct metrics m;
-	if (metrics_init(&m, nroutes, (size_t)conf.workers) != 0) {
+	if (metrics_init(&m, nroutes, (size_t)procs) != 0) {
 		log_error("cannot map metrics memory");
 		return 1;
 	}
@@ -524,8 +538,8 @@ int server_main(const struct service *svc)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	pid_t *pids = calloc((size_t)conf.workers, sizeof(*pids));
-	int64_t *born = calloc((size_t)conf.workers, sizeof(*born));
+	pid_t *pids = calloc((size_t)procs, sizeof(*pids));
+	int64_t *born = calloc((size_t)procs, sizeof(*born));
 	if (pids == NULL || born == NULL)
 		return 1;
 	int stopping = 0, interrupts = 0, alive = 0;
@@ -533,7 +547,7 @@ int server_main(const struct service *svc)
 	log_info("listening on %s with %d workers", conf.socket_path, conf.workers);
 
 	for (;;) {
-		for (int i = 0; !stopping && i < conf.workers; i++) {
+		for (int i = 0; !stopping && i < procs; i++) {
 			if (pids[i] > 0)
 				continue;
 			if (now_us() - born[i] < 1000000) {
@@ -564,13 +578,13 @@ int server_main(const struct service *svc)
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
 			if (sig == SIGINT && ++interrupts >= 2) {
 				log_info("second interrupt: killing workers");
-				for (int i = 0; i < conf.workers; i++)
+				for (int i = 0; i < procs; i++)
 					if (pids[i] > 0)
 						kill(pids[i], SIGKILL);
 				kill_at = now_us();
 			} else if (!stopping) {
 				log_info(sig == SIGHUP ? "restarting workers" : "graceful stop");
-				for (int i = 0; i < conf.workers; i++)
+				for (int i = 0; i < procs; i++)
 					if (pids[i] > 0)
 						kill(pids[i], SIGTERM);
 				if (sig != SIGHUP) {
@@ -582,7 +596,7 @@ int server_main(const struct service *svc)
 		pid_t pid;
 		int status;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (int i = 0; i < conf.workers; i++) {
+			for (int i = 0; i < procs; i++) {
 				if (pids[i] != pid)
 					continue;
 				pids[i] = 0;
@@ -594,7 +608,7 @@ int server_main(const struct service *svc)
 			}
 		}
 		if (stopping && alive > 0 && now_us() >= kill_at) {
-			for (int i = 0; i < conf.workers; i++)
+			for (int i = 0; i < procs; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGKILL);
 			kill_at = now_us() + 1000000;

@@ -17,6 +17,11 @@ struct service {
 	size_t nroutes;
 	/* called in each worker after fork; non-zero aborts the worker */
 	int (*worker_init)(struct worker *w);
+	/* does a grant's scope cover an object's division? (the domain's rule) */
+	int (*scope_covers)(const char *scope, const char *division);
+	/* optional: a supervised background process calls this in a loop; it
+	 * returns the milliseconds to sleep before the next call */
+	int (*background)(struct worker *w);
 };
 
 struct worker {

@@ -2,8 +2,12 @@
  * issues that build them. It serves the core's /healthz, /readyz and
  * /metrics from the start. */
 #include "../core/server.h"
+#include "../domain/division.h"
 
-static const struct service svc = { "intake", NULL, 0, NULL };
+static const struct service svc = {
+	.name = "intake",
+	.scope_covers = division_covers,
+};
 
 int main(void)
 {

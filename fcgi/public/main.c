@@ -2,6 +2,7 @@
  * data, and (later) applicant progress, certificate verification and payment
  * notifications. */
 #include "../core/server.h"
+#include "../domain/division.h"
 #include "public.h"
 
 static const struct route routes[] = {
@@ -10,7 +11,12 @@ static const struct route routes[] = {
 	{ M_GET, "/api/v1/divisions/{code:code}", h_division_get, 0 },
 };
 
-static const struct service svc = { "public", routes, sizeof(routes) / sizeof(routes[0]), NULL };
+static const struct service svc = {
+	.name = "public",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.scope_covers = division_covers,
+};
 
 int main(void)
 {

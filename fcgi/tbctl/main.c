@@ -52,6 +52,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: tbctl migrate [--dir DIR]   apply pending migrations (sql/NNNN_name.sql)\n"
+		"       tbctl user create --username U --name N --agency CODE --role ROLE [--scope CODE]\n"
+		"       tbctl user reset-password U   (passwords are read from standard input)\n"
+		"       tbctl audit verify            seal and verify the audit hash chain\n"
 		"environment: TB_PG_ADMIN  libpq conninfo of the owner role (default: the make run stack)\n"
 		"             TB_MIGRATIONS_DIR  where migrations are (default: sql/ of the checkout)\n");
 }
@@ -64,6 +67,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "migrate") == 0)
 		return cmd_migrate(argc - 1, argv + 1);
+	if (strcmp(argv[1], "user") == 0)
+		return cmd_user(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	usage();
 	return 2;
 }

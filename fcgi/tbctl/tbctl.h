@@ -6,5 +6,7 @@ char *tbctl_repo_path(const char *rel);
 /* Connection of the owner role, or NULL after saying why on stderr. */
 PGconn *tbctl_connect(void);
 int cmd_migrate(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -1,0 +1,60 @@
+/* The admin service: accounts, log-in, roles and grants, agencies,
+ * permission requests, the audit trail. */
+#ifndef TB_ADMIN_H
+#define TB_ADMIN_H
+#include <stdint.h>
+
+#include "../core/audit.h"
+#include "../core/auth.h"
+#include "../core/db.h"
+#include "../core/json.h"
+#include "../core/server.h"
+#include "../core/valid.h"
+
+/* session.c */
+void h_login(struct req *r);
+void h_logout(struct req *r);
+void h_me(struct req *r);
+void h_password(struct req *r);
+void h_totp_enroll(struct req *r);
+void h_totp_confirm(struct req *r);
+void h_sessions(struct req *r);
+void h_session_revoke(struct req *r);
+/* users.c */
+void h_users_list(struct req *r);
+void h_user_create(struct req *r);
+void h_user_get(struct req *r);
+void h_user_patch(struct req *r);
+void h_user_password_reset(struct req *r);
+/* grants.c */
+void h_roles(struct req *r);
+void h_grants_list(struct req *r);
+void h_grant_create(struct req *r);
+void h_grant_delete(struct req *r);
+void h_permreq_create(struct req *r);
+void h_permreq_list(struct req *r);
+void h_permreq_decide(struct req *r);
+int grant_allowed(struct req *r, const struct principal *p, const char *role, const char *scope);
+/* agencies.c */
+void h_agencies_list(struct req *r);
+void h_agency_create(struct req *r);
+void h_agency_patch(struct req *r);
+/* audit_api.c */
+void h_audit_list(struct req *r);
+void h_audit_verify(struct req *r);
+int admin_background(struct worker *w);
+
+/* helpers */
+char *i64s(struct req *r, int64_t v);
+/* A commit that replies on failure; 0 or -1. */
+int commit_or_reply(struct req *r);
+/* The JSON of a user row (columns per USER_COLUMNS) */
+#define USER_COLUMNS                                                                            \
+	"u.id, u.username, u.display_name, u.agency_code, a.division_code, coalesce(u.phone, ''), " \
+	"u.status, u.must_change_password::int, (u.totp_secret IS NOT NULL)::int, u.version, "      \
+	"(extract(epoch FROM u.created_at) * 1000000)::bigint"
+void gen_user(struct req *r, yajl_gen g, PGresult *res, int row);
+/* yajl details object -> text for audit_write */
+char *details_json(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);
+
+#endif

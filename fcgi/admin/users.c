@@ -1,0 +1,323 @@
+/* Accounts: an admin manages users only inside the divisions where they
+ * hold user.manage; the user's division is read from the database. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/crypto.h"
+#include "../domain/password.h"
+#include "admin.h"
+
+#define PAGE_MAX 200
+
+static const struct stmt q_users = {
+	"users_list",
+	"SELECT " USER_COLUMNS " FROM iam.user u JOIN iam.agency a ON a.code = u.agency_code"
+	" WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) s WHERE ref.covers(s, a.division_code))"
+	" AND ($2 = '' OR u.agency_code = $2) AND u.id > $3::bigint ORDER BY u.id LIMIT $4::int",
+	4,
+};
+static const struct stmt q_user = {
+	"user_get",
+	"SELECT " USER_COLUMNS " FROM iam.user u JOIN iam.agency a ON a.code = u.agency_code WHERE u.id = $1",
+	1,
+};
+static const struct stmt q_agency_div = {
+	"agency_division", "SELECT division_code FROM iam.agency WHERE code = $1", 1,
+};
+static const struct stmt q_user_insert = {
+	"user_insert",
+	"INSERT INTO iam.user (username, display_name, agency_code, phone, password_hash)"
+	" VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	5,
+};
+static const struct stmt q_user_update = {
+	"user_update",
+	"UPDATE iam.user SET display_name = coalesce($3, display_name),"
+	" phone = CASE WHEN $4::text IS NULL THEN phone ELSE nullif($4, '') END,"
+	" status = coalesce($5, status), updated_at = now(), version = version + 1"
+	" WHERE id = $1 AND version = $2::int RETURNING id",
+	5,
+};
+static const struct stmt q_user_reset = {
+	"user_reset",
+	"UPDATE iam.user SET password_hash = $2, must_change_password = true, password_changed_at = now(),"
+	" updated_at = now(), version = version + 1 WHERE id = $1 RETURNING username",
+	2,
+};
+static const struct stmt q_user_revoke_all = {
+	"user_revoke_all",
+	"UPDATE iam.session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL"
+	" RETURNING encode(token_hash, 'hex')",
+	1,
+};
+
+static int is_username(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 3 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
+			return 0;
+	return 1;
+}
+
+static int is_phone(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return 1; /* "" clears it */
+	if (n < 5 || n > 20)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '-' || (s[i] == '+' && i == 0)))
+			return 0;
+	return 1;
+}
+
+static int is_status(const char *s)
+{
+	return strcmp(s, "active") == 0 || strcmp(s, "disabled") == 0 || strcmp(s, "locked") == 0;
+}
+
+/* Drop revoked sessions from the cache (after the commit that revoked them). */
+static void forget(struct req *r, PGresult *revoked)
+{
+	for (int i = 0; revoked && i < PQntuples(revoked); i++)
+		auth_forget_token_hash(r, PQgetvalue(revoked, i, 0));
+}
+
+/* The user row, after checking perm covers the user's division; NULL after
+ * replying (404 unknown, 403 outside the caller's scope). */
+static PGresult *user_in_scope(struct req *r, const char *perm, const struct principal **pp)
+{
+	const struct principal *p = auth_require(r, perm, NULL, 0);
+	if (p == NULL)
+		return NULL;
+	const char *params[] = { req_param(r, "id") };
+	PGresult *res = db_exec(r, &q_user, params);
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) != 1) {
+		resp_problem(r, 404, "user_not_found", "No user has this id.");
+		return NULL;
+	}
+	const char *div = PQgetvalue(res, 0, 4);
+	if (auth_require(r, perm, &div, 1) == NULL)
+		return NULL;
+	*pp = p;
+	return res;
+}
+
+static char *text_array(struct req *r, const char **items, size_t n)
+{
+	struct buf b = { 0 };
+	int rc = buf_puts(&b, "{");
+	for (size_t i = 0; i < n; i++)
+		rc |= buf_printf(&b, "%s%s", i ? "," : "", items[i]); /* division codes: digits only */
+	rc |= buf_puts(&b, "}");
+	char *s = rc ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
+	buf_free(&b);
+	return s;
+}
+
+/* GET /api/v1/users?agency=&after=&limit= */
+void h_users_list(struct req *r)
+{
+	const struct principal *p = auth_require(r, "user.manage", NULL, 0);
+	if (p == NULL)
+		return;
+	const char *agency = req_query(r, "agency"), *after = req_query(r, "after"), *limit = req_query(r, "limit");
+	long lim = limit ? strtol(limit, NULL, 10) : 50;
+	char *end = NULL;
+	long long aft = after ? strtoll(after, &end, 10) : 0;
+	if (lim < 1 || lim > PAGE_MAX || (after && (*end || aft < 0)) ||
+	    (agency && strlen(agency) != 6 && strlen(agency) != 8)) {
+		resp_problem(r, 400, "invalid_parameter", "agency, after (an id) or limit (1-200) is malformed.");
+		return;
+	}
+	const char **scopes;
+	size_t ns = auth_scopes(r, p, "user.manage", &scopes);
+	const char *params[] = { text_array(r, scopes, ns), agency ? agency : "", i64s(r, aft), i64s(r, lim) };
+	PGresult *res = db_exec(r, &q_users, params);
+	if (res == NULL)
+		return;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	int n = PQntuples(res);
+	for (int i = 0; i < n; i++)
+		gen_user(r, g, res, i);
+	yajl_gen_array_close(g);
+	if (n == lim)
+		jg_str(g, "next_after", PQgetvalue(res, n - 1, 0));
+	else
+		jg_null(g, "next_after");
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
+
+/* POST /api/v1/users {"username", "display_name", "agency_code", "phone"?,
+ * "password"}: the account must change its password at first log-in. */
+void h_user_create(struct req *r)
+{
+	static const struct field spec[] = {
+		{ "username", V_STRING, 1, 3, 32, is_username },
+		{ "display_name", V_STRING, 1, 1, 64, NULL },
+		{ "agency_code", V_STRING, 1, 6, 8, NULL },
+		{ "phone", V_STRING, 0, 0, 20, is_phone },
+		{ "password", V_STRING, 1, 1, 1024, NULL },
+	};
+	struct fval v[5];
+	const struct principal *p = auth_require(r, "user.manage", NULL, 0);
+	if (p == NULL)
+		return;
+	const struct json *body = req_json_object(r);
+	if (body == NULL || valid_fields(r, body, spec, 5, v) != 0)
+		return;
+	enum pw_problem pp = password_policy(v[0].s, v[4].s, v[4].len);
+	if (pp != PW_OK) {
+		valid_reject(r, "weak_password", "password", password_problem_text(pp));
+		return;
+	}
+	const char *pa[] = { v[2].s };
+	PGresult *ar = db_exec(r, &q_agency_div, pa);
+	if (ar == NULL)
+		return;
+	if (PQntuples(ar) != 1) {
+		valid_reject(r, "invalid_field", "agency_code", "No agency has this code.");
+		return;
+	}
+	const char *div = PQgetvalue(ar, 0, 0);
+	if (auth_require(r, "user.manage", &div, 1) == NULL)
+		return;
+	char *hash = pw_hash(r->arena, v[4].s, v[4].len, PW_ITERATIONS);
+	if (hash == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	const char *pi[] = { v[0].s, v[1].s, v[2].s, v[3].present && v[3].len ? v[3].s : NULL, hash };
+	const char *state;
+	if (db_begin(r) != 0)
+		return;
+	PGresult *res = db_exec_try(r, &q_user_insert, pi, &state);
+	if (res == NULL) {
+		if (state && strcmp(state, "23505") == 0)
+			resp_problem(r, 409, "username_taken", "This username is in use.");
+		else if (state)
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	const char *id = PQgetvalue(res, 0, 0);
+	if (audit_write(r, p, "user.create", "user", id, "success",
+			details_json(r, "username", v[0].s, "agency_code", v[2].s)) != 0)
+		return;
+	const char *pg[] = { id };
+	PGresult *ur = db_exec(r, &q_user, pg);
+	if (ur == NULL || commit_or_reply(r) != 0)
+		return;
+	yajl_gen g = resp_gen(r);
+	gen_user(r, g, ur, 0);
+	resp_header(r, "Location", arena_printf(r->arena, "/api/v1/users/%s", id));
+	resp_json(r, 201);
+}
+
+/* GET /api/v1/users/{id} */
+void h_user_get(struct req *r)
+{
+	const struct principal *p;
+	PGresult *res = user_in_scope(r, "user.manage", &p);
+	if (res == NULL)
+		return;
+	yajl_gen g = resp_gen(r);
+	gen_user(r, g, res, 0);
+	resp_json(r, 200);
+}
+
+/* PATCH /api/v1/users/{id} {"version", "display_name"?, "phone"?, "status"?} */
+void h_user_patch(struct req *r)
+{
+	static const struct field spec[] = {
+		{ "version", V_INT, 1, 1, 1L << 30, NULL },
+		{ "display_name", V_STRING, 0, 1, 64, NULL },
+		{ "phone", V_STRING, 0, 0, 20, is_phone },
+		{ "status", V_STRING, 0, 1, 16, is_status },
+	};
+	struct fval v[4];
+	const struct principal *p;
+	PGresult *cur = user_in_scope(r, "user.manage", &p);
+	if (cur == NULL)
+		return;
+	const struct json *body = req_json_object(r);
+	if (body == NULL || valid_fields(r, body, spec, 4, v) != 0)
+		return;
+	const char *id = req_param(r, "id");
+	if (v[3].present && strtoll(id, NULL, 10) == p->user_id) {
+		resp_problem(r, 409, "own_account", "You cannot change the status of your own account.");
+		return;
+	}
+	const char *pu[] = { id, i64s(r, v[0].i), v[1].present ? v[1].s : NULL,
+			     v[2].present ? v[2].s : NULL, v[3].present ? v[3].s : NULL };
+	PGresult *res;
+	if (db_begin(r) != 0 || (res = db_exec(r, &q_user_update, pu)) == NULL)
+		return;
+	if (PQntuples(res) != 1) {
+		resp_problem(r, 409, "version_conflict", "The user was changed by someone else; reload it.");
+		return;
+	}
+	PGresult *revoked = NULL;
+	if (v[3].present && strcmp(v[3].s, "active") != 0) {
+		const char *pr[] = { id };
+		if ((revoked = db_exec(r, &q_user_revoke_all, pr)) == NULL)
+			return;
+	}
+	if (audit_write(r, p, "user.update", "user", id, "success",
+			details_json(r, "status", v[3].present ? v[3].s : NULL, NULL, NULL)) != 0)
+		return;
+	const char *pg[] = { id };
+	PGresult *ur = db_exec(r, &q_user, pg);
+	if (ur == NULL || commit_or_reply(r) != 0)
+		return;
+	forget(r, revoked);
+	auth_forget_user(r, strtoll(id, NULL, 10));
+	yajl_gen g = resp_gen(r);
+	gen_user(r, g, ur, 0);
+	resp_json(r, 200);
+}
+
+/* POST /api/v1/users/{id}/password-reset {"password"}: a temporary password
+ * the user must change; every session of the user ends. */
+void h_user_password_reset(struct req *r)
+{
+	static const struct field spec[] = { { "password", V_STRING, 1, 1, 1024, NULL } };
+	struct fval v[1];
+	const struct principal *p;
+	PGresult *cur = user_in_scope(r, "user.manage", &p);
+	if (cur == NULL)
+		return;
+	const struct json *body = req_json_object(r);
+	if (body == NULL || valid_fields(r, body, spec, 1, v) != 0)
+		return;
+	enum pw_problem pp = password_policy(PQgetvalue(cur, 0, 1), v[0].s, v[0].len);
+	if (pp != PW_OK) {
+		valid_reject(r, "weak_password", "password", password_problem_text(pp));
+		return;
+	}
+	const char *id = req_param(r, "id");
+	char *hash = pw_hash(r->arena, v[0].s, v[0].len, PW_ITERATIONS);
+	const char *ps[] = { id, hash };
+	const char *pr[] = { id };
+	if (hash == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	PGresult *revoked;
+	if (db_begin(r) != 0 || db_exec(r, &q_user_reset, ps) == NULL ||
+	    (revoked = db_exec(r, &q_user_revoke_all, pr)) == NULL ||
+	    audit_write(r, p, "user.password.reset", "user", id, "success", NULL) != 0 ||
+	    commit_or_reply(r) != 0)
+		return;
+	forget(r, revoked);
+	resp_raw(r, 204, NULL, NULL, 0);
+}

@@ -1,0 +1,38 @@
+/* Input validation in one place (after kcgi): a handler declares its JSON
+ * fields and reads validated values; anything else is refused with 400
+ * problem+json naming the field, before the handler does any work. */
+#ifndef TB_VALID_H
+#define TB_VALID_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "req.h"
+
+enum vtype { V_STRING, V_INT, V_BOOL };
+
+struct field {
+	const char *name;
+	enum vtype type;
+	int required;
+	int64_t min, max;		/* characters for strings, value for ints */
+	int (*check)(const char *s);	/* extra rule for strings; 1 = fine */
+};
+
+struct fval {
+	int present;
+	const char *s;
+	size_t len;
+	int64_t i;
+	int b;
+};
+
+/* Validate obj against spec (n fields); out[i] for spec[i]. 0, or -1 after
+ * replying: missing_field, invalid_field, unknown_field. */
+int valid_fields(struct req *r, const struct json *obj, const struct field *spec, size_t n,
+		 struct fval *out) __attribute__((warn_unused_result));
+/* Reply 400 problem naming a field. */
+void valid_reject(struct req *r, const char *code, const char *field, const char *detail);
+size_t utf8_chars(const char *s, size_t n);
+int valid_digits6(const char *s);
+
+#endif
