@@ -1,0 +1,93 @@
+"""The second factor: administrators need it before their admin
+permissions count; enrolment, confirmation, log-in with codes."""
+import base64
+import struct
+import time
+import zlib
+
+from auth_lib import TOTP_KEY, last_audit, login, login_mfa, make_user, totp
+from lib import assert_problem, sql
+
+
+def b32decode(s):
+    return base64.b32decode(s + "=" * (-len(s) % 8))
+
+
+def check_png(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, {}
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        crc = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
+        assert zlib.crc32(kind + body) == crc, kind
+        chunks[kind] = body
+        pos += 12 + n
+    w, h, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    raw = zlib.decompress(chunks[b"IDAT"])
+    assert w == h and depth == 1 and colour == 0 and len(raw) == h * ((w + 7) // 8 + 1)
+    return w
+
+
+def test_admin_without_second_factor_cannot_use_admin_endpoints():
+    uid, name = make_user(agency="451300", grants=[("jurisdiction_admin", "451300")])
+    s = login(name)
+    assert s.body["user"]["mfa_required"] is True and s.body["user"]["mfa"] is False
+    assert_problem(s.get("/api/v1/users"), 403, "mfa_required")
+    me = s.get("/api/v1/auth/me").json
+    assert me["mfa"] is False and me["permissions"] == []
+    assert me["roles"][0]["role"] == "jurisdiction_admin"
+
+
+def test_enrol_confirm_then_log_in_with_codes():
+    uid, name = make_user(agency="450000", grants=[("auditor", "450000")])
+    s = login(name)
+    assert_problem(s.get("/api/v1/audit"), 403, "mfa_required")
+    e = s.post("/api/v1/auth/totp/enroll")
+    assert e.status == 200
+    b = e.json
+    assert b["otpauth_uri"] == ("otpauth://totp/Tongban:%s?secret=%s&issuer=Tongban&algorithm=SHA1&digits=6&period=30"
+                                % (name, b["secret"]))
+    key = b32decode(b["secret"])
+    assert len(key) == 20
+    assert b["qr_png"].startswith("data:image/png;base64,")
+    assert check_png(base64.b64decode(b["qr_png"].split(",", 1)[1])) > 100
+    assert_problem(s.post("/api/v1/auth/totp/confirm", {"otp": "000000" if totp(key) != "000000" else "111111"}),
+                   400, "invalid_otp")
+    c = s.post("/api/v1/auth/totp/confirm", {"otp": totp(key)})
+    assert c.status == 200 and c.json == {"totp_enabled": True, "mfa": True}
+    assert s.get("/api/v1/audit").status == 200  # this session now counts as second-factor
+    assert last_audit("auth.totp.enable")["actor_id"] == uid
+    # from now on log-in asks for the code, and a wrong one is a failure
+    assert_problem(login(name, expect=401), 401, "otp_required")
+    later = time.time() + 60
+    assert_problem(login(name, otp="999999" if totp(key, later) != "999999" else "888888", now=later, expect=401),
+                   401, "invalid_credentials")
+    s2 = login(name, otp=totp(key, later), now=later)
+    assert s2.body["user"]["mfa"] is True
+    # the same code cannot be used twice
+    assert_problem(login(name, otp=totp(key, later), now=later, expect=401), 401, "invalid_credentials")
+
+
+def test_replacing_a_second_factor_needs_the_second_factor():
+    uid, name = make_user(agency="450000", grants=[("security_admin", "450000")], totp_enabled=True)
+    t = time.time() + 300
+    s = login(name, otp=totp(t=t), now=t)
+    assert s.post("/api/v1/auth/totp/enroll").status == 200
+    # a password-only session of a user with TOTP cannot exist: no otp, no session
+    assert_problem(login(name, expect=401), 401, "otp_required")
+    assert sql("SELECT totp_secret = decode('%s', 'hex') FROM iam.user WHERE id = %d" % (TOTP_KEY.hex(), uid)) == [["t"]]
+
+
+def test_clerk_roles_need_no_second_factor():
+    uid, name = make_user(grants=[("intake_clerk", "451302")])
+    s = login(name)
+    assert s.body["user"]["mfa_required"] is False
+    perms = {p["permission"] for p in s.get("/api/v1/auth/me").json["permissions"]}
+    assert perms == {"case.create", "case.read", "case.deliver", "registry.read"}
+
+
+def test_login_mfa_helper_works_for_matrix_users():
+    uid, name = make_user(agency="450000", grants=[("system_admin", "450000")], totp_enabled=True)
+    s = login_mfa(name, now=time.time() + 600)
+    assert s.get("/api/v1/users").status == 200
