@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,8 +42,24 @@ static int session_setup(struct db *d)
 	return ok ? 0 : -1;
 }
 
+/* An idle connection whose server went away (restart, failover) has a
+ * termination notice and EOF waiting on its socket. We use no LISTEN/NOTIFY,
+ * so anything readable on an idle connection means it is going: replace it
+ * before use, so the request does not fail for a connection that died while
+ * nobody was using it. */
+static void drop_if_dead(struct db *d)
+{
+	struct pollfd pf = { PQsocket(d->conn), POLLIN, 0 };
+	if (pf.fd < 0 || poll(&pf, 1, 0) <= 0)
+		return;
+	log_info("database connection was closed by the server; reconnecting");
+	db_close(d);
+}
+
 int db_ensure(struct db *d, struct met_slot *m)
 {
+	if (d->conn && PQstatus(d->conn) == CONNECTION_OK && PQtransactionStatus(d->conn) == PQTRANS_IDLE)
+		drop_if_dead(d);
 	if (d->conn && PQstatus(d->conn) == CONNECTION_OK)
 		return 0;
 	db_close(d);

@@ -257,6 +257,12 @@ static int serve(struct worker *w, struct conn *c)
 	} else {
 		server_dispatch(w, &r);
 	}
+	/* logged before the response leaves, so a client that has its answer
+	 * also finds its log line */
+	if (r.status >= 500)
+		log_warn("%s %s -> %d", r.method_name ? r.method_name : "-", r.path ? r.path : "-", r.status);
+	else
+		log_debug("%s %s -> %d", r.method_name ? r.method_name : "-", r.path ? r.path : "-", r.status);
 	int rc = frame_response(w, &r, id);
 	if (rc != 0) {
 		w->out.len = 0;
@@ -267,10 +273,6 @@ static int serve(struct worker *w, struct conn *c)
 	w->out.len = 0;
 	buf_shrink(&w->out, 1u << 20);
 	metrics_request(w->mslot, w->nroutes, r.route_index, r.status, (uint64_t)(now_us() - r.started_us));
-	if (r.status >= 500)
-		log_warn("%s %s -> %d", r.method_name ? r.method_name : "-", r.path ? r.path : "-", r.status);
-	else
-		log_debug("%s %s -> %d", r.method_name ? r.method_name : "-", r.path ? r.path : "-", r.status);
 	log_set_request(NULL);
 	arena_reset(&w->arena);
 	fcgi_state_reset(&c->st);
