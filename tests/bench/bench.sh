@@ -20,7 +20,17 @@ cleanup() { scripts/stack.sh stop "$STACK" >/dev/null 2>&1 || true; rm -rf "$STA
 [ -n "${BENCH_KEEP:-}" ] || trap cleanup EXIT
 
 TB_PORT=$PORT TB_WORKERS=$WORKERS TB_NGINX_WORKERS=${TB_NGINX_WORKERS:-2} TB_LOG_LEVEL=warn \
-	scripts/stack.sh start "$STACK" 2>/dev/null
+	TB_RATE_LOGIN=1000r/s TB_BURST_LOGIN=1000 scripts/stack.sh start "$STACK" 2>/dev/null
+
+# a user and a session for the authenticated endpoint; the log-in cost
+printf 'Bench-Passw0rd-1\n' | TB_PG_ADMIN="host=$STACK/run port=54320 dbname=tongban user=tb_super" \
+	bin/tbctl user create --username bencher --name 压测 --agency 451302 --role intake_clerk >/dev/null
+login() { curl -fsS -XPOST -H 'Content-Type: application/json' \
+	-d '{"username":"bencher","password":"Bench-Passw0rd-1"}' "$BASE/api/v1/auth/login"; }
+TOKEN=$(login | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+t0=$(date +%s%N)
+for _ in $(seq 10); do login >/dev/null; done
+LOGIN_MS=$(( ($(date +%s%N) - t0) / 10000000 ))
 
 # the baselines answer exactly the bytes of our trivial endpoint
 body=$(curl -fsS "$BASE/-/public/healthz")
@@ -34,9 +44,11 @@ for _ in $(seq 50); do [ -S "$STACK/run/bare.sock" ] && break; sleep 0.1; done
 for _ in $(seq 50); do curl -fsS "$BASE/-/bare" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$BASE/-/bare" >/dev/null
 
-# one wrk run -> "rps p50_ms p99_ms"
+# one wrk run -> "rps p50_ms p99_ms"; a URL may carry a header after a space
 one() {
-	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "$1" 2>/dev/null | awk '
+	local url=${1%% *} hdr=()
+	[ "$url" != "$1" ] && hdr=(-H "${1#* }")
+	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "$url" 2>/dev/null | awk '
 		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
 		/Requests\/sec/ { rps = $2 }
 		/^ +50%/ { p50 = ms($2) }
@@ -60,6 +72,7 @@ targets=(
 	"public /healthz|$BASE/-/public/healthz"
 	"division (Redis GET)|$BASE/api/v1/divisions/450000"
 	"division list (PG)|$BASE/api/v1/divisions?parent=451300"
+	"auth/me (cached session)|$BASE/api/v1/auth/me Authorization: Bearer $TOKEN"
 )
 for t in "${targets[@]}"; do
 	name=${t%%|*}; url=${t#*|}
@@ -89,6 +102,8 @@ for t in "${targets[@]}"; do
 		"$(echo "${RPS[$name]} / ${RPS[bare-libfcgi]}" | bc -l)" \
 		"$(echo "${RPS[$name]} / ${RPS[static]}" | bc -l)" "${BAD[$name]}"
 done
+echo
+echo "log-in (PBKDF2-HMAC-SHA256, 600,000 iterations; deliberately slow): ${LOGIN_MS} ms each, sequential"
 echo
 read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")
 printf '%-16s %7s %9s %9s %9s %9s %9s\n' "per worker" workers "RSS KiB" "PSS KiB" "USS KiB" "RSS/bare" "USS/bare"
