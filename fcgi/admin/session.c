@@ -70,12 +70,6 @@ static const struct stmt q_sessions_revoke_others = {
 	" WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL RETURNING encode(token_hash, 'hex')",
 	3,
 };
-static const struct stmt q_me = {
-	"me",
-	"SELECT " USER_COLUMNS ", a.name, d.name FROM iam.user u JOIN iam.agency a ON a.code = u.agency_code"
-	" JOIN ref.division d ON d.code = a.division_code WHERE u.id = $1",
-	1,
-};
 static const struct stmt q_pw_get = {
 	"pw_get", "SELECT password_hash, username FROM iam.user WHERE id = $1 FOR UPDATE", 1,
 };
@@ -369,33 +363,37 @@ void gen_user(struct req *r, yajl_gen g, PGresult *res, int i)
 	yajl_gen_map_close(g);
 }
 
-/* GET /api/v1/auth/me */
+/* GET /api/v1/auth/me: everything comes with the session (no query) */
 void h_me(struct req *r)
 {
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const char *params[] = { i64s(r, p->user_id) };
-	PGresult *res = db_exec(r, &q_me, params);
-	if (res == NULL)
-		return;
-	if (PQntuples(res) != 1) {
-		resp_problem(r, 401, "unauthenticated", "A valid session is required.");
-		return;
-	}
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_key(g, "user");
-	gen_user(r, g, res, 0);
+	yajl_gen_map_open(g);
+	jg_int(g, "id", p->user_id);
+	jg_str(g, "username", p->username);
+	jg_str(g, "display_name", p->display_name);
+	jg_str(g, "agency_code", p->agency_code);
+	jg_str(g, "division_code", p->division_code);
+	jg_str(g, "phone", p->phone[0] ? p->phone : NULL);
+	jg_str(g, "status", p->status);
+	jg_bool(g, "must_change_password", p->must_change_password);
+	jg_bool(g, "totp_enabled", p->totp_enabled);
+	jg_int(g, "version", p->version);
+	jg_str(g, "created_at", time_rfc3339(r->arena, p->created_us));
+	yajl_gen_map_close(g);
 	jg_key(g, "agency");
 	yajl_gen_map_open(g);
-	jg_str(g, "code", PQgetvalue(res, 0, 3));
-	jg_str(g, "name", PQgetvalue(res, 0, 11));
+	jg_str(g, "code", p->agency_code);
+	jg_str(g, "name", p->agency_name);
 	yajl_gen_map_close(g);
 	jg_key(g, "division");
 	yajl_gen_map_open(g);
-	jg_str(g, "code", PQgetvalue(res, 0, 4));
-	jg_str(g, "name", PQgetvalue(res, 0, 12));
+	jg_str(g, "code", p->division_code);
+	jg_str(g, "name", p->division_name);
 	yajl_gen_map_close(g);
 	jg_bool(g, "mfa", p->mfa);
 	jg_key(g, "roles");

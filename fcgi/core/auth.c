@@ -25,9 +25,11 @@ static const struct stmt q_session = {
 	"   FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
 	"   JOIN iam.role_permission rp ON rp.role_code = g.role_code WHERE g.user_id = s.user_id), ''),"
 	" coalesce((SELECT string_agg(g.id || ' ' || g.role_code || ' ' || g.scope_code, ';' ORDER BY g.id)"
-	"   FROM iam.grant g WHERE g.user_id = s.user_id), '')"
+	"   FROM iam.grant g WHERE g.user_id = s.user_id), ''),"
+	" coalesce(u.phone, ''), (u.totp_secret IS NOT NULL)::int, u.version,"
+	" (extract(epoch FROM u.created_at) * 1000000)::bigint, a.name, d.name"
 	" FROM iam.session s JOIN iam.user u ON u.id = s.user_id"
-	" JOIN iam.agency a ON a.code = u.agency_code"
+	" JOIN iam.agency a ON a.code = u.agency_code JOIN ref.division d ON d.code = a.division_code"
 	" WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL",
 	1,
 };
@@ -46,10 +48,95 @@ static const struct stmt q_user_sessions = {
 };
 
 enum { F_SID, F_UID, F_USER, F_NAME, F_AGENCY, F_DIV, F_MFA, F_MCP, F_STATUS, F_SEEN, F_EXP,
-       F_CSRF, F_PERMS, F_GRANTS, F_COUNT };
+       F_CSRF, F_PERMS, F_GRANTS, F_PHONE, F_TOTP, F_VERSION, F_CREATED, F_AGENCY_NAME,
+       F_DIV_NAME, F_COUNT };
 static const char *const field_names[F_COUNT] = { "sid", "uid", "u", "n", "a", "d", "mfa",
 						  "mcp", "st", "seen", "exp", "csrf", "perms",
-						  "grants" };
+						  "grants", "ph", "totp", "v", "c", "an", "dn" };
+
+/* Each worker keeps the sessions it saw in the last second in memory, so a
+ * busy session costs no round trip at all. Any revocation on this host's
+ * pool bumps a shared generation that empties every worker's table at once;
+ * other pools and hosts see a revocation within LOCAL_TTL_US (they re-read
+ * Redis/PostgreSQL, where the session is already gone). */
+#define LOCAL_SLOTS 256
+#define LOCAL_TTL_US 1000000
+
+struct local_entry {
+	char hash[65];
+	int64_t fetched_us;
+	uint64_t gen;
+	char *blob;			/* the fields, NUL-separated, malloc'd */
+	const char *f[F_COUNT];
+};
+
+struct local_cache {
+	struct local_entry e[LOCAL_SLOTS];
+};
+
+static struct local_entry *local_slot(struct worker *w, const char *hash)
+{
+	if (w->auth_cache == NULL)
+		w->auth_cache = calloc(1, sizeof(struct local_cache));
+	if (w->auth_cache == NULL)
+		return NULL;
+	unsigned idx = (unsigned)strtoul((char[]){ hash[0], hash[1], hash[2], 0 }, NULL, 16) % LOCAL_SLOTS;
+	return &((struct local_cache *)w->auth_cache)->e[idx];
+}
+
+static uint64_t generation(const struct worker *w)
+{
+	return w->shared ? __atomic_load_n(&w->shared->auth_generation, __ATOMIC_ACQUIRE) : 0;
+}
+
+static const char **local_get(struct req *r, const char *hash)
+{
+	struct local_entry *e = local_slot(r->w, hash);
+	if (e == NULL || e->blob == NULL || strcmp(e->hash, hash) != 0 || e->gen != generation(r->w) ||
+	    now_us() - e->fetched_us >= LOCAL_TTL_US)
+		return NULL;
+	return e->f;
+}
+
+static void local_put(struct req *r, const char *hash, const char *const *f)
+{
+	struct local_entry *e = local_slot(r->w, hash);
+	if (e == NULL)
+		return;
+	size_t total = 0;
+	for (int i = 0; i < F_COUNT; i++)
+		total += strlen(f[i]) + 1;
+	char *blob = malloc(total);
+	if (blob == NULL)
+		return;
+	free(e->blob);
+	e->blob = blob;
+	for (int i = 0; i < F_COUNT; i++) {
+		size_t n = strlen(f[i]) + 1;
+		memcpy(blob, f[i], n);
+		e->f[i] = blob;
+		blob += n;
+	}
+	memcpy(e->hash, hash, 65);
+	e->fetched_us = now_us();
+	e->gen = generation(r->w);
+}
+
+static void local_drop(struct req *r, const char *hash)
+{
+	struct local_entry *e = local_slot(r->w, hash);
+	if (e && e->blob && strcmp(e->hash, hash) == 0)
+		e->fetched_us = 0;
+}
+
+void auth_worker_free(struct worker *w)
+{
+	struct local_cache *c = w->auth_cache;
+	for (int i = 0; c && i < LOCAL_SLOTS; i++)
+		free(c->e[i].blob);
+	free(c);
+	w->auth_cache = NULL;
+}
 
 int auth_token_hash_hex(const char *token, char out[65])
 {
@@ -107,6 +194,13 @@ static struct principal *from_fields(struct req *r, const char *const *f)
 	p->division_code = f[F_DIV];
 	p->mfa = atoi(f[F_MFA]);
 	p->must_change_password = atoi(f[F_MCP]);
+	p->status = f[F_STATUS];
+	p->phone = f[F_PHONE];
+	p->totp_enabled = atoi(f[F_TOTP]);
+	p->version = atoll(f[F_VERSION]);
+	p->created_us = strtoll(f[F_CREATED], NULL, 10);
+	p->agency_name = f[F_AGENCY_NAME];
+	p->division_name = f[F_DIV_NAME];
 	char ***recs;
 	size_t n = split_records(r->arena, f[F_PERMS], 4, &recs);
 	p->perms = arena_alloc(r->arena, (n ? n : 1) * sizeof(*p->perms));
@@ -187,7 +281,10 @@ const struct principal *auth_session(struct req *r)
 		return NULL;
 	char key[80];
 	int kl = snprintf(key, sizeof(key), "tb:sess:%s", hash);
-	const char **f = cached_fields(r, key, (size_t)kl);
+	const char **f = local_get(r, hash);
+	int from_local = f != NULL;
+	if (f == NULL)
+		f = cached_fields(r, key, (size_t)kl);
 	if (f == NULL) {
 		const char *params[] = { hash };
 		const char *state;
@@ -201,6 +298,8 @@ const struct principal *auth_session(struct req *r)
 			f[i] = PQgetvalue(res, 0, i);
 		cache_fields(r, key, (size_t)kl, f);
 	}
+	if (!from_local)
+		local_put(r, hash, f);
 	if (strcmp(f[F_STATUS], "active") != 0)
 		return NULL;
 	int64_t now = req_now_us(r), seen = strtoll(f[F_SEEN], NULL, 10), exp = strtoll(f[F_EXP], NULL, 10);
@@ -230,8 +329,10 @@ const struct principal *auth_session(struct req *r)
 		snprintf(at, sizeof(at), "%" PRId64, now);
 		const char *params[] = { sid, at };
 		const char *state;
-		if (db_exec_try(r, &q_touch, params, &state) != NULL)
+		if (db_exec_try(r, &q_touch, params, &state) != NULL) {
 			cache_del(&r->w->cache, key, (size_t)kl);
+			local_drop(r, hash);
+		}
 	}
 	r->principal = p;
 	return p;
@@ -336,6 +437,9 @@ const struct principal *auth_require(struct req *r, const char *perm, const char
 
 void auth_forget_token_hash(struct req *r, const char *hash_hex)
 {
+	if (r->w->shared)
+		__atomic_add_fetch(&r->w->shared->auth_generation, 1, __ATOMIC_RELEASE);
+	local_drop(r, hash_hex);
 	char key[80];
 	int kl = snprintf(key, sizeof(key), "tb:sess:%s", hash_hex);
 	if (kl > 0 && (size_t)kl < sizeof(key))
@@ -344,6 +448,8 @@ void auth_forget_token_hash(struct req *r, const char *hash_hex)
 
 void auth_forget_user(struct req *r, int64_t user_id)
 {
+	if (r->w->shared)
+		__atomic_add_fetch(&r->w->shared->auth_generation, 1, __ATOMIC_RELEASE);
 	char uid[24];
 	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
 	const char *params[] = { uid };

@@ -32,7 +32,9 @@ struct auth_grant {
 struct principal {
 	int64_t session_id, user_id;
 	const char *username, *display_name, *agency_code, *division_code;
-	int mfa, must_change_password, via_cookie;
+	int mfa, must_change_password, via_cookie, totp_enabled;
+	const char *status, *phone, *agency_name, *division_name;
+	int64_t version, created_us;
 	struct auth_perm *perms;
 	size_t nperms;
 	struct auth_grant *grants;
@@ -55,6 +57,10 @@ void auth_forget_user(struct req *r, int64_t user_id);
 void auth_forget_token_hash(struct req *r, const char *hash_hex);
 /* The scopes in which p holds perm (for filtering lists), in the arena. */
 size_t auth_scopes(struct req *r, const struct principal *p, const char *perm, const char ***out);
+
+struct worker;
+/* Release the worker's in-memory session table. */
+void auth_worker_free(struct worker *w);
 
 /* Hash a presented token into 64 hex digits; -1 when malformed. */
 int auth_token_hash_hex(const char *token, char out[65]);

@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "fcgi.h"
 #include "log.h"
 #include "route.h"
@@ -415,8 +417,8 @@ static int worker_run(struct worker *w, int lfd)
 }
 
 static int worker_main(const struct service *svc, const struct conf *conf, struct metrics *m,
-		       const struct route *routes, size_t nroutes, const char *const *names, int slot,
-		       int lfd)
+		       struct shared_state *shared, const struct route *routes, size_t nroutes,
+		       const char *const *names, int slot, int lfd)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -440,6 +442,7 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	w.routes = routes;
 	w.nroutes = nroutes;
 	w.route_names = names;
+	w.shared = shared;
 	MET_INC(w.mslot->worker_starts);
 	arena_init(&w.arena, conf->max_body * 3 + (16u << 20));
 	db_init(&w.db, conf->pg_conninfo, svc->name, conf->db_timeout_ms);
@@ -467,6 +470,7 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	}
 	db_close(&w.db);
 	cache_close(&w.cache);
+	auth_worker_free(&w);
 	arena_free(&w.arena);
 	buf_free(&w.out);
 	return rc;
@@ -528,6 +532,12 @@ int server_main(const struct service *svc)
 		log_error("cannot map metrics memory");
 		return 1;
 	}
+	struct shared_state *shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		log_error("cannot map shared memory");
+		return 1;
+	}
 	int lfd = listen_unix(conf.socket_path);
 	if (lfd < 0)
 		return 1;
@@ -560,7 +570,7 @@ int server_main(const struct service *svc)
 			}
 			pid_t pid = fork();
 			if (pid == 0) {
-				int rc = worker_main(svc, &conf, &m, routes, nroutes, names, i, lfd);
+				int rc = worker_main(svc, &conf, &m, shared, routes, nroutes, names, i, lfd);
 				_exit(rc);
 			}
 			if (pid > 0) {

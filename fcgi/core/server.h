@@ -24,6 +24,12 @@ struct service {
 	int (*background)(struct worker *w);
 };
 
+/* State shared by all processes of one service's pool (anonymous shared
+ * mapping made before fork). */
+struct shared_state {
+	uint64_t auth_generation; /* bumped on every session revocation */
+};
+
 struct worker {
 	const struct service *svc;
 	struct conf conf;
@@ -39,6 +45,8 @@ struct worker {
 	struct buf out;
 	unsigned char scratch[65536];	/* socket reads */
 	void *app;			/* the service's own worker state */
+	void *auth_cache;		/* auth.c: sessions seen in the last second */
+	struct shared_state *shared;
 };
 
 /* Run the service: parse the environment, bind TB_SOCKET, fork the pool,

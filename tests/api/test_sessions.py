@@ -122,7 +122,10 @@ def test_session_check_with_redis_down():
     stack("redis-stop")
     try:
         assert s.get("/api/v1/auth/me").status == 200
+        # revoked behind the services' back: each worker re-reads PostgreSQL
+        # once its in-memory copy (at most a second old) expires
         sql("UPDATE iam.session SET revoked_at = now() WHERE user_id = %d" % uid)
+        time.sleep(1.1)
         assert_problem(s.get("/api/v1/auth/me"), 401, "unauthenticated")
     finally:
         stack("redis-start")
