@@ -5,7 +5,7 @@ generated from the tables below."""
 import itertools
 import time
 
-from auth_lib import login, login_mfa, make_user, unique
+from auth_lib import PASSWORD, login, login_mfa, make_user, unique
 from lib import request, sql
 
 OBJECT_DIV = "451302"  # 兴宾区: where the objects live
@@ -99,8 +99,15 @@ ENDPOINTS = [
      lambda f, d: ("PATCH", "/api/v1/agencies/%s" % f.agency, {"name": unique("更名"), "version": f.agency_version()})),
     ("POST approve", ("grant", True),
      lambda f, d: ("POST", "/api/v1/permission-requests/%s/approve" % f.permreq(), {})),
+    ("POST reject", ("grant", True),
+     lambda f, d: ("POST", "/api/v1/permission-requests/%s/reject" % f.permreq(), {"comment": "不符合条件"})),
     ("GET audit", ("audit.read", False), lambda f, d: ("GET", "/api/v1/audit?limit=5", None)),
     ("GET audit verify", ("audit.read", False), lambda f, d: ("GET", "/api/v1/audit/verify", None)),
+    ("POST password", None,
+     lambda f, d: ("POST", "/api/v1/auth/password", {"current_password": PASSWORD,
+                                                     "new_password": "Matrix-New-Passw0rd!"})),
+    # last: it ends the actors' sessions
+    ("POST logout", None, lambda f, d: ("POST", "/api/v1/auth/logout", {})),
 ]
 
 
