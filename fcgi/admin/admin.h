@@ -54,6 +54,9 @@ int commit_or_reply(struct req *r);
 	"u.status, u.must_change_password::int, (u.totp_secret IS NOT NULL)::int, u.version, "      \
 	"(extract(epoch FROM u.created_at) * 1000000)::bigint"
 void gen_user(struct req *r, yajl_gen g, PGresult *res, int row);
+/* The divisions where p holds perm, as a PostgreSQL text[] literal (for
+ * filtering lists by scope in SQL); "{}" when none. */
+char *scope_array(struct req *r, const struct principal *p, const char *perm);
 /* yajl details object -> text for audit_write */
 char *details_json(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);
 

@@ -93,8 +93,7 @@ void h_agency_create(struct req *r)
 	const struct principal *p = auth_require(r, "agency.manage", NULL, 0);
 	if (p == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 3, v) != 0)
+	if (valid_body(r, spec, 3, v) != 0)
 		return;
 	if (strncmp(v[0].s, v[2].s, 6) != 0) {
 		valid_reject(r, "invalid_field", "code", "must begin with the division code.");
@@ -112,17 +111,12 @@ void h_agency_create(struct req *r)
 	if (auth_require(r, "agency.manage", &div, 1) == NULL)
 		return;
 	const char *params[] = { v[0].s, v[1].s, v[2].s };
-	const char *state;
 	if (db_begin(r) != 0)
 		return;
-	PGresult *res = db_exec_try(r, &q_agency_insert, params, &state);
-	if (res == NULL) {
-		if (state && strcmp(state, "23505") == 0)
-			resp_problem(r, 409, "agency_exists", "An agency has this code or name.");
-		else if (state)
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
+	PGresult *res = db_exec_unique(r, &q_agency_insert, params, "agency_exists",
+					"An agency has this code or name.");
+	if (res == NULL)
 		return;
-	}
 	if (audit_write(r, p, "agency.create", "agency", v[0].s, "success", details_json(r, "name", v[1].s, NULL, NULL)) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
@@ -157,21 +151,15 @@ void h_agency_patch(struct req *r)
 	const char *div = PQgetvalue(cur, 0, 2);
 	if (auth_require(r, "agency.manage", &div, 1) == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 2, v) != 0)
+	if (valid_body(r, spec, 2, v) != 0)
 		return;
 	const char *params[] = { code, v[0].s, i64s(r, v[1].i) };
-	const char *state;
 	if (db_begin(r) != 0)
 		return;
-	PGresult *res = db_exec_try(r, &q_agency_rename, params, &state);
-	if (res == NULL) {
-		if (state && strcmp(state, "23505") == 0)
-			resp_problem(r, 409, "agency_exists", "Another agency has this name.");
-		else if (state)
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
+	PGresult *res = db_exec_unique(r, &q_agency_rename, params, "agency_exists",
+					"Another agency has this name.");
+	if (res == NULL)
 		return;
-	}
 	if (PQntuples(res) != 1) {
 		resp_problem(r, 409, "version_conflict", "The agency was changed by someone else; reload it.");
 		return;

@@ -82,16 +82,7 @@ void h_audit_list(struct req *r)
 			     "actor and before are ids, action a dotted name, from and to RFC 3339 times, limit 1-500.");
 		return;
 	}
-	const char **scopes;
-	size_t ns = auth_scopes(r, p, "audit.read", &scopes);
-	struct buf b = { 0 };
-	int rc = buf_puts(&b, "{");
-	for (size_t i = 0; i < ns; i++)
-		rc |= buf_printf(&b, "%s%s", i ? "," : "", scopes[i]);
-	rc |= buf_puts(&b, "}");
-	char *arr = rc ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
-	buf_free(&b);
-	const char *params[] = { arr, actor ? actor : "", action ? action : "", otype ? otype : "",
+	const char *params[] = { scope_array(r, p, "audit.read"), actor ? actor : "", action ? action : "", otype ? otype : "",
 				 oid ? oid : "", from ? from : "", to ? to : "", before ? before : "",
 				 i64s(r, lim) };
 	PGresult *res = db_exec(r, &q_audit, params);

@@ -268,8 +268,7 @@ void h_grant_create(struct req *r)
 	const char *div = user_division(r, uid, &p);
 	if (div == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 2, v) != 0)
+	if (valid_body(r, spec, 2, v) != 0)
 		return;
 	const char *gid;
 	if (check_grantable(r, p, v[0].s, v[1].s, div) != 0 || db_begin(r) != 0 ||
@@ -327,8 +326,7 @@ void h_permreq_create(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 3, v) != 0)
+	if (valid_body(r, spec, 3, v) != 0)
 		return;
 	const char *pr[] = { v[0].s }, *ps[] = { v[1].s };
 	PGresult *rr = db_exec(r, &q_role_exists, pr), *sr = rr ? db_exec(r, &q_division_exists, ps) : NULL;
@@ -343,17 +341,12 @@ void h_permreq_create(struct req *r)
 		return;
 	}
 	const char *params[] = { i64s(r, p->user_id), v[0].s, v[1].s, v[2].s, i64s(r, req_now_us(r)) };
-	const char *state;
 	if (db_begin(r) != 0)
 		return;
-	PGresult *res = db_exec_try(r, &q_pr_insert, params, &state);
-	if (res == NULL) {
-		if (state && strcmp(state, "23505") == 0)
-			resp_problem(r, 409, "request_pending", "You already asked for this role at this scope.");
-		else if (state)
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
+	PGresult *res = db_exec_unique(r, &q_pr_insert, params, "request_pending",
+					"You already asked for this role at this scope.");
+	if (res == NULL)
 		return;
-	}
 	const char *id = PQgetvalue(res, 0, 0);
 	if (audit_write(r, p, "permission_request.create", "permission_request", id, "success",
 			details_json(r, "role", v[0].s, "scope", v[1].s)) != 0 ||
@@ -380,16 +373,7 @@ void h_permreq_list(struct req *r)
 		resp_problem(r, 400, "invalid_parameter", "status must be pending, approved or rejected.");
 		return;
 	}
-	const char **scopes;
-	size_t ns = p->must_change_password ? 0 : auth_scopes(r, p, "role.manage", &scopes);
-	struct buf b = { 0 };
-	int rc = buf_puts(&b, "{");
-	for (size_t i = 0; i < ns; i++)
-		rc |= buf_printf(&b, "%s%s", i ? "," : "", scopes[i]);
-	rc |= buf_puts(&b, "}");
-	char *arr = rc ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
-	buf_free(&b);
-	const char *params[] = { i64s(r, p->user_id), arr, status ? status : "" };
+	const char *params[] = { i64s(r, p->user_id), scope_array(r, p, "role.manage"), status ? status : "" };
 	PGresult *res = db_exec(r, &q_pr_list, params);
 	if (res == NULL)
 		return;

@@ -118,6 +118,20 @@ int commit_or_reply(struct req *r)
 	return db_commit(r);
 }
 
+char *scope_array(struct req *r, const struct principal *p, const char *perm)
+{
+	const char **scopes;
+	size_t n = p->must_change_password ? 0 : auth_scopes(r, p, perm, &scopes);
+	struct buf b = { 0 };
+	int rc = buf_puts(&b, "{");
+	for (size_t i = 0; i < n; i++)
+		rc |= buf_printf(&b, "%s%s", i ? "," : "", scopes[i]); /* division codes: digits only */
+	rc |= buf_puts(&b, "}");
+	char *s = rc ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
+	buf_free(&b);
+	return s;
+}
+
 char *details_json(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
 {
 	yajl_gen g = json_gen_new(r->arena);
@@ -149,17 +163,6 @@ static int hex_decode(const char *h, unsigned char *out, size_t max, size_t *n)
 	}
 	*n = l / 2;
 	return 0;
-}
-
-static int is_username(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 3 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
-			return 0;
-	return 1;
 }
 
 static char *random_token(struct req *r, char hash_hex[65])
@@ -204,8 +207,7 @@ void h_login(struct req *r)
 		{ "otp", V_STRING, 0, 6, 6, NULL },
 	};
 	struct fval v[3];
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 3, v) != 0)
+	if (valid_body(r, spec, 3, v) != 0)
 		return;
 	char *username = arena_strndup(r->arena, v[0].s, v[0].len);
 	for (char *c = username; *c; c++)
@@ -236,7 +238,7 @@ void h_login(struct req *r)
 	PGresult *ur = db_exec(r, &q_login_user, pu);
 	if (ur == NULL)
 		return;
-	if (PQntuples(ur) != 1 || !is_username(username)) {
+	if (PQntuples(ur) != 1 || !username_valid(username)) {
 		pw_burn(v[1].s, v[1].len); /* as slow as a real check */
 		login_failed(r, username, 0, NULL, failures, now, "unknown user");
 		return;
@@ -445,8 +447,7 @@ void h_password(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 2, v) != 0)
+	if (valid_body(r, spec, 2, v) != 0)
 		return;
 	enum pw_problem pp = password_policy(p->username, v[1].s, v[1].len);
 	if (pp != PW_OK) {
@@ -541,8 +542,7 @@ void h_totp_confirm(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 1, v) != 0)
+	if (valid_body(r, spec, 1, v) != 0)
 		return;
 	const char *pid[] = { i64s(r, p->user_id) };
 	PGresult *res;

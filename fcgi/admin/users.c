@@ -51,17 +51,6 @@ static const struct stmt q_user_revoke_all = {
 	1,
 };
 
-static int is_username(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 3 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
-			return 0;
-	return 1;
-}
-
 static int is_phone(const char *s)
 {
 	size_t n = strlen(s);
@@ -109,18 +98,6 @@ static PGresult *user_in_scope(struct req *r, const char *perm, const struct pri
 	return res;
 }
 
-static char *text_array(struct req *r, const char **items, size_t n)
-{
-	struct buf b = { 0 };
-	int rc = buf_puts(&b, "{");
-	for (size_t i = 0; i < n; i++)
-		rc |= buf_printf(&b, "%s%s", i ? "," : "", items[i]); /* division codes: digits only */
-	rc |= buf_puts(&b, "}");
-	char *s = rc ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
-	buf_free(&b);
-	return s;
-}
-
 /* GET /api/v1/users?agency=&after=&limit= */
 void h_users_list(struct req *r)
 {
@@ -136,9 +113,7 @@ void h_users_list(struct req *r)
 		resp_problem(r, 400, "invalid_parameter", "agency, after (an id) or limit (1-200) is malformed.");
 		return;
 	}
-	const char **scopes;
-	size_t ns = auth_scopes(r, p, "user.manage", &scopes);
-	const char *params[] = { text_array(r, scopes, ns), agency ? agency : "", i64s(r, aft), i64s(r, lim) };
+	const char *params[] = { scope_array(r, p, "user.manage"), agency ? agency : "", i64s(r, aft), i64s(r, lim) };
 	PGresult *res = db_exec(r, &q_users, params);
 	if (res == NULL)
 		return;
@@ -163,7 +138,7 @@ void h_users_list(struct req *r)
 void h_user_create(struct req *r)
 {
 	static const struct field spec[] = {
-		{ "username", V_STRING, 1, 3, 32, is_username },
+		{ "username", V_STRING, 1, 3, 32, username_valid },
 		{ "display_name", V_STRING, 1, 1, 64, NULL },
 		{ "agency_code", V_STRING, 1, 6, 8, NULL },
 		{ "phone", V_STRING, 0, 0, 20, is_phone },
@@ -173,8 +148,7 @@ void h_user_create(struct req *r)
 	const struct principal *p = auth_require(r, "user.manage", NULL, 0);
 	if (p == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 5, v) != 0)
+	if (valid_body(r, spec, 5, v) != 0)
 		return;
 	enum pw_problem pp = password_policy(v[0].s, v[4].s, v[4].len);
 	if (pp != PW_OK) {
@@ -198,17 +172,12 @@ void h_user_create(struct req *r)
 		return;
 	}
 	const char *pi[] = { v[0].s, v[1].s, v[2].s, v[3].present && v[3].len ? v[3].s : NULL, hash };
-	const char *state;
 	if (db_begin(r) != 0)
 		return;
-	PGresult *res = db_exec_try(r, &q_user_insert, pi, &state);
-	if (res == NULL) {
-		if (state && strcmp(state, "23505") == 0)
-			resp_problem(r, 409, "username_taken", "This username is in use.");
-		else if (state)
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
+	PGresult *res = db_exec_unique(r, &q_user_insert, pi, "username_taken",
+					"This username is in use.");
+	if (res == NULL)
 		return;
-	}
 	const char *id = PQgetvalue(res, 0, 0);
 	if (audit_write(r, p, "user.create", "user", id, "success",
 			details_json(r, "username", v[0].s, "agency_code", v[2].s)) != 0)
@@ -249,8 +218,7 @@ void h_user_patch(struct req *r)
 	PGresult *cur = user_in_scope(r, "user.manage", &p);
 	if (cur == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 4, v) != 0)
+	if (valid_body(r, spec, 4, v) != 0)
 		return;
 	const char *id = req_param(r, "id");
 	if (v[3].present && strtoll(id, NULL, 10) == p->user_id) {
@@ -296,8 +264,7 @@ void h_user_password_reset(struct req *r)
 	PGresult *cur = user_in_scope(r, "user.manage", &p);
 	if (cur == NULL)
 		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL || valid_fields(r, body, spec, 1, v) != 0)
+	if (valid_body(r, spec, 1, v) != 0)
 		return;
 	enum pw_problem pp = password_policy(PQgetvalue(cur, 0, 1), v[0].s, v[0].len);
 	if (pp != PW_OK) {

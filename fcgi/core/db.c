@@ -187,6 +187,20 @@ PGresult *db_exec(struct req *r, const struct stmt *s, const char *const *params
 	return res;
 }
 
+PGresult *db_exec_unique(struct req *r, const struct stmt *s, const char *const *params,
+			 const char *code, const char *detail)
+{
+	const char *state;
+	PGresult *res = db_exec_try(r, s, params, &state);
+	if (res == NULL && state) {
+		if (strcmp(state, "23505") == 0)
+			resp_problem(r, 409, code, detail);
+		else
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+	}
+	return res;
+}
+
 static const struct stmt s_begin = { "tb_begin", "BEGIN", 0 };
 static const struct stmt s_commit = { "tb_commit", "COMMIT", 0 };
 static const struct stmt s_rollback = { "tb_rollback", "ROLLBACK", 0 };

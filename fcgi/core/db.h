@@ -48,6 +48,11 @@ PGresult *db_exec_bin(struct req *r, const struct stmt *s, const char *const *pa
 		      const int *lengths, const int *formats, const char **sqlstate)
 	__attribute__((warn_unused_result));
 
+/* db_exec for an INSERT/UPDATE that may hit a unique constraint: a
+ * violation replies 409 with code and detail. NULL after replying. */
+PGresult *db_exec_unique(struct req *r, const struct stmt *s, const char *const *params,
+			 const char *code, const char *detail) __attribute__((warn_unused_result));
+
 int db_begin(struct req *r) __attribute__((warn_unused_result));
 int db_commit(struct req *r) __attribute__((warn_unused_result));
 /* End of request: clear results, roll back an open transaction. */

@@ -101,3 +101,9 @@ int valid_fields(struct req *r, const struct json *obj, const struct field *spec
 		}
 	return 0;
 }
+
+int valid_body(struct req *r, const struct field *spec, size_t n, struct fval *out)
+{
+	const struct json *body = req_json_object(r);
+	return body ? valid_fields(r, body, spec, n, out) : -1;
+}

@@ -30,6 +30,10 @@ struct fval {
  * replying: missing_field, invalid_field, unknown_field. */
 int valid_fields(struct req *r, const struct json *obj, const struct field *spec, size_t n,
 		 struct fval *out) __attribute__((warn_unused_result));
+/* The request's JSON object body validated against spec: 0, or -1 after
+ * replying (415, 413, 400). */
+int valid_body(struct req *r, const struct field *spec, size_t n, struct fval *out)
+	__attribute__((warn_unused_result));
 /* Reply 400 problem naming a field. */
 void valid_reject(struct req *r, const char *code, const char *field, const char *detail);
 size_t utf8_chars(const char *s, size_t n);

@@ -56,3 +56,14 @@ const char *password_problem_text(enum pw_problem p)
 	default: return "The password is acceptable.";
 	}
 }
+
+int username_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 3 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
+			return 0;
+	return 1;
+}

@@ -8,6 +8,7 @@
 #include "../core/cache.h"
 #include "../core/db.h"
 #include "../core/server.h"
+#include "../core/valid.h"
 #include "public.h"
 
 #define RESOLVE_MAX 100
@@ -89,22 +90,12 @@ static void gen_rows(yajl_gen g, PGresult *res)
 	yajl_gen_array_close(g);
 }
 
-static int is_code(const char *s)
-{
-	if (strlen(s) != 6)
-		return 0;
-	for (int i = 0; i < 6; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
 /* GET /api/v1/divisions?parent=CODE: the children of a division, or the
  * region itself without a parent. */
 void h_division_list(struct req *r)
 {
 	const char *parent = req_query(r, "parent");
-	if (req_query_count(r, "parent") > 1 || (parent && !is_code(parent))) {
+	if (req_query_count(r, "parent") > 1 || (parent && !valid_digits6(parent))) {
 		resp_problem(r, 400, "invalid_parameter", "parent must be one 6-digit division code.");
 		return;
 	}
@@ -155,7 +146,7 @@ void h_division_resolve(struct req *r)
 	}
 	arr[o++] = '{';
 	for (const struct json *c = codes->child; c; c = c->next) {
-		if (c->type != JSON_STRING || !is_code(c->s)) {
+		if (c->type != JSON_STRING || !valid_digits6(c->s)) {
 			resp_problem(r, 400, "invalid_field", "Each code must be a string of 6 digits.");
 			return;
 		}

@@ -20,6 +20,23 @@ static int read_password(char *buf, size_t n)
 	return 0;
 }
 
+/* The password from standard input, checked against the policy, hashed
+ * into the arena; NULL after saying why. The clear text is wiped. */
+static char *password_from_stdin(struct arena *a, const char *username)
+{
+	char pw[1100];
+	if (read_password(pw, sizeof(pw)) != 0) {
+		fprintf(stderr, "tbctl: no password on standard input\n");
+		return NULL;
+	}
+	enum pw_problem pp = password_policy(username, pw, strlen(pw));
+	char *hash = pp == PW_OK ? pw_hash(a, pw, strlen(pw), PW_ITERATIONS) : NULL;
+	if (pp != PW_OK)
+		fprintf(stderr, "tbctl: %s\n", password_problem_text(pp));
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return hash;
+}
+
 static const char *opt(int argc, char **argv, const char *name)
 {
 	for (int i = 1; i + 1 < argc; i++)
@@ -55,7 +72,6 @@ int cmd_user(int argc, char **argv)
 				"       tbctl user reset-password U\n(the password is read from standard input)\n");
 		return 2;
 	}
-	char pw[1100];
 	if (strcmp(argv[1], "create") == 0) {
 		const char *u = opt(argc, argv, "--username"), *n = opt(argc, argv, "--name");
 		const char *a = opt(argc, argv, "--agency"), *role = opt(argc, argv, "--role");
@@ -64,24 +80,13 @@ int cmd_user(int argc, char **argv)
 			fprintf(stderr, "tbctl: user create needs --username, --name, --agency and --role\n");
 			return 2;
 		}
-		if (read_password(pw, sizeof(pw)) != 0) {
-			fprintf(stderr, "tbctl: no password on standard input\n");
-			return 2;
-		}
-		enum pw_problem pp = password_policy(u, pw, strlen(pw));
-		if (pp != PW_OK) {
-			fprintf(stderr, "tbctl: %s\n", password_problem_text(pp));
-			OPENSSL_cleanse(pw, sizeof(pw));
-			return 1;
-		}
 		struct arena ar;
 		arena_init(&ar, 0);
-		char *hash = pw_hash(&ar, pw, strlen(pw), PW_ITERATIONS);
-		OPENSSL_cleanse(pw, sizeof(pw));
-		PGconn *c = tbctl_connect();
+		char *hash = password_from_stdin(&ar, u);
+		PGconn *c = hash ? tbctl_connect() : NULL;
 		int rc = 1;
 		PGresult *res = NULL;
-		if (c == NULL || hash == NULL)
+		if (c == NULL)
 			goto out;
 		const char *pu[] = { u, n, a, hash };
 		if (run(c, "BEGIN", 0, NULL, NULL) != 0 ||
@@ -108,24 +113,13 @@ int cmd_user(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(argv[1], "reset-password") == 0 && argc >= 3) {
-		if (read_password(pw, sizeof(pw)) != 0) {
-			fprintf(stderr, "tbctl: no password on standard input\n");
-			return 2;
-		}
-		enum pw_problem pp = password_policy(argv[2], pw, strlen(pw));
-		if (pp != PW_OK) {
-			fprintf(stderr, "tbctl: %s\n", password_problem_text(pp));
-			OPENSSL_cleanse(pw, sizeof(pw));
-			return 1;
-		}
 		struct arena ar;
 		arena_init(&ar, 0);
-		char *hash = pw_hash(&ar, pw, strlen(pw), PW_ITERATIONS);
-		OPENSSL_cleanse(pw, sizeof(pw));
-		PGconn *c = tbctl_connect();
+		char *hash = password_from_stdin(&ar, argv[2]);
+		PGconn *c = hash ? tbctl_connect() : NULL;
 		int rc = 1;
 		PGresult *res = NULL;
-		if (c == NULL || hash == NULL)
+		if (c == NULL)
 			goto out2;
 		const char *pu[] = { argv[2], hash };
 		if (run(c, "BEGIN", 0, NULL, NULL) != 0 ||
