@@ -159,7 +159,14 @@ do_start() {
 	rm -f "$DIR"/bin/tongban-* && cp "$bin"/tongban-* "$DIR/bin/"
 	[ -x "$ROOT/build/bench/bare-fcgi" ] && cp "$ROOT/build/bench/bare-fcgi" "$DIR/bin/"
 	rm -rf "$DIR/web" && cp -r "$ROOT/web" "$DIR/web"
-	[ ${#RUNAS[@]} -gt 0 ] && chown -R tongban:tongban "$DIR"
+	if [ ${#RUNAS[@]} -gt 0 ]; then
+		chown -R tongban:tongban "$DIR"
+		if ! "${RUNAS[@]}" test -w "$DIR/run"; then
+			log "the user 'tongban' cannot reach $DIR (a parent directory is closed to it)."
+			log "Clone the project where other users may enter (e.g. /srv or /opt), or run as a normal user."
+			return 1
+		fi
+	fi
 	start_pg
 	log "applying migrations"
 	TB_PG_ADMIN="$(pg_env) user=tb_super" "$ROOT/bin/tbctl" migrate --dir "$ROOT/sql" | sed 's/^/[stack] /' >&2
