@@ -1,11 +1,19 @@
-/* intake: the program of the intake service area; its resources arrive with the
- * issues that build them. It serves the core's /healthz, /readyz and
- * /metrics from the start. */
-#include "../core/server.h"
+/* intake: cases across jurisdictions — taken in at any window, decided by
+ * the county where the property lies. */
 #include "../domain/division.h"
+#include "intake.h"
+
+static const struct route routes[] = {
+	{ M_POST, "/api/v1/cases", h_case_create, 0 },
+	{ M_GET, "/api/v1/cases/{id:int}", h_case_get, 0 },
+	{ M_POST, "/api/v1/cases/{id:int}/actions/{action:slug}", h_case_action, 0 },
+	{ M_GET, "/api/v1/business-types", h_business_types, 0 },
+};
 
 static const struct service svc = {
 	.name = "intake",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
 };
 

@@ -116,6 +116,17 @@ def test_identity_responses_match_the_documented_schemas():
     conforms(request("GET", "/api/v1/auth/me"), "/api/v1/auth/me", "get")
 
 
+def test_case_responses_match_the_documented_schemas():
+    from case_lib import act, create, mortgage_body, staff, unit
+    r = create(mortgage_body(unit()))
+    conforms(r, "/api/v1/cases", "post")
+    c = r.json
+    conforms(staff[("intake_clerk", "451302")].get("/api/v1/cases/%d" % c["id"]), "/api/v1/cases/{id}", "get")
+    conforms(act(c, "submit", staff[("intake_clerk", "451302")]), "/api/v1/cases/{id}/actions/{action}", "post")
+    conforms(act(c, "submit", staff[("intake_clerk", "451302")]), "/api/v1/cases/{id}/actions/{action}", "post")
+    conforms(staff[("intake_clerk", "451302")].get("/api/v1/business-types"), "/api/v1/business-types", "get")
+
+
 def test_responses_match_the_documented_schemas():
     conforms(get("/healthz"), "/healthz", "get")
     conforms(get("/readyz"), "/readyz", "get")

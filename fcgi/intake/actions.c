@@ -1,0 +1,451 @@
+/* Case transitions: POST /api/v1/cases/{id}/actions/{action} {"version", …}.
+ * The workflow is data (cases.transition). One transaction: lock the case,
+ * check state, permission over the acting side, version; apply the action's
+ * rule; write the new state, the case event, the audit row and an outbox
+ * message. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../domain/register.h"
+#include "../domain/workdays.h"
+#include "intake.h"
+
+static const struct stmt q_lock = {
+	"act_lock",
+	"SELECT c.state, c.version, c.receiving_division, c.deciding_division, c.unit_code, c.business_type,"
+	" t.category, t.action, t.promised_days, c.fields::text, c.number, c.deciding_agency,"
+	" coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0), coalesce(c.fee_total_fen, -1),"
+	" c.receiving_agency"
+	" FROM cases.case c JOIN cases.business_type t ON t.code = c.business_type WHERE c.id = $1 FOR UPDATE OF c",
+	1,
+};
+static const struct stmt q_transition = {
+	"act_transition",
+	"SELECT to_state, permission, side, enabled::int FROM cases.transition WHERE from_state = $1 AND action = $2",
+	2,
+};
+static const struct stmt q_action_known = {
+	"act_known", "SELECT 1 FROM cases.transition WHERE action = $1 LIMIT 1", 1,
+};
+static const struct stmt q_update = {
+	"act_update",
+	"UPDATE cases.case SET state = $3, version = version + 1, updated_at = to_timestamp($4::float8 / 1000000),"
+	" received_at = CASE WHEN $5 = '' THEN received_at ELSE to_timestamp($5::float8 / 1000000) END,"
+	" due_date = CASE WHEN $6 = '' THEN due_date ELSE $6::date END,"
+	" certificate_no = coalesce($7, certificate_no), fee_total_fen = coalesce($8::bigint, fee_total_fen)"
+	" WHERE id = $1 AND version = $2::int",
+	8,
+};
+static const struct stmt q_calendar = {
+	"act_calendar",
+	"SELECT to_char(day, 'YYYYMMDD')::int, kind FROM cases.calendar"
+	" WHERE day BETWEEN $1::date AND $1::date + 120 ORDER BY day",
+	1,
+};
+static const struct stmt q_earlier = {
+	"act_earlier",
+	"SELECT number FROM cases.case WHERE unit_code = $1 AND id <> $2"
+	" AND state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
+	" AND received_at < to_timestamp($3::float8 / 1000000) ORDER BY received_at LIMIT 1",
+	3,
+};
+static const struct stmt q_seized = {
+	"act_seized",
+	"SELECT 1 FROM reg.entry WHERE unit_code = $1 AND kind = 'seizure' AND valid_to IS NULL"
+	" AND valid_from <= to_timestamp($2::float8 / 1000000) LIMIT 1",
+	2,
+};
+static const struct stmt q_entry = {
+	"act_entry",
+	"SELECT kind, coalesce(rank, 0) FROM reg.entry WHERE id = $1 AND unit_code = $2 AND valid_to IS NULL FOR UPDATE",
+	2,
+};
+static const struct stmt q_entry_end = {
+	"act_entry_end",
+	"UPDATE reg.entry SET valid_to = to_timestamp($2::float8 / 1000000), ended_by_case = $3 WHERE id = $1",
+	3,
+};
+static const struct stmt q_next_rank = {
+	"act_next_rank",
+	"SELECT coalesce(max(rank), 0) + 1 FROM reg.entry WHERE unit_code = $1 AND kind = 'mortgage'"
+	" AND valid_to IS NULL",
+	1,
+};
+static const struct stmt q_entry_insert = {
+	"act_entry_insert",
+	"INSERT INTO reg.entry (unit_code, kind, rank, holder_name, amount_fen, certificate_no, details,"
+	" valid_from, made_by_case) VALUES ($1, $2, nullif($3, '0')::int, $4, $5::bigint, $6, $7::jsonb,"
+	" to_timestamp($8::float8 / 1000000), $9) RETURNING id",
+	9,
+};
+static const struct stmt q_area = {
+	"act_area",
+	"SELECT d.name, p.name FROM ref.division d JOIN ref.division p ON p.code = d.parent_code WHERE d.code = $1",
+	1,
+};
+static const struct stmt q_fee_item = {
+	"act_fee_item",
+	"INSERT INTO cases.fee_item (case_id, seq, code, description, quantity, unit_price_fen, amount_fen)"
+	" VALUES ($1, $2, $3, $4, $5::int, $6::bigint, $5::int * $6::bigint)",
+	6,
+};
+static const struct stmt q_counter = {
+	"act_counter",
+	"INSERT INTO cases.counter (agency_code, year, kind, last) VALUES ($1, $2, $3, 1)"
+	" ON CONFLICT (agency_code, year, kind) DO UPDATE SET last = cases.counter.last + 1 RETURNING last",
+	3,
+};
+
+enum { C_STATE, C_VERSION, C_RDIV, C_DDIV, C_UNIT, C_TYPE, C_CATEGORY, C_ACTION, C_DAYS, C_FIELDS,
+       C_NUMBER, C_DAGENCY, C_RECEIVED, C_FEE, C_RAGENCY };
+
+struct change {
+	const char *received;	/* epoch us text, or "" */
+	const char *due;	/* YYYY-MM-DD or "" */
+	const char *cert;	/* NULL: unchanged */
+	const char *fee;	/* NULL: unchanged */
+	char *details;		/* event details JSON */
+};
+
+static int today_ymd(int64_t now_us)
+{
+	time_t t = (time_t)(now_us / 1000000) + 8 * 3600;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+/* The due date: promised working days after today, by the calendar table. */
+static char *due_date(struct req *r, int64_t now, int days)
+{
+	int today = today_ymd(now);
+	char iso[16];
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02d", today / 10000, today / 100 % 100, today % 100);
+	const char *pc[] = { iso };
+	PGresult *cal = db_exec(r, &q_calendar, pc);
+	if (cal == NULL)
+		return NULL;
+	int n = PQntuples(cal), hol[128], mk[128];
+	size_t nh = 0, nm = 0;
+	for (int i = 0; i < n && i < 128; i++) {
+		int d = atoi(PQgetvalue(cal, i, 0));
+		if (strcmp(PQgetvalue(cal, i, 1), "holiday") == 0)
+			hol[nh++] = d;
+		else
+			mk[nm++] = d;
+	}
+	struct calendar c = { hol, nh, mk, nm };
+	int due = workdays_add(&c, today, days);
+	return arena_printf(r->arena, "%04d-%02d-%02d", due / 10000, due / 100 % 100, due % 100);
+}
+
+static const struct json *need(struct req *r, const struct json *body, const char *name, enum json_type t)
+{
+	const struct json *v = json_get(body, name);
+	if (v == NULL) {
+		valid_reject(r, "missing_field", name, "is required for this action.");
+		return NULL;
+	}
+	if (v->type != t) {
+		valid_reject(r, "invalid_field", name, "has the wrong type.");
+		return NULL;
+	}
+	return v;
+}
+
+static int str_ok(const struct json *v, size_t max)
+{
+	return v->len >= 1 && utf8_chars(v->s, v->len) <= max && strlen(v->s) == v->len;
+}
+
+/* 登簿: the registry changes and the certificate number. */
+static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, struct change *ch)
+{
+	const char *unit = PQgetvalue(c, 0, C_UNIT), *cat = PQgetvalue(c, 0, C_CATEGORY);
+	const char *act = PQgetvalue(c, 0, C_ACTION);
+	/* priority: nothing received earlier on this unit may still be pending */
+	const char *pe[] = { unit, id, PQgetvalue(c, 0, C_RECEIVED) };
+	PGresult *er = db_exec(r, &q_earlier, pe);
+	if (er == NULL)
+		return -1;
+	if (PQntuples(er) > 0) {
+		char *msg = arena_printf(r->arena, "Case %s on the same unit was received earlier and is still pending.",
+					 PQgetvalue(er, 0, 0));
+		resp_problem(r, 409, "priority_conflict", msg);
+		return -1;
+	}
+	const char *ps[] = { unit, i64str(r, now) };
+	PGresult *sr = db_exec(r, &q_seized, ps);
+	if (sr == NULL)
+		return -1;
+	if (PQntuples(sr) > 0 && strcmp(act, "cancellation") != 0) {
+		resp_problem(r, 409, "unit_seized", "The unit is under seizure (查封): nothing can be registered on it.");
+		return -1;
+	}
+	struct json *f;
+	const char *ft = PQgetvalue(c, 0, C_FIELDS);
+	if (json_parse(r->arena, (const unsigned char *)ft, strlen(ft), 8, &f) != JSON_OK) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	int64_t entry_id = 0, rank = 0;
+	if (json_get(f, "entry_id") && json_int64(json_get(f, "entry_id"), &entry_id) == 0) {
+		const char *pq[] = { i64str(r, entry_id), unit };
+		PGresult *en = db_exec(r, &q_entry, pq);
+		if (en == NULL)
+			return -1;
+		if (PQntuples(en) != 1 || strcmp(PQgetvalue(en, 0, 0), cat) != 0) {
+			resp_problem(r, 409, "no_such_right",
+				     "The right or restriction to change does not exist or is no longer in force on this unit.");
+			return -1;
+		}
+		rank = atoll(PQgetvalue(en, 0, 1));
+		const char *pd[] = { i64str(r, entry_id), i64str(r, now), id };
+		if (db_exec(r, &q_entry_end, pd) == NULL)
+			return -1;
+	}
+	if (strcmp(act, "cancellation") == 0) {
+		ch->details = json_pairs(r, "ended_entry", i64str(r, entry_id), NULL, NULL);
+		return 0;
+	}
+	if (strcmp(cat, "mortgage") == 0 && rank == 0) {
+		const char *pr[] = { unit };
+		PGresult *rr = db_exec(r, &q_next_rank, pr);
+		if (rr == NULL)
+			return -1;
+		rank = atoll(PQgetvalue(rr, 0, 0));
+	}
+	/* the certificate number, per deciding agency and year */
+	int year = today_ymd(now) / 10000;
+	const char *dagency = PQgetvalue(c, 0, C_DAGENCY);
+	const char *pa[] = { PQgetvalue(c, 0, C_DDIV) };
+	const char *pn[] = { dagency, i64str(r, year), "proof" };
+	PGresult *ar = db_exec(r, &q_area, pa), *nr = ar ? db_exec(r, &q_counter, pn) : NULL;
+	if (nr == NULL)
+		return -1;
+	char cert[160];
+	if (PQntuples(ar) != 1 ||
+	    cert_number_format(cert, sizeof(cert), year, registration_area(PQgetvalue(ar, 0, 0), PQgetvalue(ar, 0, 1)),
+			       CERT_PROOF, atol(PQgetvalue(nr, 0, 0))) != 0) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	const struct json *holder = json_get(f, strcmp(cat, "mortgage") == 0 ? "mortgagee_name" : "buyer");
+	const struct json *amount = json_get(f, strcmp(cat, "mortgage") == 0 ? "amount_fen" : "price_fen");
+	const char *kind = strcmp(cat, "mortgage") == 0 ? "mortgage" : strcmp(cat, "pre_notice") == 0 ? "pre_notice" : "ownership";
+	const char *pi[] = { unit, kind, i64str(r, rank), holder ? holder->s : "", amount ? amount->s : NULL,
+			     cert, ft, i64str(r, now), id };
+	PGresult *ir = db_exec(r, &q_entry_insert, pi);
+	if (ir == NULL)
+		return -1;
+	ch->cert = arena_strndup(r->arena, cert, strlen(cert));
+	ch->details = json_pairs(r, "certificate_no", ch->cert, "entry_id", PQgetvalue(ir, 0, 0));
+	return 0;
+}
+
+static int do_fees(struct req *r, const struct json *body, const char *id, struct change *ch)
+{
+	const struct json *items = need(r, body, "items", JSON_ARRAY);
+	if (items == NULL)
+		return -1;
+	if (items->count < 1 || items->count > 20) {
+		valid_reject(r, "invalid_field", "items", "must hold 1 to 20 fee items.");
+		return -1;
+	}
+	static const struct field spec[] = {
+		{ "code", V_STRING, 1, 1, 32, NULL },
+		{ "description", V_STRING, 1, 1, 100, NULL },
+		{ "quantity", V_INT, 1, 1, 1000, NULL },
+		{ "unit_price_fen", V_INT, 1, 0, 100000000, NULL },
+	};
+	int64_t total = 0;
+	int seq = 0;
+	for (const struct json *it = items->child; it; it = it->next) {
+		struct fval v[4];
+		if (it->type != JSON_OBJECT) {
+			valid_reject(r, "invalid_field", "items", "each item must be an object.");
+			return -1;
+		}
+		if (valid_fields(r, it, spec, 4, v) != 0)
+			return -1;
+		total += v[2].i * v[3].i;
+		const char *pf[] = { id, i64str(r, ++seq), v[0].s, v[1].s, i64str(r, v[2].i), i64str(r, v[3].i) };
+		if (db_exec(r, &q_fee_item, pf) == NULL)
+			return -1;
+	}
+	ch->fee = i64str(r, total);
+	ch->details = json_pairs(r, "total_fen", ch->fee, NULL, NULL);
+	return 0;
+}
+
+void h_case_action(struct req *r)
+{
+	const struct principal *p = auth_require(r, NULL, NULL, 0);
+	if (p == NULL)
+		return;
+	const char *id = req_param(r, "id"), *action = req_param(r, "action");
+	const struct json *body = req_json_object(r);
+	if (body == NULL)
+		return;
+	int64_t version;
+	const struct json *vj = json_get(body, "version");
+	if (vj == NULL || json_int64(vj, &version) != 0 || version < 1) {
+		valid_reject(r, vj ? "invalid_field" : "missing_field", "version", "the case version you act on is required.");
+		return;
+	}
+	const struct json *comment = json_get(body, "comment");
+	if (comment && (comment->type != JSON_STRING || !str_ok(comment, 500))) {
+		valid_reject(r, "invalid_field", "comment", "must be a string of up to 500 characters.");
+		return;
+	}
+	const char *pa[] = { action };
+	PGresult *known = db_exec(r, &q_action_known, pa);
+	if (known == NULL)
+		return;
+	if (PQntuples(known) == 0) {
+		resp_problem(r, 404, "unknown_action", "No such case action.");
+		return;
+	}
+	if (db_begin(r) != 0)
+		return;
+	const char *pid[] = { id };
+	PGresult *c = db_exec(r, &q_lock, pid);
+	if (c == NULL)
+		return;
+	if (PQntuples(c) != 1) {
+		resp_problem(r, 404, "case_not_found", "No case has this id.");
+		return;
+	}
+	const char *state = PQgetvalue(c, 0, C_STATE);
+	const char *pt[] = { state, action };
+	PGresult *t = db_exec(r, &q_transition, pt);
+	if (t == NULL)
+		return;
+	/* who may act is checked before what state the case is in: a stranger
+	 * learns nothing about the case */
+	const char *rdiv = PQgetvalue(c, 0, C_RDIV), *ddiv = PQgetvalue(c, 0, C_DDIV);
+	const char *both[] = { rdiv, ddiv };
+	if (PQntuples(t) != 1) {
+		if (auth_require(r, "case.read", both, 2) == NULL)
+			return;
+		char *msg = arena_printf(r->arena, "A case in state %s cannot be %s.", state, action);
+		resp_problem(r, 409, "invalid_state", msg);
+		return;
+	}
+	const char *side = PQgetvalue(t, 0, 2);
+	const char *divs[2];
+	size_t nd = 0;
+	if (strcmp(side, "deciding") != 0)
+		divs[nd++] = rdiv;
+	if (strcmp(side, "receiving") != 0)
+		divs[nd++] = ddiv;
+	if (auth_require(r, PQgetvalue(t, 0, 1), divs, nd) == NULL)
+		return;
+	if (!atoi(PQgetvalue(t, 0, 3))) {
+		resp_problem(r, 409, "action_disabled", "This action is switched off in the workflow.");
+		return;
+	}
+	if (version != atoll(PQgetvalue(c, 0, C_VERSION))) {
+		resp_problem(r, 409, "version_conflict", "The case was changed meanwhile; reload it.");
+		return;
+	}
+	int64_t now = req_now_us(r);
+	struct change ch = { "", "", NULL, NULL, NULL };
+	const char *to = PQgetvalue(t, 0, 0);
+	if (strcmp(action, "submit") == 0 || strcmp(action, "resubmit") == 0) {
+		if (strcmp(action, "submit") == 0)
+			ch.received = i64str(r, now); /* priority counts from first receipt */
+		ch.due = due_date(r, now, atoi(PQgetvalue(c, 0, C_DAYS)));
+		if (ch.due == NULL)
+			return;
+	} else if (strcmp(action, "request_supplement") == 0) {
+		const struct json *missing = need(r, body, "missing", JSON_ARRAY);
+		if (missing == NULL)
+			return;
+		if (missing->count < 1 || missing->count > 20) {
+			valid_reject(r, "invalid_field", "missing", "lists 1 to 20 missing items.");
+			return;
+		}
+		yajl_gen g = json_gen_new(r->arena);
+		yajl_gen_map_open(g);
+		jg_key(g, "missing");
+		yajl_gen_array_open(g);
+		for (const struct json *m = missing->child; m; m = m->next) {
+			if (m->type != JSON_STRING || !str_ok(m, 200)) {
+				valid_reject(r, "invalid_field", "missing", "each item is a description of up to 200 characters.");
+				return;
+			}
+			jg_cstr(g, m->s);
+		}
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+		const unsigned char *b;
+		size_t len;
+		yajl_gen_get_buf(g, &b, &len);
+		ch.details = arena_strndup(r->arena, (const char *)b, len);
+	} else if (strcmp(action, "reject") == 0) {
+		const struct json *reason = need(r, body, "reason", JSON_STRING);
+		if (reason == NULL)
+			return;
+		if (!str_ok(reason, 500)) {
+			valid_reject(r, "invalid_field", "reason", "is 1 to 500 characters.");
+			return;
+		}
+		ch.details = json_pairs(r, "reason", reason->s, NULL, NULL);
+	} else if (strcmp(action, "register") == 0) {
+		if (do_register(r, c, id, now, &ch) != 0)
+			return;
+	} else if (strcmp(action, "set_fees") == 0) {
+		if (do_fees(r, body, id, &ch) != 0)
+			return;
+	} else if (strcmp(action, "record_payment") == 0) {
+		const struct json *receipt = need(r, body, "receipt_number", JSON_STRING);
+		const struct json *amount = receipt ? need(r, body, "amount_fen", JSON_NUMBER) : NULL;
+		int64_t amt;
+		if (amount == NULL)
+			return;
+		if (!str_ok(receipt, 64) || json_int64(amount, &amt) != 0 || amt != atoll(PQgetvalue(c, 0, C_FEE))) {
+			valid_reject(r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
+			return;
+		}
+		ch.details = json_pairs(r, "receipt_number", receipt->s, "amount_fen", amount->s);
+	} else if (strcmp(action, "deliver") == 0) {
+		const struct json *method = need(r, body, "method", JSON_STRING);
+		if (method == NULL)
+			return;
+		const struct json *track = json_get(body, "tracking_number");
+		if (strcmp(method->s, "mail") == 0) {
+			if (track == NULL || track->type != JSON_STRING || !str_ok(track, 64)) {
+				valid_reject(r, "missing_field", "tracking_number", "is required for mail delivery.");
+				return;
+			}
+			ch.details = json_pairs(r, "method", "mail", "tracking_number", track->s);
+		} else if (strcmp(method->s, "pickup") == 0) {
+			ch.details = json_pairs(r, "method", "pickup", "agency_code", PQgetvalue(c, 0, C_RAGENCY));
+		} else {
+			valid_reject(r, "invalid_field", "method", "is mail or pickup.");
+			return;
+		}
+	}
+	const char *pu[] = { id, i64str(r, version), to, i64str(r, now), ch.received, ch.due, ch.cert, ch.fee };
+	PGresult *ur = db_exec(r, &q_update, pu);
+	if (ur == NULL)
+		return;
+	if (strcmp(PQcmdTuples(ur), "1") != 0) {
+		resp_problem(r, 409, "version_conflict", "The case was changed meanwhile; reload it.");
+		return;
+	}
+	const char *pe[] = { id, i64str(r, now), i64str(r, p->user_id), p->agency_code, action, state, to,
+			     comment ? comment->s : NULL, ch.details };
+	char *payload = json_pairs(r, "number", PQgetvalue(c, 0, C_NUMBER), "state", to);
+	const char *po[] = { i64str(r, now), arena_printf(r->arena, "case.%s", action), id, payload };
+	if (db_exec(r, &q_case_event, pe) == NULL || db_exec(r, &q_case_outbox, po) == NULL ||
+	    audit_write(r, p, arena_printf(r->arena, "case.%s", action), "case", id, "success", payload) != 0)
+		return;
+	gen_case(r, id);
+	if (r->status != 200)
+		return;
+	if (db_commit(r) != 0)
+		return;
+}

@@ -1,0 +1,555 @@
+/* Cases: created as a draft at the receiving window, decided by the agency
+ * of the county where the unit lies. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/idem.h"
+#include "../domain/register.h"
+#include "intake.h"
+
+#define MAX_PARTIES 20
+
+static const struct stmt q_type = {
+	"case_type",
+	"SELECT category, action, enabled::int, pilot_only::int, promised_days FROM cases.business_type WHERE code = $1",
+	1,
+};
+static const struct stmt q_pilot = {
+	"case_pilot", "SELECT 1 FROM cases.pilot WHERE division_code = $1 AND category = $2", 2,
+};
+static const struct stmt q_unit = {
+	"case_unit", "SELECT county_code FROM reg.unit WHERE code = $1", 1,
+};
+static const struct stmt q_agency = {
+	"case_agency", "SELECT division_code FROM iam.agency WHERE code = $1", 1,
+};
+static const struct stmt q_bank = {
+	"case_bank", "SELECT name FROM ref.bank WHERE code = $1", 1,
+};
+static const struct stmt q_next = {
+	"case_counter",
+	"INSERT INTO cases.counter (agency_code, year, kind, last) VALUES ($1, $2, $3, 1)"
+	" ON CONFLICT (agency_code, year, kind) DO UPDATE SET last = cases.counter.last + 1 RETURNING last",
+	3,
+};
+static const struct stmt q_insert = {
+	"case_insert",
+	"INSERT INTO cases.case (number, business_type, unit_code, receiving_agency, deciding_agency,"
+	" receiving_division, deciding_division, state, fields, created_by, created_at, updated_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8::jsonb, $9, to_timestamp($10::float8 / 1000000),"
+	" to_timestamp($10::float8 / 1000000)) RETURNING id",
+	10,
+};
+static const struct stmt q_party = {
+	"case_party_insert",
+	"INSERT INTO cases.party (case_id, seq, role, name, id_type, id_number) VALUES ($1, $2, $3, $4, $5, $6)",
+	6,
+};
+const struct stmt q_case_event = {
+	"case_event_insert",
+	"INSERT INTO cases.event (case_id, at, actor_id, agency_code, action, from_state, to_state, comment, details)"
+	" VALUES ($1, to_timestamp($2::float8 / 1000000), $3, $4, $5, $6, $7, $8, coalesce($9::jsonb, '{}'))",
+	9,
+};
+const struct stmt q_case_outbox = {
+	"case_outbox",
+	"INSERT INTO outbox.message (at, topic, case_id, payload) VALUES (to_timestamp($1::float8 / 1000000), $2, $3, $4::jsonb)",
+	4,
+};
+static const struct stmt q_case = {
+	"case_get",
+	"SELECT c.id, c.number, c.business_type, c.unit_code, c.receiving_agency, c.deciding_agency,"
+	" c.receiving_division, c.deciding_division, c.state, c.version, c.fields::text,"
+	" coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0), coalesce(c.due_date::text, ''),"
+	" coalesce(c.certificate_no, ''), coalesce(c.fee_total_fen, -1),"
+	" (extract(epoch FROM c.created_at) * 1000000)::bigint, ra.name, da.name"
+	" FROM cases.case c JOIN iam.agency ra ON ra.code = c.receiving_agency"
+	" JOIN iam.agency da ON da.code = c.deciding_agency WHERE c.id = $1",
+	1,
+};
+static const struct stmt q_parties = {
+	"case_parties", "SELECT role, name, id_type, id_number FROM cases.party WHERE case_id = $1 ORDER BY seq", 1,
+};
+static const struct stmt q_events = {
+	"case_events",
+	"SELECT (extract(epoch FROM e.at) * 1000000)::bigint, e.action, coalesce(e.from_state, ''), e.to_state,"
+	" coalesce(e.comment, ''), coalesce(u.display_name, ''), coalesce(e.agency_code, ''), e.details::text"
+	" FROM cases.event e LEFT JOIN iam.user u ON u.id = e.actor_id WHERE e.case_id = $1 ORDER BY e.id",
+	1,
+};
+static const struct stmt q_conflicts = {
+	"case_conflicts",
+	"SELECT o.id, o.number, o.state, (extract(epoch FROM o.received_at) * 1000000)::bigint"
+	" FROM cases.case o, cases.case c WHERE c.id = $1 AND o.unit_code = c.unit_code AND o.id <> c.id"
+	" AND o.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
+	" AND c.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
+	" ORDER BY o.received_at, o.id",
+	1,
+};
+static const struct stmt q_types = {
+	"business_types",
+	"SELECT code, category, action, name, promised_days, statutory_days, fee_rule,"
+	" array_to_string(required_docs, ' '), pilot_only::int, enabled::int FROM cases.business_type ORDER BY code",
+	0,
+};
+
+char *i64str(struct req *r, int64_t v)
+{
+	return arena_printf(r->arena, "%" PRId64, v);
+}
+
+char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	yajl_gen g = json_gen_new(r->arena);
+	const unsigned char *b;
+	size_t len;
+	if (g == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	if (k1)
+		jg_str(g, k1, v1);
+	if (k2)
+		jg_str(g, k2, v2);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
+		return NULL;
+	return arena_strndup(r->arena, (const char *)b, len);
+}
+
+static int is_date(const char *s)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+static int is_mortgage_type(const char *s)
+{
+	return strcmp(s, "ordinary") == 0 || strcmp(s, "maximum") == 0;
+}
+
+/* Business fields per category and action, declared like request fields. */
+static const struct field mortgage_fields[] = {
+	{ "mortgagee_bank", V_STRING, 0, 2, 8, NULL },
+	{ "mortgagee_name", V_STRING, 0, 2, 100, NULL },
+	{ "amount_fen", V_INT, 1, 1, 1000000000000000LL, NULL },
+	{ "term_from", V_STRING, 1, 10, 10, is_date },
+	{ "term_to", V_STRING, 1, 10, 10, is_date },
+	{ "mortgage_type", V_STRING, 1, 7, 8, is_mortgage_type },
+	{ "debtor", V_STRING, 1, 1, 100, NULL },
+	{ "entry_id", V_INT, 0, 1, 1LL << 60, NULL },
+};
+static const struct field pre_notice_fields[] = {
+	{ "buyer", V_STRING, 1, 1, 100, NULL },
+	{ "seller", V_STRING, 1, 1, 100, NULL },
+	{ "contract_number", V_STRING, 1, 1, 64, NULL },
+	{ "price_fen", V_INT, 1, 1, 1000000000000000LL, NULL },
+	{ "entry_id", V_INT, 0, 1, 1LL << 60, NULL },
+};
+static const struct field cancel_fields[] = {
+	{ "entry_id", V_INT, 1, 1, 1LL << 60, NULL },
+	{ "reason", V_STRING, 0, 1, 500, NULL },
+};
+static const struct field other_fields[] = {
+	{ "description", V_STRING, 1, 1, 2000, NULL },
+	{ "entry_id", V_INT, 0, 1, 1LL << 60, NULL },
+};
+
+/* Validate "fields" for the type; the JSON object to store, or NULL after
+ * replying. Bank codes are resolved to the bank's name. */
+static char *business_fields(struct req *r, const struct json *f, const char *category, const char *action)
+{
+	const struct field *spec;
+	size_t n;
+	if (strcmp(action, "cancellation") == 0) {
+		spec = cancel_fields;
+		n = 2;
+	} else if (strcmp(category, "mortgage") == 0) {
+		spec = mortgage_fields;
+		n = 8;
+	} else if (strcmp(category, "pre_notice") == 0) {
+		spec = pre_notice_fields;
+		n = 5;
+	} else {
+		spec = other_fields;
+		n = 2;
+	}
+	if (f == NULL || f->type != JSON_OBJECT) {
+		valid_reject(r, "invalid_field", "fields", "must be an object.");
+		return NULL;
+	}
+	struct fval v[8];
+	if (valid_fields(r, f, spec, n, v) != 0)
+		return NULL;
+	const char *bank_name = NULL;
+	if (spec == mortgage_fields) {
+		if (v[0].present == v[1].present) {
+			valid_reject(r, "invalid_field", "fields.mortgagee_bank",
+				     "give either mortgagee_bank (a bank code) or mortgagee_name.");
+			return NULL;
+		}
+		if (v[0].present) {
+			const char *pb[] = { v[0].s };
+			PGresult *br = db_exec(r, &q_bank, pb);
+			if (br == NULL)
+				return NULL;
+			if (PQntuples(br) != 1) {
+				valid_reject(r, "invalid_field", "fields.mortgagee_bank", "No bank has this code.");
+				return NULL;
+			}
+			bank_name = arena_strndup(r->arena, PQgetvalue(br, 0, 0), strlen(PQgetvalue(br, 0, 0)));
+		}
+		if (strcmp(v[3].s, v[4].s) > 0) {
+			valid_reject(r, "invalid_field", "fields.term_to", "must not be before term_from.");
+			return NULL;
+		}
+		if (strcmp(action, "establish") != 0 && !v[7].present) {
+			valid_reject(r, "missing_field", "fields.entry_id", "names the mortgage this case changes.");
+			return NULL;
+		}
+	}
+	yajl_gen g = json_gen_new(r->arena);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].present)
+			continue;
+		if (spec[i].type == V_INT)
+			jg_int(g, spec[i].name, v[i].i);
+		else
+			jg_strn(g, spec[i].name, v[i].s, v[i].len);
+	}
+	if (bank_name)
+		jg_str(g, "mortgagee_name", bank_name);
+	yajl_gen_map_close(g);
+	const unsigned char *b;
+	size_t len;
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return NULL;
+	}
+	return arena_strndup(r->arena, (const char *)b, len);
+}
+
+static int party_role(const char *s)
+{
+	return strcmp(s, "right_holder") == 0 || strcmp(s, "obligor") == 0 || strcmp(s, "agent") == 0;
+}
+
+static int id_type_ok(const char *s)
+{
+	return id_type_parse(s) != ID_INVALID_TYPE;
+}
+
+/* POST /api/v1/cases */
+void h_case_create(struct req *r)
+{
+	static const struct field spec[] = {
+		{ "business_type", V_STRING, 1, 3, 40, NULL },
+		{ "unit_code", V_STRING, 1, 28, 28, NULL },
+		{ "parties", V_STRING, 0, 0, 0, NULL }, /* checked below */
+		{ "fields", V_STRING, 0, 0, 0, NULL },
+	};
+	static const struct field party_spec[] = {
+		{ "role", V_STRING, 1, 5, 12, party_role },
+		{ "name", V_STRING, 1, 1, 100, NULL },
+		{ "id_type", V_STRING, 1, 2, 20, id_type_ok },
+		{ "id_number", V_STRING, 1, 2, 32, NULL },
+	};
+	/* the receiving side is the clerk's own agency, from the session */
+	const struct principal *s0 = auth_session(r);
+	const char *own = s0 ? s0->division_code : NULL;
+	const struct principal *p = auth_require(r, "case.create", &own, own ? 1 : 0);
+	if (p == NULL)
+		return;
+	const struct json *body = req_json_object(r);
+	if (body == NULL)
+		return;
+	/* the nested members are validated by hand; the scalars by the table */
+	const struct json *parties = json_get(body, "parties"), *fields = json_get(body, "fields");
+	struct fval v[2];
+	struct json shallow = *body;
+	struct json *copy_first = NULL, **tail = &copy_first;
+	for (const struct json *m = body->child; m; m = m->next) {
+		if (m == parties || m == fields)
+			continue;
+		struct json *c = arena_alloc(r->arena, sizeof(*c));
+		if (c == NULL)
+			return;
+		*c = *m;
+		c->next = NULL;
+		*tail = c;
+		tail = &c->next;
+	}
+	shallow.child = copy_first;
+	if (valid_fields(r, &shallow, spec, 2, v) != 0)
+		return;
+	enum unit_problem up = unit_code_check(v[1].s);
+	if (up != UNIT_OK) {
+		valid_reject(r, "invalid_unit_code", "unit_code", unit_problem_text(up));
+		return;
+	}
+	if (parties == NULL || parties->type != JSON_ARRAY || parties->count < 1 || parties->count > MAX_PARTIES) {
+		valid_reject(r, parties ? "invalid_field" : "missing_field", "parties",
+			     "must be an array of 1 to 20 parties.");
+		return;
+	}
+	int holders = 0;
+	struct fval pv[MAX_PARTIES][4];
+	size_t np = 0;
+	for (const struct json *pj = parties->child; pj; pj = pj->next, np++) {
+		if (pj->type != JSON_OBJECT) {
+			valid_reject(r, "invalid_field", "parties", "each party must be an object.");
+			return;
+		}
+		if (valid_fields(r, pj, party_spec, 4, pv[np]) != 0)
+			return;
+		enum id_type t = id_type_parse(pv[np][2].s);
+		if (!id_number_valid(t, pv[np][3].s)) {
+			valid_reject(r, "invalid_id_number", "parties.id_number",
+				     t == ID_RESIDENT ? "is not a valid resident ID number (check digit)."
+						      : "is not a valid number for its ID type.");
+			return;
+		}
+		holders += strcmp(pv[np][0].s, "right_holder") == 0;
+	}
+	if (holders == 0) {
+		valid_reject(r, "invalid_field", "parties", "must name at least one right holder.");
+		return;
+	}
+	const char *pt[] = { v[0].s };
+	PGresult *tr = db_exec(r, &q_type, pt);
+	if (tr == NULL)
+		return;
+	if (PQntuples(tr) != 1 || !atoi(PQgetvalue(tr, 0, 2))) {
+		valid_reject(r, "unknown_business_type", "business_type", "No enabled business type has this code.");
+		return;
+	}
+	const char *category = PQgetvalue(tr, 0, 0), *action = PQgetvalue(tr, 0, 1);
+	const char *pu[] = { v[1].s };
+	PGresult *ur = db_exec(r, &q_unit, pu);
+	if (ur == NULL)
+		return;
+	if (PQntuples(ur) != 1) {
+		resp_problem(r, 422, "unit_not_found", "No property unit with this code is in the registry.");
+		return;
+	}
+	const char *county = PQgetvalue(ur, 0, 0);
+	if (atoi(PQgetvalue(tr, 0, 3))) {
+		const char *pp[] = { county, category };
+		PGresult *pr = db_exec(r, &q_pilot, pp);
+		if (pr == NULL)
+			return;
+		if (PQntuples(pr) != 1) {
+			resp_problem(r, 422, "business_type_not_enabled",
+				     "This business type is not enabled in the unit's division (pilot switch).");
+			return;
+		}
+	}
+	char *fjson = business_fields(r, fields, category, action);
+	if (fjson == NULL)
+		return;
+	/* the deciding agency is the main agency of the unit's county */
+	const char *pa[] = { p->agency_code };
+	PGresult *ar = db_exec(r, &q_agency, pa);
+	if (ar == NULL)
+		return;
+	const char *recv_div = PQgetvalue(ar, 0, 0);
+	int64_t now = req_now_us(r);
+	time_t secs = (time_t)(now / 1000000) + 8 * 3600;
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	int year = tm.tm_year + 1900;
+	if (db_begin(r) != 0)
+		return;
+	enum idem_result ir = idem_begin(r, p->user_id, "POST /api/v1/cases");
+	if (ir == IDEM_DONE)
+		return;
+	const char *pn[] = { county, i64str(r, year), "case" };
+	PGresult *nr = db_exec(r, &q_next, pn);
+	if (nr == NULL)
+		return;
+	char *number = arena_printf(r->arena, "TB-%s-%d-%06ld", county, year, atol(PQgetvalue(nr, 0, 0)));
+	const char *pi[] = { number, v[0].s, v[1].s, p->agency_code, county, recv_div, county, fjson,
+			     i64str(r, p->user_id), i64str(r, now) };
+	PGresult *cr = db_exec(r, &q_insert, pi);
+	if (cr == NULL)
+		return;
+	const char *id = arena_strndup(r->arena, PQgetvalue(cr, 0, 0), strlen(PQgetvalue(cr, 0, 0)));
+	for (size_t i = 0; i < np; i++) {
+		const char *pp[] = { id, i64str(r, (int64_t)i + 1), pv[i][0].s, pv[i][1].s, pv[i][2].s, pv[i][3].s };
+		if (db_exec(r, &q_party, pp) == NULL)
+			return;
+	}
+	const char *pe[] = { id, i64str(r, now), i64str(r, p->user_id), p->agency_code, "create", NULL, "draft",
+			     NULL, NULL };
+	char *payload = json_pairs(r, "number", number, "state", "draft");
+	const char *po[] = { i64str(r, now), "case.created", id, payload };
+	if (db_exec(r, &q_case_event, pe) == NULL || db_exec(r, &q_case_outbox, po) == NULL ||
+	    audit_write(r, p, "case.create", "case", id, "success", payload) != 0)
+		return;
+	gen_case(r, id);
+	if (r->status != 200 || !r->responded)
+		return;
+	r->status = 201;
+	resp_header(r, "Location", arena_printf(r->arena, "/api/v1/cases/%s", id));
+	if ((ir == IDEM_NEW && idem_store(r, p->user_id) != 0) || db_commit(r) != 0)
+		return;
+}
+
+void gen_case(struct req *r, const char *id)
+{
+	const char *pid[] = { id };
+	PGresult *c = db_exec(r, &q_case, pid);
+	if (c == NULL)
+		return;
+	if (PQntuples(c) != 1) {
+		resp_problem(r, 404, "case_not_found", "No case has this id.");
+		return;
+	}
+	PGresult *ps = db_exec(r, &q_parties, pid), *es = ps ? db_exec(r, &q_events, pid) : NULL;
+	PGresult *cf = es ? db_exec(r, &q_conflicts, pid) : NULL;
+	if (cf == NULL)
+		return;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_int(g, "id", strtoll(PQgetvalue(c, 0, 0), NULL, 10));
+	jg_str(g, "number", PQgetvalue(c, 0, 1));
+	jg_str(g, "business_type", PQgetvalue(c, 0, 2));
+	jg_str(g, "unit_code", PQgetvalue(c, 0, 3));
+	jg_key(g, "receiving_agency");
+	yajl_gen_map_open(g);
+	jg_str(g, "code", PQgetvalue(c, 0, 4));
+	jg_str(g, "name", PQgetvalue(c, 0, 16));
+	yajl_gen_map_close(g);
+	jg_key(g, "deciding_agency");
+	yajl_gen_map_open(g);
+	jg_str(g, "code", PQgetvalue(c, 0, 5));
+	jg_str(g, "name", PQgetvalue(c, 0, 17));
+	yajl_gen_map_close(g);
+	jg_str(g, "state", PQgetvalue(c, 0, 8));
+	jg_int(g, "version", atoll(PQgetvalue(c, 0, 9)));
+	int64_t received = strtoll(PQgetvalue(c, 0, 11), NULL, 10);
+	jg_str(g, "received_at", received ? time_rfc3339(r->arena, received) : NULL);
+	const char *due = PQgetvalue(c, 0, 12);
+	jg_str(g, "due_date", due[0] ? due : NULL);
+	const char *cert = PQgetvalue(c, 0, 13);
+	jg_str(g, "certificate_no", cert[0] ? cert : NULL);
+	int64_t fee = strtoll(PQgetvalue(c, 0, 14), NULL, 10);
+	if (fee >= 0)
+		jg_int(g, "fee_total_fen", fee);
+	else
+		jg_null(g, "fee_total_fen");
+	jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(PQgetvalue(c, 0, 15), NULL, 10)));
+	jg_key(g, "fields");
+	const char *ft = PQgetvalue(c, 0, 10);
+	yajl_gen_number(g, ft, strlen(ft)); /* stored JSON, written as it is */
+	jg_key(g, "parties");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < PQntuples(ps); i++) {
+		char masked[40];
+		id_mask(PQgetvalue(ps, i, 3), masked, sizeof(masked));
+		yajl_gen_map_open(g);
+		jg_str(g, "role", PQgetvalue(ps, i, 0));
+		jg_str(g, "name", PQgetvalue(ps, i, 1));
+		jg_str(g, "id_type", PQgetvalue(ps, i, 2));
+		jg_str(g, "id_number", masked);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	jg_key(g, "timeline");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < PQntuples(es); i++) {
+		yajl_gen_map_open(g);
+		jg_str(g, "at", time_rfc3339(r->arena, strtoll(PQgetvalue(es, i, 0), NULL, 10)));
+		jg_str(g, "action", PQgetvalue(es, i, 1));
+		const char *from = PQgetvalue(es, i, 2), *comment = PQgetvalue(es, i, 4);
+		jg_str(g, "from_state", from[0] ? from : NULL);
+		jg_str(g, "to_state", PQgetvalue(es, i, 3));
+		jg_str(g, "comment", comment[0] ? comment : NULL);
+		jg_str(g, "actor", PQgetvalue(es, i, 5));
+		jg_str(g, "agency_code", PQgetvalue(es, i, 6));
+		jg_key(g, "details");
+		const char *dt = PQgetvalue(es, i, 7);
+		yajl_gen_number(g, dt, strlen(dt));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	/* priority: earlier-received pending cases on the same unit, for both sides to see */
+	jg_key(g, "conflicts");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < PQntuples(cf); i++) {
+		int64_t other = strtoll(PQgetvalue(cf, i, 3), NULL, 10);
+		yajl_gen_map_open(g);
+		jg_int(g, "id", strtoll(PQgetvalue(cf, i, 0), NULL, 10));
+		jg_str(g, "number", PQgetvalue(cf, i, 1));
+		jg_str(g, "state", PQgetvalue(cf, i, 2));
+		jg_str(g, "received_at", time_rfc3339(r->arena, other));
+		jg_bool(g, "earlier", other < received);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
+
+/* GET /api/v1/cases/{id}: for holders of case.read over either side */
+void h_case_get(struct req *r)
+{
+	const struct principal *p = auth_require(r, "case.read", NULL, 0);
+	if (p == NULL)
+		return;
+	const char *pid[] = { req_param(r, "id") };
+	PGresult *c = db_exec(r, &q_case, pid);
+	if (c == NULL)
+		return;
+	if (PQntuples(c) != 1) {
+		resp_problem(r, 404, "case_not_found", "No case has this id.");
+		return;
+	}
+	const char *divs[] = { PQgetvalue(c, 0, 6), PQgetvalue(c, 0, 7) };
+	if (auth_require(r, "case.read", divs, 2) == NULL)
+		return;
+	gen_case(r, pid[0]);
+}
+
+/* GET /api/v1/business-types */
+void h_business_types(struct req *r)
+{
+	if (auth_require(r, NULL, NULL, 0) == NULL)
+		return;
+	PGresult *res = db_exec(r, &q_types, NULL);
+	if (res == NULL)
+		return;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < PQntuples(res); i++) {
+		yajl_gen_map_open(g);
+		jg_str(g, "code", PQgetvalue(res, i, 0));
+		jg_str(g, "category", PQgetvalue(res, i, 1));
+		jg_str(g, "action", PQgetvalue(res, i, 2));
+		jg_str(g, "name", PQgetvalue(res, i, 3));
+		jg_int(g, "promised_days", atoll(PQgetvalue(res, i, 4)));
+		jg_int(g, "statutory_days", atoll(PQgetvalue(res, i, 5)));
+		jg_str(g, "fee_rule", PQgetvalue(res, i, 6));
+		jg_key(g, "required_documents");
+		yajl_gen_array_open(g);
+		char *docs = arena_strndup(r->arena, PQgetvalue(res, i, 7), strlen(PQgetvalue(res, i, 7)));
+		char *save = NULL;
+		for (char *t = docs ? strtok_r(docs, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
+			jg_cstr(g, t);
+		yajl_gen_array_close(g);
+		jg_bool(g, "pilot_only", atoi(PQgetvalue(res, i, 8)));
+		jg_bool(g, "enabled", atoi(PQgetvalue(res, i, 9)));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
