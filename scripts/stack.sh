@@ -92,8 +92,11 @@ stop_redis() {
 start_services() {
 	local bin=$1 workers=$2
 	for s in $SERVICES; do
+		# intake takes attachments of up to 20 MiB (as multipart: a little more)
+		local body=1048576
+		[ "$s" = intake ] && body=22020096
 		# shellcheck disable=SC2086
-		setsid "${RUNAS[@]}" env TB_SOCKET="$DIR/run/$s.sock" \
+		setsid "${RUNAS[@]}" env TB_SOCKET="$DIR/run/$s.sock" TB_MAX_BODY=$body \
 			TB_PG="$(pg_env) user=tb_$s connect_timeout=2" \
 			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" \
 			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" \

@@ -37,6 +37,13 @@ static const struct stmt q_update = {
 	" WHERE id = $1 AND version = $2::int",
 	8,
 };
+static const struct stmt q_missing_docs = {
+	"act_missing_docs",
+	"SELECT coalesce(string_agg(d, ', ' ORDER BY d), '') FROM cases.case c"
+	" JOIN cases.business_type t ON t.code = c.business_type, unnest(t.required_docs) d"
+	" WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM cases.attachment a WHERE a.case_id = c.id AND a.document_type = d)",
+	1,
+};
 static const struct stmt q_calendar = {
 	"act_calendar",
 	"SELECT to_char(day, 'YYYYMMDD')::int, kind FROM cases.calendar"
@@ -354,6 +361,14 @@ void h_case_action(struct req *r)
 	struct change ch = { "", "", NULL, NULL, NULL };
 	const char *to = PQgetvalue(t, 0, 0);
 	if (strcmp(action, "submit") == 0 || strcmp(action, "resubmit") == 0) {
+		PGresult *md = db_exec(r, &q_missing_docs, pid);
+		if (md == NULL)
+			return;
+		if (PQgetvalue(md, 0, 0)[0]) {
+			resp_problem(r, 409, "documents_missing",
+				     arena_printf(r->arena, "Required documents are missing: %s.", PQgetvalue(md, 0, 0)));
+			return;
+		}
 		if (strcmp(action, "submit") == 0)
 			ch.received = i64str(r, now); /* priority counts from first receipt */
 		ch.due = due_date(r, now, atoi(PQgetvalue(c, 0, C_DAYS)));

@@ -8,6 +8,9 @@ static const struct route routes[] = {
 	{ M_GET, "/api/v1/cases/{id:int}", h_case_get, 0 },
 	{ M_POST, "/api/v1/cases/{id:int}/actions/{action:slug}", h_case_action, 0 },
 	{ M_GET, "/api/v1/business-types", h_business_types, 0 },
+	{ M_POST, "/api/v1/cases/{id:int}/attachments", h_attachment_upload, 0 },
+	{ M_GET, "/api/v1/cases/{id:int}/attachments", h_attachment_list, 0 },
+	{ M_GET, "/api/v1/cases/{id:int}/attachments/{aid:int}", h_attachment_get, 0 },
 };
 
 static const struct service svc = {

@@ -58,10 +58,31 @@ def pre_notice_body(code):
             "fields": {"buyer": "张三", "seller": "李四", "contract_number": "NN-2026-0001", "price_fen": 120000000}}
 
 
-def create(body, who=None, key=None):
+PDF = b"%PDF-1.4\n% test document\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+REQUIRED = {"mortgage": ["application", "identity", "mortgage_contract"],
+            "pre_notice": ["application", "identity", "sale_contract"],
+            "ownership": ["application", "identity", "ownership_proof"]}
+
+
+def attach(case_id, doc, who=None, data=PDF, filename="申请书.pdf", key=None):
+    s = who or staff[("intake_clerk", RECEIVING)]
+    from urllib.parse import quote
+    headers = {"Content-Type": "application/octet-stream", "X-Document-Type": doc, "X-Filename": quote(filename)}
+    if key:
+        headers["Idempotency-Key"] = key
+    return s.call("POST", "/api/v1/cases/%d/attachments" % case_id, body=data, headers=headers)
+
+
+def create(body, who=None, key=None, attach_docs=True):
+    """Create a case; with attach_docs, also upload its required documents."""
     s = who or staff[("intake_clerk", RECEIVING)]
     headers = {"Idempotency-Key": key} if key else None
-    return s.call("POST", "/api/v1/cases", json_body=body, headers=headers)
+    r = s.call("POST", "/api/v1/cases", json_body=body, headers=headers)
+    if r.status == 201 and attach_docs:
+        for doc in REQUIRED[body["business_type"].split(".")[0]]:
+            a = attach(r.json["id"], doc, who=s)
+            assert a.status == 201, a
+    return r
 
 
 def act(case, action, who, **extra):
