@@ -403,9 +403,13 @@ void h_case_create(struct req *r)
 
 void gen_case(struct req *r, const char *id)
 {
+	gen_case_row(r, id, NULL);
+}
+
+void gen_case_row(struct req *r, const char *id, PGresult *c)
+{
 	const char *pid[] = { id };
-	PGresult *c = db_exec(r, &q_case, pid);
-	if (c == NULL)
+	if (c == NULL && (c = db_exec(r, &q_case, pid)) == NULL)
 		return;
 	if (PQntuples(c) != 1) {
 		resp_problem(r, 404, "case_not_found", "No case has this id.");
@@ -514,7 +518,7 @@ void h_case_get(struct req *r)
 	const char *divs[] = { PQgetvalue(c, 0, 6), PQgetvalue(c, 0, 7) };
 	if (auth_require(r, "case.read", divs, 2) == NULL)
 		return;
-	gen_case(r, pid[0]);
+	gen_case_row(r, pid[0], c);
 }
 
 /* GET /api/v1/business-types */

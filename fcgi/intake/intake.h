@@ -17,6 +17,8 @@ void h_attachment_get(struct req *r);
 
 /* The case as JSON (detail view: parties masked, timeline, conflicts). */
 void gen_case(struct req *r, const char *id);
+/* The same from a row of the case query already read. */
+void gen_case_row(struct req *r, const char *id, PGresult *row);
 char *i64str(struct req *r, int64_t v);
 /* {"k1": v1, "k2": v2} through yajl (k2 may be NULL). */
 char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);

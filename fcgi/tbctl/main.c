@@ -55,6 +55,7 @@ static void usage(void)
 		"       tbctl user create --username U --name N --agency CODE --role ROLE [--scope CODE]\n"
 		"       tbctl user reset-password U   (passwords are read from standard input)\n"
 		"       tbctl audit verify            seal and verify the audit hash chain\n"
+		"       tbctl registry import FILE.csv  import a county's records (all or nothing)\n"
 		"environment: TB_PG_ADMIN  libpq conninfo of the owner role (default: the make run stack)\n"
 		"             TB_MIGRATIONS_DIR  where migrations are (default: sql/ of the checkout)\n");
 }
@@ -71,6 +72,8 @@ int main(int argc, char **argv)
 		return cmd_user(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(argv[1], "registry") == 0)
+		return cmd_registry(argc - 1, argv + 1);
 	usage();
 	return 2;
 }

@@ -8,5 +8,6 @@ PGconn *tbctl_connect(void);
 int cmd_migrate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
 
 #endif

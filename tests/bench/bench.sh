@@ -32,6 +32,44 @@ t0=$(date +%s%N)
 for _ in $(seq 10); do login >/dev/null; done
 LOGIN_MS=$(( ($(date +%s%N) - t0) / 10000000 ))
 
+# cases: a unit in 青秀区 decided there, created at 兴宾区's window
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 "host=$STACK/run port=54320 dbname=tongban user=tb_super")
+"${PSQL[@]}" -c "INSERT INTO reg.unit VALUES ('450103001002GB00001F00000001', '450103', '压测路1号', 'residential', 90)"
+CASE_BODY='{"business_type":"mortgage.establish","unit_code":"450103001002GB00001F00000001","parties":[{"role":"right_holder","name":"张三","id_type":"resident_id","id_number":"11010519491231002X"},{"role":"obligor","name":"李四","id_type":"resident_id","id_number":"11010519491231002X"}],"fields":{"mortgagee_bank":"ICBC","amount_fen":50000000,"term_from":"2026-12-01","term_to":"2046-11-30","mortgage_type":"ordinary","debtor":"张三"}}'
+CASE_ID=$(curl -fsS -XPOST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-d "$CASE_BODY" "$BASE/api/v1/cases" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+cat >"$STACK/create.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$CASE_BODY'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+# the same transaction as SQL, for pgbench: the reads the handler makes, then
+# counter, case, parties, event, outbox and audit in one transaction
+cat >"$STACK/create.sql" <<'SQL'
+SELECT category, action, enabled::int, pilot_only::int, promised_days FROM cases.business_type WHERE code = 'mortgage.establish';
+SELECT county_code FROM reg.unit WHERE code = '450103001002GB00001F00000001';
+SELECT name FROM ref.bank WHERE code = 'ICBC';
+SELECT division_code FROM iam.agency WHERE code = '451302';
+BEGIN;
+INSERT INTO cases.counter (agency_code, year, kind, last) VALUES ('450103', 2026, 'case', 1) ON CONFLICT (agency_code, year, kind) DO UPDATE SET last = cases.counter.last + 1 RETURNING last;
+INSERT INTO cases.case (number, business_type, unit_code, receiving_agency, deciding_agency, receiving_division, deciding_division, state, fields, created_by, created_at, updated_at) VALUES ('PGB-' || pg_current_xact_id(), 'mortgage.establish', '450103001002GB00001F00000001', '451302', '450103', '451302', '450103', 'draft', '{"amount_fen": 50000000}', 1, now(), now());
+INSERT INTO cases.party (case_id, seq, role, name, id_type, id_number) VALUES (currval('cases.case_id_seq'), 1, 'right_holder', '张三', 'resident_id', '11010519491231002X');
+INSERT INTO cases.party (case_id, seq, role, name, id_type, id_number) VALUES (currval('cases.case_id_seq'), 2, 'obligor', '李四', 'resident_id', '11010519491231002X');
+INSERT INTO cases.event (case_id, at, actor_id, agency_code, action, to_state) VALUES (currval('cases.case_id_seq'), now(), 1, '451302', 'create', 'draft');
+INSERT INTO outbox.message (at, topic, case_id, payload) VALUES (now(), 'case.created', currval('cases.case_id_seq'), '{"state": "draft"}');
+INSERT INTO audit.event (at, actor_id, actor_name, agency_code, action, object_type, object_id, outcome, details) VALUES (now(), 1, 'bencher', '451302', 'case.create', 'case', currval('cases.case_id_seq')::text, 'success', '{"state": "draft"}');
+COMMIT;
+SQL
+PGBENCH=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pgbench
+pgb() {
+	local tps
+	# as many connections as the intake pool holds: the database sees the same concurrency
+	tps=$("$PGBENCH" -n -c "$WORKERS" -j "$WORKERS" -T "$DUR" -f "$STACK/create.sql" \
+		"host=$STACK/run port=54320 dbname=tongban user=tb_super" 2>/dev/null | awk '/^tps/ {print $3}')
+	printf '%.0f\n' "${tps:-0}"
+}
+
 # the baselines answer exactly the bytes of our trivial endpoint
 body=$(curl -fsS "$BASE/-/public/healthz")
 printf '%s' "$body" >"$STACK/web/bench.json"
@@ -47,7 +85,10 @@ curl -fsS "$BASE/-/bare" >/dev/null
 # one wrk run -> "rps p50_ms p99_ms"; a URL may carry a header after a space
 one() {
 	local url=${1%% *} hdr=()
-	[ "$url" != "$1" ] && hdr=(-H "${1#* }")
+	case "$1" in
+	*" SCRIPT "*) hdr=(-s "${1##* }") ;;
+	*" "*) hdr=(-H "${1#* }") ;;
+	esac
 	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "$url" 2>/dev/null | awk '
 		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
 		/Requests\/sec/ { rps = $2 }
@@ -73,6 +114,8 @@ targets=(
 	"division (Redis GET)|$BASE/api/v1/divisions/450000"
 	"division list (PG)|$BASE/api/v1/divisions?parent=451300"
 	"auth/me (cached session)|$BASE/api/v1/auth/me Authorization: Bearer $TOKEN"
+	"case detail|$BASE/api/v1/cases/$CASE_ID Authorization: Bearer $TOKEN"
+	"case create (POST)|$BASE/api/v1/cases SCRIPT $STACK/create.lua"
 )
 for t in "${targets[@]}"; do
 	name=${t%%|*}; url=${t#*|}
@@ -104,6 +147,11 @@ for t in "${targets[@]}"; do
 done
 echo
 echo "log-in (PBKDF2-HMAC-SHA256, 600,000 iterations; deliberately slow): ${LOGIN_MS} ms each, sequential"
+PGB=$(for _ in $(seq "$RUNS"); do pgb; done | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2)')
+printf 'case creation: API %s req/s, pgbench running the same SQL transaction %s tps (-c%s): ratio %.2f\n' \
+	"${RPS[case create (POST)]}" "$PGB" "$WORKERS" "$(echo "${RPS[case create (POST)]} / $PGB" | bc -l)"
+printf 'case detail read: %.2f of the trivial endpoint (intake /healthz)\n' \
+	"$(echo "${RPS[case detail]} / ${RPS[intake /healthz]}" | bc -l)"
 echo
 read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")
 printf '%-16s %7s %9s %9s %9s %9s %9s\n' "per worker" workers "RSS KiB" "PSS KiB" "USS KiB" "RSS/bare" "USS/bare"
