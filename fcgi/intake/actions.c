@@ -44,6 +44,12 @@ static const struct stmt q_missing_docs = {
 	" WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM cases.attachment a WHERE a.case_id = c.id AND a.document_type = d)",
 	1,
 };
+static const struct stmt q_notify = {
+	"act_notify",
+	"INSERT INTO cases.notification (agency_code, case_id, kind, message, created_at)"
+	" VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000000))",
+	5,
+};
 static const struct stmt q_calendar = {
 	"act_calendar",
 	"SELECT to_char(day, 'YYYYMMDD')::int, kind FROM cases.calendar"
@@ -286,6 +292,35 @@ static int do_fees(struct req *r, const struct json *body, const char *id, struc
 	return 0;
 }
 
+/* A transition that hands work to the other side leaves a note in that
+ * agency's inbox (nothing when one agency is both sides). */
+static int notify_other_side(struct req *r, PGresult *c, const struct principal *p, const char *id,
+			     const char *action, int64_t now)
+{
+	static const struct {
+		const char *action, *message;
+	} notes[] = {
+		{ "submit", "新收件：请受理审核" },
+		{ "resubmit", "补正材料已提交：请继续审核" },
+		{ "request_supplement", "需要补正材料：请通知申请人" },
+		{ "reject", "申请不予登记：请告知申请人" },
+		{ "set_fees", "已核定收费：请收取登记费" },
+		{ "record_payment", "已收费：请缮证发证" },
+		{ "issue", "证书已缮发：请送达申请人" },
+	};
+	const char *ragency = PQgetvalue(c, 0, C_RAGENCY), *dagency = PQgetvalue(c, 0, C_DAGENCY);
+	if (strcmp(ragency, dagency) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
+		if (strcmp(notes[i].action, action) != 0)
+			continue;
+		const char *to = strcmp(p->agency_code, ragency) == 0 ? dagency : ragency;
+		const char *params[] = { to, id, action, notes[i].message, i64str(r, now) };
+		return db_exec(r, &q_notify, params) ? 0 : -1;
+	}
+	return 0;
+}
+
 void h_case_action(struct req *r)
 {
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
@@ -457,6 +492,8 @@ void h_case_action(struct req *r)
 	const char *po[] = { i64str(r, now), arena_printf(r->arena, "case.%s", action), id, payload };
 	if (db_exec(r, &q_case_event, pe) == NULL || db_exec(r, &q_case_outbox, po) == NULL ||
 	    audit_write(r, p, arena_printf(r->arena, "case.%s", action), "case", id, "success", payload) != 0)
+		return;
+	if (notify_other_side(r, c, p, id, action, now) != 0)
 		return;
 	gen_case(r, id);
 	if (r->status != 200)

@@ -14,6 +14,9 @@ void h_business_types(struct req *r);
 void h_attachment_upload(struct req *r);
 void h_attachment_list(struct req *r);
 void h_attachment_get(struct req *r);
+void h_case_list(struct req *r);
+void h_notifications(struct req *r);
+void h_notification_read(struct req *r);
 
 /* The case as JSON (detail view: parties masked, timeline, conflicts). */
 void gen_case(struct req *r, const char *id);

@@ -1,0 +1,213 @@
+/* Worklists and the agency inbox. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "intake.h"
+
+#define PAGE_MAX 200
+#define ACTIVE "c.state NOT IN ('closed', 'withdrawn', 'rejected')"
+/* the user's (permission, scope) pairs as $1, $2 text arrays */
+#define VISIBLE                                                                              \
+	"EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS g (perm, scope) WHERE g.perm = 'case.read'" \
+	" AND (ref.covers(g.scope, c.receiving_division) OR ref.covers(g.scope, c.deciding_division)))"
+#define WAITING                                                                              \
+	"EXISTS (SELECT 1 FROM cases.transition t, unnest($1::text[], $2::text[]) AS g (perm, scope)"   \
+	" WHERE t.from_state = c.state AND t.enabled AND t.action <> 'withdraw' AND g.perm = t.permission" \
+	" AND ((t.side <> 'deciding' AND ref.covers(g.scope, c.receiving_division))"                 \
+	"   OR (t.side <> 'receiving' AND ref.covers(g.scope, c.deciding_division))))"
+#define ELSEWHERE "c.receiving_agency = $3 AND c.deciding_agency <> $3 AND " ACTIVE
+#define OVERDUE "c.due_date < $4::date AND " ACTIVE " AND c.state <> 'delivered' AND " VISIBLE
+#define SUMMARY                                                                             \
+	"SELECT c.id, c.number, c.business_type, c.state, c.unit_code, c.receiving_agency, c.deciding_agency," \
+	" coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0), coalesce(c.due_date::text, ''),"  \
+	" (c.due_date < $4::date AND " ACTIVE " AND c.state <> 'delivered')::int, c.version FROM cases.case c WHERE "
+#define PAGE " AND c.id > $5::bigint ORDER BY c.id LIMIT $6::int"
+
+static const struct stmt q_waiting = { "wl_waiting", SUMMARY WAITING " AND $3::text = $3::text" PAGE, 6 };
+static const struct stmt q_elsewhere = { "wl_elsewhere", SUMMARY ELSEWHERE " AND $1::text[] = $1 AND $2::text[] = $2" PAGE, 6 };
+static const struct stmt q_overdue = { "wl_overdue", SUMMARY OVERDUE " AND $3::text = $3::text" PAGE, 6 };
+static const struct stmt q_counts = {
+	"wl_counts",
+	"SELECT (SELECT count(*) FROM cases.case c WHERE " WAITING "),"
+	" (SELECT count(*) FROM cases.case c WHERE " ELSEWHERE "),"
+	" (SELECT count(*) FROM cases.case c WHERE " OVERDUE ")",
+	4,
+};
+static const struct stmt q_inbox = {
+	"inbox",
+	"SELECT n.id, n.case_id, c.number, n.kind, n.message, (extract(epoch FROM n.created_at) * 1000000)::bigint,"
+	" (n.read_at IS NOT NULL)::int FROM cases.notification n JOIN cases.case c ON c.id = n.case_id"
+	" WHERE n.agency_code = $1 AND ($2 = '0' OR n.read_at IS NULL) AND n.id < $3::bigint"
+	" ORDER BY n.id DESC LIMIT $4::int",
+	4,
+};
+static const struct stmt q_inbox_unread = {
+	"inbox_unread", "SELECT count(*) FROM cases.notification WHERE agency_code = $1 AND read_at IS NULL", 1,
+};
+static const struct stmt q_read = {
+	"inbox_read",
+	"UPDATE cases.notification SET read_at = to_timestamp($3::float8 / 1000000), read_by = $4"
+	" WHERE id = $1 AND agency_code = $2 RETURNING id",
+	4,
+};
+
+static char *today_iso(struct req *r)
+{
+	time_t t = (time_t)(req_now_us(r) / 1000000) + 8 * 3600;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return arena_printf(r->arena, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* The user's effective permissions as two PostgreSQL text arrays. */
+static void perm_arrays(struct req *r, const struct principal *p, char **perms, char **scopes)
+{
+	struct buf a = { 0 }, b = { 0 };
+	int rc = buf_puts(&a, "{") | buf_puts(&b, "{");
+	size_t k = 0;
+	for (size_t i = 0; i < p->nperms; i++) {
+		if (p->perms[i].needs_mfa && !p->mfa)
+			continue;
+		/* names are [a-z._], scopes digits: nothing to quote */
+		rc |= buf_printf(&a, "%s%s", k ? "," : "", p->perms[i].perm);
+		rc |= buf_printf(&b, "%s%s", k ? "," : "", p->perms[i].scope);
+		k++;
+	}
+	rc |= buf_puts(&a, "}") | buf_puts(&b, "}");
+	*perms = rc ? NULL : arena_strndup(r->arena, (const char *)a.p, a.len);
+	*scopes = rc ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+/* GET /api/v1/cases?list=waiting|received_elsewhere|overdue&after=&limit= */
+void h_case_list(struct req *r)
+{
+	const struct principal *p = auth_require(r, "case.read", NULL, 0);
+	if (p == NULL)
+		return;
+	const char *list = req_query(r, "list"), *after = req_query(r, "after"), *limit = req_query(r, "limit");
+	const struct stmt *s = NULL;
+	if (list == NULL || strcmp(list, "waiting") == 0)
+		s = &q_waiting;
+	else if (strcmp(list, "received_elsewhere") == 0)
+		s = &q_elsewhere;
+	else if (strcmp(list, "overdue") == 0)
+		s = &q_overdue;
+	char *end = NULL;
+	long long aft = after ? strtoll(after, &end, 10) : 0;
+	long lim = limit ? strtol(limit, NULL, 10) : 50;
+	if (s == NULL || (after && (*end || aft < 0)) || lim < 1 || lim > PAGE_MAX) {
+		resp_problem(r, 400, "invalid_parameter",
+			     "list is waiting, received_elsewhere or overdue; after an id; limit 1-200.");
+		return;
+	}
+	char *perms, *scopes;
+	perm_arrays(r, p, &perms, &scopes);
+	const char *today = today_iso(r);
+	const char *pl[] = { perms, scopes, p->agency_code, today, i64str(r, aft), i64str(r, lim) };
+	const char *pc[] = { perms, scopes, p->agency_code, today };
+	PGresult *res = db_exec(r, s, pl), *cnt = res ? db_exec(r, &q_counts, pc) : NULL;
+	if (cnt == NULL)
+		return;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_key(g, "counts");
+	yajl_gen_map_open(g);
+	jg_int(g, "waiting", atoll(PQgetvalue(cnt, 0, 0)));
+	jg_int(g, "received_elsewhere", atoll(PQgetvalue(cnt, 0, 1)));
+	jg_int(g, "overdue", atoll(PQgetvalue(cnt, 0, 2)));
+	yajl_gen_map_close(g);
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	int n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		yajl_gen_map_open(g);
+		jg_int(g, "id", strtoll(PQgetvalue(res, i, 0), NULL, 10));
+		jg_str(g, "number", PQgetvalue(res, i, 1));
+		jg_str(g, "business_type", PQgetvalue(res, i, 2));
+		jg_str(g, "state", PQgetvalue(res, i, 3));
+		jg_str(g, "unit_code", PQgetvalue(res, i, 4));
+		jg_str(g, "receiving_agency", PQgetvalue(res, i, 5));
+		jg_str(g, "deciding_agency", PQgetvalue(res, i, 6));
+		int64_t rec = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+		jg_str(g, "received_at", rec ? time_rfc3339(r->arena, rec) : NULL);
+		const char *due = PQgetvalue(res, i, 8);
+		jg_str(g, "due_date", due[0] ? due : NULL);
+		jg_bool(g, "overdue", atoi(PQgetvalue(res, i, 9)));
+		jg_int(g, "version", atoll(PQgetvalue(res, i, 10)));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (n == lim)
+		jg_str(g, "next_after", PQgetvalue(res, n - 1, 0));
+	else
+		jg_null(g, "next_after");
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
+
+/* GET /api/v1/notifications?unread=1&before=&limit=: one's agency's inbox */
+void h_notifications(struct req *r)
+{
+	const struct principal *p = auth_require(r, NULL, NULL, 0);
+	if (p == NULL)
+		return;
+	const char *unread = req_query(r, "unread"), *before = req_query(r, "before"), *limit = req_query(r, "limit");
+	char *end = NULL;
+	long long bef = before ? strtoll(before, &end, 10) : 0;
+	long lim = limit ? strtol(limit, NULL, 10) : 50;
+	if ((unread && strcmp(unread, "1") && strcmp(unread, "0")) || (before && (*end || bef < 1)) || lim < 1 ||
+	    lim > PAGE_MAX) {
+		resp_problem(r, 400, "invalid_parameter", "unread is 0 or 1; before an id; limit 1-200.");
+		return;
+	}
+	const char *pi[] = { p->agency_code, unread ? unread : "0", before ? before : "9223372036854775807",
+			     i64str(r, lim) };
+	const char *pu[] = { p->agency_code };
+	PGresult *res = db_exec(r, &q_inbox, pi), *cnt = res ? db_exec(r, &q_inbox_unread, pu) : NULL;
+	if (cnt == NULL)
+		return;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_int(g, "unread", atoll(PQgetvalue(cnt, 0, 0)));
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	int n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		yajl_gen_map_open(g);
+		jg_int(g, "id", strtoll(PQgetvalue(res, i, 0), NULL, 10));
+		jg_int(g, "case_id", strtoll(PQgetvalue(res, i, 1), NULL, 10));
+		jg_str(g, "case_number", PQgetvalue(res, i, 2));
+		jg_str(g, "kind", PQgetvalue(res, i, 3));
+		jg_str(g, "message", PQgetvalue(res, i, 4));
+		jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 5), NULL, 10)));
+		jg_bool(g, "read", atoi(PQgetvalue(res, i, 6)));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (n == lim)
+		jg_str(g, "next_before", PQgetvalue(res, n - 1, 0));
+	else
+		jg_null(g, "next_before");
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
+
+/* POST /api/v1/notifications/{id}/read: only one's own agency's */
+void h_notification_read(struct req *r)
+{
+	const struct principal *p = auth_require(r, NULL, NULL, 0);
+	if (p == NULL)
+		return;
+	const char *params[] = { req_param(r, "id"), p->agency_code, i64str(r, req_now_us(r)), i64str(r, p->user_id) };
+	PGresult *res = db_exec(r, &q_read, params);
+	if (res == NULL)
+		return;
+	if (PQntuples(res) != 1) {
+		resp_problem(r, 404, "notification_not_found", "Your agency has no notification with this id.");
+		return;
+	}
+	resp_raw(r, 204, NULL, NULL, 0);
+}
