@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/cache.h"
 #include "../domain/register.h"
 #include "../domain/workdays.h"
 #include "intake.h"
@@ -500,4 +501,8 @@ void h_case_action(struct req *r)
 		return;
 	if (db_commit(r) != 0)
 		return;
+	/* the applicant's cached progress is stale now */
+	char *key = arena_printf(r->arena, "tb:progress:%s", PQgetvalue(c, 0, C_NUMBER));
+	if (key)
+		cache_del(&r->w->cache, key, strlen(key));
 }
