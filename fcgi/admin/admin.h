@@ -43,6 +43,9 @@ void h_agency_patch(struct req *r);
 void h_audit_list(struct req *r);
 void h_audit_verify(struct req *r);
 int admin_background(struct worker *w);
+/* workflow.c */
+void h_workflow_types(struct req *r);
+void h_workflow_type_patch(struct req *r);
 
 /* helpers */
 char *i64s(struct req *r, int64_t v);

@@ -29,6 +29,8 @@ static const struct route routes[] = {
 	{ M_POST, "/api/v1/permission-requests/{id:int}/{decision:slug}", h_permreq_decide, 0 },
 	{ M_GET, "/api/v1/audit", h_audit_list, 0 },
 	{ M_GET, "/api/v1/audit/verify", h_audit_verify, 0 },
+	{ M_GET, "/api/v1/workflows/business-types", h_workflow_types, 0 },
+	{ M_PATCH, "/api/v1/workflows/business-types/{code:str}", h_workflow_type_patch, 0 },
 };
 
 static const struct service svc = {

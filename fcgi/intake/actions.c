@@ -23,8 +23,9 @@ static const struct stmt q_lock = {
 };
 static const struct stmt q_transition = {
 	"act_transition",
-	"SELECT to_state, permission, side, enabled::int FROM cases.transition WHERE from_state = $1 AND action = $2",
-	2,
+	"SELECT to_state, permission, side, (enabled AND NOT EXISTS (SELECT 1 FROM cases.type_action_off o"
+	" WHERE o.business_type = $3 AND o.action = $2))::int FROM cases.transition WHERE from_state = $1 AND action = $2",
+	3,
 };
 static const struct stmt q_action_known = {
 	"act_known", "SELECT 1 FROM cases.transition WHERE action = $1 LIMIT 1", 1,
@@ -361,7 +362,7 @@ void h_case_action(struct req *r)
 		return;
 	}
 	const char *state = PQgetvalue(c, 0, C_STATE);
-	const char *pt[] = { state, action };
+	const char *pt[] = { state, action, PQgetvalue(c, 0, C_TYPE) };
 	PGresult *t = db_exec(r, &q_transition, pt);
 	if (t == NULL)
 		return;
