@@ -87,16 +87,29 @@ def test_wrong_state_is_409():
     assert_problem(act(c, "fly", staff[REVIEWER]), 404, "unknown_action")
 
 
-def test_pre_notice_journey_registers_a_pre_notice():
+def test_full_pre_notice_journey_with_refusals_at_every_step():
     code = unit()
-    c = create(pre_notice_body(code)).json
-    for action, who, extra in (("submit", CLERK, {}), ("accept", REVIEWER, {}), ("approve", REVIEWER, {}),
-                               ("register", REGISTRAR, {})):
-        r = act(c, action, staff[who], **extra)
-        assert r.status == 200, r
-        c = r.json
-    assert sql("SELECT kind, holder_name, amount_fen FROM reg.entry WHERE made_by_case = %d" % c["id"]) == [
-        ["pre_notice", "张三", "120000000"]]
+    r = create(pre_notice_body(code))
+    assert r.status == 201, r
+    c = r.json
+    assert c["business_type"] == "pre_notice.establish" and c["fields"]["contract_number"] == "NN-2026-0001"
+    c = step(c, "submit", CLERK, ("reviewer", RECEIVING), ("intake_clerk", "450100"))
+    c = step(c, "accept", REVIEWER, ("registrar", DECIDING), ("reviewer", RECEIVING))
+    c = step(c, "approve", REVIEWER, REGISTRAR, ("reviewer", "450102"))
+    c = step(c, "register", REGISTRAR, REVIEWER, ("registrar", RECEIVING))
+    assert c["certificate_no"].startswith("桂(2026)南宁市不动产证明第")
+    assert sql("SELECT kind, holder_name, amount_fen, certificate_no FROM reg.entry WHERE made_by_case = %d"
+               % c["id"]) == [["pre_notice", "张三", "120000000", c["certificate_no"]]]
+    items = [{"code": "REG", "description": "预告登记费", "quantity": 1, "unit_price_fen": 8000},
+             {"code": "CERT", "description": "证书工本费", "quantity": 1, "unit_price_fen": 0}]
+    c = step(c, "set_fees", CASHIER, ISSUER, ("cashier", RECEIVING), items=items)
+    c = step(c, "record_payment", CASHIER, ISSUER, ("cashier", "450102"), receipt_number="QX-2026-9", amount_fen=8000)
+    c = step(c, "issue", ISSUER, CASHIER, ("issuer", RECEIVING))
+    c = step(c, "deliver", ("issuer", RECEIVING), REVIEWER, ("issuer", "450102"), method="pickup")
+    assert c["timeline"][-1]["details"] == {"method": "pickup", "agency_code": RECEIVING}
+    c = step(c, "close", ("issuer", RECEIVING), REVIEWER, ("issuer", "450102"))
+    assert c["state"] == "closed"
+    assert sql("SELECT count(*) FROM cases.fee_item WHERE case_id = %d" % c["id"]) == [["2"]]
 
 
 def test_withdrawal_before_registration_and_rejection():
