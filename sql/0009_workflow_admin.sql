@@ -7,3 +7,4 @@ CREATE TABLE cases.type_action_off (
 GRANT SELECT ON cases.type_action_off TO tb_intake, tb_admin;
 GRANT INSERT, DELETE ON cases.type_action_off TO tb_admin;
 GRANT SELECT ON cases.transition, cases.business_type TO tb_admin;
+GRANT SELECT ON cases.pilot TO tb_admin;

@@ -46,6 +46,8 @@ int admin_background(struct worker *w);
 /* workflow.c */
 void h_workflow_types(struct req *r);
 void h_workflow_type_patch(struct req *r);
+void h_pilots(struct req *r);
+void h_pilot_switch(struct req *r);
 
 /* helpers */
 char *i64s(struct req *r, int64_t v);

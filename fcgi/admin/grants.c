@@ -122,13 +122,7 @@ void h_roles(struct req *r)
 		jg_bool(g, "needs_mfa", atoi(PQgetvalue(res, i, 2)));
 		const char *triad = PQgetvalue(res, i, 3);
 		jg_str(g, "triad", triad[0] ? triad : NULL);
-		jg_key(g, "permissions");
-		yajl_gen_array_open(g);
-		char *perms = arena_strndup(r->arena, PQgetvalue(res, i, 4), strlen(PQgetvalue(res, i, 4)));
-		char *save = NULL;
-		for (char *t = perms ? strtok_r(perms, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
-			jg_cstr(g, t);
-		yajl_gen_array_close(g);
+		jg_words(g, r->arena, "permissions", PQgetvalue(res, i, 4));
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

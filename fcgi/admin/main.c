@@ -31,6 +31,8 @@ static const struct route routes[] = {
 	{ M_GET, "/api/v1/audit/verify", h_audit_verify, 0 },
 	{ M_GET, "/api/v1/workflows/business-types", h_workflow_types, 0 },
 	{ M_PATCH, "/api/v1/workflows/business-types/{code:str}", h_workflow_type_patch, 0 },
+	{ M_GET, "/api/v1/workflows/pilots", h_pilots, 0 },
+	{ M_PUT | M_DELETE, "/api/v1/workflows/pilots/{division:code}", h_pilot_switch, 0 },
 };
 
 static const struct service svc = {

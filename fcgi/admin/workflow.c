@@ -50,29 +50,12 @@ void h_workflow_types(struct req *r)
 		jg_int(g, "promised_days", atoll(PQgetvalue(res, i, 2)));
 		jg_int(g, "statutory_days", atoll(PQgetvalue(res, i, 3)));
 		jg_bool(g, "enabled", atoi(PQgetvalue(res, i, 4)));
-		jg_key(g, "actions_off");
-		yajl_gen_array_open(g);
-		char *off = arena_strndup(r->arena, PQgetvalue(res, i, 5), strlen(PQgetvalue(res, i, 5)));
-		char *save = NULL;
-		for (char *t = off ? strtok_r(off, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
-			jg_cstr(g, t);
-		yajl_gen_array_close(g);
+		jg_words(g, r->arena, "actions_off", PQgetvalue(res, i, 5));
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
-}
-
-static int is_action_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 40)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
-			return 0;
-	return 1;
 }
 
 /* PATCH /api/v1/workflows/business-types/{code} {"promised_days"?, "enabled"?,
@@ -92,22 +75,9 @@ void h_workflow_type_patch(struct req *r)
 	if (body == NULL)
 		return;
 	const struct json *lists[2] = { json_get(body, "actions_off"), json_get(body, "actions_on") };
-	struct json scalars = *body;
-	struct json *head = NULL, **tail = &head;
-	for (const struct json *m = body->child; m; m = m->next) {
-		if (m == lists[0] || m == lists[1])
-			continue;
-		struct json *cpy = arena_alloc(r->arena, sizeof(*cpy));
-		if (cpy == NULL)
-			return;
-		*cpy = *m;
-		cpy->next = NULL;
-		*tail = cpy;
-		tail = &cpy->next;
-	}
-	scalars.child = head;
+	const struct json *scalars = json_without(r->arena, body, lists[0], lists[1]);
 	struct fval v[2];
-	if (valid_fields(r, &scalars, spec, 2, v) != 0)
+	if (scalars == NULL || valid_fields(r, scalars, spec, 2, v) != 0)
 		return;
 	for (int k = 0; k < 2; k++) {
 		if (lists[k] == NULL)
@@ -118,7 +88,7 @@ void h_workflow_type_patch(struct req *r)
 		}
 		for (const struct json *a = lists[k]->child; a; a = a->next) {
 			const char *pa[] = { a->s };
-			PGresult *known = a->type == JSON_STRING && is_action_name(a->s) ? db_exec(r, &q_wf_action_known, pa) : NULL;
+			PGresult *known = a->type == JSON_STRING && valid_snake(a->s, 40) ? db_exec(r, &q_wf_action_known, pa) : NULL;
 			if (r->responded)
 				return;
 			if (known == NULL || PQntuples(known) != 1) {
@@ -147,4 +117,69 @@ void h_workflow_type_patch(struct req *r)
 	    commit_or_reply(r) != 0)
 		return;
 	h_workflow_types(r);
+}
+
+static const struct stmt q_pilots = {
+	"wf_pilots", "SELECT p.division_code, d.name FROM cases.pilot p JOIN ref.division d ON d.code = p.division_code"
+		     " WHERE p.category = 'ownership' ORDER BY 1",
+	0,
+};
+static const struct stmt q_pilot_on = {
+	"wf_pilot_on",
+	"INSERT INTO cases.pilot (division_code, category) SELECT code, 'ownership' FROM ref.division WHERE code = $1"
+	" ON CONFLICT DO NOTHING",
+	1,
+};
+static const struct stmt q_pilot_off = {
+	"wf_pilot_off", "DELETE FROM cases.pilot WHERE division_code = $1 AND category = 'ownership'", 1,
+};
+static const struct stmt q_div_exists = {
+	"wf_div_exists", "SELECT 1 FROM ref.division WHERE code = $1", 1,
+};
+
+/* GET /api/v1/workflows/pilots: divisions where ownership (产权类) types are on */
+void h_pilots(struct req *r)
+{
+	if (auth_require(r, "workflow.manage", NULL, 0) == NULL)
+		return;
+	PGresult *res = db_exec(r, &q_pilots, NULL);
+	if (res == NULL)
+		return;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < PQntuples(res); i++) {
+		yajl_gen_map_open(g);
+		jg_str(g, "division_code", PQgetvalue(res, i, 0));
+		jg_str(g, "name", PQgetvalue(res, i, 1));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
+
+/* PUT / DELETE /api/v1/workflows/pilots/{division}: the pilot switch, by a
+ * holder of workflow.manage over that division (a city's covers its counties) */
+void h_pilot_switch(struct req *r)
+{
+	const char *div = req_param(r, "division");
+	const struct principal *p = auth_require(r, "workflow.manage", &div, 1);
+	if (p == NULL)
+		return;
+	const char *params[] = { div };
+	PGresult *ex = db_exec(r, &q_div_exists, params);
+	if (ex == NULL)
+		return;
+	if (PQntuples(ex) != 1) {
+		resp_problem(r, 404, "division_not_found", "No division has this code.");
+		return;
+	}
+	int on = r->method == M_PUT;
+	if (db_begin(r) != 0 || db_exec(r, on ? &q_pilot_on : &q_pilot_off, params) == NULL ||
+	    audit_write(r, p, on ? "workflow.pilot.on" : "workflow.pilot.off", "division", div, "success", NULL) != 0 ||
+	    commit_or_reply(r) != 0)
+		return;
+	resp_raw(r, 204, NULL, NULL, 0);
 }

@@ -261,3 +261,40 @@ void jg_null(yajl_gen g, const char *k)
 	jg_key(g, k);
 	yajl_gen_null(g);
 }
+
+struct json *json_without(struct arena *ar, const struct json *obj, const struct json *a,
+			  const struct json *b)
+{
+	struct json *copy = arena_alloc(ar, sizeof(*copy));
+	if (copy == NULL)
+		return NULL;
+	*copy = *obj;
+	copy->child = copy->last = NULL;
+	copy->count = 0;
+	for (const struct json *m = obj->child; m; m = m->next) {
+		if (m == a || m == b)
+			continue;
+		struct json *c = arena_alloc(ar, sizeof(*c));
+		if (c == NULL)
+			return NULL;
+		*c = *m;
+		c->next = NULL;
+		if (copy->last)
+			copy->last->next = c;
+		else
+			copy->child = c;
+		copy->last = c;
+		copy->count++;
+	}
+	return copy;
+}
+
+void jg_words(yajl_gen g, struct arena *a, const char *k, const char *words)
+{
+	jg_key(g, k);
+	yajl_gen_array_open(g);
+	char *copy = arena_strndup(a, words, strlen(words)), *save = NULL;
+	for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
+		jg_cstr(g, t);
+	yajl_gen_array_close(g);
+}

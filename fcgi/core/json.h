@@ -34,6 +34,11 @@ int json_int64(const struct json *v, int64_t *out);
 /* A generator whose memory is the arena's (nothing to free). */
 yajl_gen json_gen_new(struct arena *a);
 
+/* A shallow copy of obj without the members a and b (either may be NULL),
+ * for validating the scalar members of a body that also has nested ones. */
+struct json *json_without(struct arena *ar, const struct json *obj, const struct json *a,
+			  const struct json *b);
+
 /* Generation helpers: a key, then a value. Strings are emitted as UTF-8 checked. */
 void jg_key(yajl_gen g, const char *k);
 void jg_str(yajl_gen g, const char *k, const char *v); /* v NULL -> null */
@@ -42,5 +47,7 @@ void jg_int(yajl_gen g, const char *k, long long v);
 void jg_bool(yajl_gen g, const char *k, int v);
 void jg_null(yajl_gen g, const char *k);
 void jg_cstr(yajl_gen g, const char *v); /* a value without key */
+/* k: ["w1", "w2", …] from space-separated words (as string_agg/array_to_string give). */
+void jg_words(yajl_gen g, struct arena *a, const char *k, const char *words);
 
 #endif

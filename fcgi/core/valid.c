@@ -23,6 +23,17 @@ int valid_digits6(const char *s)
 	return 1;
 }
 
+int valid_snake(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
 void valid_reject(struct req *r, const char *code, const char *field, const char *detail)
 {
 	char msg[256];

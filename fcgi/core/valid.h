@@ -38,5 +38,7 @@ int valid_body(struct req *r, const struct field *spec, size_t n, struct fval *o
 void valid_reject(struct req *r, const char *code, const char *field, const char *detail);
 size_t utf8_chars(const char *s, size_t n);
 int valid_digits6(const char *s);
+/* 1 to max characters of [a-z_] (codes of actions, documents). */
+int valid_snake(const char *s, size_t max);
 
 #endif

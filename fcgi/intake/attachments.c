@@ -48,17 +48,6 @@ static const char *sniff(const unsigned char *p, size_t n)
 	return NULL;
 }
 
-static int doc_type_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 40)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /* A filename to keep: valid UTF-8, no controls, no path; NULL if unusable. */
 static char *clean_filename(struct req *r, const char *raw, size_t n)
 {
@@ -168,7 +157,7 @@ void h_attachment_upload(struct req *r)
 		data = r->body;
 		len = r->body_len;
 	}
-	if (doc == NULL || !doc_type_ok(doc)) {
+	if (doc == NULL || !valid_snake(doc, 40)) {
 		valid_reject(r, "invalid_field", "document_type", "is a document type of the checklist, e.g. application.");
 		return;
 	}

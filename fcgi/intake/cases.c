@@ -17,7 +17,7 @@ static const struct stmt q_type = {
 	1,
 };
 static const struct stmt q_pilot = {
-	"case_pilot", "SELECT 1 FROM cases.pilot WHERE division_code = $1 AND category = $2", 2,
+	"case_pilot", "SELECT 1 FROM cases.pilot WHERE ref.covers(division_code, $1) AND category = $2", 2,
 };
 static const struct stmt q_unit = {
 	"case_unit", "SELECT county_code FROM reg.unit WHERE code = $1", 1,
@@ -272,21 +272,8 @@ void h_case_create(struct req *r)
 	/* the nested members are validated by hand; the scalars by the table */
 	const struct json *parties = json_get(body, "parties"), *fields = json_get(body, "fields");
 	struct fval v[2];
-	struct json shallow = *body;
-	struct json *copy_first = NULL, **tail = &copy_first;
-	for (const struct json *m = body->child; m; m = m->next) {
-		if (m == parties || m == fields)
-			continue;
-		struct json *c = arena_alloc(r->arena, sizeof(*c));
-		if (c == NULL)
-			return;
-		*c = *m;
-		c->next = NULL;
-		*tail = c;
-		tail = &c->next;
-	}
-	shallow.child = copy_first;
-	if (valid_fields(r, &shallow, spec, 2, v) != 0)
+	const struct json *scalars = json_without(r->arena, body, parties, fields);
+	if (scalars == NULL || valid_fields(r, scalars, spec, 2, v) != 0)
 		return;
 	enum unit_problem up = unit_code_check(v[1].s);
 	if (up != UNIT_OK) {
@@ -542,13 +529,7 @@ void h_business_types(struct req *r)
 		jg_int(g, "promised_days", atoll(PQgetvalue(res, i, 4)));
 		jg_int(g, "statutory_days", atoll(PQgetvalue(res, i, 5)));
 		jg_str(g, "fee_rule", PQgetvalue(res, i, 6));
-		jg_key(g, "required_documents");
-		yajl_gen_array_open(g);
-		char *docs = arena_strndup(r->arena, PQgetvalue(res, i, 7), strlen(PQgetvalue(res, i, 7)));
-		char *save = NULL;
-		for (char *t = docs ? strtok_r(docs, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
-			jg_cstr(g, t);
-		yajl_gen_array_close(g);
+		jg_words(g, r->arena, "required_documents", PQgetvalue(res, i, 7));
 		jg_bool(g, "pilot_only", atoi(PQgetvalue(res, i, 8)));
 		jg_bool(g, "enabled", atoi(PQgetvalue(res, i, 9)));
 		yajl_gen_map_close(g);

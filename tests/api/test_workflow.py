@@ -64,3 +64,25 @@ def test_only_region_wide_workflow_managers_change_it():
     assert_problem(sa.call("PATCH", "/api/v1/workflows/business-types/nope.nope", json_body={"promised_days": 2}),
                    404, "business_type_not_found")
     assert sql("SELECT promised_days FROM cases.business_type WHERE code = 'mortgage.establish'") == [["5"]]
+
+
+def test_the_ownership_pilot_switch_per_division():
+    code = unit()  # 青秀区, in 南宁市
+    body = {"business_type": "ownership.transfer", "unit_code": code,
+            "parties": [{"role": "right_holder", "name": "张三", "id_type": "resident_id",
+                         "id_number": "11010519491231002X"}], "fields": {"description": "买卖转移"}}
+    assert_problem(create(body, attach_docs=False), 422, "business_type_not_enabled")
+    city = admin("jurisdiction_admin", "450100", 4290)
+    assert_problem(city.call("PUT", "/api/v1/workflows/pilots/451300"), 403, "forbidden")  # not their city
+    assert city.call("PUT", "/api/v1/workflows/pilots/450100").status == 204
+    listed = city.get("/api/v1/workflows/pilots").json["items"]
+    assert {"division_code": "450100", "name": "南宁市"} in listed
+    assert last_audit("workflow.pilot.on")["object_id"] == "450100"
+    try:
+        assert create(body, attach_docs=False).status == 201  # the city's pilot covers 青秀区
+        other = dict(body, unit_code=unit(county="451302"))
+        assert_problem(create(other, attach_docs=False), 422, "business_type_not_enabled")
+    finally:
+        assert city.call("DELETE", "/api/v1/workflows/pilots/450100").status == 204
+    assert_problem(create(body, attach_docs=False), 422, "business_type_not_enabled")
+    assert_problem(city.call("PUT", "/api/v1/workflows/pilots/459999"), 403, "forbidden")
