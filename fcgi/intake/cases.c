@@ -58,36 +58,34 @@ const struct stmt q_case_outbox = {
 	"INSERT INTO outbox.message (at, topic, case_id, payload) VALUES (to_timestamp($1::float8 / 1000000), $2, $3, $4::jsonb)",
 	4,
 };
-static const struct stmt q_case = {
-	"case_get",
-	"SELECT c.id, c.number, c.business_type, c.unit_code, c.receiving_agency, c.deciding_agency,"
-	" c.receiving_division, c.deciding_division, c.state, c.version, c.fields::text,"
-	" coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0), coalesce(c.due_date::text, ''),"
-	" coalesce(c.certificate_no, ''), coalesce(c.fee_total_fen, -1),"
-	" (extract(epoch FROM c.created_at) * 1000000)::bigint, ra.name, da.name"
-	" FROM cases.case c JOIN iam.agency ra ON ra.code = c.receiving_agency"
-	" JOIN iam.agency da ON da.code = c.deciding_agency WHERE c.id = $1",
+/* The whole detail in one round trip: kind 0 the case (columns as q_case),
+ * 1 its parties, 2 its timeline, 3 its priority conflicts. */
+#define N13 "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+static const struct stmt q_detail = {
+	"case_detail",
+	"SELECT * FROM ("
+	" SELECT 0 AS k, 0::bigint AS ord, c.id::text, c.number, c.business_type, c.unit_code, c.receiving_agency,"
+	"  c.deciding_agency, c.receiving_division, c.deciding_division, c.state, c.version::text, c.fields::text,"
+	"  coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0)::text, coalesce(c.due_date::text, ''),"
+	"  coalesce(c.certificate_no, ''), coalesce(c.fee_total_fen, -1)::text,"
+	"  ((extract(epoch FROM c.created_at) * 1000000)::bigint)::text, ra.name, da.name"
+	"  FROM cases.case c JOIN iam.agency ra ON ra.code = c.receiving_agency"
+	"  JOIN iam.agency da ON da.code = c.deciding_agency WHERE c.id = $1"
+	" UNION ALL SELECT 1, p.seq::bigint, p.role, p.name, p.id_type, p.id_number, NULL, " N13
+	"  FROM cases.party p WHERE p.case_id = $1"
+	" UNION ALL SELECT 2, e.id, ((extract(epoch FROM e.at) * 1000000)::bigint)::text, e.action,"
+	"  coalesce(e.from_state, ''), e.to_state, coalesce(e.comment, ''), coalesce(u.display_name, ''),"
+	"  coalesce(e.agency_code, ''), e.details::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+	"  FROM cases.event e LEFT JOIN iam.user u ON u.id = e.actor_id WHERE e.case_id = $1"
+	" UNION ALL SELECT 3, o.received_at_us, o.id::text, o.number, o.state, o.received_at_us::text, NULL, " N13
+	"  FROM (SELECT o.id, o.number, o.state, (extract(epoch FROM o.received_at) * 1000000)::bigint AS received_at_us"
+	"   FROM cases.case o, cases.case c WHERE c.id = $1 AND o.unit_code = c.unit_code AND o.id <> c.id"
+	"   AND o.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
+	"   AND c.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')) o"
+	") d ORDER BY k, ord",
 	1,
 };
-static const struct stmt q_parties = {
-	"case_parties", "SELECT role, name, id_type, id_number FROM cases.party WHERE case_id = $1 ORDER BY seq", 1,
-};
-static const struct stmt q_events = {
-	"case_events",
-	"SELECT (extract(epoch FROM e.at) * 1000000)::bigint, e.action, coalesce(e.from_state, ''), e.to_state,"
-	" coalesce(e.comment, ''), coalesce(u.display_name, ''), coalesce(e.agency_code, ''), e.details::text"
-	" FROM cases.event e LEFT JOIN iam.user u ON u.id = e.actor_id WHERE e.case_id = $1 ORDER BY e.id",
-	1,
-};
-static const struct stmt q_conflicts = {
-	"case_conflicts",
-	"SELECT o.id, o.number, o.state, (extract(epoch FROM o.received_at) * 1000000)::bigint"
-	" FROM cases.case o, cases.case c WHERE c.id = $1 AND o.unit_code = c.unit_code AND o.id <> c.id"
-	" AND o.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
-	" AND c.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
-	" ORDER BY o.received_at, o.id",
-	1,
-};
+
 static const struct stmt q_types = {
 	"business_types",
 	"SELECT code, category, action, name, promised_days, statutory_days, fee_rule,"
@@ -393,97 +391,84 @@ void gen_case(struct req *r, const char *id)
 	gen_case_row(r, id, NULL);
 }
 
-void gen_case_row(struct req *r, const char *id, PGresult *c)
+void gen_case_row(struct req *r, const char *id, PGresult *d)
 {
 	const char *pid[] = { id };
-	if (c == NULL && (c = db_exec(r, &q_case, pid)) == NULL)
+	if (d == NULL && (d = db_exec(r, &q_detail, pid)) == NULL)
 		return;
-	if (PQntuples(c) != 1) {
+	int n = PQntuples(d);
+	if (n < 1 || atoi(PQgetvalue(d, 0, 0)) != 0) {
 		resp_problem(r, 404, "case_not_found", "No case has this id.");
 		return;
 	}
-	PGresult *ps = db_exec(r, &q_parties, pid), *es = ps ? db_exec(r, &q_events, pid) : NULL;
-	PGresult *cf = es ? db_exec(r, &q_conflicts, pid) : NULL;
-	if (cf == NULL)
-		return;
+#define V(row, col) PQgetvalue(d, (row), 2 + (col))
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_int(g, "id", strtoll(PQgetvalue(c, 0, 0), NULL, 10));
-	jg_str(g, "number", PQgetvalue(c, 0, 1));
-	jg_str(g, "business_type", PQgetvalue(c, 0, 2));
-	jg_str(g, "unit_code", PQgetvalue(c, 0, 3));
+	jg_int(g, "id", strtoll(V(0, 0), NULL, 10));
+	jg_str(g, "number", V(0, 1));
+	jg_str(g, "business_type", V(0, 2));
+	jg_str(g, "unit_code", V(0, 3));
 	jg_key(g, "receiving_agency");
 	yajl_gen_map_open(g);
-	jg_str(g, "code", PQgetvalue(c, 0, 4));
-	jg_str(g, "name", PQgetvalue(c, 0, 16));
+	jg_str(g, "code", V(0, 4));
+	jg_str(g, "name", V(0, 16));
 	yajl_gen_map_close(g);
 	jg_key(g, "deciding_agency");
 	yajl_gen_map_open(g);
-	jg_str(g, "code", PQgetvalue(c, 0, 5));
-	jg_str(g, "name", PQgetvalue(c, 0, 17));
+	jg_str(g, "code", V(0, 5));
+	jg_str(g, "name", V(0, 17));
 	yajl_gen_map_close(g);
-	jg_str(g, "state", PQgetvalue(c, 0, 8));
-	jg_int(g, "version", atoll(PQgetvalue(c, 0, 9)));
-	int64_t received = strtoll(PQgetvalue(c, 0, 11), NULL, 10);
+	jg_str(g, "state", V(0, 8));
+	jg_int(g, "version", atoll(V(0, 9)));
+	int64_t received = strtoll(V(0, 11), NULL, 10);
 	jg_str(g, "received_at", received ? time_rfc3339(r->arena, received) : NULL);
-	const char *due = PQgetvalue(c, 0, 12);
-	jg_str(g, "due_date", due[0] ? due : NULL);
-	const char *cert = PQgetvalue(c, 0, 13);
-	jg_str(g, "certificate_no", cert[0] ? cert : NULL);
-	int64_t fee = strtoll(PQgetvalue(c, 0, 14), NULL, 10);
+	jg_str(g, "due_date", V(0, 12)[0] ? V(0, 12) : NULL);
+	jg_str(g, "certificate_no", V(0, 13)[0] ? V(0, 13) : NULL);
+	int64_t fee = strtoll(V(0, 14), NULL, 10);
 	if (fee >= 0)
 		jg_int(g, "fee_total_fen", fee);
 	else
 		jg_null(g, "fee_total_fen");
-	jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(PQgetvalue(c, 0, 15), NULL, 10)));
+	jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(V(0, 15), NULL, 10)));
 	jg_key(g, "fields");
-	const char *ft = PQgetvalue(c, 0, 10);
-	yajl_gen_number(g, ft, strlen(ft)); /* stored JSON, written as it is */
-	jg_key(g, "parties");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(ps); i++) {
-		char masked[40];
-		id_mask(PQgetvalue(ps, i, 3), masked, sizeof(masked));
-		yajl_gen_map_open(g);
-		jg_str(g, "role", PQgetvalue(ps, i, 0));
-		jg_str(g, "name", PQgetvalue(ps, i, 1));
-		jg_str(g, "id_type", PQgetvalue(ps, i, 2));
-		jg_str(g, "id_number", masked);
-		yajl_gen_map_close(g);
+	yajl_gen_number(g, V(0, 10), strlen(V(0, 10))); /* stored JSON, written as it is */
+	static const char *const sections[] = { NULL, "parties", "timeline", "conflicts" };
+	for (int k = 1, row = 1; k <= 3; k++) {
+		jg_key(g, sections[k]);
+		yajl_gen_array_open(g);
+		for (; row < n && atoi(PQgetvalue(d, row, 0)) == k; row++) {
+			yajl_gen_map_open(g);
+			if (k == 1) {
+				char masked[40];
+				id_mask(V(row, 3), masked, sizeof(masked));
+				jg_str(g, "role", V(row, 0));
+				jg_str(g, "name", V(row, 1));
+				jg_str(g, "id_type", V(row, 2));
+				jg_str(g, "id_number", masked);
+			} else if (k == 2) {
+				jg_str(g, "at", time_rfc3339(r->arena, strtoll(V(row, 0), NULL, 10)));
+				jg_str(g, "action", V(row, 1));
+				jg_str(g, "from_state", V(row, 2)[0] ? V(row, 2) : NULL);
+				jg_str(g, "to_state", V(row, 3));
+				jg_str(g, "comment", V(row, 4)[0] ? V(row, 4) : NULL);
+				jg_str(g, "actor", V(row, 5));
+				jg_str(g, "agency_code", V(row, 6));
+				jg_key(g, "details");
+				yajl_gen_number(g, V(row, 7), strlen(V(row, 7)));
+			} else {
+				/* priority: pending cases on the same unit, for both sides to see */
+				int64_t other = strtoll(V(row, 3), NULL, 10);
+				jg_int(g, "id", strtoll(V(row, 0), NULL, 10));
+				jg_str(g, "number", V(row, 1));
+				jg_str(g, "state", V(row, 2));
+				jg_str(g, "received_at", time_rfc3339(r->arena, other));
+				jg_bool(g, "earlier", other < received);
+			}
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
 	}
-	yajl_gen_array_close(g);
-	jg_key(g, "timeline");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(es); i++) {
-		yajl_gen_map_open(g);
-		jg_str(g, "at", time_rfc3339(r->arena, strtoll(PQgetvalue(es, i, 0), NULL, 10)));
-		jg_str(g, "action", PQgetvalue(es, i, 1));
-		const char *from = PQgetvalue(es, i, 2), *comment = PQgetvalue(es, i, 4);
-		jg_str(g, "from_state", from[0] ? from : NULL);
-		jg_str(g, "to_state", PQgetvalue(es, i, 3));
-		jg_str(g, "comment", comment[0] ? comment : NULL);
-		jg_str(g, "actor", PQgetvalue(es, i, 5));
-		jg_str(g, "agency_code", PQgetvalue(es, i, 6));
-		jg_key(g, "details");
-		const char *dt = PQgetvalue(es, i, 7);
-		yajl_gen_number(g, dt, strlen(dt));
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	/* priority: earlier-received pending cases on the same unit, for both sides to see */
-	jg_key(g, "conflicts");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(cf); i++) {
-		int64_t other = strtoll(PQgetvalue(cf, i, 3), NULL, 10);
-		yajl_gen_map_open(g);
-		jg_int(g, "id", strtoll(PQgetvalue(cf, i, 0), NULL, 10));
-		jg_str(g, "number", PQgetvalue(cf, i, 1));
-		jg_str(g, "state", PQgetvalue(cf, i, 2));
-		jg_str(g, "received_at", time_rfc3339(r->arena, other));
-		jg_bool(g, "earlier", other < received);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
+#undef V
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
@@ -495,14 +480,14 @@ void h_case_get(struct req *r)
 	if (p == NULL)
 		return;
 	const char *pid[] = { req_param(r, "id") };
-	PGresult *c = db_exec(r, &q_case, pid);
+	PGresult *c = db_exec(r, &q_detail, pid);
 	if (c == NULL)
 		return;
-	if (PQntuples(c) != 1) {
+	if (PQntuples(c) < 1 || atoi(PQgetvalue(c, 0, 0)) != 0) {
 		resp_problem(r, 404, "case_not_found", "No case has this id.");
 		return;
 	}
-	const char *divs[] = { PQgetvalue(c, 0, 6), PQgetvalue(c, 0, 7) };
+	const char *divs[] = { PQgetvalue(c, 0, 2 + 6), PQgetvalue(c, 0, 2 + 7) };
 	if (auth_require(r, "case.read", divs, 2) == NULL)
 		return;
 	gen_case_row(r, pid[0], c);
