@@ -26,6 +26,7 @@
 
 #include "auth.h"
 #include "fcgi.h"
+#include "micro.h"
 #include "log.h"
 #include "route.h"
 
@@ -471,6 +472,7 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	db_close(&w.db);
 	cache_close(&w.cache);
 	auth_worker_free(&w);
+	micro_free(&w);
 	arena_free(&w.arena);
 	buf_free(&w.out);
 	return rc;

@@ -28,6 +28,7 @@ struct service {
  * mapping made before fork). */
 struct shared_state {
 	uint64_t auth_generation; /* bumped on every session revocation */
+	uint64_t data_generation; /* bumped on every change that micro.c caches */
 };
 
 struct worker {
@@ -46,6 +47,7 @@ struct worker {
 	unsigned char scratch[65536];	/* socket reads */
 	void *app;			/* the service's own worker state */
 	void *auth_cache;		/* auth.c: sessions seen in the last second */
+	void *micro;			/* micro.c: answers of the last second */
 	struct shared_state *shared;
 };
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../core/cache.h"
+#include "../core/micro.h"
 #include "../domain/register.h"
 #include "../domain/workdays.h"
 #include "intake.h"
@@ -502,6 +503,9 @@ void h_case_action(struct req *r)
 		return;
 	if (db_commit(r) != 0)
 		return;
+	/* cached views of cases are stale now (this one, and the conflicts
+	 * shown on others of the unit) */
+	micro_invalidate(r->w);
 	/* the applicant's cached progress is stale now */
 	char *key = arena_printf(r->arena, "tb:progress:%s", PQgetvalue(c, 0, C_NUMBER));
 	if (key)

@@ -261,3 +261,15 @@ def test_bad_case_input_is_refused_and_nothing_written():
     assert_problem(create(own), 422, "business_type_not_enabled")
     assert sql("SELECT count(*) FROM cases.case") == before
     assert_problem(create(mortgage_body(code), who=staff[REVIEWER]), 403, "forbidden")
+
+
+def test_polled_case_detail_is_never_stale_after_a_transition_nor_shown_to_strangers():
+    c = create(mortgage_body(unit())).json
+    reader = staff[REVIEWER]
+    for _ in range(3):  # polled: served from the workers' one-second cache
+        assert staff[CLERK].get("/api/v1/cases/%d" % c["id"]).json["state"] == "draft"
+    assert_problem(staff[("reviewer", "450102")].get("/api/v1/cases/%d" % c["id"]), 403, "forbidden")
+    c = act(c, "submit", staff[CLERK]).json
+    for who in (staff[CLERK], reader, staff[CLERK]):
+        d = who.get("/api/v1/cases/%d" % c["id"]).json
+        assert d["state"] == "submitted" and d["version"] == c["version"]
