@@ -50,7 +50,6 @@ void h_pilots(struct req *r);
 void h_pilot_switch(struct req *r);
 
 /* helpers */
-char *i64s(struct req *r, int64_t v);
 /* A commit that replies on failure; 0 or -1. */
 int commit_or_reply(struct req *r);
 /* The JSON of a user row (columns per USER_COLUMNS) */
@@ -62,7 +61,5 @@ void gen_user(struct req *r, yajl_gen g, PGresult *res, int row);
 /* The divisions where p holds perm, as a PostgreSQL text[] literal (for
  * filtering lists by scope in SQL); "{}" when none. */
 char *scope_array(struct req *r, const struct principal *p, const char *perm);
-/* yajl details object -> text for audit_write */
-char *details_json(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);
 
 #endif

@@ -117,7 +117,7 @@ void h_agency_create(struct req *r)
 					"An agency has this code or name.");
 	if (res == NULL)
 		return;
-	if (audit_write(r, p, "agency.create", "agency", v[0].s, "success", details_json(r, "name", v[1].s, NULL, NULL)) != 0 ||
+	if (audit_write(r, p, "agency.create", "agency", v[0].s, "success", json_pairs(r, "name", v[1].s, NULL, NULL)) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	gen_agency(r, v[0].s, v[1].s, v[2].s, "1");
@@ -153,7 +153,7 @@ void h_agency_patch(struct req *r)
 		return;
 	if (valid_body(r, spec, 2, v) != 0)
 		return;
-	const char *params[] = { code, v[0].s, i64s(r, v[1].i) };
+	const char *params[] = { code, v[0].s, i64str(r, v[1].i) };
 	if (db_begin(r) != 0)
 		return;
 	PGresult *res = db_exec_unique(r, &q_agency_rename, params, "agency_exists",
@@ -166,7 +166,7 @@ void h_agency_patch(struct req *r)
 	}
 	const char *ver = PQgetvalue(res, 0, 0);
 	if (audit_write(r, p, "agency.rename", "agency", code, "success",
-			details_json(r, "from", PQgetvalue(cur, 0, 1), "to", v[0].s)) != 0 ||
+			json_pairs(r, "from", PQgetvalue(cur, 0, 1), "to", v[0].s)) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	gen_agency(r, code, v[0].s, div, ver);

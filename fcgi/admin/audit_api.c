@@ -84,7 +84,7 @@ void h_audit_list(struct req *r)
 	}
 	const char *params[] = { scope_array(r, p, "audit.read"), actor ? actor : "", action ? action : "", otype ? otype : "",
 				 oid ? oid : "", from ? from : "", to ? to : "", before ? before : "",
-				 i64s(r, lim) };
+				 i64str(r, lim) };
 	PGresult *res = db_exec(r, &q_audit, params);
 	if (res == NULL)
 		return;
@@ -159,7 +159,7 @@ void h_audit_verify(struct req *r)
 		return;
 	}
 	if (audit_write(r, p, "audit.verify", "audit", NULL, rep.ok ? "success" : "failure",
-			rep.ok ? NULL : details_json(r, "broken_seq", i64s(r, rep.broken_seq), "reason", rep.reason)) != 0)
+			rep.ok ? NULL : json_pairs(r, "broken_seq", i64str(r, rep.broken_seq), "reason", rep.reason)) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);

@@ -220,7 +220,7 @@ static int check_grantable(struct req *r, const struct principal *p, const char 
 static int insert_grant(struct req *r, const struct principal *p, const char *uid, const char *role,
 			const char *scope, const char **grant_id)
 {
-	const char *params[] = { uid, role, scope, i64s(r, p->user_id) };
+	const char *params[] = { uid, role, scope, i64str(r, p->user_id) };
 	const char *state;
 	PGresult *res = db_exec_try(r, &q_grant_insert, params, &state);
 	if (res == NULL) {
@@ -235,7 +235,7 @@ static int insert_grant(struct req *r, const struct principal *p, const char *ui
 	}
 	*grant_id = PQgetvalue(res, 0, 0);
 	return audit_write(r, p, "grant.create", "grant", *grant_id, "success",
-			   details_json(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope)));
+			   json_pairs(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope)));
 }
 
 static void gen_grant(struct req *r, const char *id, const char *uid, const char *role, const char *scope)
@@ -300,7 +300,7 @@ void h_grant_delete(struct req *r)
 	}
 	if (db_begin(r) != 0 || db_exec(r, &q_grant_delete, params) == NULL ||
 	    audit_write(r, p, "grant.delete", "grant", id, "success",
-			details_json(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope))) != 0 ||
+			json_pairs(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope))) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	auth_forget_user(r, strtoll(uid, NULL, 10));
@@ -334,7 +334,7 @@ void h_permreq_create(struct req *r)
 		resp_problem(r, 422, "scope_outside_agency", "Ask only for roles within your agency's division.");
 		return;
 	}
-	const char *params[] = { i64s(r, p->user_id), v[0].s, v[1].s, v[2].s, i64s(r, req_now_us(r)) };
+	const char *params[] = { i64str(r, p->user_id), v[0].s, v[1].s, v[2].s, i64str(r, req_now_us(r)) };
 	if (db_begin(r) != 0)
 		return;
 	PGresult *res = db_exec_unique(r, &q_pr_insert, params, "request_pending",
@@ -343,7 +343,7 @@ void h_permreq_create(struct req *r)
 		return;
 	const char *id = PQgetvalue(res, 0, 0);
 	if (audit_write(r, p, "permission_request.create", "permission_request", id, "success",
-			details_json(r, "role", v[0].s, "scope", v[1].s)) != 0 ||
+			json_pairs(r, "role", v[0].s, "scope", v[1].s)) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
@@ -367,7 +367,7 @@ void h_permreq_list(struct req *r)
 		resp_problem(r, 400, "invalid_parameter", "status must be pending, approved or rejected.");
 		return;
 	}
-	const char *params[] = { i64s(r, p->user_id), scope_array(r, p, "role.manage"), status ? status : "" };
+	const char *params[] = { i64str(r, p->user_id), scope_array(r, p, "role.manage"), status ? status : "" };
 	PGresult *res = db_exec(r, &q_pr_list, params);
 	if (res == NULL)
 		return;
@@ -441,13 +441,13 @@ void h_permreq_decide(struct req *r)
 		resp_problem(r, 409, "already_decided", "This request has been decided.");
 		return;
 	}
-	const char *pd[] = { id, approve ? "approved" : "rejected", i64s(r, p->user_id),
-			     v[0].present ? v[0].s : NULL, i64s(r, req_now_us(r)) };
+	const char *pd[] = { id, approve ? "approved" : "rejected", i64str(r, p->user_id),
+			     v[0].present ? v[0].s : NULL, i64str(r, req_now_us(r)) };
 	const char *gid = NULL;
 	if (db_exec(r, &q_pr_decide, pd) == NULL ||
 	    (approve && insert_grant(r, p, uid, role, scope, &gid) != 0) ||
 	    audit_write(r, p, approve ? "permission_request.approve" : "permission_request.reject",
-			"permission_request", id, "success", details_json(r, "role", role, "scope", scope)) != 0 ||
+			"permission_request", id, "success", json_pairs(r, "role", role, "scope", scope)) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	if (approve)

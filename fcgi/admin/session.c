@@ -108,10 +108,6 @@ static const struct stmt q_sessions_list = {
 	2,
 };
 
-char *i64s(struct req *r, int64_t v)
-{
-	return arena_printf(r->arena, "%" PRId64, v);
-}
 
 int commit_or_reply(struct req *r)
 {
@@ -132,23 +128,6 @@ char *scope_array(struct req *r, const struct principal *p, const char *perm)
 	return s;
 }
 
-char *details_json(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
-{
-	yajl_gen g = json_gen_new(r->arena);
-	if (g == NULL)
-		return NULL;
-	yajl_gen_map_open(g);
-	if (k1)
-		jg_str(g, k1, v1);
-	if (k2)
-		jg_str(g, k2, v2);
-	yajl_gen_map_close(g);
-	const unsigned char *b;
-	size_t len;
-	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
-		return NULL;
-	return arena_strndup(r->arena, (const char *)b, len);
-}
 
 static int hex_decode(const char *h, unsigned char *out, size_t max, size_t *n)
 {
@@ -189,10 +168,10 @@ static void login_failed(struct req *r, const char *username, int64_t uid, const
 		locked = now + (int64_t)LOCK_SECONDS * 1000000;
 		failures = 0;
 	}
-	const char *p[] = { username, i64s(r, failures), i64s(r, now), i64s(r, locked) };
+	const char *p[] = { username, i64str(r, failures), i64str(r, now), i64str(r, locked) };
 	if (db_exec(r, &q_fail_set, p) == NULL ||
-	    audit_write_as(r, uid, username, agency, "auth.login", "user", uid ? i64s(r, uid) : NULL,
-			   "failure", details_json(r, "reason", why, locked ? "locked" : NULL, "15 minutes")) != 0 ||
+	    audit_write_as(r, uid, username, agency, "auth.login", "user", uid ? i64str(r, uid) : NULL,
+			   "failure", json_pairs(r, "reason", why, locked ? "locked" : NULL, "15 minutes")) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	resp_problem(r, 401, "invalid_credentials", "Wrong username, password or one-time code.");
@@ -214,7 +193,7 @@ void h_login(struct req *r)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 	int64_t now = req_now_us(r);
-	const char *pu[] = { username, i64s(r, now) };
+	const char *pu[] = { username, i64str(r, now) };
 	if (db_begin(r) != 0 || db_exec(r, &q_fail_row, pu) == NULL)
 		return;
 	PGresult *fr = db_exec(r, &q_fail_get, pu);
@@ -226,10 +205,10 @@ void h_login(struct req *r)
 	if (locked_until > now) {
 		/* locked: refused without looking at the password */
 		if (audit_write_as(r, 0, username, NULL, "auth.login", "user", NULL, "failure",
-				   details_json(r, "reason", "locked", NULL, NULL)) != 0 ||
+				   json_pairs(r, "reason", "locked", NULL, NULL)) != 0 ||
 		    commit_or_reply(r) != 0)
 			return;
-		resp_header(r, "Retry-After", i64s(r, (locked_until - now) / 1000000 + 1));
+		resp_header(r, "Retry-After", i64str(r, (locked_until - now) / 1000000 + 1));
 		resp_problem(r, 429, "login_locked", "Too many failed log-ins; try again later.");
 		return;
 	}
@@ -276,14 +255,14 @@ void h_login(struct req *r)
 			return;
 		}
 		OPENSSL_cleanse(key, sizeof(key));
-		const char *ps[] = { i64s(r, uid), i64s(r, (int64_t)step) };
+		const char *ps[] = { i64str(r, uid), i64str(r, (int64_t)step) };
 		if (db_exec(r, &q_totp_step, ps) == NULL)
 			return;
 		mfa = 1;
 	}
 	if (weaker) {
 		char *h = pw_hash(r->arena, v[1].s, v[1].len, PW_ITERATIONS);
-		const char *ph[] = { i64s(r, uid), h };
+		const char *ph[] = { i64str(r, uid), h };
 		if (h == NULL || db_exec(r, &q_rehash, ph) == NULL) {
 			if (!r->responded)
 				resp_problem(r, 500, "internal", "The server could not complete the request.");
@@ -298,13 +277,13 @@ void h_login(struct req *r)
 	}
 	int64_t exp = now + (int64_t)AUTH_ABSOLUTE_SECONDS * 1000000;
 	const char *ua = req_header(r, "HTTP_USER_AGENT");
-	const char *pn[] = { th, ch, i64s(r, uid), mfa ? "true" : "false", i64s(r, now), i64s(r, exp),
+	const char *pn[] = { th, ch, i64str(r, uid), mfa ? "true" : "false", i64str(r, now), i64str(r, exp),
 			     r->remote_addr, ua ? ua : "" };
 	const char *pc[] = { username };
 	PGresult *sr = db_exec(r, &q_session_new, pn);
 	if (sr == NULL || db_exec(r, &q_fail_clear, pc) == NULL ||
 	    audit_write_as(r, uid, username, agency, "auth.login", "session", PQgetvalue(sr, 0, 0), "success",
-			   details_json(r, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
+			   json_pairs(r, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	resp_header(r, "Set-Cookie",
@@ -335,7 +314,7 @@ void h_logout(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const char *params[] = { i64s(r, p->session_id), i64s(r, p->user_id), i64s(r, req_now_us(r)) };
+	const char *params[] = { i64str(r, p->session_id), i64str(r, p->user_id), i64str(r, req_now_us(r)) };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_session_revoke, params)) == NULL ||
 	    audit_write(r, p, "auth.logout", "session", params[0], "success", NULL) != 0 ||
@@ -427,7 +406,7 @@ void h_me(struct req *r)
 
 static int revoke_others(struct req *r, const struct principal *p)
 {
-	const char *params[] = { i64s(r, p->user_id), i64s(r, p->session_id), i64s(r, req_now_us(r)) };
+	const char *params[] = { i64str(r, p->user_id), i64str(r, p->session_id), i64str(r, req_now_us(r)) };
 	PGresult *res = db_exec(r, &q_sessions_revoke_others, params);
 	if (res == NULL)
 		return -1;
@@ -454,14 +433,14 @@ void h_password(struct req *r)
 		valid_reject(r, "weak_password", "new_password", password_problem_text(pp));
 		return;
 	}
-	const char *pid[] = { i64s(r, p->user_id) };
+	const char *pid[] = { i64str(r, p->user_id) };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_pw_get, pid)) == NULL)
 		return;
 	int weaker;
 	if (pw_verify(PQgetvalue(res, 0, 0), v[0].s, v[0].len, &weaker) != 1) {
 		if (audit_write(r, p, "auth.password.change", "user", pid[0], "failure",
-				details_json(r, "reason", "current password", NULL, NULL)) != 0 ||
+				json_pairs(r, "reason", "current password", NULL, NULL)) != 0 ||
 		    commit_or_reply(r) != 0)
 			return;
 		resp_problem(r, 403, "invalid_credentials", "The current password is wrong.");
@@ -490,7 +469,7 @@ void h_totp_enroll(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const char *pid[] = { i64s(r, p->user_id) };
+	const char *pid[] = { i64str(r, p->user_id) };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_totp_get, pid)) == NULL)
 		return;
@@ -544,7 +523,7 @@ void h_totp_confirm(struct req *r)
 		return;
 	if (valid_body(r, spec, 1, v) != 0)
 		return;
-	const char *pid[] = { i64s(r, p->user_id) };
+	const char *pid[] = { i64str(r, p->user_id) };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_totp_get, pid)) == NULL)
 		return;
@@ -567,8 +546,8 @@ void h_totp_confirm(struct req *r)
 		return;
 	}
 	OPENSSL_cleanse(key, sizeof(key));
-	const char *pe[] = { pid[0], i64s(r, (int64_t)step) };
-	const char *ps[] = { i64s(r, p->session_id) };
+	const char *pe[] = { pid[0], i64str(r, (int64_t)step) };
+	const char *ps[] = { i64str(r, p->session_id) };
 	if (db_exec(r, &q_totp_enable, pe) == NULL || db_exec(r, &q_session_mfa, ps) == NULL ||
 	    revoke_others(r, p) != 0 ||
 	    audit_write(r, p, "auth.totp.enable", "user", pid[0], "success", NULL) != 0 ||
@@ -589,7 +568,7 @@ void h_sessions(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const char *params[] = { i64s(r, p->user_id), i64s(r, req_now_us(r)) };
+	const char *params[] = { i64str(r, p->user_id), i64str(r, req_now_us(r)) };
 	PGresult *res = db_exec(r, &q_sessions_list, params);
 	if (res == NULL)
 		return;
@@ -621,7 +600,7 @@ void h_session_revoke(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const char *params[] = { req_param(r, "id"), i64s(r, p->user_id), i64s(r, req_now_us(r)) };
+	const char *params[] = { req_param(r, "id"), i64str(r, p->user_id), i64str(r, req_now_us(r)) };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_session_revoke, params)) == NULL)
 		return;

@@ -113,7 +113,7 @@ void h_users_list(struct req *r)
 		resp_problem(r, 400, "invalid_parameter", "agency, after (an id) or limit (1-200) is malformed.");
 		return;
 	}
-	const char *params[] = { scope_array(r, p, "user.manage"), agency ? agency : "", i64s(r, aft), i64s(r, lim) };
+	const char *params[] = { scope_array(r, p, "user.manage"), agency ? agency : "", i64str(r, aft), i64str(r, lim) };
 	PGresult *res = db_exec(r, &q_users, params);
 	if (res == NULL)
 		return;
@@ -180,7 +180,7 @@ void h_user_create(struct req *r)
 		return;
 	const char *id = PQgetvalue(res, 0, 0);
 	if (audit_write(r, p, "user.create", "user", id, "success",
-			details_json(r, "username", v[0].s, "agency_code", v[2].s)) != 0)
+			json_pairs(r, "username", v[0].s, "agency_code", v[2].s)) != 0)
 		return;
 	const char *pg[] = { id };
 	PGresult *ur = db_exec(r, &q_user, pg);
@@ -225,7 +225,7 @@ void h_user_patch(struct req *r)
 		resp_problem(r, 409, "own_account", "You cannot change the status of your own account.");
 		return;
 	}
-	const char *pu[] = { id, i64s(r, v[0].i), v[1].present ? v[1].s : NULL,
+	const char *pu[] = { id, i64str(r, v[0].i), v[1].present ? v[1].s : NULL,
 			     v[2].present ? v[2].s : NULL, v[3].present ? v[3].s : NULL };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_user_update, pu)) == NULL)
@@ -241,7 +241,7 @@ void h_user_patch(struct req *r)
 			return;
 	}
 	if (audit_write(r, p, "user.update", "user", id, "success",
-			details_json(r, "status", v[3].present ? v[3].s : NULL, NULL, NULL)) != 0)
+			json_pairs(r, "status", v[3].present ? v[3].s : NULL, NULL, NULL)) != 0)
 		return;
 	const char *pg[] = { id };
 	PGresult *ur = db_exec(r, &q_user, pg);

@@ -98,7 +98,7 @@ void h_workflow_type_patch(struct req *r)
 		}
 	}
 	const char *code = req_param(r, "code");
-	const char *pu[] = { code, v[0].present ? i64s(r, v[0].i) : NULL, v[1].present ? (v[1].b ? "true" : "false") : NULL };
+	const char *pu[] = { code, v[0].present ? i64str(r, v[0].i) : NULL, v[1].present ? (v[1].b ? "true" : "false") : NULL };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_wf_update, pu)) == NULL)
 		return;
@@ -113,7 +113,7 @@ void h_workflow_type_patch(struct req *r)
 				return;
 		}
 	if (audit_write(r, p, "workflow.update", "business_type", code, "success",
-			details_json(r, "promised_days", pu[1], "enabled", pu[2])) != 0 ||
+			json_pairs(r, "promised_days", pu[1], "enabled", pu[2])) != 0 ||
 	    commit_or_reply(r) != 0)
 		return;
 	h_workflow_types(r);

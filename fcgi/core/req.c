@@ -1,6 +1,7 @@
 #include "req.h"
 
 #include <string.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <time.h>
@@ -285,4 +286,27 @@ const struct json *req_json_object(struct req *r)
 		return NULL;
 	}
 	return j;
+}
+
+char *i64str(struct req *r, int64_t v)
+{
+	return arena_printf(r->arena, "%" PRId64, v);
+}
+
+char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	yajl_gen g = json_gen_new(r->arena);
+	const unsigned char *b;
+	size_t len;
+	if (g == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	if (k1)
+		jg_str(g, k1, v1);
+	if (k2)
+		jg_str(g, k2, v2);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
+		return NULL;
+	return arena_strndup(r->arena, (const char *)b, len);
 }

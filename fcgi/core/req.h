@@ -116,6 +116,12 @@ int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout);
 int cookie_parse(struct arena *a, const char *h, struct kv **out, size_t *nout);
 int utf8_valid(const unsigned char *s, size_t n);
 
+/* Small helpers for handlers: an integer as text in the arena, and a flat
+ * JSON object {"k1": v1, "k2": v2} through yajl (k2 may be NULL; a NULL
+ * value is null) for audit details and outbox payloads. */
+char *i64str(struct req *r, int64_t v);
+char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);
+
 /* Responses: a handler calls exactly one of these. */
 void resp_header(struct req *r, const char *name, const char *value);
 yajl_gen resp_gen(struct req *r);	/* start a JSON body */

@@ -94,29 +94,6 @@ static const struct stmt q_types = {
 	0,
 };
 
-char *i64str(struct req *r, int64_t v)
-{
-	return arena_printf(r->arena, "%" PRId64, v);
-}
-
-char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
-{
-	yajl_gen g = json_gen_new(r->arena);
-	const unsigned char *b;
-	size_t len;
-	if (g == NULL)
-		return NULL;
-	yajl_gen_map_open(g);
-	if (k1)
-		jg_str(g, k1, v1);
-	if (k2)
-		jg_str(g, k2, v2);
-	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
-		return NULL;
-	return arena_strndup(r->arena, (const char *)b, len);
-}
-
 static int is_date(const char *s)
 {
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')

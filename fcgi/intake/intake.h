@@ -22,9 +22,6 @@ void h_notification_read(struct req *r);
 void gen_case(struct req *r, const char *id);
 /* The same from a row of the case query already read. */
 void gen_case_row(struct req *r, const char *id, PGresult *row);
-char *i64str(struct req *r, int64_t v);
-/* {"k1": v1, "k2": v2} through yajl (k2 may be NULL). */
-char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);
 /* Statements shared by creation and transitions. */
 extern const struct stmt q_case_event, q_case_outbox;
 
