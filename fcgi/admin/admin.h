@@ -34,6 +34,8 @@ void h_grant_delete(struct req *r);
 void h_permreq_create(struct req *r);
 void h_permreq_list(struct req *r);
 void h_permreq_decide(struct req *r);
+/* SELECT 1 FROM ref.division WHERE code = $1 */
+extern const struct stmt q_division_exists;
 int grant_allowed(struct req *r, const struct principal *p, const char *role, const char *scope);
 /* agencies.c */
 void h_agencies_list(struct req *r);
@@ -50,8 +52,6 @@ void h_pilots(struct req *r);
 void h_pilot_switch(struct req *r);
 
 /* helpers */
-/* A commit that replies on failure; 0 or -1. */
-int commit_or_reply(struct req *r);
 /* The JSON of a user row (columns per USER_COLUMNS) */
 #define USER_COLUMNS                                                                            \
 	"u.id, u.username, u.display_name, u.agency_code, a.division_code, coalesce(u.phone, ''), " \

@@ -25,7 +25,6 @@ static const struct stmt q_agency_rename = {
 	" WHERE code = $1 AND version = $3::int RETURNING version",
 	3,
 };
-static const struct stmt q_div = { "agency_div_exists", "SELECT 1 FROM ref.division WHERE code = $1", 1 };
 
 static void gen_agency(struct req *r, const char *code, const char *name, const char *div, const char *ver)
 {
@@ -100,7 +99,7 @@ void h_agency_create(struct req *r)
 		return;
 	}
 	const char *pd[] = { v[2].s };
-	PGresult *dr = db_exec(r, &q_div, pd);
+	PGresult *dr = db_exec(r, &q_division_exists, pd);
 	if (dr == NULL)
 		return;
 	if (PQntuples(dr) != 1) {
@@ -118,7 +117,7 @@ void h_agency_create(struct req *r)
 	if (res == NULL)
 		return;
 	if (audit_write(r, p, "agency.create", "agency", v[0].s, "success", json_pairs(r, "name", v[1].s, NULL, NULL)) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	gen_agency(r, v[0].s, v[1].s, v[2].s, "1");
 	resp_json(r, 201);
@@ -167,7 +166,7 @@ void h_agency_patch(struct req *r)
 	const char *ver = PQgetvalue(res, 0, 0);
 	if (audit_write(r, p, "agency.rename", "agency", code, "success",
 			json_pairs(r, "from", PQgetvalue(cur, 0, 1), "to", v[0].s)) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	gen_agency(r, code, v[0].s, div, ver);
 	resp_json(r, 200);

@@ -182,16 +182,19 @@ void h_audit_verify(struct req *r)
  * monthly partitions two months ahead every hour. */
 int admin_background(struct worker *w)
 {
-	static int64_t next_partitions;
+	/* the process's own state: when the partitions are next due */
+	if (w->app == NULL && (w->app = calloc(1, sizeof(int64_t))) == NULL)
+		return 2000;
+	int64_t *next_partitions = w->app;
 	if (db_ensure(&w->db, w->mslot) != 0)
 		return 2000;
 	char err[256];
-	if (now_us() >= next_partitions) {
+	if (now_us() >= *next_partitions) {
 		PGresult *r = PQexec(w->db.conn, "SELECT audit.ensure_partitions(2)");
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			log_warn("audit partitions: %s", PQresultErrorMessage(r));
 		else
-			next_partitions = now_us() + 3600LL * 1000000;
+			*next_partitions = now_us() + 3600LL * 1000000;
 		PQclear(r);
 	}
 	int64_t n = chain_seal(w->db.conn, 5000, err, sizeof(err));

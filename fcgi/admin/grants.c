@@ -43,8 +43,8 @@ static const struct stmt q_grant_get = {
 static const struct stmt q_grant_delete = {
 	"grant_delete", "DELETE FROM iam.grant WHERE id = $1", 1,
 };
-static const struct stmt q_division_exists = {
-	"grant_division_exists", "SELECT 1 FROM ref.division WHERE code = $1", 1,
+const struct stmt q_division_exists = {
+	"division_exists", "SELECT 1 FROM ref.division WHERE code = $1", 1,
 };
 static const struct stmt q_role_exists = {
 	"grant_role_exists", "SELECT 1 FROM iam.role WHERE code = $1", 1,
@@ -266,7 +266,7 @@ void h_grant_create(struct req *r)
 		return;
 	const char *gid;
 	if (check_grantable(r, p, v[0].s, v[1].s, div) != 0 || db_begin(r) != 0 ||
-	    insert_grant(r, p, uid, v[0].s, v[1].s, &gid) != 0 || commit_or_reply(r) != 0)
+	    insert_grant(r, p, uid, v[0].s, v[1].s, &gid) != 0 || db_commit(r) != 0)
 		return;
 	auth_forget_user(r, strtoll(uid, NULL, 10));
 	gen_grant(r, gid, uid, v[0].s, v[1].s);
@@ -301,7 +301,7 @@ void h_grant_delete(struct req *r)
 	if (db_begin(r) != 0 || db_exec(r, &q_grant_delete, params) == NULL ||
 	    audit_write(r, p, "grant.delete", "grant", id, "success",
 			json_pairs(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope))) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	auth_forget_user(r, strtoll(uid, NULL, 10));
 	resp_raw(r, 204, NULL, NULL, 0);
@@ -344,7 +344,7 @@ void h_permreq_create(struct req *r)
 	const char *id = PQgetvalue(res, 0, 0);
 	if (audit_write(r, p, "permission_request.create", "permission_request", id, "success",
 			json_pairs(r, "role", v[0].s, "scope", v[1].s)) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
@@ -448,7 +448,7 @@ void h_permreq_decide(struct req *r)
 	    (approve && insert_grant(r, p, uid, role, scope, &gid) != 0) ||
 	    audit_write(r, p, approve ? "permission_request.approve" : "permission_request.reject",
 			"permission_request", id, "success", json_pairs(r, "role", role, "scope", scope)) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	if (approve)
 		auth_forget_user(r, strtoll(uid, NULL, 10));

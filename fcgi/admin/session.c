@@ -109,11 +109,6 @@ static const struct stmt q_sessions_list = {
 };
 
 
-int commit_or_reply(struct req *r)
-{
-	return db_commit(r);
-}
-
 char *scope_array(struct req *r, const struct principal *p, const char *perm)
 {
 	const char **scopes;
@@ -172,7 +167,7 @@ static void login_failed(struct req *r, const char *username, int64_t uid, const
 	if (db_exec(r, &q_fail_set, p) == NULL ||
 	    audit_write_as(r, uid, username, agency, "auth.login", "user", uid ? i64str(r, uid) : NULL,
 			   "failure", json_pairs(r, "reason", why, locked ? "locked" : NULL, "15 minutes")) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	resp_problem(r, 401, "invalid_credentials", "Wrong username, password or one-time code.");
 }
@@ -206,7 +201,7 @@ void h_login(struct req *r)
 		/* locked: refused without looking at the password */
 		if (audit_write_as(r, 0, username, NULL, "auth.login", "user", NULL, "failure",
 				   json_pairs(r, "reason", "locked", NULL, NULL)) != 0 ||
-		    commit_or_reply(r) != 0)
+		    db_commit(r) != 0)
 			return;
 		resp_header(r, "Retry-After", i64str(r, (locked_until - now) / 1000000 + 1));
 		resp_problem(r, 429, "login_locked", "Too many failed log-ins; try again later.");
@@ -239,7 +234,7 @@ void h_login(struct req *r)
 	if (secret_hex[0]) {
 		if (!v[2].present) {
 			/* nothing counted: the client asks for the code and tries again */
-			if (commit_or_reply(r) != 0)
+			if (db_commit(r) != 0)
 				return;
 			resp_problem(r, 401, "otp_required", "Enter the one-time code of your authenticator.");
 			return;
@@ -284,7 +279,7 @@ void h_login(struct req *r)
 	if (sr == NULL || db_exec(r, &q_fail_clear, pc) == NULL ||
 	    audit_write_as(r, uid, username, agency, "auth.login", "session", PQgetvalue(sr, 0, 0), "success",
 			   json_pairs(r, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	resp_header(r, "Set-Cookie",
 		    arena_printf(r->arena, AUTH_COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d",
@@ -318,7 +313,7 @@ void h_logout(struct req *r)
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_session_revoke, params)) == NULL ||
 	    audit_write(r, p, "auth.logout", "session", params[0], "success", NULL) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	if (PQntuples(res) == 1)
 		auth_forget_token_hash(r, PQgetvalue(res, 0, 0));
@@ -441,7 +436,7 @@ void h_password(struct req *r)
 	if (pw_verify(PQgetvalue(res, 0, 0), v[0].s, v[0].len, &weaker) != 1) {
 		if (audit_write(r, p, "auth.password.change", "user", pid[0], "failure",
 				json_pairs(r, "reason", "current password", NULL, NULL)) != 0 ||
-		    commit_or_reply(r) != 0)
+		    db_commit(r) != 0)
 			return;
 		resp_problem(r, 403, "invalid_credentials", "The current password is wrong.");
 		return;
@@ -454,7 +449,7 @@ void h_password(struct req *r)
 	const char *ps[] = { pid[0], h };
 	if (h == NULL || db_exec(r, &q_pw_set, ps) == NULL || revoke_others(r, p) != 0 ||
 	    audit_write(r, p, "auth.password.change", "user", pid[0], "success", NULL) != 0 ||
-	    commit_or_reply(r) != 0) {
+	    db_commit(r) != 0) {
 		if (!r->responded)
 			resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
@@ -500,7 +495,7 @@ void h_totp_enroll(struct req *r)
 	}
 	if (db_exec(r, &q_totp_pending, pp) == NULL ||
 	    audit_write(r, p, "auth.totp.enroll", "user", pid[0], "success", NULL) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	OPENSSL_cleanse(hex, sizeof(hex));
 	yajl_gen g = resp_gen(r);
@@ -540,7 +535,7 @@ void h_totp_confirm(struct req *r)
 			(uint64_t)strtoull(PQgetvalue(res, 0, 2), NULL, 10), &step)) {
 		OPENSSL_cleanse(key, sizeof(key));
 		if (audit_write(r, p, "auth.totp.confirm", "user", pid[0], "failure", NULL) != 0 ||
-		    commit_or_reply(r) != 0)
+		    db_commit(r) != 0)
 			return;
 		resp_problem(r, 400, "invalid_otp", "The one-time code does not match.");
 		return;
@@ -551,7 +546,7 @@ void h_totp_confirm(struct req *r)
 	if (db_exec(r, &q_totp_enable, pe) == NULL || db_exec(r, &q_session_mfa, ps) == NULL ||
 	    revoke_others(r, p) != 0 ||
 	    audit_write(r, p, "auth.totp.enable", "user", pid[0], "success", NULL) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	auth_forget_user(r, p->user_id);
 	yajl_gen g = resp_gen(r);
@@ -609,7 +604,7 @@ void h_session_revoke(struct req *r)
 		return;
 	}
 	if (audit_write(r, p, "auth.session.revoke", "session", params[0], "success", NULL) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	auth_forget_token_hash(r, PQgetvalue(res, 0, 0));
 	resp_raw(r, 204, NULL, NULL, 0);

@@ -184,7 +184,7 @@ void h_user_create(struct req *r)
 		return;
 	const char *pg[] = { id };
 	PGresult *ur = db_exec(r, &q_user, pg);
-	if (ur == NULL || commit_or_reply(r) != 0)
+	if (ur == NULL || db_commit(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	gen_user(r, g, ur, 0);
@@ -245,7 +245,7 @@ void h_user_patch(struct req *r)
 		return;
 	const char *pg[] = { id };
 	PGresult *ur = db_exec(r, &q_user, pg);
-	if (ur == NULL || commit_or_reply(r) != 0)
+	if (ur == NULL || db_commit(r) != 0)
 		return;
 	forget(r, revoked);
 	auth_forget_user(r, strtoll(id, NULL, 10));
@@ -283,7 +283,7 @@ void h_user_password_reset(struct req *r)
 	if (db_begin(r) != 0 || db_exec(r, &q_user_reset, ps) == NULL ||
 	    (revoked = db_exec(r, &q_user_revoke_all, pr)) == NULL ||
 	    audit_write(r, p, "user.password.reset", "user", id, "success", NULL) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	forget(r, revoked);
 	resp_raw(r, 204, NULL, NULL, 0);

@@ -65,8 +65,6 @@ void h_workflow_type_patch(struct req *r)
 	static const struct field spec[] = {
 		{ "promised_days", V_INT, 0, 1, 30, NULL },
 		{ "enabled", V_BOOL, 0, 0, 1, NULL },
-		{ "actions_off", V_STRING, 0, 0, 0, NULL }, /* arrays: checked below */
-		{ "actions_on", V_STRING, 0, 0, 0, NULL },
 	};
 	const struct principal *p = auth_require(r, "workflow.manage", REGION, 1);
 	if (p == NULL)
@@ -114,7 +112,7 @@ void h_workflow_type_patch(struct req *r)
 		}
 	if (audit_write(r, p, "workflow.update", "business_type", code, "success",
 			json_pairs(r, "promised_days", pu[1], "enabled", pu[2])) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	h_workflow_types(r);
 }
@@ -132,9 +130,6 @@ static const struct stmt q_pilot_on = {
 };
 static const struct stmt q_pilot_off = {
 	"wf_pilot_off", "DELETE FROM cases.pilot WHERE division_code = $1 AND category = 'ownership'", 1,
-};
-static const struct stmt q_div_exists = {
-	"wf_div_exists", "SELECT 1 FROM ref.division WHERE code = $1", 1,
 };
 
 /* GET /api/v1/workflows/pilots: divisions where ownership (产权类) types are on */
@@ -169,7 +164,7 @@ void h_pilot_switch(struct req *r)
 	if (p == NULL)
 		return;
 	const char *params[] = { div };
-	PGresult *ex = db_exec(r, &q_div_exists, params);
+	PGresult *ex = db_exec(r, &q_division_exists, params);
 	if (ex == NULL)
 		return;
 	if (PQntuples(ex) != 1) {
@@ -179,7 +174,7 @@ void h_pilot_switch(struct req *r)
 	int on = r->method == M_PUT;
 	if (db_begin(r) != 0 || db_exec(r, on ? &q_pilot_on : &q_pilot_off, params) == NULL ||
 	    audit_write(r, p, on ? "workflow.pilot.on" : "workflow.pilot.off", "division", div, "success", NULL) != 0 ||
-	    commit_or_reply(r) != 0)
+	    db_commit(r) != 0)
 		return;
 	resp_raw(r, 204, NULL, NULL, 0);
 }

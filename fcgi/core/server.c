@@ -473,6 +473,7 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	cache_close(&w.cache);
 	auth_worker_free(&w);
 	micro_free(&w);
+	free(w.app);
 	arena_free(&w.arena);
 	buf_free(&w.out);
 	return rc;

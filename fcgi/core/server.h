@@ -45,7 +45,7 @@ struct worker {
 	struct arena arena;
 	struct buf out;
 	unsigned char scratch[65536];	/* socket reads */
-	void *app;			/* the service's own worker state */
+	void *app;			/* the service's own worker state (free()d at exit) */
 	void *auth_cache;		/* auth.c: sessions seen in the last second */
 	void *micro;			/* micro.c: answers of the last second */
 	struct shared_state *shared;

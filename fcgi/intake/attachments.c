@@ -82,10 +82,8 @@ static PGresult *case_for(struct req *r, int upload, const struct principal **pp
 		return NULL;
 	}
 	const char *rdiv = PQgetvalue(c, 0, 1), *ddiv = PQgetvalue(c, 0, 2);
-	const char *both[] = { rdiv, ddiv };
 	int ok = upload ? auth_allows(r, p, "case.create", rdiv) || auth_allows(r, p, "case.review", ddiv)
 			: auth_allows(r, p, "case.read", rdiv) || auth_allows(r, p, "case.read", ddiv);
-	(void)both;
 	if (!ok) {
 		/* the refusal goes through the one call, so it is audited: a
 		 * division nobody covers makes it deny */
