@@ -89,6 +89,22 @@ stop_redis() {
 	rm -f "$DIR/run/redis.pid" "$DIR/run/redis.sock"
 }
 
+# The data keys (keyring.h): AES-256-GCM keys for secrets at rest and the
+# HMAC key of lookup indexes. They live outside the database, readable by
+# the stack's user only; made once per stack and kept with it.
+make_data_keys() {
+	mkdir -p "$DIR/keys"
+	chmod 700 "$DIR/keys"
+	if [ ! -f "$DIR/keys/data.keys" ]; then
+		(umask 077; {
+			echo "# Tongban data keys: 'enc <id> <hex>' (the last one seals new values), 'idx <hex>'"
+			echo "enc 1 $(openssl rand -hex 32)"
+			echo "idx $(openssl rand -hex 32)"
+		} >"$DIR/keys/data.keys")
+	fi
+	if [ ${#RUNAS[@]} -gt 0 ]; then chown -R tongban:tongban "$DIR/keys"; fi
+}
+
 start_services() {
 	local bin=$1 workers=$2
 	for s in $SERVICES; do
@@ -98,7 +114,7 @@ start_services() {
 		# shellcheck disable=SC2086
 		setsid "${RUNAS[@]}" env TB_SOCKET="$DIR/run/$s.sock" TB_MAX_BODY=$body \
 			TB_PG="$(pg_env) user=tb_$s connect_timeout=2" \
-			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" \
+			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" TB_DATA_KEYS="$DIR/keys/data.keys" \
 			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
 			${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
@@ -170,6 +186,7 @@ do_start() {
 			return 1
 		fi
 	fi
+	make_data_keys
 	start_pg
 	log "applying migrations"
 	TB_PG_ADMIN="$(pg_env) user=tb_super" "$ROOT/bin/tbctl" migrate --dir "$ROOT/sql" | sed 's/^/[stack] /' >&2

@@ -43,6 +43,8 @@ int conf_load(struct conf *c)
 	c->json_depth = (unsigned)conf_long("TB_JSON_DEPTH", 16, 1, 128, &bad);
 	c->log_level = conf_str("TB_LOG_LEVEL", "info");
 	c->test_clock = (int)conf_long("TB_TEST_CLOCK", 0, 0, 1, &bad);
+	c->data_keys_path = conf_str("TB_DATA_KEYS", NULL);
+	c->keys = NULL;
 	if (c->socket_path == NULL) {
 		fprintf(stderr, "tongban: TB_SOCKET is not set\n");
 		bad = 1;

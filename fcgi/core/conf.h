@@ -18,6 +18,8 @@ struct conf {
 	unsigned json_depth;		/* TB_JSON_DEPTH */
 	const char *log_level;		/* TB_LOG_LEVEL */
 	int test_clock;			/* TB_TEST_CLOCK: honour X-Tb-Test-Now (tests only) */
+	const char *data_keys_path;	/* TB_DATA_KEYS: the data key file (keyring.h) */
+	const struct keyring *keys;	/* loaded from it by server_main; NULL without */
 };
 
 /* Fills c from the environment with defaults; -1 with a message on stderr

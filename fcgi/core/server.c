@@ -26,6 +26,7 @@
 
 #include "auth.h"
 #include "fcgi.h"
+#include "keyring.h"
 #include "micro.h"
 #include "log.h"
 #include "route.h"
@@ -513,6 +514,16 @@ int server_main(const struct service *svc)
 		return 2;
 	log_setup(svc->name, log_level_parse(conf.log_level));
 	signal(SIGPIPE, SIG_IGN);
+	if (conf.data_keys_path) {
+		/* loaded once before fork; the workers inherit it read-only */
+		struct keyring *keys = malloc(sizeof(*keys));
+		char err[256];
+		if (keys == NULL || keyring_load(keys, conf.data_keys_path, err, sizeof(err)) != 0) {
+			log_error("data keys: %s", keys ? err : "out of memory");
+			return 2;
+		}
+		conf.keys = keys;
+	}
 
 	size_t nroutes = svc->nroutes + NCORE;
 	struct route *routes = calloc(nroutes, sizeof(*routes));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tbctl.h"
+#include "../core/keyring.h"
 
 /* <dir of this binary>/../<rel>, or NULL */
 char *tbctl_repo_path(const char *rel)
@@ -48,6 +49,20 @@ PGconn *tbctl_connect(void)
 	return c;
 }
 
+int tbctl_keys(struct keyring *kr)
+{
+	const char *path = getenv("TB_DATA_KEYS");
+	char *dflt = NULL;
+	if (path == NULL || *path == '\0')
+		path = dflt = tbctl_repo_path("var/keys/data.keys");
+	char err[PATH_MAX + 128];
+	int rc = path ? keyring_load(kr, path, err, sizeof(err)) : -1;
+	if (rc != 0)
+		fprintf(stderr, "tbctl: data keys: %s\n", path ? err : "no path");
+	free(dflt);
+	return rc;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -57,6 +72,7 @@ static void usage(void)
 		"       tbctl audit verify            seal and verify the audit hash chain\n"
 		"       tbctl registry import FILE.csv  import a county's records (all or nothing)\n"
 		"environment: TB_PG_ADMIN  libpq conninfo of the owner role (default: the make run stack)\n"
+		"             TB_DATA_KEYS  the data key file (default: var/keys/data.keys)\n"
 		"             TB_MIGRATIONS_DIR  where migrations are (default: sql/ of the checkout)\n");
 }
 
