@@ -215,7 +215,7 @@ struct sealer {
 	struct anchor_rec recs[SEAL_BATCH];
 };
 
-static int sealer_init(struct worker *w, struct sealer *s)
+static int sealer_init(struct sealer *s)
 {
 	char err[256];
 	s->dir = getenv("TB_AUDIT_ANCHOR_DIR");
@@ -245,8 +245,8 @@ static int sealer_init(struct worker *w, struct sealer *s)
 		s->head.seq = last.seq;
 		memcpy(s->head.hash, last.hash, 32);
 	}
-	/* with no anchors yet, existing seals are adopted below once they verify */
-	(void)w;
+	/* with no anchors yet, existing seals are adopted (and anchored) by
+	 * sealer_check_head once they verify: trust on first use */
 	s->ready = 1;
 	log_info("audit sealer: head at position %" PRId64 "%s", s->head.pos, s->dir ? " (anchored)" : "");
 	return 0;
@@ -369,7 +369,7 @@ static int sealer_tick(struct worker *w, struct sealer *s)
 {
 	PGconn *c = w->db.conn;
 	char err[256];
-	if (!s->ready && sealer_init(w, s) != 0)
+	if (!s->ready && sealer_init(s) != 0)
 		return 5000;
 	int64_t sealed = 0;
 	int rc = s->anchors_broken ? -2 : sealer_check_head(c, s, err, sizeof(err));
@@ -405,7 +405,10 @@ static int sealer_tick(struct worker *w, struct sealer *s)
 		memset(&s->walk, 0, sizeof(s->walk));
 	int refusing = s->head_bad || s->walk_bad || s->anchors_broken;
 	const struct chain_failure *first = NULL;
-	if (s->walk_bad)
+	struct chain_failure unanchored = { s->head.pos + 1, 0, "the anchor log cannot be written" };
+	if (s->anchors_broken)
+		first = &unanchored;
+	if (s->walk_bad && (first == NULL || s->walk_failure.pos < first->pos))
 		first = &s->walk_failure;
 	if (s->head_bad && (first == NULL || s->head_failure.pos < first->pos))
 		first = &s->head_failure;
