@@ -21,7 +21,7 @@ LIB_SRC  = $(CORE_SRC) $(DOMAIN_SRC)
 LIB_HDR  = $(CORE_HDR) $(DOMAIN_HDR)
 svc_src  = $(wildcard fcgi/$(1)/*.c) $(wildcard fcgi/$(1)/*.h)
 TBCTL_SRC = $(wildcard fcgi/tbctl/*.c) fcgi/core/arena.c fcgi/core/buf.c fcgi/core/crypto.c \
-            fcgi/core/audit_chain.c fcgi/core/keyring.c $(DOMAIN_SRC)
+            fcgi/core/audit_chain.c fcgi/core/audit_anchor.c fcgi/core/keyring.c $(DOMAIN_SRC)
 
 RELEASE_BINS = $(SERVICES:%=bin/tongban-%) bin/tbctl
 ASAN_BINS    = $(SERVICES:%=build/asan/tongban-%) build/asan/tbctl

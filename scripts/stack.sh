@@ -105,9 +105,25 @@ make_data_keys() {
 	if [ ${#RUNAS[@]} -gt 0 ]; then chown -R tongban:tongban "$DIR/keys"; fi
 }
 
+# The audit trail's anchors live outside the database (README, "Audit
+# trail"): the admin service's sealer signs checkpoints with an Ed25519 key
+# made once per stack, readable by the stack's user only.
+audit_keys() {
+	mkdir -p "$DIR/keys" "$DIR/audit"
+	chmod 700 "$DIR/keys" "$DIR/audit"
+	if [ ! -f "$DIR/keys/audit.pem" ]; then
+		(umask 077 && openssl genpkey -algorithm ed25519 -out "$DIR/keys/audit.pem")
+		openssl pkey -in "$DIR/keys/audit.pem" -pubout -out "$DIR/keys/audit.pub.pem"
+	fi
+	if [ ${#RUNAS[@]} -gt 0 ]; then chown -R tongban:tongban "$DIR/keys" "$DIR/audit"; fi
+}
+
 start_services() {
 	local bin=$1 workers=$2
+	audit_keys
 	for s in $SERVICES; do
+		local audit_env=""
+		[ "$s" = admin ] && audit_env="TB_AUDIT_KEY=$DIR/keys/audit.pem TB_AUDIT_ANCHOR_DIR=$DIR/audit"
 		# intake takes attachments of up to 20 MiB (as multipart: a little more)
 		local body=1048576
 		[ "$s" = intake ] && body=22020096
@@ -117,7 +133,7 @@ start_services() {
 			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" TB_DATA_KEYS="$DIR/keys/data.keys" \
 			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-			${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
+			$audit_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
 		echo $! >"$DIR/run/$s.pid"
 	done
 	for s in $SERVICES; do

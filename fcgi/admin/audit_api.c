@@ -1,8 +1,12 @@
 /* The audit trail for auditors, and the sealer that chains it. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/audit_chain.h"
+#include "../core/crypto.h"
 #include "../core/log.h"
 #include "admin.h"
 
@@ -20,6 +24,14 @@ static const struct stmt q_audit = {
 	" AND ($6 = '' OR e.at >= $6::timestamptz) AND ($7 = '' OR e.at < $7::timestamptz)"
 	" AND ($8 = '' OR e.seq < $8::bigint) ORDER BY e.seq DESC LIMIT $9::int",
 	9,
+};
+
+static const struct stmt q_chain_status = {
+	"audit_chain_status",
+	"SELECT (extract(epoch FROM checked_at) * 1000000)::bigint, ok::int, refusing::int, head_pos, head_seq,"
+	" head_hash, verified_pos, unsealed, first_broken_pos, first_broken_seq, reason"
+	" FROM audit.chain_status WHERE checked_at IS NOT NULL",
+	0,
 };
 
 static int is_uint(const char *s)
@@ -139,70 +151,301 @@ void h_audit_list(struct req *r)
 	resp_json(r, 200);
 }
 
-/* GET /api/v1/audit/verify: seal what is settled, then recompute the chain. */
+/* GET /api/v1/audit/verify: the background process's latest verification
+ * (it walks the chain in bounded chunks against the anchors outside the
+ * database); nothing is re-hashed inside the request. */
 void h_audit_verify(struct req *r)
 {
 	const struct principal *p = auth_require(r, "audit.read", NULL, 0);
 	if (p == NULL)
 		return;
-	if (db_ensure(&r->w->db, r->w->mslot) != 0) {
+	PGresult *res = db_exec(r, &q_chain_status, NULL);
+	if (res == NULL)
+		return;
+	if (PQntuples(res) != 1) {
 		resp_header(r, "Retry-After", "1");
-		resp_problem(r, 503, "database_unavailable", "The database is not reachable at the moment; retry shortly.");
+		resp_problem(r, 503, "verification_pending", "The audit chain has not been verified yet; retry shortly.");
 		return;
 	}
-	char err[256];
-	struct chain_report rep;
-	if (chain_seal(r->w->db.conn, 10000, err, sizeof(err)) < 0 ||
-	    chain_verify(r->w->db.conn, &rep, err, sizeof(err)) != 0) {
-		log_error("audit verify: %s", err);
-		resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return;
-	}
-	if (audit_write(r, p, "audit.verify", "audit", NULL, rep.ok ? "success" : "failure",
-			rep.ok ? NULL : json_pairs(r, "broken_seq", i64str(r, rep.broken_seq), "reason", rep.reason)) != 0)
+	int ok = atoi(PQgetvalue(res, 0, 1));
+	const char *reason = PQgetisnull(res, 0, 10) ? NULL : PQgetvalue(res, 0, 10);
+	if (audit_write(r, p, "audit.verify", "audit", NULL, ok ? "success" : "failure",
+			ok ? NULL : json_pairs(r, "broken_seq", PQgetvalue(res, 0, 9), "reason", reason)) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_bool(g, "ok", rep.ok);
-	jg_int(g, "sealed", rep.sealed);
-	jg_int(g, "unsealed", rep.unsealed);
-	if (rep.ok) {
+	jg_bool(g, "ok", ok);
+	jg_str(g, "checked_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+	jg_bool(g, "sealing", !atoi(PQgetvalue(res, 0, 2)));
+	jg_int(g, "sealed", strtoll(PQgetvalue(res, 0, 3), NULL, 10));
+	jg_int(g, "head_pos", strtoll(PQgetvalue(res, 0, 3), NULL, 10));
+	jg_int(g, "head_seq", strtoll(PQgetvalue(res, 0, 4), NULL, 10));
+	jg_str(g, "head", PQgetvalue(res, 0, 5));
+	jg_int(g, "verified_pos", strtoll(PQgetvalue(res, 0, 6), NULL, 10));
+	jg_int(g, "unsealed", strtoll(PQgetvalue(res, 0, 7), NULL, 10));
+	if (PQgetisnull(res, 0, 8)) {
+		jg_null(g, "first_broken_pos");
 		jg_null(g, "first_broken_seq");
-		jg_null(g, "reason");
 	} else {
-		jg_int(g, "first_broken_seq", rep.broken_seq);
-		jg_str(g, "reason", rep.reason);
+		jg_int(g, "first_broken_pos", strtoll(PQgetvalue(res, 0, 8), NULL, 10));
+		jg_int(g, "first_broken_seq", strtoll(PQgetvalue(res, 0, 9), NULL, 10));
 	}
-	jg_str(g, "head", rep.head);
+	jg_str(g, "reason", reason);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
+}
+
+#define SEAL_BATCH 5000
+
+/* The sealer's state, in the background process. head is what it last
+ * sealed (or found verified and adopted) and anchored: it seals only on top
+ * of exactly that, and refuses while the database does not hold it, while
+ * seals it did not make do not verify, or while the periodic walk over the
+ * whole chain finds a position that does not verify. */
+struct sealer {
+	int64_t next_partitions_us, next_checkpoint_us, next_alert_us;
+	int ready, anchors_broken, head_bad, walk_bad, alerted, published_refusing;
+	const char *dir;
+	EVP_PKEY *key;
+	int checkpoint_seconds;
+	struct anchors anchors;
+	struct chain_walk head, walk;
+	struct chain_failure head_failure, walk_failure;
+	int64_t verified_pos;
+	struct anchor_rec recs[SEAL_BATCH];
+};
+
+static int sealer_init(struct sealer *s)
+{
+	char err[256];
+	s->dir = getenv("TB_AUDIT_ANCHOR_DIR");
+	s->anchors.fd = -1;
+	if (s->dir && *s->dir == '\0')
+		s->dir = NULL;
+	if (s->dir == NULL)
+		log_warn("audit sealer: TB_AUDIT_ANCHOR_DIR is not set: no anchors outside the database");
+	else if (anchors_open(&s->anchors, s->dir, 1, err, sizeof(err)) != 0) {
+		log_error("audit sealer: %s", err);
+		return -1;
+	}
+	const char *key = getenv("TB_AUDIT_KEY");
+	if (key && *key && s->key == NULL && (s->key = anchor_key_private(key, err, sizeof(err))) == NULL)
+		log_error("audit sealer: %s: no signed checkpoints", err);
+	int bad = 0;
+	s->checkpoint_seconds = (int)conf_long("TB_AUDIT_CHECKPOINT_SECONDS", 30, 1, 60, &bad);
+	if (bad)
+		log_error("audit sealer: TB_AUDIT_CHECKPOINT_SECONDS must be 1-60; using 30");
+	struct anchor_rec last;
+	if (s->anchors.count > 0) {
+		if (anchors_get(&s->anchors, s->anchors.count, &last) != 1) {
+			log_error("audit sealer: the last anchor record is unreadable");
+			return -1;
+		}
+		s->head.pos = last.pos;
+		s->head.seq = last.seq;
+		memcpy(s->head.hash, last.hash, 32);
+	}
+	/* with no anchors yet, existing seals are adopted (and anchored) by
+	 * sealer_check_head once they verify: trust on first use */
+	s->ready = 1;
+	log_info("audit sealer: head at position %" PRId64 "%s", s->head.pos, s->dir ? " (anchored)" : "");
+	return 0;
+}
+
+/* Does the database still hold our head? Then adopt seals beyond it made
+ * elsewhere (another host's sealer, or ours before a crash) once they
+ * verify. 0 fine, -2 refused (head_failure set), -1 database error. */
+static int sealer_check_head(PGconn *c, struct sealer *s, char *err, size_t errlen)
+{
+	if (s->head.pos > 0) {
+		char pos[24];
+		snprintf(pos, sizeof(pos), "%" PRId64, s->head.pos);
+		const char *p[] = { pos };
+		PGresult *r = PQexecParams(c, "SELECT event_seq, encode(hash, 'hex') FROM audit.seal WHERE pos = $1::bigint",
+					   1, NULL, p, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+			PQclear(r);
+			return -1;
+		}
+		unsigned char h[32];
+		int same = PQntuples(r) == 1 && strtoll(PQgetvalue(r, 0, 0), NULL, 10) == s->head.seq &&
+			   anchor_hex32(PQgetvalue(r, 0, 1), h) == 0 && crypto_equal(h, s->head.hash, 32);
+		PQclear(r);
+		if (!same) {
+			s->head_failure.pos = s->head.pos;
+			s->head_failure.seq = s->head.seq;
+			snprintf(s->head_failure.reason, sizeof(s->head_failure.reason),
+				 "the head last sealed is missing or altered");
+			return -2;
+		}
+	}
+	for (;;) {
+		struct chain_walk next = s->head;
+		int64_t n = chain_walk_step(c, &next, SEAL_BATCH, s->dir ? &s->anchors : NULL, s->recs, &s->head_failure,
+					    err, errlen);
+		if (n < 0)
+			return (int)n;
+		if (n > 0 && s->dir && anchors_append(&s->anchors, s->recs, (size_t)n, err, errlen) != 0) {
+			s->anchors_broken = 1;
+			return -1;
+		}
+		if (n > 0)
+			log_info("audit sealer: adopted %" PRId64 " verified seals made elsewhere", n);
+		s->head = next;
+		if (n < SEAL_BATCH)
+			return 0;
+	}
+}
+
+static void sealer_alert(PGconn *c, struct sealer *s, const struct chain_failure *f)
+{
+	if (now_us() >= s->next_alert_us) {
+		log_error("audit chain does not verify at position %" PRId64 " (event %" PRId64
+			  "): %s; the sealer refuses to extend it",
+			  f->pos, f->seq, f->reason);
+		s->next_alert_us = now_us() + 60LL * 1000000;
+	}
+	if (s->alerted)
+		return;
+	char details[256], pos[24], seq[24];
+	snprintf(pos, sizeof(pos), "%" PRId64, f->pos);
+	snprintf(seq, sizeof(seq), "%" PRId64, f->seq);
+	/* the reason is one of the fixed texts of audit_chain.c: no quoting needed */
+	snprintf(details, sizeof(details), "{\"position\": %s, \"event_seq\": %s, \"reason\": \"%s\"}", pos, seq,
+		 f->reason);
+	const char *p[] = { pos, details };
+	PGresult *r = PQexecParams(c,
+				   "INSERT INTO audit.event (at, action, object_type, object_id, outcome, details)"
+				   " VALUES (now(), 'audit.chain.alert', 'audit_seal', $1, 'failure', $2::jsonb)",
+				   2, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		s->alerted = 1;
+	else
+		log_error("audit sealer: alert event: %s", PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+static void sealer_publish(PGconn *c, struct sealer *s, const struct chain_failure *f)
+{
+	char hp[24], hs[24], vp[24], fp[24], fs[24], hex[65];
+	snprintf(hp, sizeof(hp), "%" PRId64, s->head.pos);
+	snprintf(hs, sizeof(hs), "%" PRId64, s->head.seq);
+	snprintf(vp, sizeof(vp), "%" PRId64, s->verified_pos);
+	snprintf(fp, sizeof(fp), "%" PRId64, f ? f->pos : 0);
+	snprintf(fs, sizeof(fs), "%" PRId64, f ? f->seq : 0);
+	hex_encode(s->head.hash, 32, hex);
+	int refusing = s->head_bad || s->walk_bad || s->anchors_broken;
+	const char *p[] = { f ? "false" : "true", refusing ? "true" : "false", hp, hs, hex, vp,
+			    f ? fp : NULL, f ? fs : NULL, f ? f->reason : NULL };
+	PGresult *r = PQexecParams(c,
+				   "UPDATE audit.chain_status SET checked_at = now(), ok = $1::boolean, refusing = $2::boolean,"
+				   " head_pos = $3::bigint, head_seq = $4::bigint, head_hash = $5, verified_pos = $6::bigint,"
+				   " first_broken_pos = $7::bigint, first_broken_seq = $8::bigint, reason = $9,"
+				   " unsealed = (SELECT count(*) FROM audit.event e WHERE e.seq > $4::bigint - 100000"
+				   "   AND NOT EXISTS (SELECT 1 FROM audit.seal s WHERE s.event_seq = e.seq))",
+				   9, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		log_warn("audit sealer: status: %s", PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+static void sealer_checkpoint(struct sealer *s)
+{
+	if (s->key == NULL || s->dir == NULL || now_us() < s->next_checkpoint_us)
+		return;
+	char err[256];
+	struct anchor_rec h = { s->head.pos, s->head.seq, { 0 } };
+	memcpy(h.hash, s->head.hash, 32);
+	if (anchor_checkpoint(s->dir, s->key, (int64_t)time(NULL), &h, err, sizeof(err)) != 0)
+		log_error("audit sealer: checkpoint: %s", err);
+	else
+		s->next_checkpoint_us = now_us() + (int64_t)s->checkpoint_seconds * 1000000;
+}
+
+/* One tick: check the head, seal what is settled on top of it, anchor the
+ * new seals, verify the next chunk of the whole chain, publish. */
+static int sealer_tick(struct worker *w, struct sealer *s)
+{
+	PGconn *c = w->db.conn;
+	char err[256];
+	if (!s->ready && sealer_init(s) != 0)
+		return 5000;
+	int64_t sealed = 0;
+	int rc = s->anchors_broken ? -2 : sealer_check_head(c, s, err, sizeof(err));
+	if (rc == -1)
+		goto db_error;
+	s->head_bad = rc == -2 && !s->anchors_broken;
+	if (!s->head_bad && !s->walk_bad && !s->anchors_broken) {
+		struct anchor_rec *recs;
+		sealed = chain_seal(c, SEAL_BATCH, &s->head, &recs, err, sizeof(err));
+		if (sealed == -1)
+			goto db_error;
+		if (sealed > 0 && s->dir && anchors_append(&s->anchors, recs, (size_t)sealed, err, sizeof(err)) != 0) {
+			log_error("audit sealer: %s: sealing stops until the anchor log is repaired", err);
+			s->anchors_broken = 1;
+		}
+		free(recs);
+		if (sealed == -2)
+			sealed = 0; /* the head moved under us: the next tick finds out why */
+	}
+	struct chain_failure f;
+	int64_t n = chain_walk_step(c, &s->walk, SEAL_BATCH, s->dir ? &s->anchors : NULL, NULL, &f, err, sizeof(err));
+	if (n == -1)
+		goto db_error;
+	int walk_ended = n == -2 || n < SEAL_BATCH;
+	if (n == -2) {
+		s->walk_bad = 1;
+		s->walk_failure = f;
+	} else if (n < SEAL_BATCH) {
+		s->walk_bad = 0;
+		s->verified_pos = s->walk.pos;
+	}
+	if (walk_ended)
+		memset(&s->walk, 0, sizeof(s->walk));
+	int refusing = s->head_bad || s->walk_bad || s->anchors_broken;
+	const struct chain_failure *first = NULL;
+	struct chain_failure unanchored = { s->head.pos + 1, 0, "the anchor log cannot be written" };
+	if (s->anchors_broken)
+		first = &unanchored;
+	if (s->walk_bad && (first == NULL || s->walk_failure.pos < first->pos))
+		first = &s->walk_failure;
+	if (s->head_bad && (first == NULL || s->head_failure.pos < first->pos))
+		first = &s->head_failure;
+	if (refusing && first)
+		sealer_alert(c, s, first);
+	if (!refusing) {
+		s->alerted = 0;
+		s->next_alert_us = 0;
+	}
+	if (walk_ended || refusing != s->published_refusing)
+		sealer_publish(c, s, first);
+	s->published_refusing = refusing;
+	sealer_checkpoint(s);
+	return sealed == SEAL_BATCH ? 0 : 1000;
+db_error:
+	log_warn("audit sealer: %s", err);
+	if (PQstatus(c) != CONNECTION_OK)
+		db_close(&w->db);
+	return 2000;
 }
 
 /* The admin service's background process: seal every second, keep the
  * monthly partitions two months ahead every hour. */
 int admin_background(struct worker *w)
 {
-	/* the process's own state: when the partitions are next due */
-	if (w->app == NULL && (w->app = calloc(1, sizeof(int64_t))) == NULL)
+	if (w->app == NULL && (w->app = calloc(1, sizeof(struct sealer))) == NULL)
 		return 2000;
-	int64_t *next_partitions = w->app;
+	struct sealer *s = w->app;
 	if (db_ensure(&w->db, w->mslot) != 0)
 		return 2000;
-	char err[256];
-	if (now_us() >= *next_partitions) {
+	if (now_us() >= s->next_partitions_us) {
 		PGresult *r = PQexec(w->db.conn, "SELECT audit.ensure_partitions(2)");
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			log_warn("audit partitions: %s", PQresultErrorMessage(r));
 		else
-			*next_partitions = now_us() + 3600LL * 1000000;
+			s->next_partitions_us = now_us() + 3600LL * 1000000;
 		PQclear(r);
 	}
-	int64_t n = chain_seal(w->db.conn, 5000, err, sizeof(err));
-	if (n < 0) {
-		log_warn("audit sealer: %s", err);
-		if (PQstatus(w->db.conn) != CONNECTION_OK)
-			db_close(&w->db);
-		return 2000;
-	}
-	return n == 5000 ? 0 : 1000;
+	return sealer_tick(w, s);
 }

@@ -40,15 +40,7 @@ static void link_hash(const unsigned char prev[32], PGresult *res, int row, int 
 
 static int from_hex(const char *h, unsigned char out[32])
 {
-	if (strlen(h) != 64)
-		return -1;
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
+	return strlen(h) == 64 ? anchor_hex32(h, out) : -1;
 }
 
 static PGresult *q(PGconn *c, const char *sql, int n, const char *const *p, char *err, size_t errlen)
@@ -63,30 +55,37 @@ static PGresult *q(PGconn *c, const char *sql, int n, const char *const *p, char
 	return r;
 }
 
-int64_t chain_seal(PGconn *c, int batch, char *err, size_t errlen)
+int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_rec **out, char *err,
+		   size_t errlen)
 {
 	PGresult *r;
 	int64_t sealed = -1;
+	struct anchor_rec *recs = NULL;
 	struct buf pos = { 0 }, seq = { 0 }, hashes = { 0 };
+	*out = NULL;
 	if ((r = q(c, "BEGIN", 0, NULL, err, errlen)) == NULL)
 		return -1;
 	PQclear(r);
 	if ((r = q(c, "SELECT pg_advisory_xact_lock(7352911)", 0, NULL, err, errlen)) == NULL)
 		goto out;
 	PQclear(r);
-	if ((r = q(c, "SELECT pos, encode(hash, 'hex') FROM audit.seal ORDER BY pos DESC LIMIT 1", 0, NULL, err, errlen)) == NULL)
+	if ((r = q(c, "SELECT pos, event_seq, encode(hash, 'hex') FROM audit.seal ORDER BY pos DESC LIMIT 1", 0, NULL,
+		   err, errlen)) == NULL)
 		goto out;
-	int64_t head_pos = 0;
-	unsigned char prev[32] = { 0 };
-	if (PQntuples(r) == 1) {
-		head_pos = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		if (from_hex(PQgetvalue(r, 0, 1), prev) != 0) {
-			snprintf(err, errlen, "malformed head hash");
-			PQclear(r);
-			goto out;
-		}
-	}
+	/* never extend a chain whose head is not the one last sealed here */
+	int same = PQntuples(r) == 0 ? head->pos == 0
+				      : head->pos == strtoll(PQgetvalue(r, 0, 0), NULL, 10) &&
+						head->seq == strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	unsigned char db_hash[32];
+	if (same && PQntuples(r) == 1)
+		same = from_hex(PQgetvalue(r, 0, 2), db_hash) == 0 && crypto_equal(db_hash, head->hash, 32);
 	PQclear(r);
+	if (!same) {
+		sealed = -2;
+		goto out;
+	}
+	unsigned char prev[32];
+	memcpy(prev, head->hash, 32);
 	char lim[16];
 	snprintf(lim, sizeof(lim), "%d", batch);
 	const char *pl[] = { lim };
@@ -100,18 +99,20 @@ int64_t chain_seal(PGconn *c, int batch, char *err, size_t errlen)
 	if (r == NULL)
 		goto out;
 	int n = PQntuples(r);
-	int rc = 0;
+	recs = calloc(n ? (size_t)n : 1, sizeof(*recs));
+	int rc = recs == NULL;
 	rc |= buf_puts(&pos, "{");
 	rc |= buf_puts(&seq, "{");
 	rc |= buf_puts(&hashes, "{");
-	for (int i = 0; i < n; i++) {
-		unsigned char h[32];
+	for (int i = 0; i < n && !rc; i++) {
 		char hex[65];
-		link_hash(prev, r, i, 0, h);
-		memcpy(prev, h, 32);
-		hex_encode(h, 32, hex);
-		rc |= buf_printf(&pos, "%s%" PRId64, i ? "," : "", head_pos + 1 + i);
-		rc |= buf_printf(&seq, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+		recs[i].pos = head->pos + 1 + i;
+		recs[i].seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		link_hash(prev, r, i, 0, recs[i].hash);
+		memcpy(prev, recs[i].hash, 32);
+		hex_encode(recs[i].hash, 32, hex);
+		rc |= buf_printf(&pos, "%s%" PRId64, i ? "," : "", recs[i].pos);
+		rc |= buf_printf(&seq, "%s%" PRId64, i ? "," : "", recs[i].seq);
 		rc |= buf_printf(&hashes, "%s%s", i ? "," : "", hex);
 	}
 	PQclear(r);
@@ -136,77 +137,101 @@ int64_t chain_seal(PGconn *c, int batch, char *err, size_t errlen)
 		goto out;
 	PQclear(r);
 	sealed = n;
+	if (n > 0) {
+		head->pos = recs[n - 1].pos;
+		head->seq = recs[n - 1].seq;
+		memcpy(head->hash, recs[n - 1].hash, 32);
+	}
+	*out = recs;
+	recs = NULL;
 out:
 	if (sealed < 0) {
 		PGresult *rb = PQexec(c, "ROLLBACK");
 		PQclear(rb);
 	}
+	free(recs);
 	buf_free(&pos);
 	buf_free(&seq);
 	buf_free(&hashes);
 	return sealed;
 }
 
-int chain_verify(PGconn *c, struct chain_report *rep, char *err, size_t errlen)
+static int64_t fail(struct chain_failure *f, int64_t pos, int64_t seq, const char *reason)
 {
-	memset(rep, 0, sizeof(*rep));
-	rep->ok = 1;
-	unsigned char prev[32] = { 0 };
-	int64_t expect = 1;
-	char after[24] = "0";
-	for (;;) {
-		const char *p[] = { after };
-		PGresult *r = q(c,
-				"SELECT s.pos, s.event_seq, encode(s.hash, 'hex'), (e.seq IS NOT NULL)::int, " CANONICAL
-				" FROM audit.seal s LEFT JOIN audit.event e ON e.seq = s.event_seq"
-				" WHERE s.pos > $1::bigint ORDER BY s.pos LIMIT 5000",
-				1, p, err, errlen);
-		if (r == NULL)
-			return -1;
-		int n = PQntuples(r);
-		for (int i = 0; i < n && rep->ok; i++) {
-			int64_t pos = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-			int64_t seq = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-			unsigned char stored[32], h[32];
-			if (pos != expect) {
-				rep->ok = 0;
-				rep->broken_seq = seq;
-				snprintf(rep->reason, sizeof(rep->reason), "seal %" PRId64 " is missing", expect);
-			} else if (!atoi(PQgetvalue(r, i, 3))) {
-				rep->ok = 0;
-				rep->broken_seq = seq;
-				snprintf(rep->reason, sizeof(rep->reason), "event deleted");
-			} else if (from_hex(PQgetvalue(r, i, 2), stored) != 0) {
-				rep->ok = 0;
-				rep->broken_seq = seq;
-				snprintf(rep->reason, sizeof(rep->reason), "seal malformed");
-			} else {
-				link_hash(prev, r, i, 4, h);
-				if (!crypto_equal(h, stored, 32)) {
-					rep->ok = 0;
-					rep->broken_seq = seq;
-					snprintf(rep->reason, sizeof(rep->reason), "event or seal altered");
-				} else {
-					memcpy(prev, h, 32);
-					rep->sealed++;
-					expect++;
-				}
-			}
-		}
-		if (n > 0)
-			snprintf(after, sizeof(after), "%s", PQgetvalue(r, n - 1, 0));
-		PQclear(r);
-		if (n < 5000 || !rep->ok)
-			break;
-	}
-	hex_encode(prev, 32, rep->head);
+	f->pos = pos;
+	f->seq = seq;
+	snprintf(f->reason, sizeof(f->reason), "%s", reason);
+	return -2;
+}
+
+int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct anchors *a,
+			struct anchor_rec *recs, struct chain_failure *failure, char *err, size_t errlen)
+{
+	char after[24], lim[16];
+	snprintf(after, sizeof(after), "%" PRId64, w->pos);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	const char *p[] = { after, lim };
 	PGresult *r = q(c,
-			"SELECT count(*) FROM audit.event e WHERE NOT EXISTS"
-			" (SELECT 1 FROM audit.seal s WHERE s.event_seq = e.seq)",
-			0, NULL, err, errlen);
+			"SELECT s.pos, s.event_seq, encode(s.hash, 'hex'), (e.seq IS NOT NULL)::int, " CANONICAL
+			" FROM audit.seal s LEFT JOIN audit.event e ON e.seq = s.event_seq"
+			" WHERE s.pos > $1::bigint ORDER BY s.pos LIMIT $2::int",
+			2, p, err, errlen);
 	if (r == NULL)
 		return -1;
-	rep->unsealed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	int n = PQntuples(r);
+	int64_t done = 0;
+	for (int i = 0; i < n; i++) {
+		int64_t pos = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		int64_t seq = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		unsigned char stored[32], h[32];
+		struct anchor_rec ar;
+		int anchored = a ? anchors_get(a, w->pos + 1, &ar) : 0;
+		if (pos != w->pos + 1) {
+			done = anchored == 1 ? fail(failure, w->pos + 1, ar.seq, "seal missing (anchored outside the database)")
+					     : fail(failure, w->pos + 1, seq, "seal missing");
+			break;
+		}
+		if (anchored < 0) {
+			done = fail(failure, pos, seq, "anchor record unreadable");
+			break;
+		}
+		if (!atoi(PQgetvalue(r, i, 3))) {
+			done = fail(failure, pos, seq, "event deleted");
+			break;
+		}
+		if (from_hex(PQgetvalue(r, i, 2), stored) != 0) {
+			done = fail(failure, pos, seq, "seal malformed");
+			break;
+		}
+		link_hash(w->hash, r, i, 4, h);
+		if (!crypto_equal(h, stored, 32)) {
+			done = fail(failure, pos, seq, "event or seal altered");
+			break;
+		}
+		if (anchored == 1 && (ar.seq != seq || !crypto_equal(ar.hash, h, 32))) {
+			done = fail(failure, pos, anchored == 1 ? ar.seq : seq,
+				    "chain rewritten: differs from the anchored record");
+			break;
+		}
+		w->pos = pos;
+		w->seq = seq;
+		memcpy(w->hash, h, 32);
+		if (recs) {
+			recs[done].pos = pos;
+			recs[done].seq = seq;
+			memcpy(recs[done].hash, h, 32);
+		}
+		done++;
+	}
 	PQclear(r);
-	return 0;
+	if (done >= 0 && n < limit && a) {
+		/* at the database's head: anchored positions beyond it were removed */
+		struct anchor_rec ar;
+		int more = anchors_get(a, w->pos + 1, &ar);
+		if (more < 0)
+			done = fail(failure, w->pos + 1, 0, "anchor record unreadable");
+		else if (more == 1)
+			done = fail(failure, ar.pos, ar.seq, "seal missing (anchored outside the database)");
+	}
+	return done;
 }

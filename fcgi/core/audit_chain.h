@@ -9,20 +9,36 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
-struct chain_report {
-	int ok;
-	int64_t sealed;		/* seals checked */
-	int64_t unsealed;	/* events not sealed yet */
-	int64_t broken_seq;	/* first event whose seal does not hold, or 0 */
-	char reason[96];
-	char head[65];		/* hash at the head, hex */
+#include "audit_anchor.h"
+
+/* Where a verification stopped: the last position that verified and its
+ * hash (the next link's input). Zeroed: before position 1. */
+struct chain_walk {
+	int64_t pos, seq;
+	unsigned char hash[32];
 };
 
-/* Seal up to batch settled events in one transaction; returns how many, or
- * -1 with the error in err. */
-int64_t chain_seal(PGconn *c, int batch, char *err, size_t errlen);
-/* Recompute the chain from the first seal. 0 when it could be read (report
- * filled, ok or not), -1 on a database error (err). */
-int chain_verify(PGconn *c, struct chain_report *rep, char *err, size_t errlen);
+struct chain_failure {
+	int64_t pos, seq;	/* first position that does not verify, its event */
+	char reason[96];
+};
+
+/* Seal up to batch settled events on top of *head, which must still be the
+ * database's head (position and hash). Returns how many were sealed (their
+ * records in *out, malloc'd, for the anchor log; *head advanced), -2 when
+ * the database does not hold *head as its head (nothing sealed: the caller
+ * must find out why), or -1 with the error in err. */
+int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_rec **out, char *err,
+		   size_t errlen);
+
+/* Verify up to limit seals after w: each recomputed from its event must
+ * equal the stored seal and, where a is given and holds the position, the
+ * anchored record; at the database's head, a must hold no later position.
+ * Returns how many verified (w advanced past them; their records in recs
+ * when not NULL, room for limit), fewer than limit at the head; -2 when one
+ * does not verify (failure filled, w at the last good one); -1 on a
+ * database error (err). */
+int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct anchors *a,
+			struct anchor_rec *recs, struct chain_failure *failure, char *err, size_t errlen);
 
 #endif

@@ -27,11 +27,20 @@ static const struct stmt q_session = {
 	" coalesce((SELECT string_agg(g.id || ' ' || g.role_code || ' ' || g.scope_code, ';' ORDER BY g.id)"
 	"   FROM iam.grant g WHERE g.user_id = s.user_id), ''),"
 	" coalesce(u.phone, ''), (u.totp_secret IS NOT NULL)::int, u.version,"
-	" (extract(epoch FROM u.created_at) * 1000000)::bigint, a.name, d.name"
+	" (extract(epoch FROM u.created_at) * 1000000)::bigint, a.name, d.name,"
+	" (SELECT epoch FROM iam.revocation_epoch)"
 	" FROM iam.session s JOIN iam.user u ON u.id = s.user_id"
 	" JOIN iam.agency a ON a.code = u.agency_code JOIN ref.division d ON d.code = a.division_code"
 	" WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL",
 	1,
+};
+
+/* The revocation epoch (sql/0010): read in the same statement as a session
+ * row above, so the row is stamped with the epoch it was read under. */
+static const struct stmt q_epoch = {
+	"auth_epoch",
+	"SELECT epoch FROM iam.revocation_epoch",
+	0,
 };
 
 static const struct stmt q_touch = {
@@ -49,22 +58,31 @@ static const struct stmt q_user_sessions = {
 
 enum { F_SID, F_UID, F_USER, F_NAME, F_AGENCY, F_DIV, F_MFA, F_MCP, F_STATUS, F_SEEN, F_EXP,
        F_CSRF, F_PERMS, F_GRANTS, F_PHONE, F_TOTP, F_VERSION, F_CREATED, F_AGENCY_NAME,
-       F_DIV_NAME, F_COUNT };
+       F_DIV_NAME, F_EPOCH, F_COUNT };
 static const char *const field_names[F_COUNT] = { "sid", "uid", "u", "n", "a", "d", "mfa",
 						  "mcp", "st", "seen", "exp", "csrf", "perms",
-						  "grants", "ph", "totp", "v", "c", "an", "dn" };
+						  "grants", "ph", "totp", "v", "c", "an", "dn",
+						  "ep" };
 
 /* Each worker keeps the sessions it saw in the last second in memory, so a
  * busy session costs no round trip at all. Any revocation on this host's
- * pool bumps a shared generation that empties every worker's table at once;
- * other pools and hosts see a revocation within LOCAL_TTL_US (they re-read
- * Redis/PostgreSQL, where the session is already gone). */
+ * pool bumps a shared generation that empties every worker's table at once.
+ *
+ * What makes a revocation hold everywhere, whatever Redis does, is the
+ * revocation epoch: every revocation bumps it in its own transaction
+ * (triggers, sql/0010), every cached copy (Redis blob and this table)
+ * carries the epoch it was read under, and a copy older than the epoch this
+ * worker last read is ignored. The worker re-reads the epoch when its copy
+ * is older than EPOCH_FRESH_US; when it cannot, no cache is trusted. A
+ * revocation is so refused within EPOCH_FRESH_US plus one request on every
+ * pool and host; the Redis deletes are only an optimisation. */
 #define LOCAL_SLOTS 256
 #define LOCAL_TTL_US 1000000
+#define EPOCH_FRESH_US 500000
 
 struct local_entry {
 	char hash[65];
-	int64_t fetched_us;
+	int64_t fetched_us, epoch;
 	uint64_t gen;
 	char *blob;			/* the fields, NUL-separated, malloc'd */
 	const char *f[F_COUNT];
@@ -72,16 +90,45 @@ struct local_entry {
 
 struct local_cache {
 	struct local_entry e[LOCAL_SLOTS];
+	int64_t epoch;		/* the revocation epoch last read */
+	int64_t epoch_read_us;	/* when (0: never) */
 };
 
-static struct local_entry *local_slot(struct worker *w, const char *hash)
+static struct local_cache *local_cache(struct worker *w)
 {
 	if (w->auth_cache == NULL)
 		w->auth_cache = calloc(1, sizeof(struct local_cache));
-	if (w->auth_cache == NULL)
+	return w->auth_cache;
+}
+
+static struct local_entry *local_slot(struct worker *w, const char *hash)
+{
+	struct local_cache *c = local_cache(w);
+	if (c == NULL)
 		return NULL;
 	unsigned idx = (unsigned)strtoul((char[]){ hash[0], hash[1], hash[2], 0 }, NULL, 16) % LOCAL_SLOTS;
-	return &((struct local_cache *)w->auth_cache)->e[idx];
+	return &c->e[idx];
+}
+
+/* The current revocation epoch, or -1 when it cannot be known (then no
+ * cached session may be trusted). At most one query per EPOCH_FRESH_US. */
+static int64_t current_epoch(struct req *r)
+{
+	struct local_cache *c = local_cache(r->w);
+	if (c == NULL)
+		return -1;
+	int64_t now = now_us();
+	if (c->epoch_read_us != 0 && now - c->epoch_read_us < EPOCH_FRESH_US)
+		return c->epoch;
+	const char *state;
+	PGresult *res = db_exec_try(r, &q_epoch, NULL, &state);
+	if (res == NULL || PQntuples(res) != 1)
+		return -1;
+	int64_t e = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (e > c->epoch)
+		c->epoch = e;
+	c->epoch_read_us = now;
+	return c->epoch;
 }
 
 static uint64_t generation(const struct worker *w)
@@ -89,11 +136,11 @@ static uint64_t generation(const struct worker *w)
 	return w->shared ? __atomic_load_n(&w->shared->auth_generation, __ATOMIC_ACQUIRE) : 0;
 }
 
-static const char **local_get(struct req *r, const char *hash)
+static const char **local_get(struct req *r, const char *hash, int64_t epoch)
 {
 	struct local_entry *e = local_slot(r->w, hash);
 	if (e == NULL || e->blob == NULL || strcmp(e->hash, hash) != 0 || e->gen != generation(r->w) ||
-	    now_us() - e->fetched_us >= LOCAL_TTL_US)
+	    e->epoch < epoch || now_us() - e->fetched_us >= LOCAL_TTL_US)
 		return NULL;
 	return e->f;
 }
@@ -118,6 +165,7 @@ static void local_put(struct req *r, const char *hash, const char *const *f)
 		blob += n;
 	}
 	memcpy(e->hash, hash, 65);
+	e->epoch = strtoll(f[F_EPOCH], NULL, 10);
 	e->fetched_us = now_us();
 	e->gen = generation(r->w);
 }
@@ -226,8 +274,9 @@ static struct principal *from_fields(struct req *r, const char *const *f)
 	return p;
 }
 
-/* Fields from the cache (a JSON object of strings), or NULL on a miss. */
-static const char **cached_fields(struct req *r, const char *key, size_t klen)
+/* Fields from the cache (a JSON object of strings), or NULL on a miss or
+ * when they were read under an epoch older than the current one. */
+static const char **cached_fields(struct req *r, const char *key, size_t klen, int64_t epoch)
 {
 	char *val;
 	size_t vlen;
@@ -245,6 +294,8 @@ static const char **cached_fields(struct req *r, const char *key, size_t klen)
 			return NULL;
 		f[i] = v->s;
 	}
+	if (strtoll(f[F_EPOCH], NULL, 10) < epoch)
+		return NULL;
 	return f;
 }
 
@@ -281,10 +332,13 @@ const struct principal *auth_session(struct req *r)
 		return NULL;
 	char key[80];
 	int kl = snprintf(key, sizeof(key), "tb:sess:%s", hash);
-	const char **f = local_get(r, hash);
+	int64_t epoch = current_epoch(r);
+	if (r->responded)
+		return NULL; /* the database is unreachable: 503 already */
+	const char **f = epoch >= 0 ? local_get(r, hash, epoch) : NULL;
 	int from_local = f != NULL;
-	if (f == NULL)
-		f = cached_fields(r, key, (size_t)kl);
+	if (f == NULL && epoch >= 0)
+		f = cached_fields(r, key, (size_t)kl, epoch);
 	if (f == NULL) {
 		const char *params[] = { hash };
 		const char *state;
@@ -297,6 +351,10 @@ const struct principal *auth_session(struct req *r)
 		for (int i = 0; i < F_COUNT; i++)
 			f[i] = PQgetvalue(res, 0, i);
 		cache_fields(r, key, (size_t)kl, f);
+		struct local_cache *c = local_cache(r->w);
+		int64_t row_epoch = strtoll(f[F_EPOCH], NULL, 10);
+		if (c && row_epoch > c->epoch)
+			c->epoch = row_epoch; /* newer than the last read: raises the bar */
 	}
 	if (!from_local)
 		local_put(r, hash, f);

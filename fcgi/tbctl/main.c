@@ -69,7 +69,7 @@ static void usage(void)
 		"usage: tbctl migrate [--dir DIR]   apply pending migrations (sql/NNNN_name.sql)\n"
 		"       tbctl user create --username U --name N --agency CODE --role ROLE [--scope CODE]\n"
 		"       tbctl user reset-password U   (passwords are read from standard input)\n"
-		"       tbctl audit verify            seal and verify the audit hash chain\n"
+		"       tbctl audit verify            verify the audit chain against its anchors\n"
 		"       tbctl registry import FILE.csv  import a county's records (all or nothing)\n"
 		"environment: TB_PG_ADMIN  libpq conninfo of the owner role (default: the make run stack)\n"
 		"             TB_DATA_KEYS  the data key file (default: var/keys/data.keys)\n"

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/audit_chain.h"
 #include "../core/crypto.h"
 #include "../domain/password.h"
 #include "tbctl.h"
@@ -149,32 +148,4 @@ int cmd_user(int argc, char **argv)
 	}
 	fprintf(stderr, "tbctl: unknown user command\n");
 	return 2;
-}
-
-int cmd_audit(int argc, char **argv)
-{
-	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-		fprintf(stderr, "usage: tbctl audit verify\n");
-		return 2;
-	}
-	PGconn *c = tbctl_connect();
-	if (c == NULL)
-		return 1;
-	char err[256];
-	struct chain_report rep;
-	int64_t n = chain_seal(c, 100000, err, sizeof(err));
-	if (n < 0 || chain_verify(c, &rep, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tbctl: %s", err);
-		PQfinish(c);
-		return 1;
-	}
-	PQfinish(c);
-	if (rep.ok) {
-		printf("audit chain ok: %lld events sealed, %lld not yet sealed, head %s\n",
-		       (long long)rep.sealed, (long long)rep.unsealed, rep.head);
-		return 0;
-	}
-	printf("audit chain BROKEN at event %lld: %s (%lld events verified before it)\n",
-	       (long long)rep.broken_seq, rep.reason, (long long)rep.sealed);
-	return 1;
 }
