@@ -8,14 +8,15 @@
 # Environment for start: TB_PORT (8080), TB_BIN (bin/ of the checkout),
 # TB_WORKERS (2 per service), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
 # fsync: throw-away test stacks only), TB_SVC_ENV (extra VAR=value words for the
-# services), TB_RATE_* (see below).
+# services), TB_RATE_* and TB_BURST_* (log-in, query, applicant rates per client
+# address), TB_CONN_PER_ADDR (connections per client address, 256).
 # Everything lives under DIR: pg/ (cluster), run/ (sockets, pids), log/, tmp/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,12p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,13p' "$0"; exit 2; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -133,13 +134,16 @@ render_nginx() {
 	cp "$ROOT/nginx/fastcgi_params" "$DIR/nginx/fastcgi_params"
 	sed -e "s|@DIR@|$DIR|g" -e "s|@WEB@|$web|g" -e "s|@PORT@|$port|g" \
 		-e "s|@NGINX_WORKERS@|${TB_NGINX_WORKERS:-1}|g" \
-		-e "s|@LOGIN_RATE@|${TB_RATE_LOGIN:-10r/m}|g" -e "s|@LOGIN_BURST@|${TB_BURST_LOGIN:-10}|g" \
+		-e "s|@LOGIN_RATE@|${TB_RATE_LOGIN:-5r/s}|g" -e "s|@LOGIN_BURST@|${TB_BURST_LOGIN:-40}|g" \
 		-e "s|@QUERY_RATE@|${TB_RATE_QUERY:-10r/s}|g" -e "s|@QUERY_BURST@|${TB_BURST_QUERY:-20}|g" \
-		-e "s|@APPLICANT_RATE@|${TB_RATE_APPLICANT:-2r/s}|g" -e "s|@APPLICANT_BURST@|${TB_BURST_APPLICANT:-10}|g" \
+		-e "s|@APPLICANT_RATE@|${TB_RATE_APPLICANT:-50r/s}|g" -e "s|@APPLICANT_BURST@|${TB_BURST_APPLICANT:-100}|g" \
+		-e "s|@CONN_PER_ADDR@|${TB_CONN_PER_ADDR:-256}|g" \
 		"$ROOT/nginx/tongban.conf.in" >"$DIR/nginx/nginx.conf"
 }
 
 start_nginx() {
+	# room for the descriptors worker_rlimit_nofile asks for (up to the hard limit)
+	ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 	"${RUNAS[@]}" nginx -q -t -c "$DIR/nginx/nginx.conf" -p "$DIR" -e "$DIR/log/nginx-error.log"
 	"${RUNAS[@]}" nginx -c "$DIR/nginx/nginx.conf" -p "$DIR" -e "$DIR/log/nginx-error.log"
 }
@@ -224,5 +228,5 @@ pg-stop) stop_pg ;;
 pg-start) "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/log/postgresql.log" -w -t 60 start >/dev/null ;;
 redis-stop) stop_redis ;;
 redis-start) start_redis ;;
-*) sed -n '2,12p' "$0"; exit 2 ;;
+*) sed -n '2,13p' "$0"; exit 2 ;;
 esac
