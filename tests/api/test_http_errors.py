@@ -226,12 +226,17 @@ def test_unsatisfiable_range_on_a_static_file_is_416():
                        416, "range_not_satisfiable")
 
 
+def test_failed_precondition_on_a_static_file_is_412():
+    assert_raw_problem(b"GET /index.html HTTP/1.1\r\nHost: t\r\nIf-Match: \"nope\"\r\nConnection: close\r\n\r\n",
+                       412, "precondition_failed")
+
+
 def test_every_status_nginx_produces_has_a_problem_page():
     conf = open(os.path.join(ROOT, "nginx", "tongban.conf.in")).read()
     pages = set(re.findall(r"location = /_problem/(\d+)", conf))
     mapped = set(re.findall(r"error_page (\d+) ", conf))
-    for status in ("400", "403", "404", "405", "408", "411", "413", "414", "416", "429", "494", "500", "501",
-                   "502", "503", "504", "505"):
+    for status in ("400", "403", "404", "405", "408", "411", "412", "413", "414", "416", "429", "494",
+                   "500", "501", "502", "503", "504", "505"):
         assert status in mapped, status
     assert mapped - {"494"} <= pages and "431" in pages
 
