@@ -10,7 +10,8 @@ HARDEN   = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protec
 HARDLD   = -pie -Wl,-z,relro,-z,now
 SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CFLAGS_R = $(WARN) $(DEFS) $(HARDEN) -g $(PKGCFLAGS)
-CFLAGS_A = $(WARN) $(DEFS) $(SAN) $(PKGCFLAGS)
+# test hooks (the settable clock) exist only in the sanitizer build the tests run
+CFLAGS_A = $(WARN) $(DEFS) -DTB_TEST_HOOKS $(SAN) $(PKGCFLAGS)
 
 SERVICES = admin intake query public
 CORE_SRC = $(wildcard fcgi/core/*.c)

@@ -5,7 +5,8 @@
 # user that runs the servers when we are root (PostgreSQL refuses root).
 set -eu
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libhiredis-dev libyajl-dev libssl-dev
-libqrencode-dev openssl nginx redis-server postgresql postgresql-client wrk curl python3 procps iproute2 bc $*"
+libqrencode-dev openssl nginx redis-server postgresql postgresql-client wrk curl python3 procps iproute2 bc
+slowhttptest $*"
 
 missing=""
 for p in $PKGS; do

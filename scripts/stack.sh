@@ -8,16 +8,19 @@
 # Environment for start: TB_PORT (8080), TB_BIN (bin/ of the checkout),
 # TB_WORKERS (2 per service), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
 # fsync: throw-away test stacks only), TB_SVC_ENV (extra VAR=value words for the
-# services), TB_RATE_* (see below).
+# services), TB_RATE_* and TB_BURST_* (log-in, query, applicant rates per client
+# address), TB_CONN_PER_ADDR (connections per client address, 256).
 # Everything lives under DIR: pg/ (cluster), run/ (sockets, pids), log/, tmp/.
+# As root, a DIR the service user cannot reach becomes a link to /var/lib/tongban/….
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,12p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,14p' "$0"; exit 2; }
 mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd)
+# the physical path: DIR may be a link to the state kept under /var/lib/tongban
+DIR=$(cd "$DIR" && pwd -P)
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 SERVICES="admin intake query public"
 PGPORT=54320 # the socket's name only: PostgreSQL listens on no TCP port
@@ -165,13 +168,16 @@ render_nginx() {
 	cp "$ROOT/nginx/fastcgi_params" "$DIR/nginx/fastcgi_params"
 	sed -e "s|@DIR@|$DIR|g" -e "s|@WEB@|$web|g" -e "s|@PORT@|$port|g" \
 		-e "s|@NGINX_WORKERS@|${TB_NGINX_WORKERS:-1}|g" \
-		-e "s|@LOGIN_RATE@|${TB_RATE_LOGIN:-10r/m}|g" -e "s|@LOGIN_BURST@|${TB_BURST_LOGIN:-10}|g" \
+		-e "s|@LOGIN_RATE@|${TB_RATE_LOGIN:-5r/s}|g" -e "s|@LOGIN_BURST@|${TB_BURST_LOGIN:-40}|g" \
 		-e "s|@QUERY_RATE@|${TB_RATE_QUERY:-10r/s}|g" -e "s|@QUERY_BURST@|${TB_BURST_QUERY:-20}|g" \
-		-e "s|@APPLICANT_RATE@|${TB_RATE_APPLICANT:-2r/s}|g" -e "s|@APPLICANT_BURST@|${TB_BURST_APPLICANT:-10}|g" \
+		-e "s|@APPLICANT_RATE@|${TB_RATE_APPLICANT:-50r/s}|g" -e "s|@APPLICANT_BURST@|${TB_BURST_APPLICANT:-100}|g" \
+		-e "s|@CONN_PER_ADDR@|${TB_CONN_PER_ADDR:-256}|g" \
 		"$ROOT/nginx/tongban.conf.in" >"$DIR/nginx/nginx.conf"
 }
 
 start_nginx() {
+	# room for the descriptors worker_rlimit_nofile asks for (up to the hard limit)
+	ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 	"${RUNAS[@]}" nginx -q -t -c "$DIR/nginx/nginx.conf" -p "$DIR" -e "$DIR/log/nginx-error.log"
 	"${RUNAS[@]}" nginx -c "$DIR/nginx/nginx.conf" -p "$DIR" -e "$DIR/log/nginx-error.log"
 }
@@ -185,8 +191,38 @@ stop_nginx() {
 	fi
 }
 
+# As root the services run as 'tongban', which must reach DIR. A checkout in
+# a closed directory (root's home is 0700) keeps its stack state in
+# /var/lib/tongban/<checkout>-<hash of the path> instead, DIR becoming a link
+# to it; nothing of the checkout itself is read by the services (binaries
+# and pages are copied in, migrations are applied by root).
+relocate_if_closed() {
+	[ ${#RUNAS[@]} -gt 0 ] || return 0
+	"${RUNAS[@]}" test -x "$DIR" && return 0
+	local name hash state
+	name=$(printf '%s-%s' "$(basename "$(dirname "$DIR")")" "$(basename "$DIR")" | tr -c 'A-Za-z0-9._-' '-' | cut -c1-40)
+	hash=$(printf '%s' "$DIR" | sha256sum | cut -c1-8)
+	state=/var/lib/tongban/$name-$hash
+	# DIR holds only what a stack that could not start leaves behind
+	local f
+	for f in "$DIR"/* "$DIR"/.[!.]*; do
+		[ -e "$f" ] || continue
+		case "${f##*/}" in run | log | tmp | bin | web | nginx) ;; *)
+			log "the user 'tongban' cannot reach $DIR and it holds ${f##*/}: move it away, then start again"
+			return 1 ;;
+		esac
+	done
+	log "the user 'tongban' cannot reach $DIR: the stack's state is kept in $state"
+	mkdir -p "$state"
+	chmod 755 /var/lib/tongban
+	rm -rf "$DIR"
+	ln -s "$state" "$DIR"
+	DIR=$state
+}
+
 do_start() {
 	local port=${TB_PORT:-8080} bin=${TB_BIN:-$ROOT/bin} workers=${TB_WORKERS:-2}
+	relocate_if_closed || return 1
 	mkdir -p "$DIR"/{run,log,tmp,bin}
 	chmod 700 "$DIR/run"
 	# binaries and pages are copied in so the stack's user never needs to
@@ -197,8 +233,7 @@ do_start() {
 	if [ ${#RUNAS[@]} -gt 0 ]; then
 		chown -R tongban:tongban "$DIR"
 		if ! "${RUNAS[@]}" test -w "$DIR/run"; then
-			log "the user 'tongban' cannot reach $DIR (a parent directory is closed to it)."
-			log "Clone the project where other users may enter (e.g. /srv or /opt), or run as a normal user."
+			log "the user 'tongban' cannot write to $DIR/run."
 			return 1
 		fi
 	fi
@@ -257,5 +292,5 @@ pg-stop) stop_pg ;;
 pg-start) "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/log/postgresql.log" -w -t 60 start >/dev/null ;;
 redis-stop) stop_redis ;;
 redis-start) start_redis ;;
-*) sed -n '2,12p' "$0"; exit 2 ;;
+*) sed -n '2,14p' "$0"; exit 2 ;;
 esac

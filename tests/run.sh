@@ -40,7 +40,7 @@ echo "== stack in $STACK on port $PORT (ASan+UBSan workers)"
 export ASAN_OPTIONS="log_path=$STACK/log/asan:detect_leaks=0:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$STACK/log/ubsan:print_stacktrace=1:halt_on_error=1"
 if TB_PORT=$PORT TB_BIN="$ROOT/build/asan" TB_PG_FAST=1 TB_WORKERS=2 TB_LOG_LEVEL=debug \
-	TB_RATE_APPLICANT=100r/s TB_BURST_APPLICANT=50 TB_RATE_LOGIN=200r/s TB_BURST_LOGIN=400 TB_SVC_ENV=TB_TEST_CLOCK=1 \
+	TB_SVC_ENV=TB_TEST_CLOCK=1 \
 	scripts/stack.sh start "$STACK"; then
 	echo "== API tests"
 	TB_ROOT="$ROOT" TB_STACK_DIR="$STACK" TB_PORT="$PORT" /usr/bin/python3 tests/api/run.py "$@" 2>&1 | tee "$out"

@@ -104,11 +104,9 @@ void h_users_list(struct req *r)
 	const struct principal *p = auth_require(r, "user.manage", NULL, 0);
 	if (p == NULL)
 		return;
-	const char *agency = req_query(r, "agency"), *after = req_query(r, "after"), *limit = req_query(r, "limit");
-	long lim = limit ? strtol(limit, NULL, 10) : 50;
-	char *end = NULL;
-	long long aft = after ? strtoll(after, &end, 10) : 0;
-	if (lim < 1 || lim > PAGE_MAX || (after && (*end || aft < 0)) ||
+	const char *agency = req_query(r, "agency");
+	int64_t lim, aft;
+	if (req_query_int(r, "limit", 1, PAGE_MAX, 50, &lim) < 0 || req_query_int(r, "after", 0, INT64_MAX, 0, &aft) < 0 ||
 	    (agency && strlen(agency) != 6 && strlen(agency) != 8)) {
 		resp_problem(r, 400, "invalid_parameter", "agency, after (an id) or limit (1-200) is malformed.");
 		return;

@@ -17,7 +17,7 @@ struct conf {
 	size_t json_max;		/* TB_JSON_MAX */
 	unsigned json_depth;		/* TB_JSON_DEPTH */
 	const char *log_level;		/* TB_LOG_LEVEL */
-	int test_clock;			/* TB_TEST_CLOCK: honour X-Tb-Test-Now (tests only) */
+	int test_clock;			/* TB_TEST_CLOCK: honour X-Tb-Test-Now (test builds only) */
 	const char *data_keys_path;	/* TB_DATA_KEYS: the data key file (keyring.h) */
 	const struct keyring *keys;	/* loaded from it by server_main; NULL without */
 };

@@ -16,13 +16,13 @@ static const struct stmt q_claim = {
 };
 static const struct stmt q_get = {
 	"idem_get",
-	"SELECT route, request_hash, status, body FROM api.idempotency WHERE user_id = $1 AND key = $2",
+	"SELECT route, request_hash, status, body, location FROM api.idempotency WHERE user_id = $1 AND key = $2",
 	2,
 };
 static const struct stmt q_store = {
 	"idem_store",
-	"UPDATE api.idempotency SET status = $3, body = $4 WHERE user_id = $1 AND key = $2",
-	4,
+	"UPDATE api.idempotency SET status = $3, body = $4, location = $5 WHERE user_id = $1 AND key = $2",
+	5,
 };
 
 static int key_valid(const char *k)
@@ -75,6 +75,10 @@ enum idem_result idem_begin(struct req *r, int64_t user_id, const char *route)
 	/* copied: results are cleared before the response is framed */
 	size_t len = (size_t)PQgetlength(prev, 0, 3);
 	char *body = arena_strndup(r->arena, PQgetvalue(prev, 0, 3), len);
+	char *loc = PQgetisnull(prev, 0, 4) ? NULL : arena_strndup(r->arena, PQgetvalue(prev, 0, 4),
+								    (size_t)PQgetlength(prev, 0, 4));
+	if (loc)
+		resp_header(r, "Location", loc);
 	if (body == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return IDEM_DONE;
@@ -92,6 +96,10 @@ int idem_store(struct req *r, int64_t user_id)
 	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
 	snprintf(st, sizeof(st), "%d", r->status);
 	char *body = arena_strndup(r->arena, (const char *)r->resp_body, r->resp_len);
-	const char *p[] = { uid, key, st, body };
+	const char *loc = NULL;
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcmp(r->headers[i].k, "Location") == 0)
+			loc = r->headers[i].v;
+	const char *p[] = { uid, key, st, body, loc };
 	return body && db_exec(r, &q_store, p) ? 0 : -1;
 }

@@ -15,7 +15,8 @@ enum idem_result {
 };
 
 enum idem_result idem_begin(struct req *r, int64_t user_id, const char *route);
-/* Keep the response decided so far as the key's answer. 0 or -1 (replied). */
+/* Keep the response decided so far (status, body, Location: set it first)
+ * as the key's answer. 0 or -1 (replied). */
 int idem_store(struct req *r, int64_t user_id) __attribute__((warn_unused_result));
 
 #endif

@@ -97,8 +97,23 @@ static int cb_bool(void *ctx, int b)
 	return add(c, v);
 }
 
+/* yajl refuses raw control characters but decodes escaped ones: "\u0000"
+ * would cut a C string short (a code read as another), and the other C0
+ * controls have no business in any field. Tab and line breaks stay. */
+static int bad_chars(struct pctx *c, const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
+			c->err = JSON_BAD_CHAR;
+			return 1;
+		}
+	return 0;
+}
+
 static int cb_text(struct pctx *c, enum json_type t, const unsigned char *s, size_t n)
 {
+	if (t == JSON_STRING && bad_chars(c, s, n))
+		return 0;
 	struct json *v = node(c, t);
 	if (v == NULL)
 		return 0;
@@ -154,6 +169,8 @@ static int cb_end(void *ctx)
 static int cb_key(void *ctx, const unsigned char *k, size_t n)
 {
 	struct pctx *c = ctx;
+	if (bad_chars(c, k, n))
+		return 0;
 	c->pending_key = arena_strndup(c->a, (const char *)k, n);
 	c->pending_len = n;
 	if (c->pending_key == NULL) {

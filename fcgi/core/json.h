@@ -21,7 +21,8 @@ struct json {
 	size_t count;		/* members or elements */
 };
 
-enum json_err { JSON_OK, JSON_SYNTAX, JSON_TOO_DEEP, JSON_NOMEM, JSON_DUPLICATE_KEY };
+enum json_err { JSON_OK, JSON_SYNTAX, JSON_TOO_DEEP, JSON_NOMEM, JSON_DUPLICATE_KEY,
+	     JSON_BAD_CHAR /* a C0 control other than tab, CR, LF in a string or name */ };
 
 /* Parse p[0..n) (must be UTF-8) into *out. max_depth bounds nesting. */
 enum json_err json_parse(struct arena *a, const unsigned char *p, size_t n, unsigned max_depth,

@@ -39,8 +39,9 @@ char *multipart_boundary(struct arena *a, const char *ct)
 	return arena_strndup(a, b, n);
 }
 
-/* value of param="..." in a Content-Disposition line */
-static const char *param(struct arena *a, const char *line, size_t n, const char *key)
+/* value of param="..." in a Content-Disposition line; its length in *vlen
+ * (it may hold a NUL, which the caller must see rather than lose) */
+static const char *param(struct arena *a, const char *line, size_t n, const char *key, size_t *vlen)
 {
 	size_t kl = strlen(key);
 	for (size_t i = 0; i + kl + 2 <= n; i++) {
@@ -50,6 +51,8 @@ static const char *param(struct arena *a, const char *line, size_t n, const char
 			const char *e = memchr(v, '"', n - (size_t)(v - line));
 			if (e == NULL)
 				return NULL;
+			if (vlen)
+				*vlen = (size_t)(e - v);
 			return arena_strndup(a, v, (size_t)(e - v));
 		}
 	}
@@ -87,8 +90,8 @@ int multipart_parse(struct arena *a, const unsigned char *body, size_t len, cons
 			const char *line = (const char *)p;
 			size_t ln = (size_t)(eol - p);
 			if (ln > 20 && strncasecmp(line, "Content-Disposition:", 20) == 0) {
-				pt->name = param(a, line + 20, ln - 20, "name");
-				pt->filename = param(a, line + 20, ln - 20, "filename");
+				pt->name = param(a, line + 20, ln - 20, "name", NULL);
+				pt->filename = param(a, line + 20, ln - 20, "filename", &pt->filename_len);
 			} else if (ln > 13 && strncasecmp(line, "Content-Type:", 13) == 0) {
 				size_t k = 13;
 				while (k < ln && line[k] == ' ')

@@ -10,6 +10,7 @@
 struct part {
 	const char *name;	/* form field name */
 	const char *filename;	/* NULL when not a file */
+	size_t filename_len;	/* bytes as sent: more than strlen when it holds a NUL */
 	const char *content_type; /* NULL when absent */
 	const unsigned char *data;
 	size_t len;

@@ -200,6 +200,28 @@ size_t req_query_count(const struct req *r, const char *name)
 	return c;
 }
 
+int req_query_int(const struct req *r, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out)
+{
+	*out = dflt;
+	const char *v = req_query(r, name);
+	if (v == NULL)
+		return 0;
+	size_t n = strlen(v);
+	/* digits only: no sign, no blanks, no suffix; 18 digits cannot overflow */
+	if (n < 1 || n > 18 || req_query_count(r, name) != 1)
+		return -1;
+	int64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (v[i] - '0');
+	}
+	if (x < min || x > max)
+		return -1;
+	*out = x;
+	return 1;
+}
+
 const char *req_cookie(struct req *r, const char *name)
 {
 	if (!r->cookies_parsed) {
@@ -219,6 +241,7 @@ int req_is_loopback(const struct req *r)
 
 int64_t req_now_us(const struct req *r)
 {
+#ifdef TB_TEST_HOOKS
 	if (r->w && r->w->conf.test_clock) {
 		const char *t = req_header(r, "HTTP_X_TB_TEST_NOW");
 		char *end;
@@ -226,6 +249,9 @@ int64_t req_now_us(const struct req *r)
 		if (t && *t && *end == '\0' && v > 0)
 			return (int64_t)v * 1000000;
 	}
+#else
+	(void)r;
+#endif
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -273,6 +299,10 @@ const struct json *req_json_object(struct req *r)
 		return NULL;
 	case JSON_DUPLICATE_KEY:
 		resp_problem(r, 400, "json_duplicate_key", "The JSON body repeats a member name.");
+		return NULL;
+	case JSON_BAD_CHAR:
+		resp_problem(r, 400, "invalid_character",
+			     "A JSON string holds a control character (NUL included); only tab and line breaks may appear.");
 		return NULL;
 	case JSON_NOMEM:
 		resp_problem(r, 413, "body_too_large", "The request body is too large.");

@@ -93,10 +93,16 @@ const char *req_header(const struct req *r, const char *http_name); /* e.g. "HTT
 const char *req_param(const struct req *r, const char *name);
 const char *req_query(const struct req *r, const char *name);
 size_t req_query_count(const struct req *r, const char *name);
+/* A list parameter (limit, after, before, ids): once at most, decimal digits
+ * only, in [min, max]. 0 absent (*out = dflt), 1 valid, -1 malformed: the
+ * caller replies 400 invalid_parameter. */
+int req_query_int(const struct req *r, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out)
+	__attribute__((warn_unused_result));
 const char *req_cookie(struct req *r, const char *name);
 int req_is_loopback(const struct req *r);
-/* Wall-clock time in microseconds since the epoch. With TB_TEST_CLOCK=1 (test
- * stacks only) the header X-Tb-Test-Now: <epoch seconds> overrides it. */
+/* Wall-clock time in microseconds since the epoch. In test builds
+ * (-DTB_TEST_HOOKS, build/asan) with TB_TEST_CLOCK=1 the header
+ * X-Tb-Test-Now: <epoch seconds> overrides it; release builds have no such hook. */
 int64_t req_now_us(const struct req *r);
 /* RFC 3339 in China Standard Time, e.g. 2026-11-27T21:00:00+08:00. */
 char *time_rfc3339(struct arena *a, int64_t epoch_us);

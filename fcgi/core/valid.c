@@ -34,6 +34,29 @@ int valid_snake(const char *s, size_t max)
 	return 1;
 }
 
+int text_unsafe(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return 1;
+		/* C1 controls U+0080-U+009F */
+		if (u[i] == 0xc2 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+			return 1;
+		/* U+061C arabic letter mark */
+		if (u[i] == 0xd8 && i + 1 < n && u[i + 1] == 0x9c)
+			return 1;
+		if (u[i] == 0xe2 && i + 2 < n) {
+			unsigned cp = (unsigned)(u[i] & 0x0f) << 12 | (unsigned)(u[i + 1] & 0x3f) << 6 | (u[i + 2] & 0x3f);
+			/* LRM, RLM; LRE..RLO embeddings and overrides; LRI..PDI isolates */
+			if (cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+			    (cp >= 0x2066 && cp <= 0x2069))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 void valid_reject(struct req *r, const char *code, const char *field, const char *detail)
 {
 	char msg[256];

@@ -48,10 +48,11 @@ static const char *sniff(const unsigned char *p, size_t n)
 	return NULL;
 }
 
-/* A filename to keep: valid UTF-8, no controls, no path; NULL if unusable. */
+/* A filename to keep: valid UTF-8, no NUL, controls or bidi controls
+ * (anywhere, before the path is cut off), no path; NULL if unusable. */
 static char *clean_filename(struct req *r, const char *raw, size_t n)
 {
-	if (raw == NULL || n == 0 || !utf8_valid((const unsigned char *)raw, n))
+	if (raw == NULL || n == 0 || !utf8_valid((const unsigned char *)raw, n) || text_unsafe(raw, n))
 		return NULL;
 	const char *base = raw;
 	for (size_t i = 0; i < n; i++)
@@ -60,9 +61,8 @@ static char *clean_filename(struct req *r, const char *raw, size_t n)
 	size_t bl = n - (size_t)(base - raw);
 	if (bl == 0 || utf8_chars(base, bl) > 200)
 		return NULL;
-	for (size_t i = 0; i < bl; i++)
-		if ((unsigned char)base[i] < 0x20 || base[i] == 0x7f || base[i] == '"')
-			return NULL;
+	if (memchr(base, '"', bl) != NULL)
+		return NULL;
 	return arena_strndup(r->arena, base, bl);
 }
 
@@ -143,7 +143,7 @@ void h_attachment_upload(struct req *r)
 			resp_problem(r, 400, "malformed_multipart", "Send the fields document_type and file.");
 			return;
 		}
-		fname = clean_filename(r, file->filename, strlen(file->filename));
+		fname = clean_filename(r, file->filename, file->filename_len);
 		data = file->data;
 		len = file->len;
 	} else {
@@ -160,7 +160,8 @@ void h_attachment_upload(struct req *r)
 		return;
 	}
 	if (fname == NULL) {
-		valid_reject(r, "invalid_field", "filename", "is required: up to 200 characters, UTF-8, no path.");
+		valid_reject(r, "invalid_field", "filename",
+			     "is required: up to 200 characters of UTF-8, no path, no control or bidi characters.");
 		return;
 	}
 	if (len == 0) {

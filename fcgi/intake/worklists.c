@@ -87,7 +87,7 @@ void h_case_list(struct req *r)
 	const struct principal *p = auth_require(r, "case.read", NULL, 0);
 	if (p == NULL)
 		return;
-	const char *list = req_query(r, "list"), *after = req_query(r, "after"), *limit = req_query(r, "limit");
+	const char *list = req_query(r, "list");
 	const struct stmt *s = NULL;
 	if (list == NULL || strcmp(list, "waiting") == 0)
 		s = &q_waiting;
@@ -95,10 +95,9 @@ void h_case_list(struct req *r)
 		s = &q_elsewhere;
 	else if (strcmp(list, "overdue") == 0)
 		s = &q_overdue;
-	char *end = NULL;
-	long long aft = after ? strtoll(after, &end, 10) : 0;
-	long lim = limit ? strtol(limit, NULL, 10) : 50;
-	if (s == NULL || (after && (*end || aft < 0)) || lim < 1 || lim > PAGE_MAX) {
+	int64_t aft, lim;
+	if (s == NULL || req_query_int(r, "after", 0, INT64_MAX, 0, &aft) < 0 ||
+	    req_query_int(r, "limit", 1, PAGE_MAX, 50, &lim) < 0) {
 		resp_problem(r, 400, "invalid_parameter",
 			     "list is waiting, received_elsewhere or overdue; after an id; limit 1-200.");
 		return;
@@ -154,12 +153,10 @@ void h_notifications(struct req *r)
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
 		return;
-	const char *unread = req_query(r, "unread"), *before = req_query(r, "before"), *limit = req_query(r, "limit");
-	char *end = NULL;
-	long long bef = before ? strtoll(before, &end, 10) : 0;
-	long lim = limit ? strtol(limit, NULL, 10) : 50;
-	if ((unread && strcmp(unread, "1") && strcmp(unread, "0")) || (before && (*end || bef < 1)) || lim < 1 ||
-	    lim > PAGE_MAX) {
+	const char *unread = req_query(r, "unread"), *before = req_query(r, "before");
+	int64_t bef, lim;
+	if ((unread && strcmp(unread, "1") && strcmp(unread, "0")) ||
+	    req_query_int(r, "before", 1, INT64_MAX, 0, &bef) < 0 || req_query_int(r, "limit", 1, PAGE_MAX, 50, &lim) < 0) {
 		resp_problem(r, 400, "invalid_parameter", "unread is 0 or 1; before an id; limit 1-200.");
 		return;
 	}

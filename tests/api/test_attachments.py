@@ -123,3 +123,41 @@ def test_upload_retried_with_the_same_key_is_stored_once():
     assert first.status == again.status == 201 and first.body == again.body
     assert again.header("Idempotent-Replayed") == "true"
     assert sql("SELECT count(*) FROM cases.attachment WHERE case_id = %d" % c["id"]) == [["1"]]
+
+
+def raw_filename_upload(case_id, quoted_name):
+    return staff[CLERK].call("POST", "/api/v1/cases/%d/attachments" % case_id, body=PDF,
+                             headers={"Content-Type": "application/octet-stream", "X-Document-Type": "application",
+                                      "X-Filename": quoted_name})
+
+
+def test_filenames_with_nul_control_or_bidi_characters_are_refused():
+    c = new_case()
+    # multipart: a raw NUL used to cut "evil.html\0.pdf" to "evil.html"
+    for name in (b"evil.html\x00.pdf", b"a\x01b.pdf", b"tab\there.pdf", b"del\x7f.pdf",
+                 "invoice\u202egpj.pdf".encode(), "x\u2066y\u2069.pdf".encode(), "lrm\u200e.pdf".encode(),
+                 "rlm\u200f.pdf".encode(), "alm\u061c.pdf".encode(), "c1\u0085.pdf".encode()):
+        b = b"----b7\r\nContent-Disposition: form-data; name=\"document_type\"\r\n\r\napplication\r\n"
+        b += b"----b7\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + b"\"\r\n"
+        b += b"Content-Type: application/pdf\r\n\r\n" + PDF + b"\r\n----b7--\r\n"
+        r = staff[CLERK].call("POST", "/api/v1/cases/%d/attachments" % c["id"], body=b,
+                              headers={"Content-Type": "multipart/form-data; boundary=--b7"})
+        assert_problem(r, 400, "invalid_field")
+        assert "filename" in r.json["detail"], name
+    # raw upload: X-Filename percent-encoded
+    for name in ("evil.html%00.pdf", "a%01b.pdf", "invoice%E2%80%AEgpj.pdf", "x%E2%81%A6y.pdf",
+                 "x%E2%80%8F.pdf", "x%D8%9C.pdf", "x%C2%85.pdf"):
+        assert_problem(raw_filename_upload(c["id"], name), 400, "invalid_field")
+    assert sql("SELECT count(*) FROM cases.attachment WHERE case_id = %d" % c["id"]) == [["0"]]
+    # ordinary names, Chinese included, still pass
+    assert raw_filename_upload(c["id"], quote("不动产登记申请书 (1).pdf")).status == 201
+    assert sql("SELECT filename FROM cases.attachment WHERE case_id = %d" % c["id"]) == [["不动产登记申请书 (1).pdf"]]
+
+
+def test_a_replayed_upload_keeps_its_location():
+    c = new_case()
+    first = attach(c["id"], "application", key="loc-%d" % c["id"])
+    again = attach(c["id"], "application", key="loc-%d" % c["id"])
+    assert first.status == again.status == 201
+    assert first.header("Location") == "/api/v1/cases/%d/attachments/%d" % (c["id"], first.json["id"])
+    assert again.header("Idempotent-Replayed") == "true" and again.header("Location") == first.header("Location")

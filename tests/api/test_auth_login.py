@@ -92,7 +92,7 @@ def test_bad_login_input_is_400_and_writes_nothing():
         ({"username": "a", "password": ["x"]}, "invalid_field"),
         ({"username": "a" * 65, "password": PASSWORD}, "invalid_field"),
         ({"username": "a", "password": "x" * 1025}, "invalid_field"),
-        ({"username": "a\u0001b", "password": PASSWORD}, "invalid_field"),
+        ({"username": "a\u0001b", "password": PASSWORD}, "invalid_character"),
         ({"username": "a", "password": PASSWORD, "otp": "12"}, "invalid_field"),
         ({"username": "a", "password": PASSWORD, "admin": True}, "unknown_field"),
     ]

@@ -72,3 +72,10 @@ def test_services_cannot_write_reference_data():
         p = sql("UPDATE ref.division SET name = 'x' WHERE code = '450000'", user=role, check=False)
         assert p.returncode != 0 and "permission denied" in p.stderr, (role, p.stderr)
     assert sql("SELECT name FROM ref.division WHERE code = '450000'") == [["广西壮族自治区"]]
+
+
+def test_a_nul_inside_a_code_is_refused_not_cut_short():
+    # "450103\u0000zz" used to resolve as 450103
+    r = post("/api/v1/divisions/resolve", {"codes": ["450103\u0000zz"]})
+    assert_problem(r, 400, "invalid_character")
+    assert_problem(post("/api/v1/divisions/resolve", {"codes": ["451302", "450103\u0000"]}), 400, "invalid_character")
