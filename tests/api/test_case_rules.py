@@ -239,16 +239,21 @@ def test_an_establishment_cannot_name_a_right_in_force_to_end_it():
 
 
 def test_timeline_details_carry_numbers_the_api_takes_back():
+    from test_openapi import conforms  # the documented CaseEvent.details types
     code = unit()
     c = to_approved(code, DECIDING)
-    c = act(c, "register", staff[("registrar", DECIDING)]).json
+    r = act(c, "register", staff[("registrar", DECIDING)])
+    conforms(r, "/api/v1/cases/{id}/actions/{action}", "post")
+    c = r.json
     reg = c["timeline"][-1]["details"]
     assert isinstance(reg["entry_id"], int) and reg["certificate_no"] == c["certificate_no"]
     cashier = staff[("cashier", DECIDING)]
     c = act(c, "set_fees", cashier, items=[{"code": "REG", "description": "登记费", "quantity": 2,
                                             "unit_price_fen": 4000}]).json
     assert c["timeline"][-1]["details"] == {"total_fen": 8000}
-    c = act(c, "record_payment", cashier, receipt_number="R-7", amount_fen=8000).json
+    r = act(c, "record_payment", cashier, receipt_number="R-7", amount_fen=8000)
+    conforms(r, "/api/v1/cases/{id}/actions/{action}", "post")
+    c = r.json
     assert c["timeline"][-1]["details"] == {"receipt_number": "R-7", "amount_fen": 8000}
     # the number from the timeline is what a cancellation takes as input
     body = {"business_type": "mortgage.cancellation", "unit_code": code, "parties": [HOLDER],
