@@ -330,6 +330,10 @@ static int do_fees(struct req *r, const struct json *items, const char *id, stru
 		}
 		if (valid_fields(r, it, spec, 4, v) != 0)
 			return -1;
+		if (!text_ok(json_get(it, "code"), 32) || !text_ok(json_get(it, "description"), 100)) {
+			valid_reject(r, "invalid_field", "items", "code and description are plain text.");
+			return -1;
+		}
 		total += v[2].i * v[3].i;
 		const char *pf[] = { id, i64str(r, ++seq), v[0].s, v[1].s, i64str(r, v[2].i), i64str(r, v[3].i) };
 		if (db_exec(r, &q_fee_item, pf) == NULL)
@@ -466,10 +470,11 @@ static int action_body(struct req *r, const char *action, const struct json *bod
 		valid_reject(r, *nested ? "invalid_field" : "missing_field", ab->nested, "is a list, required for this action.");
 		return -1;
 	}
-	if (v[F_COMMENT].present && !text_ok(json_get(body, "comment"), 500)) {
-		valid_reject(r, "invalid_field", "comment", "is 1 to 500 characters of plain text.");
-		return -1;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (spec[i].type == V_STRING && v[i].present && !text_ok(json_get(scalars, spec[i].name), (size_t)spec[i].max)) {
+			valid_reject(r, "invalid_field", spec[i].name, "must be plain text, without direction overrides.");
+			return -1;
+		}
 	return 0;
 }
 
@@ -620,10 +625,6 @@ void h_case_action(struct req *r)
 		yajl_gen_get_buf(g, &b, &len);
 		ch.details = arena_strndup(r->arena, (const char *)b, len);
 	} else if (strcmp(action, "reject") == 0) {
-		if (!text_ok(json_get(body, "reason"), 500)) {
-			valid_reject(r, "invalid_field", "reason", "is 1 to 500 characters of plain text.");
-			return;
-		}
 		ch.details = json_pairs(r, "reason", bv[F_OWN1].s, NULL, NULL);
 	} else if (strcmp(action, "register") == 0) {
 		if (do_register(r, c, id, now, &ch) != 0)

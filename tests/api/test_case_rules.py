@@ -152,6 +152,7 @@ def test_an_action_refuses_fields_it_does_not_take_and_changes_nothing():
     assert_problem(act(c, "request_supplement", rev, missing="x"), 400, "invalid_field")
     assert_problem(act(c, "request_supplement", rev, missing=["a\u2066b"]), 400, "invalid_field")
     assert_problem(act(c, "reject", rev, reason="理由", missing=["x"]), 400, "unknown_field")
+    assert_problem(act(c, "reject", rev, reason="理由\u202e由理"), 400, "invalid_field")
     assert_problem(act(c, "approve", rev, items=[]), 400, "unknown_field")
     assert case_row(c["id"])[0][:2] == ["accepted", str(c["version"])]
     assert events(c["id"]) == ["create", "submit", "accept"]
@@ -164,11 +165,15 @@ def test_payment_and_delivery_bodies_are_checked_per_action():
     items = [{"code": "REG", "description": "登记费", "quantity": 1, "unit_price_fen": 8000}]
     assert_problem(act(c, "set_fees", cashier, items=items, total=8000), 400, "unknown_field")
     assert_problem(act(c, "set_fees", cashier, items=[dict(items[0], discount=1)]), 400, "unknown_field")
+    assert_problem(act(c, "set_fees", cashier, items=[dict(items[0], description="登记\u202e费")]), 400,
+                   "invalid_field")
     c = act(c, "set_fees", cashier, items=items).json
     assert_problem(act(c, "record_payment", cashier, receipt_number="R1", amount_fen=8000, method="cash"), 400,
                    "unknown_field")
     assert_problem(act(c, "record_payment", cashier, receipt_number="R1", amount_fen="8000"), 400, "invalid_field")
     assert_problem(act(c, "record_payment", cashier, amount_fen=8000), 400, "missing_field")
+    assert_problem(act(c, "record_payment", cashier, receipt_number="R\u20671", amount_fen=8000), 400,
+                   "invalid_field")
     c = act(c, "record_payment", cashier, receipt_number="R1", amount_fen=8000).json
     c = act(c, "issue", staff[("issuer", DECIDING)]).json
     issuer = staff[("issuer", RECEIVING)]
