@@ -405,3 +405,22 @@ def test_an_agency_inbox_and_received_list_are_for_those_who_read_its_cases():
     assert elsewhere.status == 200 and c["id"] not in [i["id"] for i in elsewhere.json["items"]]
     assert c["id"] in [i["id"] for i in staff[CLERK].get("/api/v1/cases?list=received_elsewhere&limit=200")
                        .json["items"]]
+
+
+def test_the_migration_turns_numbers_in_older_timeline_details_into_numbers():
+    import os
+    from lib import ROOT
+    text = open(os.path.join(ROOT, "sql", "0012_case_rules.sql"), encoding="utf-8").read()
+    update = text[text.index("UPDATE cases.event e"):]
+    c = create(mortgage_body(unit()), attach_docs=False).json
+    sql("INSERT INTO cases.event (case_id, at, action, from_state, to_state, details) VALUES"
+        " (%d, now(), 'register', 'approved', 'registered', '{\"certificate_no\": \"桂(2026)南宁市不动产证明第0000009号\","
+        " \"entry_id\": \"7\"}'), (%d, now(), 'record_payment', 'fees_set', 'paid',"
+        " '{\"receipt_number\": \"0012\", \"amount_fen\": \"8000\"}')" % (c["id"], c["id"]))
+    sql(update)
+    got = [r[0] for r in sql("SELECT details::text FROM cases.event WHERE case_id = %d AND action <> 'create'"
+                             " ORDER BY id" % c["id"])]
+    assert got == ['{"entry_id": 7, "certificate_no": "桂(2026)南宁市不动产证明第0000009号"}',
+                   '{"amount_fen": 8000, "receipt_number": "0012"}']
+    d = staff[CLERK].get("/api/v1/cases/%d" % c["id"]).json["timeline"]
+    assert d[1]["details"]["entry_id"] == 7 and d[2]["details"]["receipt_number"] == "0012"
