@@ -188,9 +188,11 @@ static int text_ok(const struct json *v, size_t max)
 		if (u[i] < 0x20 || u[i] == 0x7f)
 			return 0;
 		/* U+200E/F, U+202A-202E, U+2066-2069 (E2 80 8E/8F, E2 80 AA-AE, E2 81 A6-A9) */
-		if (u[i] == 0xe2 && i + 2 < v->len &&
-		    ((u[i + 1] == 0x80 && (u[i + 2] == 0x8e || u[i + 2] == 0x8f || (u[i + 2] >= 0xaa && u[i + 2] <= 0xae))) ||
-		     (u[i + 1] == 0x81 && u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)))
+		if (u[i] != 0xe2 || i + 2 >= v->len)
+			continue;
+		unsigned char b = u[i + 1], c = u[i + 2];
+		if ((b == 0x80 && (c == 0x8e || c == 0x8f || (c >= 0xaa && c <= 0xae))) ||
+		    (b == 0x81 && c >= 0xa6 && c <= 0xa9))
 			return 0;
 	}
 	return 1;
@@ -404,7 +406,8 @@ static int notify_next(struct req *r, PGresult *c, const struct principal *p, co
 	for (int s = SIDE_R; s <= SIDE_D; s <<= 1) {
 		if (!(next & s))
 			continue;
-		const char *params[] = { s == SIDE_R ? ragency : dagency, id, action, notes[i].message, i64str(r, now) };
+		const char *to = s == SIDE_R ? ragency : dagency;
+		const char *params[] = { to, id, action, notes[i].message, i64str(r, now) };
 		if (db_exec(r, &q_notify, params) == NULL)
 			return -1;
 	}
@@ -467,14 +470,18 @@ static int action_body(struct req *r, const char *action, const struct json *bod
 	if (valid_fields(r, scalars, spec, n, v) != 0)
 		return -1;
 	if (ab && ab->nested && (*nested == NULL || (*nested)->type != JSON_ARRAY)) {
-		valid_reject(r, *nested ? "invalid_field" : "missing_field", ab->nested, "is a list, required for this action.");
+		valid_reject(r, *nested ? "invalid_field" : "missing_field", ab->nested,
+			     "is a list, required for this action.");
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (spec[i].type == V_STRING && v[i].present && !text_ok(json_get(scalars, spec[i].name), (size_t)spec[i].max)) {
+	for (size_t i = 0; i < n; i++) {
+		if (spec[i].type != V_STRING || !v[i].present)
+			continue;
+		if (!text_ok(json_get(scalars, spec[i].name), (size_t)spec[i].max)) {
 			valid_reject(r, "invalid_field", spec[i].name, "must be plain text, without direction overrides.");
 			return -1;
 		}
+	}
 	return 0;
 }
 
