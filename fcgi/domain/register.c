@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "division.h"
+#include "workdays.h"
 
 static int digits(const char *s, size_t n)
 {
@@ -101,15 +102,13 @@ char id_resident_check(const char *s)
 	return map[sum % 11];
 }
 
-static int valid_date(const char *s)
+/* YYYYMMDD at s (8 digits already checked) as an integer */
+static int ymd8(const char *s)
 {
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	int m = (s[4] - '0') * 10 + (s[5] - '0'), d = (s[6] - '0') * 10 + (s[7] - '0');
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return !(m == 2 && d == 29 && !leap);
+	int v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
 }
 
 static int alnum_upper(const char *s, size_t min, size_t max)
@@ -142,27 +141,73 @@ static int uscc_valid(const char *s)
 	return 0;
 }
 
-int id_number_valid(enum id_type t, const char *n)
+static enum id_problem resident_check(const char *n, int today)
+{
+	if (strlen(n) != 18 || !digits(n, 17) || n[0] == '0' || !(digits(n + 17, 1) || n[17] == 'X'))
+		return ID_FORM;
+	int born = ymd8(n + 6);
+	if (!ymd_valid(born))
+		return ID_BIRTH_DATE;
+	if (today && born > today)
+		return ID_BIRTH_FUTURE;
+	return id_resident_check(n) == n[17] ? ID_OK : ID_CHECK;
+}
+
+enum id_problem id_number_check(enum id_type t, const char *n, int today)
 {
 	if (n == NULL)
-		return 0;
+		return ID_FORM;
+	int ok;
 	switch (t) {
 	case ID_RESIDENT:
-		return strlen(n) == 18 && digits(n, 17) && n[0] != '0' && valid_date(n + 6) &&
-		       id_resident_check(n) == n[17];
+		return resident_check(n, today);
 	case ID_PASSPORT:
-		return alnum_upper(n, 5, 20);
+		ok = alnum_upper(n, 5, 20);
+		break;
 	case ID_HKMO:
-		return (n[0] == 'H' || n[0] == 'M') && strlen(n) >= 9 && strlen(n) <= 11 && digits(n + 1, strlen(n) - 1);
+		ok = (n[0] == 'H' || n[0] == 'M') && strlen(n) >= 9 && strlen(n) <= 11 && digits(n + 1, strlen(n) - 1);
+		break;
 	case ID_TW:
-		return (strlen(n) == 8 && digits(n, 8)) || (strlen(n) == 10 && digits(n, 10));
+		ok = (strlen(n) == 8 && digits(n, 8)) || (strlen(n) == 10 && digits(n, 10));
+		break;
 	case ID_ORG:
-		return uscc_valid(n);
+		if (!alnum_upper(n, 18, 18))
+			return ID_FORM;
+		return uscc_valid(n) ? ID_OK : ID_CHECK;
 	case ID_OTHER:
-		return alnum_upper(n, 2, 32);
+		ok = alnum_upper(n, 2, 32);
+		break;
 	default:
-		return 0;
+		return ID_FORM;
 	}
+	return ok ? ID_OK : ID_FORM;
+}
+
+const char *id_problem_text(enum id_type t, enum id_problem p)
+{
+	if (t != ID_RESIDENT)
+		return p == ID_CHECK ? "is not a valid number for its ID type (check character)."
+				     : "is not a valid number for its ID type.";
+	switch (p) {
+	case ID_OK: return "is valid.";
+	case ID_FORM: return "is not a resident ID number: 17 digits and a digit or X.";
+	case ID_BIRTH_DATE: return "is not a valid resident ID number: the birth date (digits 7-14) is not a real date.";
+	case ID_BIRTH_FUTURE: return "is not a valid resident ID number: the birth date (digits 7-14) is in the future.";
+	case ID_CHECK: return "is not a valid resident ID number (check digit).";
+	}
+	return "is not valid.";
+}
+
+int id_number_valid(enum id_type t, const char *n)
+{
+	return id_number_check(t, n, 0) == ID_OK;
+}
+
+void id_number_normalize(enum id_type t, char *n)
+{
+	size_t len = n ? strlen(n) : 0;
+	if (t == ID_RESIDENT && len == 18 && n[17] == 'x')
+		n[17] = 'X';
 }
 
 void id_mask(const char *n, char *out, size_t outlen)
@@ -241,10 +286,23 @@ int cert_number_parse(const char *in, int *year, char *area, size_t areasz, enum
 	return 0;
 }
 
-const char *registration_area(const char *county_name, const char *city_name)
+int registration_area_is_city(const char *county_name)
 {
 	size_t n = strlen(county_name), z = strlen("区");
-	if (n > z && strcmp(county_name + n - z, "区") == 0)
-		return city_name;
-	return county_name;
+	return n > z && strcmp(county_name + n - z, "区") == 0;
+}
+
+const char *registration_area(const char *county_name, const char *city_name)
+{
+	return registration_area_is_city(county_name) ? city_name : county_name;
+}
+
+enum term_problem term_check(const char *from, const char *to)
+{
+	int f, t;
+	if (iso_date_parse(from, &f) != 0)
+		return TERM_FROM;
+	if (iso_date_parse(to, &t) != 0)
+		return TERM_TO;
+	return t > f ? TERM_OK : TERM_ORDER;
 }

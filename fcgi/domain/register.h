@@ -38,8 +38,24 @@ enum id_type {
 };
 enum id_type id_type_parse(const char *s);
 const char *id_type_name(enum id_type t);
+/* What is wrong with a number for its type, most basic first. */
+enum id_problem {
+	ID_OK,
+	ID_FORM,		/* length or characters */
+	ID_BIRTH_DATE,		/* a resident ID whose birth date is no real date */
+	ID_BIRTH_FUTURE,	/* a resident ID born after today */
+	ID_CHECK,		/* the check character does not match */
+};
+/* today is the day (YYYYMMDD, Beijing time) no birth date may come after;
+ * 0 skips that check. Give the number in canonical form (id_number_normalize). */
+enum id_problem id_number_check(enum id_type t, const char *number, int today);
+/* A sentence for a refusal, e.g. "is not a valid resident ID number: …". */
+const char *id_problem_text(enum id_type t, enum id_problem p);
 /* 1 when number is well-formed for the type (check digits included). */
 int id_number_valid(enum id_type t, const char *number);
+/* The canonical form, in place: a resident ID's check character x is X
+ * (both are written on cards and forms; only X is stored). */
+void id_number_normalize(enum id_type t, char *number);
 /* The ISO 7064 MOD 11-2 check character of 17 digits ('0'-'9' or 'X'). */
 char id_resident_check(const char *first17);
 /* Masked for lists: first 3 and last 4 kept, the rest '*' (UTF-8 safe for
@@ -59,7 +75,17 @@ int cert_number_parse(const char *in, int *year, char *area, size_t areasz, enum
 		      long *serial);
 
 /* The registration area of a deciding county: its city for a city's urban
- * district (a name ending in 区), else the county itself. */
+ * district (a name ending in 区), else the county itself. Certificate
+ * numbers are named after it and counted per area and year, so a city's
+ * districts share one sequence. */
 const char *registration_area(const char *county_name, const char *city_name);
+/* 1 when the county registers under its city (an urban district), else 0. */
+int registration_area_is_city(const char *county_name);
+
+/* ---- business dates ------------------------------------------------------ */
+enum term_problem { TERM_OK, TERM_FROM, TERM_TO, TERM_ORDER };
+/* A term (e.g. a mortgage's) from and to, as YYYY-MM-DD: both real calendar
+ * dates and to strictly after from. */
+enum term_problem term_check(const char *from, const char *to);
 
 #endif

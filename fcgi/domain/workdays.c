@@ -34,6 +34,27 @@ int ymd_valid(int ymd)
 	return ymd >= 19000101 && ymd <= 29991231 && days_to_ymd(ymd_to_days(ymd)) == ymd;
 }
 
+int iso_date_parse(const char *s, int *ymd)
+{
+	if (s == NULL)
+		return -1;
+	int v = 0;
+	for (int i = 0; i < 10; i++) {
+		if (i == 4 || i == 7) {
+			if (s[i] != '-')
+				return -1;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (s[10] != '\0' || !ymd_valid(v))
+		return -1;
+	*ymd = v;
+	return 0;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;

@@ -12,6 +12,9 @@ struct calendar {
 };
 
 int ymd_valid(int ymd);
+/* A real calendar date written exactly YYYY-MM-DD (years 1900-2999) into
+ * *ymd: 0, or -1 (2026-13-01, 2036-02-30, 2026-1-01 and the like). */
+int iso_date_parse(const char *s, int *ymd);
 /* Day number (days since 1970-01-01) and back. */
 long ymd_to_days(int ymd);
 int days_to_ymd(long days);

@@ -1,8 +1,12 @@
 /* Case transitions: POST /api/v1/cases/{id}/actions/{action} {"version", …}.
- * The workflow is data (cases.transition). One transaction: lock the case,
- * check state, permission over the acting side, version; apply the action's
- * rule; write the new state, the case event, the audit row and an outbox
- * message. */
+ * The workflow is data (cases.transition, cases.two_person_rule). One
+ * transaction: lock the case, check who may see it, the state, permission
+ * over the acting side, the two-person rule, the version; apply the
+ * action's rule; write the new state, the case event, the audit row, an
+ * outbox message and a note for the side that acts next. A refusal of
+ * authority ends the transaction first (nothing is written by then) so that
+ * its audit row stays. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,7 +101,8 @@ static const struct stmt q_entry_insert = {
 };
 static const struct stmt q_area = {
 	"act_area",
-	"SELECT d.name, p.name FROM ref.division d JOIN ref.division p ON p.code = d.parent_code WHERE d.code = $1",
+	"SELECT d.name, p.name, d.code, p.code FROM ref.division d JOIN ref.division p ON p.code = d.parent_code"
+	" WHERE d.code = $1",
 	1,
 };
 static const struct stmt q_fee_item = {
@@ -106,11 +111,26 @@ static const struct stmt q_fee_item = {
 	" VALUES ($1, $2, $3, $4, $5::int, $6::bigint, $5::int * $6::bigint)",
 	6,
 };
-static const struct stmt q_counter = {
-	"act_counter",
-	"INSERT INTO cases.counter (agency_code, year, kind, last) VALUES ($1, $2, $3, 1)"
-	" ON CONFLICT (agency_code, year, kind) DO UPDATE SET last = cases.counter.last + 1 RETURNING last",
+/* per registration area and year: the row lock orders concurrent 登簿 of
+ * one area, and a rolled-back registration gives its number back */
+static const struct stmt q_cert_counter = {
+	"act_cert_counter",
+	"INSERT INTO cases.certificate_counter (area_code, year, kind, last) VALUES ($1, $2::int, $3, 1)"
+	" ON CONFLICT (area_code, year, kind) DO UPDATE SET last = cases.certificate_counter.last + 1 RETURNING last",
 	3,
+};
+static const struct stmt q_two_person = {
+	"act_two_person",
+	"SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = $2"
+	" AND (s.business_type IS NULL OR s.business_type = $3) AND EXISTS (SELECT 1 FROM cases.event e"
+	" WHERE e.case_id = $1 AND e.action = s.earlier_action AND e.actor_id = $4) ORDER BY s.id LIMIT 1",
+	4,
+};
+static const struct stmt q_next_sides = {
+	"act_next_sides",
+	"SELECT DISTINCT t.side FROM cases.transition t WHERE t.from_state = $1 AND t.enabled AND t.action <> 'withdraw'"
+	" AND NOT EXISTS (SELECT 1 FROM cases.type_action_off o WHERE o.business_type = $2 AND o.action = t.action)",
+	2,
 };
 
 enum { C_STATE, C_VERSION, C_RDIV, C_DDIV, C_UNIT, C_TYPE, C_CATEGORY, C_ACTION, C_DAYS, C_FIELDS,
@@ -156,23 +176,46 @@ static char *due_date(struct req *r, int64_t now, int days)
 	return arena_printf(r->arena, "%04d-%02d-%02d", due / 10000, due / 100 % 100, due % 100);
 }
 
-static const struct json *need(struct req *r, const struct json *body, const char *name, enum json_type t)
+/* A line of text for the timeline: 1 to max characters, no NUL, no
+ * control characters, no bidirectional overrides that would make it read
+ * differently from what it is. */
+static int text_ok(const struct json *v, size_t max)
 {
-	const struct json *v = json_get(body, name);
-	if (v == NULL) {
-		valid_reject(r, "missing_field", name, "is required for this action.");
-		return NULL;
+	if (v->type != JSON_STRING || v->len < 1 || utf8_chars(v->s, v->len) > max || strlen(v->s) != v->len)
+		return 0;
+	const unsigned char *u = (const unsigned char *)v->s;
+	for (size_t i = 0; i < v->len; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return 0;
+		/* U+200E/F, U+202A-202E, U+2066-2069 (E2 80 8E/8F, E2 80 AA-AE, E2 81 A6-A9) */
+		if (u[i] != 0xe2 || i + 2 >= v->len)
+			continue;
+		unsigned char b = u[i + 1], c = u[i + 2];
+		if ((b == 0x80 && (c == 0x8e || c == 0x8f || (c >= 0xaa && c <= 0xae))) ||
+		    (b == 0x81 && c >= 0xa6 && c <= 0xa9))
+			return 0;
 	}
-	if (v->type != t) {
-		valid_reject(r, "invalid_field", name, "has the wrong type.");
-		return NULL;
-	}
-	return v;
+	return 1;
 }
 
-static int str_ok(const struct json *v, size_t max)
+/* Event details with a text and a number member (either key may be NULL):
+ * numbers stay JSON numbers, as the API takes them. */
+static char *details(struct req *r, const char *skey, const char *sval, const char *nkey, int64_t nval)
 {
-	return v->len >= 1 && utf8_chars(v->s, v->len) <= max && strlen(v->s) == v->len;
+	yajl_gen g = json_gen_new(r->arena);
+	const unsigned char *b;
+	size_t len;
+	if (g == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	if (skey)
+		jg_str(g, skey, sval);
+	if (nkey)
+		jg_int(g, nkey, nval);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
+		return NULL;
+	return arena_strndup(r->arena, (const char *)b, len);
 }
 
 /* 登簿: the registry changes and the certificate number. */
@@ -222,7 +265,7 @@ static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, 
 			return -1;
 	}
 	if (strcmp(act, "cancellation") == 0) {
-		ch->details = json_pairs(r, "ended_entry", i64str(r, entry_id), NULL, NULL);
+		ch->details = details(r, NULL, NULL, "ended_entry", entry_id);
 		return 0;
 	}
 	if (strcmp(cat, "mortgage") == 0 && rank == 0) {
@@ -232,18 +275,25 @@ static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, 
 			return -1;
 		rank = atoll(PQgetvalue(rr, 0, 0));
 	}
-	/* the certificate number, per deciding agency and year */
+	/* the certificate number: named after the registration area, so
+	 * counted per area and year (a city's districts share one sequence) */
 	int year = today_ymd(now) / 10000;
-	const char *dagency = PQgetvalue(c, 0, C_DAGENCY);
 	const char *pa[] = { PQgetvalue(c, 0, C_DDIV) };
-	const char *pn[] = { dagency, i64str(r, year), "proof" };
-	PGresult *ar = db_exec(r, &q_area, pa), *nr = ar ? db_exec(r, &q_counter, pn) : NULL;
+	PGresult *ar = db_exec(r, &q_area, pa);
+	if (ar == NULL)
+		return -1;
+	if (PQntuples(ar) != 1) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	int city = registration_area_is_city(PQgetvalue(ar, 0, 0));
+	const char *pn[] = { PQgetvalue(ar, 0, city ? 3 : 2), i64str(r, year), "proof" };
+	PGresult *nr = db_exec(r, &q_cert_counter, pn);
 	if (nr == NULL)
 		return -1;
 	char cert[160];
-	if (PQntuples(ar) != 1 ||
-	    cert_number_format(cert, sizeof(cert), year, registration_area(PQgetvalue(ar, 0, 0), PQgetvalue(ar, 0, 1)),
-			       CERT_PROOF, atol(PQgetvalue(nr, 0, 0))) != 0) {
+	if (cert_number_format(cert, sizeof(cert), year, PQgetvalue(ar, 0, city ? 1 : 0), CERT_PROOF,
+			       atol(PQgetvalue(nr, 0, 0))) != 0) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;
 	}
@@ -256,15 +306,12 @@ static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, 
 	if (ir == NULL)
 		return -1;
 	ch->cert = arena_strndup(r->arena, cert, strlen(cert));
-	ch->details = json_pairs(r, "certificate_no", ch->cert, "entry_id", PQgetvalue(ir, 0, 0));
+	ch->details = details(r, "certificate_no", ch->cert, "entry_id", strtoll(PQgetvalue(ir, 0, 0), NULL, 10));
 	return 0;
 }
 
-static int do_fees(struct req *r, const struct json *body, const char *id, struct change *ch)
+static int do_fees(struct req *r, const struct json *items, const char *id, struct change *ch)
 {
-	const struct json *items = need(r, body, "items", JSON_ARRAY);
-	if (items == NULL)
-		return -1;
 	if (items->count < 1 || items->count > 20) {
 		valid_reject(r, "invalid_field", "items", "must hold 1 to 20 fee items.");
 		return -1;
@@ -285,73 +332,208 @@ static int do_fees(struct req *r, const struct json *body, const char *id, struc
 		}
 		if (valid_fields(r, it, spec, 4, v) != 0)
 			return -1;
+		if (!text_ok(json_get(it, "code"), 32) || !text_ok(json_get(it, "description"), 100)) {
+			valid_reject(r, "invalid_field", "items", "code and description are plain text.");
+			return -1;
+		}
 		total += v[2].i * v[3].i;
 		const char *pf[] = { id, i64str(r, ++seq), v[0].s, v[1].s, i64str(r, v[2].i), i64str(r, v[3].i) };
 		if (db_exec(r, &q_fee_item, pf) == NULL)
 			return -1;
 	}
 	ch->fee = i64str(r, total);
-	ch->details = json_pairs(r, "total_fen", ch->fee, NULL, NULL);
+	ch->details = details(r, NULL, NULL, "total_fen", total);
 	return 0;
 }
 
-/* A transition that hands work to the other side leaves a note in that
- * agency's inbox (nothing when one agency is both sides). */
-static int notify_other_side(struct req *r, PGresult *c, const struct principal *p, const char *id,
-			     const char *action, int64_t now)
+/* Hand-over notes: a transition that leaves the next step to the other
+ * agency puts a note in that agency's inbox. Who acts next is read from the
+ * workflow (the sides of the transitions out of the new state); a decision
+ * the applicant must hear of goes to the window that took the case in. */
+enum { SIDE_R = 1, SIDE_D = 2 };
+
+static int side_bits(const char *side)
+{
+	return strcmp(side, "receiving") == 0 ? SIDE_R : strcmp(side, "deciding") == 0 ? SIDE_D : SIDE_R | SIDE_D;
+}
+
+static int notify_next(struct req *r, PGresult *c, const struct principal *p, const char *id, const char *action,
+		       const char *perm, const char *side, const char *to_state, int64_t now)
 {
 	static const struct {
 		const char *action, *message;
+		int to_window; /* the receiving side, whoever acts next */
 	} notes[] = {
-		{ "submit", "新收件：请受理审核" },
-		{ "resubmit", "补正材料已提交：请继续审核" },
-		{ "request_supplement", "需要补正材料：请通知申请人" },
-		{ "reject", "申请不予登记：请告知申请人" },
-		{ "set_fees", "已核定收费：请收取登记费" },
-		{ "record_payment", "已收费：请缮证发证" },
-		{ "issue", "证书已缮发：请送达申请人" },
+		{ "submit", "新收件：请受理审核", 0 },
+		{ "resubmit", "补正材料已提交：请继续审核", 0 },
+		{ "request_supplement", "需要补正材料：请通知申请人", 0 },
+		{ "reject", "申请不予登记：请告知申请人", 1 },
+		{ "set_fees", "已核定收费：请收取登记费", 0 },
+		{ "record_payment", "已收费：请缮证发证", 0 },
+		{ "issue", "证书已缮发：请送达申请人", 0 },
 	};
 	const char *ragency = PQgetvalue(c, 0, C_RAGENCY), *dagency = PQgetvalue(c, 0, C_DAGENCY);
 	if (strcmp(ragency, dagency) == 0)
 		return 0;
-	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
-		if (strcmp(notes[i].action, action) != 0)
-			continue;
-		const char *to = strcmp(p->agency_code, ragency) == 0 ? dagency : ragency;
-		const char *params[] = { to, id, action, notes[i].message, i64str(r, now) };
-		return db_exec(r, &q_notify, params) ? 0 : -1;
+	size_t i = 0;
+	while (i < sizeof(notes) / sizeof(notes[0]) && strcmp(notes[i].action, action) != 0)
+		i++;
+	if (i == sizeof(notes) / sizeof(notes[0]))
+		return 0;
+	/* the side the actor acted for: an action either side may do counts
+	 * for the actor's own agency, else for the side their authority covers */
+	int actor = side_bits(side);
+	if (actor == (SIDE_R | SIDE_D)) {
+		if (strcmp(p->agency_code, ragency) == 0)
+			actor = SIDE_R;
+		else if (strcmp(p->agency_code, dagency) == 0)
+			actor = SIDE_D;
+		else
+			actor = auth_allows(r, p, perm, PQgetvalue(c, 0, C_RDIV)) ? SIDE_R : SIDE_D;
 	}
+	int next = 0;
+	if (notes[i].to_window) {
+		next = SIDE_R;
+	} else {
+		const char *pn[] = { to_state, PQgetvalue(c, 0, C_TYPE) };
+		PGresult *ns = db_exec(r, &q_next_sides, pn);
+		if (ns == NULL)
+			return -1;
+		for (int k = 0; k < PQntuples(ns); k++)
+			next |= side_bits(PQgetvalue(ns, k, 0));
+	}
+	next &= ~actor;
+	for (int s = SIDE_R; s <= SIDE_D; s <<= 1) {
+		if (!(next & s))
+			continue;
+		const char *to = s == SIDE_R ? ragency : dagency;
+		const char *params[] = { to, id, action, notes[i].message, i64str(r, now) };
+		if (db_exec(r, &q_notify, params) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* The body each action takes: version and comment, and the action's own
+ * members; an array member (missing, items) is checked by the action's code
+ * and named in nested. Anything else is refused (400 unknown_field). */
+static int delivery_method(const char *s)
+{
+	return strcmp(s, "mail") == 0 || strcmp(s, "pickup") == 0;
+}
+
+#define COMMON_FIELDS { "version", V_INT, 1, 1, INT32_MAX, NULL }, { "comment", V_STRING, 0, 1, 500, NULL }
+static const struct field f_common[] = { COMMON_FIELDS };
+static const struct field f_reject[] = { COMMON_FIELDS, { "reason", V_STRING, 1, 1, 500, NULL } };
+static const struct field f_payment[] = {
+	COMMON_FIELDS,
+	{ "receipt_number", V_STRING, 1, 1, 64, NULL },
+	{ "amount_fen", V_INT, 1, 0, INT64_MAX, NULL },
+};
+static const struct field f_deliver[] = {
+	COMMON_FIELDS,
+	{ "method", V_STRING, 1, 4, 6, delivery_method },
+	{ "tracking_number", V_STRING, 0, 1, 64, NULL },
+};
+enum { F_VERSION, F_COMMENT, F_OWN1, F_OWN2, F_MAX };
+static const struct action_body {
+	const char *action;
+	const struct field *spec;
+	size_t n;
+	const char *nested;
+} action_bodies[] = {
+	{ "request_supplement", f_common, 2, "missing" },
+	{ "reject", f_reject, 3, NULL },
+	{ "set_fees", f_common, 2, "items" },
+	{ "record_payment", f_payment, 4, NULL },
+	{ "deliver", f_deliver, 4, NULL },
+};
+
+/* Validate the body for the action into v[F_MAX]; the nested member (or
+ * NULL). -1 after replying. */
+static int action_body(struct req *r, const char *action, const struct json *body, struct fval *v,
+		       const struct json **nested)
+{
+	const struct action_body *ab = NULL;
+	for (size_t i = 0; i < sizeof(action_bodies) / sizeof(action_bodies[0]); i++)
+		if (strcmp(action_bodies[i].action, action) == 0)
+			ab = &action_bodies[i];
+	const struct field *spec = ab ? ab->spec : f_common;
+	size_t n = ab ? ab->n : 2;
+	*nested = ab && ab->nested ? json_get(body, ab->nested) : NULL;
+	const struct json *scalars = *nested ? json_without(r->arena, body, *nested, NULL) : body;
+	if (scalars == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	memset(v, 0, F_MAX * sizeof(*v));
+	if (valid_fields(r, scalars, spec, n, v) != 0)
+		return -1;
+	if (ab && ab->nested && (*nested == NULL || (*nested)->type != JSON_ARRAY)) {
+		valid_reject(r, *nested ? "invalid_field" : "missing_field", ab->nested,
+			     "is a list, required for this action.");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (spec[i].type != V_STRING || !v[i].present)
+			continue;
+		if (!text_ok(json_get(scalars, spec[i].name), (size_t)spec[i].max)) {
+			valid_reject(r, "invalid_field", spec[i].name, "must be plain text, without direction overrides.");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A refusal of authority inside the transaction: end it (nothing has been
+ * written) so that the denial's audit row, written by auth_require, stays. */
+static void deny_after_tx(struct req *r, const char *perm, const char *const *divs, size_t nd)
+{
+	if (db_commit(r) != 0)
+		return;
+	if (auth_require(r, perm, divs, nd) != NULL) /* decided otherwise than auth_allows: never */
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+}
+
+static int allows_any(const struct req *r, const struct principal *p, const char *perm, const char *const *divs,
+		      size_t nd)
+{
+	for (size_t i = 0; i < nd; i++)
+		if (auth_allows(r, p, perm, divs[i]))
+			return 1;
 	return 0;
 }
 
 void h_case_action(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
+	/* case.read somewhere: whoever reads no case at all is refused the
+	 * same for every id (and a session due a password change, here too) */
+	const struct principal *p = auth_require(r, "case.read", NULL, 0);
 	if (p == NULL)
 		return;
 	const char *id = req_param(r, "id"), *action = req_param(r, "action");
 	const struct json *body = req_json_object(r);
 	if (body == NULL)
 		return;
-	int64_t version;
-	const struct json *vj = json_get(body, "version");
-	if (vj == NULL || json_int64(vj, &version) != 0 || version < 1) {
-		valid_reject(r, vj ? "invalid_field" : "missing_field", "version", "the case version you act on is required.");
+	struct fval bv[F_MAX];
+	const struct json *nested;
+	if (action_body(r, action, body, bv, &nested) != 0)
 		return;
-	}
-	const struct json *comment = json_get(body, "comment");
-	if (comment && (comment->type != JSON_STRING || !str_ok(comment, 500))) {
-		valid_reject(r, "invalid_field", "comment", "must be a string of up to 500 characters.");
-		return;
-	}
+	int64_t version = bv[F_VERSION].i;
+	const char *comment = bv[F_COMMENT].present ? bv[F_COMMENT].s : NULL;
 	if (db_begin(r) != 0)
 		return;
 	const char *pid[] = { id };
 	PGresult *c = db_exec(r, &q_lock, pid);
 	if (c == NULL)
 		return;
-	if (PQntuples(c) != 1) {
-		resp_problem(r, 404, "case_not_found", "No case has this id.");
+	/* someone with no authority over either side gets the answer a
+	 * missing case gets: the id tells them nothing */
+	int found = PQntuples(c) == 1;
+	const char *rdiv = found ? PQgetvalue(c, 0, C_RDIV) : NULL, *ddiv = found ? PQgetvalue(c, 0, C_DDIV) : NULL;
+	if (!found || !case_readable(r, p, rdiv, ddiv)) {
+		if (db_commit(r) == 0)
+			case_not_found(r, p, found ? id : NULL);
 		return;
 	}
 	const char *state = PQgetvalue(c, 0, C_STATE);
@@ -359,10 +541,6 @@ void h_case_action(struct req *r)
 	PGresult *t = db_exec(r, &q_transition, pt);
 	if (t == NULL)
 		return;
-	/* who may act is checked before what state the case is in: a stranger
-	 * learns nothing about the case */
-	const char *rdiv = PQgetvalue(c, 0, C_RDIV), *ddiv = PQgetvalue(c, 0, C_DDIV);
-	const char *both[] = { rdiv, ddiv };
 	if (PQntuples(t) != 1) {
 		/* rare, so looked up only here: an action no state has is unknown */
 		const char *pa[] = { action };
@@ -373,21 +551,39 @@ void h_case_action(struct req *r)
 			resp_problem(r, 404, "unknown_action", "No such case action.");
 			return;
 		}
-		if (auth_require(r, "case.read", both, 2) == NULL)
-			return;
 		char *msg = arena_printf(r->arena, "A case in state %s cannot be %s.", state, action);
 		resp_problem(r, 409, "invalid_state", msg);
 		return;
 	}
-	const char *side = PQgetvalue(t, 0, 2);
+	/* who may act is checked before the version: a reader without the
+	 * permission learns nothing more about the case */
+	const char *perm = PQgetvalue(t, 0, 1), *side = PQgetvalue(t, 0, 2);
 	const char *divs[2];
 	size_t nd = 0;
 	if (strcmp(side, "deciding") != 0)
 		divs[nd++] = rdiv;
 	if (strcmp(side, "receiving") != 0)
 		divs[nd++] = ddiv;
-	if (auth_require(r, PQgetvalue(t, 0, 1), divs, nd) == NULL)
+	if (!allows_any(r, p, perm, divs, nd)) {
+		deny_after_tx(r, perm, divs, nd);
 		return;
+	}
+	/* the two-person rule, against the case's own events */
+	const char *p2[] = { id, action, PQgetvalue(c, 0, C_TYPE), i64str(r, p->user_id) };
+	PGresult *tp = db_exec(r, &q_two_person, p2);
+	if (tp == NULL)
+		return;
+	if (PQntuples(tp) > 0) {
+		const char *earlier = arena_strndup(r->arena, PQgetvalue(tp, 0, 0), strlen(PQgetvalue(tp, 0, 0)));
+		char *why = earlier ? json_pairs(r, "code", "two_person_rule", "earlier_action", earlier) : NULL;
+		if (why == NULL || db_commit(r) != 0 ||
+		    audit_write(r, p, "auth.denied", "case", id, "denied", why) != 0)
+			return;
+		resp_problem(r, 403, "two_person_rule",
+			     arena_printf(r->arena, "You did the step %s on this case: another person must %s it.",
+					  earlier, action));
+		return;
+	}
 	if (!atoi(PQgetvalue(t, 0, 3))) {
 		resp_problem(r, 409, "action_disabled", "This action is switched off in the workflow.");
 		return;
@@ -414,10 +610,7 @@ void h_case_action(struct req *r)
 		if (ch.due == NULL)
 			return;
 	} else if (strcmp(action, "request_supplement") == 0) {
-		const struct json *missing = need(r, body, "missing", JSON_ARRAY);
-		if (missing == NULL)
-			return;
-		if (missing->count < 1 || missing->count > 20) {
+		if (nested->count < 1 || nested->count > 20) {
 			valid_reject(r, "invalid_field", "missing", "lists 1 to 20 missing items.");
 			return;
 		}
@@ -425,8 +618,8 @@ void h_case_action(struct req *r)
 		yajl_gen_map_open(g);
 		jg_key(g, "missing");
 		yajl_gen_array_open(g);
-		for (const struct json *m = missing->child; m; m = m->next) {
-			if (m->type != JSON_STRING || !str_ok(m, 200)) {
+		for (const struct json *m = nested->child; m; m = m->next) {
+			if (!text_ok(m, 200)) {
 				valid_reject(r, "invalid_field", "missing", "each item is a description of up to 200 characters.");
 				return;
 			}
@@ -439,47 +632,33 @@ void h_case_action(struct req *r)
 		yajl_gen_get_buf(g, &b, &len);
 		ch.details = arena_strndup(r->arena, (const char *)b, len);
 	} else if (strcmp(action, "reject") == 0) {
-		const struct json *reason = need(r, body, "reason", JSON_STRING);
-		if (reason == NULL)
-			return;
-		if (!str_ok(reason, 500)) {
-			valid_reject(r, "invalid_field", "reason", "is 1 to 500 characters.");
-			return;
-		}
-		ch.details = json_pairs(r, "reason", reason->s, NULL, NULL);
+		ch.details = json_pairs(r, "reason", bv[F_OWN1].s, NULL, NULL);
 	} else if (strcmp(action, "register") == 0) {
 		if (do_register(r, c, id, now, &ch) != 0)
 			return;
 	} else if (strcmp(action, "set_fees") == 0) {
-		if (do_fees(r, body, id, &ch) != 0)
+		if (do_fees(r, nested, id, &ch) != 0)
 			return;
 	} else if (strcmp(action, "record_payment") == 0) {
-		const struct json *receipt = need(r, body, "receipt_number", JSON_STRING);
-		const struct json *amount = receipt ? need(r, body, "amount_fen", JSON_NUMBER) : NULL;
-		int64_t amt;
-		if (amount == NULL)
-			return;
-		if (!str_ok(receipt, 64) || json_int64(amount, &amt) != 0 || amt != atoll(PQgetvalue(c, 0, C_FEE))) {
+		if (bv[F_OWN2].i != atoll(PQgetvalue(c, 0, C_FEE))) {
 			valid_reject(r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
 			return;
 		}
-		ch.details = json_pairs(r, "receipt_number", receipt->s, "amount_fen", amount->s);
+		ch.details = details(r, "receipt_number", bv[F_OWN1].s, "amount_fen", bv[F_OWN2].i);
 	} else if (strcmp(action, "deliver") == 0) {
-		const struct json *method = need(r, body, "method", JSON_STRING);
-		if (method == NULL)
-			return;
-		const struct json *track = json_get(body, "tracking_number");
-		if (strcmp(method->s, "mail") == 0) {
-			if (track == NULL || track->type != JSON_STRING || !str_ok(track, 64)) {
+		const char *method = bv[F_OWN1].s;
+		if (strcmp(method, "mail") == 0) {
+			if (!bv[F_OWN2].present) {
 				valid_reject(r, "missing_field", "tracking_number", "is required for mail delivery.");
 				return;
 			}
-			ch.details = json_pairs(r, "method", "mail", "tracking_number", track->s);
-		} else if (strcmp(method->s, "pickup") == 0) {
-			ch.details = json_pairs(r, "method", "pickup", "agency_code", PQgetvalue(c, 0, C_RAGENCY));
+			ch.details = json_pairs(r, "method", "mail", "tracking_number", bv[F_OWN2].s);
 		} else {
-			valid_reject(r, "invalid_field", "method", "is mail or pickup.");
-			return;
+			if (bv[F_OWN2].present) {
+				valid_reject(r, "invalid_field", "tracking_number", "is only for mail delivery.");
+				return;
+			}
+			ch.details = json_pairs(r, "method", "pickup", "agency_code", PQgetvalue(c, 0, C_RAGENCY));
 		}
 	}
 	const char *pu[] = { id, i64str(r, version), to, i64str(r, now), ch.received, ch.due, ch.cert, ch.fee };
@@ -491,13 +670,13 @@ void h_case_action(struct req *r)
 		return;
 	}
 	const char *pe[] = { id, i64str(r, now), i64str(r, p->user_id), p->agency_code, action, state, to,
-			     comment ? comment->s : NULL, ch.details };
+			     comment, ch.details };
 	char *payload = json_pairs(r, "number", PQgetvalue(c, 0, C_NUMBER), "state", to);
 	const char *po[] = { i64str(r, now), arena_printf(r->arena, "case.%s", action), id, payload };
 	if (db_exec(r, &q_case_event, pe) == NULL || db_exec(r, &q_case_outbox, po) == NULL ||
 	    audit_write(r, p, arena_printf(r->arena, "case.%s", action), "case", id, "success", payload) != 0)
 		return;
-	if (notify_other_side(r, c, p, id, action, now) != 0)
+	if (notify_next(r, c, p, id, action, perm, side, to, now) != 0)
 		return;
 	gen_case(r, id);
 	if (r->status != 200)

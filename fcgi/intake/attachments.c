@@ -67,28 +67,27 @@ static char *clean_filename(struct req *r, const char *raw, size_t n)
 }
 
 /* The case's sides after checking the caller may read (or, for upload,
- * add to) it; NULL after replying. */
+ * add to) it; NULL after replying. Whoever reads neither side gets the 404
+ * of a missing case; a reader without the right to add gets 403. */
 static PGresult *case_for(struct req *r, int upload, const struct principal **pp)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
+	const struct principal *p = auth_require(r, "case.read", NULL, 0);
 	if (p == NULL)
 		return NULL;
 	const char *pid[] = { req_param(r, "id") };
 	PGresult *c = db_exec(r, &q_case_sides, pid);
 	if (c == NULL)
 		return NULL;
-	if (PQntuples(c) != 1) {
-		resp_problem(r, 404, "case_not_found", "No case has this id.");
+	if (PQntuples(c) != 1 || !case_readable(r, p, PQgetvalue(c, 0, 1), PQgetvalue(c, 0, 2))) {
+		case_not_found(r, p, PQntuples(c) == 1 ? pid[0] : NULL);
 		return NULL;
 	}
 	const char *rdiv = PQgetvalue(c, 0, 1), *ddiv = PQgetvalue(c, 0, 2);
-	int ok = upload ? auth_allows(r, p, "case.create", rdiv) || auth_allows(r, p, "case.review", ddiv)
-			: auth_allows(r, p, "case.read", rdiv) || auth_allows(r, p, "case.read", ddiv);
-	if (!ok) {
+	if (upload && !auth_allows(r, p, "case.create", rdiv) && !auth_allows(r, p, "case.review", ddiv)) {
 		/* the refusal goes through the one call, so it is audited: a
 		 * division nobody covers makes it deny */
 		const char *nowhere[] = { "" };
-		auth_require(r, upload ? "case.create" : "case.read", nowhere, 1);
+		auth_require(r, "case.create", nowhere, 1);
 		if (!r->responded)
 			resp_problem(r, 403, "forbidden", "You are not allowed to do this here.");
 		return NULL;

@@ -8,6 +8,7 @@
 #include "../core/idem.h"
 #include "../core/micro.h"
 #include "../domain/register.h"
+#include "../domain/workdays.h"
 #include "intake.h"
 
 #define MAX_PARTIES 20
@@ -20,8 +21,12 @@ static const struct stmt q_type = {
 static const struct stmt q_pilot = {
 	"case_pilot", "SELECT 1 FROM cases.pilot WHERE ref.covers(division_code, $1) AND category = $2", 2,
 };
+/* no row: the code names no county that exists; a NULL unit: no such unit */
 static const struct stmt q_unit = {
-	"case_unit", "SELECT county_code FROM reg.unit WHERE code = $1", 1,
+	"case_unit",
+	"SELECT u.county_code FROM ref.division d LEFT JOIN reg.unit u ON u.code = $2"
+	" WHERE d.code = $1 AND d.level = 'county'",
+	2,
 };
 static const struct stmt q_agency = {
 	"case_agency", "SELECT division_code FROM iam.agency WHERE code = $1", 1,
@@ -96,12 +101,8 @@ static const struct stmt q_types = {
 
 static int is_date(const char *s)
 {
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	return 1;
+	int ymd;
+	return iso_date_parse(s, &ymd) == 0;
 }
 
 static int is_mortgage_type(const char *s)
@@ -162,6 +163,12 @@ static char *business_fields(struct req *r, const struct json *f, const char *ca
 	struct fval v[8];
 	if (valid_fields(r, f, spec, n, v) != 0)
 		return NULL;
+	/* an establishment makes a new right: naming one in force would end it */
+	for (size_t i = 0; i < n && strcmp(action, "establish") == 0; i++)
+		if (strcmp(spec[i].name, "entry_id") == 0 && v[i].present) {
+			valid_reject(r, "invalid_field", "fields.entry_id", "an establishment changes no existing right.");
+			return NULL;
+		}
 	const char *bank_name = NULL;
 	if (spec == mortgage_fields) {
 		if (v[0].present == v[1].present) {
@@ -180,8 +187,8 @@ static char *business_fields(struct req *r, const struct json *f, const char *ca
 			}
 			bank_name = arena_strndup(r->arena, PQgetvalue(br, 0, 0), strlen(PQgetvalue(br, 0, 0)));
 		}
-		if (strcmp(v[3].s, v[4].s) > 0) {
-			valid_reject(r, "invalid_field", "fields.term_to", "must not be before term_from.");
+		if (term_check(v[3].s, v[4].s) != TERM_OK) {
+			valid_reject(r, "invalid_field", "fields.term_to", "must be a date after term_from.");
 			return NULL;
 		}
 		if (strcmp(action, "establish") != 0 && !v[7].present) {
@@ -219,6 +226,14 @@ static int party_role(const char *s)
 static int id_type_ok(const char *s)
 {
 	return id_type_parse(s) != ID_INVALID_TYPE;
+}
+
+static int beijing_today(struct req *r)
+{
+	time_t t = (time_t)(req_now_us(r) / 1000000) + 8 * 3600;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
 /* POST /api/v1/cases */
@@ -270,10 +285,16 @@ void h_case_create(struct req *r)
 		if (valid_fields(r, pj, party_spec, 4, pv[np]) != 0)
 			return;
 		enum id_type t = id_type_parse(pv[np][2].s);
-		if (!id_number_valid(t, pv[np][3].s)) {
-			valid_reject(r, "invalid_id_number", "parties.id_number",
-				     t == ID_RESIDENT ? "is not a valid resident ID number (check digit)."
-						      : "is not a valid number for its ID type.");
+		char *idn = arena_strndup(r->arena, pv[np][3].s, pv[np][3].len);
+		if (idn == NULL) {
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+			return;
+		}
+		id_number_normalize(t, idn);
+		pv[np][3].s = idn;
+		enum id_problem ip = id_number_check(t, idn, beijing_today(r));
+		if (ip != ID_OK) {
+			valid_reject(r, "invalid_id_number", "parties.id_number", id_problem_text(t, ip));
 			return;
 		}
 		holders += strcmp(pv[np][0].s, "right_holder") == 0;
@@ -291,11 +312,17 @@ void h_case_create(struct req *r)
 		return;
 	}
 	const char *category = PQgetvalue(tr, 0, 0), *action = PQgetvalue(tr, 0, 1);
-	const char *pu[] = { v[1].s };
+	char ucounty[7];
+	unit_code_county(v[1].s, ucounty);
+	const char *pu[] = { ucounty, v[1].s };
 	PGresult *ur = db_exec(r, &q_unit, pu);
 	if (ur == NULL)
 		return;
 	if (PQntuples(ur) != 1) {
+		valid_reject(r, "invalid_unit_code", "unit_code", unit_problem_text(UNIT_COUNTY));
+		return;
+	}
+	if (PQgetisnull(ur, 0, 0)) {
 		resp_problem(r, 422, "unit_not_found", "No property unit with this code is in the registry.");
 		return;
 	}
@@ -449,10 +476,30 @@ void gen_case_row(struct req *r, const char *id, PGresult *d)
 	resp_json(r, 200);
 }
 
-/* GET /api/v1/cases/{id}: for holders of case.read over either side.
- * A case polled by its sides is answered from the worker's micro-cache
- * (a second at most; emptied by any transition in this pool), the
- * authority still checked on every request against the cached sides. */
+int case_readable(const struct req *r, const struct principal *p, const char *rdiv, const char *ddiv)
+{
+	return auth_allows(r, p, "case.read", rdiv) || auth_allows(r, p, "case.read", ddiv);
+}
+
+void case_not_found(struct req *r, const struct principal *p, const char *existing_id)
+{
+	if (existing_id) {
+		/* a try at another jurisdiction's case is a security event */
+		char *why = json_pairs(r, "code", "case_not_found", "path", r->path);
+		if (why == NULL || audit_write(r, p, "auth.denied", "case", existing_id, "denied", why) != 0) {
+			if (!r->responded)
+				resp_problem(r, 500, "internal", "The server could not complete the request.");
+			return;
+		}
+	}
+	resp_problem(r, 404, "case_not_found", "No case has this id.");
+}
+
+/* GET /api/v1/cases/{id}: for holders of case.read over either side;
+ * anyone else gets the 404 of a missing case. A case polled by its sides
+ * is answered from the worker's micro-cache (a second at most; emptied by
+ * any transition in this pool), the authority still checked on every
+ * request against the cached sides. */
 void h_case_get(struct req *r)
 {
 	const struct principal *p = auth_require(r, "case.read", NULL, 0);
@@ -463,9 +510,10 @@ void h_case_get(struct req *r)
 	char *hit = mkey ? micro_get(r->w, r->arena, mkey, &mlen) : NULL;
 	if (hit && mlen > 14 && hit[6] == ' ' && hit[13] == '\n') {
 		hit[6] = hit[13] = '\0';
-		const char *sides[] = { hit, hit + 7 };
-		if (auth_require(r, "case.read", sides, 2) == NULL)
+		if (!case_readable(r, p, hit, hit + 7)) {
+			case_not_found(r, p, req_param(r, "id"));
 			return;
+		}
 		resp_raw(r, 200, "application/json", hit + 14, mlen - 14);
 		return;
 	}
@@ -478,8 +526,10 @@ void h_case_get(struct req *r)
 		return;
 	}
 	const char *divs[] = { PQgetvalue(c, 0, 2 + 6), PQgetvalue(c, 0, 2 + 7) };
-	if (auth_require(r, "case.read", divs, 2) == NULL)
+	if (!case_readable(r, p, divs[0], divs[1])) {
+		case_not_found(r, p, pid[0]);
 		return;
+	}
 	gen_case_row(r, pid[0], c);
 	/* "<receiving> <deciding>\n<json>" */
 	char *val = r->status == 200 ? arena_printf(r->arena, "%s %s\n%.*s", divs[0], divs[1], (int)r->resp_len,

@@ -22,6 +22,13 @@ void h_notification_read(struct req *r);
 void gen_case(struct req *r, const char *id);
 /* The same from a row of the case query already read. */
 void gen_case_row(struct req *r, const char *id, PGresult *row);
+/* Whether p reads cases on either side (case.read over the receiving or
+ * the deciding division). */
+int case_readable(const struct req *r, const struct principal *p, const char *rdiv, const char *ddiv);
+/* 404 case_not_found, the same for a missing case and for one the caller
+ * may not see (existing_id not NULL: that attempt is audited first, so call
+ * it outside a transaction). */
+void case_not_found(struct req *r, const struct principal *p, const char *existing_id);
 /* Statements shared by creation and transitions. */
 extern const struct stmt q_case_event, q_case_outbox;
 

@@ -1,4 +1,5 @@
 /* Worklists and the agency inbox. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,12 +12,18 @@
 #define VISIBLE                                                                              \
 	"EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS g (perm, scope) WHERE g.perm = 'case.read'" \
 	" AND (ref.covers(g.scope, c.receiving_division) OR ref.covers(g.scope, c.deciding_division)))"
-#define WAITING                                                                              \
+/* waiting for the user (id in parameter U): a step they may take, and
+ * not one the two-person rule leaves to someone else */
+#define WAITING(U)                                                                           \
 	"EXISTS (SELECT 1 FROM cases.transition t, unnest($1::text[], $2::text[]) AS g (perm, scope)"   \
 	" WHERE t.from_state = c.state AND t.enabled AND t.action <> 'withdraw' AND g.perm = t.permission" \
 	" AND ((t.side <> 'deciding' AND ref.covers(g.scope, c.receiving_division))"                 \
-	"   OR (t.side <> 'receiving' AND ref.covers(g.scope, c.deciding_division))))"
-#define ELSEWHERE "c.receiving_agency = $3 AND c.deciding_agency <> $3 AND " ACTIVE
+	"   OR (t.side <> 'receiving' AND ref.covers(g.scope, c.deciding_division)))"                \
+	" AND NOT EXISTS (SELECT 1 FROM cases.two_person_rule s JOIN cases.event e ON e.case_id = c.id" \
+	"   AND e.action = s.earlier_action AND e.actor_id = " U "::bigint WHERE s.later_action = t.action" \
+	"   AND (s.business_type IS NULL OR s.business_type = c.business_type)))"
+/* received by the user's agency: still only what their scope reads */
+#define ELSEWHERE "c.receiving_agency = $3 AND c.deciding_agency <> $3 AND " ACTIVE " AND " VISIBLE
 #define OVERDUE "c.due_date < $4::date AND " ACTIVE " AND c.state <> 'delivered' AND " VISIBLE
 #define SUMMARY                                                                             \
 	"SELECT c.id, c.number, c.business_type, c.state, c.unit_code, c.receiving_agency, c.deciding_agency," \
@@ -24,15 +31,21 @@
 	" (c.due_date < $4::date AND " ACTIVE " AND c.state <> 'delivered')::int, c.version FROM cases.case c WHERE "
 #define PAGE " AND c.id > $5::bigint ORDER BY c.id LIMIT $6::int"
 
-static const struct stmt q_waiting = { "wl_waiting", SUMMARY WAITING " AND $3::text = $3::text" PAGE, 6 };
-static const struct stmt q_elsewhere = { "wl_elsewhere", SUMMARY ELSEWHERE " AND $1::text[] = $1 AND $2::text[] = $2" PAGE, 6 };
-static const struct stmt q_overdue = { "wl_overdue", SUMMARY OVERDUE " AND $3::text = $3::text" PAGE, 6 };
+static const struct stmt q_waiting = {
+	"wl_waiting", SUMMARY WAITING("$7") " AND $3::text = $3::text" PAGE, 7,
+};
+static const struct stmt q_elsewhere = {
+	"wl_elsewhere", SUMMARY ELSEWHERE " AND $7::bigint = $7::bigint" PAGE, 7,
+};
+static const struct stmt q_overdue = {
+	"wl_overdue", SUMMARY OVERDUE " AND $3::text = $3::text AND $7::bigint = $7::bigint" PAGE, 7,
+};
 static const struct stmt q_counts = {
 	"wl_counts",
-	"SELECT (SELECT count(*) FROM cases.case c WHERE " WAITING "),"
+	"SELECT (SELECT count(*) FROM cases.case c WHERE " WAITING("$5") "),"
 	" (SELECT count(*) FROM cases.case c WHERE " ELSEWHERE "),"
 	" (SELECT count(*) FROM cases.case c WHERE " OVERDUE ")",
-	4,
+	5,
 };
 static const struct stmt q_inbox = {
 	"inbox",
@@ -105,8 +118,9 @@ void h_case_list(struct req *r)
 	char *perms, *scopes;
 	perm_arrays(r, p, &perms, &scopes);
 	const char *today = today_iso(r);
-	const char *pl[] = { perms, scopes, p->agency_code, today, i64str(r, aft), i64str(r, lim) };
-	const char *pc[] = { perms, scopes, p->agency_code, today };
+	const char *uid = i64str(r, p->user_id);
+	const char *pl[] = { perms, scopes, p->agency_code, today, i64str(r, aft), i64str(r, lim), uid };
+	const char *pc[] = { perms, scopes, p->agency_code, today, uid };
 	PGresult *res = db_exec(r, s, pl), *cnt = res ? db_exec(r, &q_counts, pc) : NULL;
 	if (cnt == NULL)
 		return;
@@ -147,21 +161,28 @@ void h_case_list(struct req *r)
 	resp_json(r, 200);
 }
 
+/* The inbox is the agency's: for those who read cases in its division. */
+static const struct principal *inbox_reader(struct req *r)
+{
+	const struct principal *s0 = auth_session(r);
+	const char *own = s0 ? s0->division_code : NULL;
+	return auth_require(r, "case.read", &own, own ? 1 : 0);
+}
+
 /* GET /api/v1/notifications?unread=1&before=&limit=: one's agency's inbox */
 void h_notifications(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
+	const struct principal *p = inbox_reader(r);
 	if (p == NULL)
 		return;
-	const char *unread = req_query(r, "unread"), *before = req_query(r, "before");
+	const char *unread = req_query(r, "unread");
 	int64_t bef, lim;
 	if ((unread && strcmp(unread, "1") && strcmp(unread, "0")) ||
-	    req_query_int(r, "before", 1, INT64_MAX, 0, &bef) < 0 || req_query_int(r, "limit", 1, PAGE_MAX, 50, &lim) < 0) {
+	    req_query_int(r, "before", 1, INT64_MAX, INT64_MAX, &bef) < 0 || req_query_int(r, "limit", 1, PAGE_MAX, 50, &lim) < 0) {
 		resp_problem(r, 400, "invalid_parameter", "unread is 0 or 1; before an id; limit 1-200.");
 		return;
 	}
-	const char *pi[] = { p->agency_code, unread ? unread : "0", before ? before : "9223372036854775807",
-			     i64str(r, lim) };
+	const char *pi[] = { p->agency_code, unread ? unread : "0", i64str(r, bef), i64str(r, lim) };
 	const char *pu[] = { p->agency_code };
 	PGresult *res = db_exec(r, &q_inbox, pi), *cnt = res ? db_exec(r, &q_inbox_unread, pu) : NULL;
 	if (cnt == NULL)
@@ -195,7 +216,7 @@ void h_notifications(struct req *r)
 /* POST /api/v1/notifications/{id}/read: only one's own agency's */
 void h_notification_read(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
+	const struct principal *p = inbox_reader(r);
 	if (p == NULL)
 		return;
 	const char *params[] = { req_param(r, "id"), p->agency_code, i64str(r, req_now_us(r)), i64str(r, p->user_id) };

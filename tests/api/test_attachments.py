@@ -106,10 +106,10 @@ def test_bad_upload_requests():
 def test_only_the_case_sides_may_add_or_read_attachments():
     c = new_case()
     a = attach(c["id"], "application").json
-    stranger = staff[("intake_clerk", "450102")]
-    assert_problem(attach(c["id"], "identity", who=stranger), 403, "forbidden")
-    assert_problem(stranger.get("/api/v1/cases/%d/attachments/%d" % (c["id"], a["id"])), 403, "forbidden")
-    assert_problem(stranger.get("/api/v1/cases/%d/attachments" % c["id"]), 403, "forbidden")
+    stranger = staff[("intake_clerk", "450102")]  # for whom the case does not exist
+    assert_problem(attach(c["id"], "identity", who=stranger), 404, "case_not_found")
+    assert_problem(stranger.get("/api/v1/cases/%d/attachments/%d" % (c["id"], a["id"])), 404, "case_not_found")
+    assert_problem(stranger.get("/api/v1/cases/%d/attachments" % c["id"]), 404, "case_not_found")
     other = new_case()
     # an attachment id of another case is not reachable through this case
     assert_problem(staff[CLERK].get("/api/v1/cases/%d/attachments/%d" % (other["id"], a["id"])), 404,
