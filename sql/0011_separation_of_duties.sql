@@ -117,8 +117,8 @@ CREATE TRIGGER grant_two_people BEFORE INSERT OR UPDATE ON iam.grant
   FOR EACH ROW EXECUTE FUNCTION iam.grant_two_people();
 
 -- TOTP secrets at rest: sealed text (keyring_seal, "v1.<key id>.<...>"),
--- bound to the column and the account (aad "iam.user.totp_secret:<id>",
--- "iam.user.totp_pending:<id>"). The clear bytea columns are kept under
+-- bound to the column (aad "iam.user.totp_secret", "iam.user.totp_pending"
+-- over the raw secret's bytes). The clear bytea columns are kept under
 -- *_legacy only for values waiting to be sealed (older rows, demo data):
 -- `tbctl keys rotate` seals them, and so does the first log-in that uses one.
 ALTER TABLE iam.user RENAME COLUMN totp_secret TO totp_secret_legacy;

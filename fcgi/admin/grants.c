@@ -355,14 +355,14 @@ void h_grant_delete(struct req *r)
 	const char *div = PQgetvalue(res, 0, 3);
 	if (auth_require(r, "role.manage", &div, 1) == NULL)
 		return;
+	if (check_two_people(r, p, uid, NULL) != 0)
+		return;
 	int ok = grant_allowed(r, p, role, scope);
 	if (ok <= 0) {
 		if (ok == 0)
 			resp_problem(r, 403, "forbidden", "You may not revoke this role at this scope.");
 		return;
 	}
-	if (check_two_people(r, p, uid, NULL) != 0)
-		return;
 	if (db_begin(r) != 0 || db_exec(r, &q_grant_delete, params) == NULL ||
 	    audit_write(r, p, "grant.delete", "grant", id, "success",
 			json_pairs(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope))) != 0 ||

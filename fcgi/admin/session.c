@@ -185,12 +185,11 @@ static char *random_token(struct req *r, char hash_hex[65])
 	return tok;
 }
 
-/* The additional data a sealed TOTP value is bound to: its column and its
- * account, so a value copied to another row or column does not open. */
-static const char *totp_aad(struct req *r, const char *column, int64_t uid)
-{
-	return arena_printf(r->arena, "iam.user.%s:%" PRId64, column, uid);
-}
+/* The additional data a sealed TOTP value is bound to: its column, so a
+ * value moved to another column does not open. The same strings as
+ * `tbctl keys rotate` (fcgi/tbctl/keys.c), which seals legacy values. */
+#define AAD_SECRET "iam.user.totp_secret"
+#define AAD_PENDING "iam.user.totp_pending"
 
 /* The data keys, or NULL after replying 503: no secret is ever stored or
  * read in clear when the stack has no key file. */
@@ -209,13 +208,13 @@ const struct keyring *data_keys(struct req *r)
 /* The TOTP key of a sealed value (or of a legacy clear one, hex) into key;
  * 0, or -1 when it does not open. */
 static int totp_key(struct req *r, const struct keyring *k, const char *sealed, const char *legacy_hex,
-		    const char *column, int64_t uid, unsigned char key[64], size_t *klen)
+		    const char *aad, unsigned char key[64], size_t *klen)
 {
 	if (sealed[0] == '\0')
 		return hex_decode(legacy_hex, key, 64, klen);
 	unsigned char *pt;
 	size_t n;
-	if (keyring_open(k, r->arena, sealed, totp_aad(r, column, uid), &pt, &n) != 0)
+	if (keyring_open(k, r->arena, sealed, aad, &pt, &n) != 0)
 		return -1;
 	int rc = n >= 10 && n <= 64 ? 0 : -1;
 	if (rc == 0) {
@@ -354,8 +353,7 @@ void h_login(struct req *r)
 		return;
 	}
 	int64_t uid = a.uid;
-	const char *agency = a.agency;
-	username = (char *)a.name;
+	const char *agency = a.agency, *account = a.name;
 	int weaker = 0;
 	int ok = pw_verify(PQgetvalue(ur, 0, 1), v[1].s, v[1].len, &weaker);
 	if (ok != 1) {
@@ -382,7 +380,7 @@ void h_login(struct req *r)
 		unsigned char k[64];
 		size_t klen;
 		uint64_t step;
-		if (totp_key(r, keys, sealed, legacy, "totp_secret", uid, k, &klen) != 0 ||
+		if (totp_key(r, keys, sealed, legacy, AAD_SECRET, k, &klen) != 0 ||
 		    !totp_check(k, klen, v[2].s, now / 1000000,
 				(uint64_t)strtoull(PQgetvalue(ur, 0, 5), NULL, 10), &step)) {
 			OPENSSL_cleanse(k, sizeof(k));
@@ -390,8 +388,7 @@ void h_login(struct req *r)
 			return;
 		}
 		/* a clear value waiting to be sealed is sealed by its first use */
-		char *now_sealed = sealed[0] ? NULL : keyring_seal(keys, r->arena, k, klen,
-								  totp_aad(r, "totp_secret", uid));
+		char *now_sealed = sealed[0] ? NULL : keyring_seal(keys, r->arena, k, klen, AAD_SECRET);
 		OPENSSL_cleanse(k, sizeof(k));
 		const char *ps[] = { i64str(r, uid), i64str(r, (int64_t)step) };
 		const char *pl[] = { ps[0], now_sealed };
@@ -422,7 +419,7 @@ void h_login(struct req *r)
 	const char *pc[] = { t.id };
 	PGresult *sr = db_exec(r, &q_session_new, pn);
 	if (sr == NULL || db_exec(r, &q_thr_clear, pc) == NULL ||
-	    audit_write_as(r, uid, username, agency, "auth.login", "session", PQgetvalue(sr, 0, 0), "success",
+	    audit_write_as(r, uid, account, agency, "auth.login", "session", PQgetvalue(sr, 0, 0), "success",
 			   json_pairs(r, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
 	    db_commit(r) != 0)
 		return;
@@ -437,7 +434,7 @@ void h_login(struct req *r)
 	jg_key(g, "user");
 	yajl_gen_map_open(g);
 	jg_int(g, "id", uid);
-	jg_str(g, "username", username);
+	jg_str(g, "username", account);
 	jg_str(g, "display_name", PQgetvalue(ur, 0, 7));
 	jg_str(g, "agency_code", agency);
 	jg_bool(g, "must_change_password", atoi(PQgetvalue(ur, 0, 8)));
@@ -719,7 +716,7 @@ void h_totp_enroll(struct req *r)
 		return;
 	}
 	char *b32 = b32_encode(r->arena, key, sizeof(key));
-	char *sealed = keyring_seal(keys, r->arena, key, sizeof(key), totp_aad(r, "totp_pending", p->user_id));
+	char *sealed = keyring_seal(keys, r->arena, key, sizeof(key), AAD_PENDING);
 	OPENSSL_cleanse(key, sizeof(key));
 	char *uri = b32 ? arena_printf(r->arena,
 				       "otpauth://totp/Tongban:%s?secret=%s&issuer=Tongban&algorithm=SHA1&digits=6&period=30",
@@ -772,7 +769,7 @@ void h_totp_confirm(struct req *r)
 		resp_problem(r, 409, "no_pending_enrolment", "Start an enrolment first.");
 		return;
 	}
-	if (totp_key(r, keys, pending, "", "totp_pending", p->user_id, key, &klen) != 0 ||
+	if (totp_key(r, keys, pending, "", AAD_PENDING, key, &klen) != 0 ||
 	    !totp_check(key, klen, v[0].s, req_now_us(r) / 1000000,
 			(uint64_t)strtoull(PQgetvalue(res, 0, 2), NULL, 10), &step)) {
 		OPENSSL_cleanse(key, sizeof(key));
@@ -782,7 +779,7 @@ void h_totp_confirm(struct req *r)
 		resp_problem(r, 400, "invalid_otp", "The one-time code does not match.");
 		return;
 	}
-	char *sealed = keyring_seal(keys, r->arena, key, klen, totp_aad(r, "totp_secret", p->user_id));
+	char *sealed = keyring_seal(keys, r->arena, key, klen, AAD_SECRET);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (sealed == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");

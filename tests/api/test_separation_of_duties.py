@@ -290,3 +290,24 @@ def test_enrolment_codes_are_stored_only_hashed():
     assert code not in row and code.replace("-", "") not in row
     assert sql("SELECT length(enrol_code_hash), enrol_code_expires BETWEEN now() + interval '71 hours'"
                " AND now() + interval '73 hours' FROM iam.user WHERE id = %d" % uid) == [["32", "t"]]
+
+
+def test_the_operator_bootstraps_an_administrator_who_enrols_with_the_printed_code():
+    import os
+    import re
+    import subprocess
+    from lib import ROOT, psql_conninfo
+    name = unique("boot")
+    p = subprocess.run([os.path.join(ROOT, "build/asan/tbctl"), "user", "create", "--username", name, "--name",
+                        "首位安全管理员", "--agency", "450000", "--role", "security_admin"],
+                       input="Bootstrap-Passw0rd!\n", env=dict(os.environ, TB_PG_ADMIN=psql_conninfo()),
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    code = re.search(r"enrolment code .*: ([A-Z2-7]{4}(?:-[A-Z2-7]{4}){3})", p.stdout).group(1)
+    uid = int(sql("SELECT id FROM iam.user WHERE username = '%s'" % name)[0][0])
+    # the operator is the documented exception: no maker, no granter
+    assert sql("SELECT u.created_by IS NULL, g.granted_by IS NULL FROM iam.user u JOIN iam.grant g"
+               " ON g.user_id = u.id WHERE u.id = %d" % uid) == [["t", "t"]]
+    s = login(name, "Bootstrap-Passw0rd!")
+    assert_problem(s.post("/api/v1/auth/totp/enroll"), 403, "enrolment_code_required")
+    assert s.post("/api/v1/auth/totp/enroll", {"enrolment_code": code}).status == 200
