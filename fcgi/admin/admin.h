@@ -8,6 +8,7 @@
 #include "../core/auth.h"
 #include "../core/db.h"
 #include "../core/json.h"
+#include "../core/keyring.h"
 #include "../core/server.h"
 #include "../core/valid.h"
 
@@ -20,6 +21,16 @@ void h_totp_enroll(struct req *r);
 void h_totp_confirm(struct req *r);
 void h_sessions(struct req *r);
 void h_session_revoke(struct req *r);
+/* The worker's data keys, or NULL after replying 503 data_keys_unavailable. */
+const struct keyring *data_keys(struct req *r);
+/* A new one-time TOTP enrolment code ("XXXX-XXXX-XXXX-XXXX", in the arena)
+ * and its SHA-256 (hex, what is stored); NULL on failure. */
+char *enrol_code_new(struct req *r, char hash_hex[65]);
+int enrol_code_hash(const char *typed, size_t n, char out[65]);
+#define ENROL_CODE_HOURS 72
+/* login-locks (locks.c) */
+void h_login_locks(struct req *r);
+void h_login_lock_lift(struct req *r);
 /* users.c */
 void h_users_list(struct req *r);
 void h_user_create(struct req *r);
@@ -55,9 +66,16 @@ void h_pilot_switch(struct req *r);
 /* The JSON of a user row (columns per USER_COLUMNS) */
 #define USER_COLUMNS                                                                            \
 	"u.id, u.username, u.display_name, u.agency_code, a.division_code, coalesce(u.phone, ''), " \
-	"u.status, u.must_change_password::int, (u.totp_secret IS NOT NULL)::int, u.version, "      \
+	"u.status, u.must_change_password::int,"                                                  \
+	" (u.totp_secret IS NOT NULL OR u.totp_secret_legacy IS NOT NULL)::int, u.version, "      \
 	"(extract(epoch FROM u.created_at) * 1000000)::bigint"
 void gen_user(struct req *r, yajl_gen g, PGresult *res, int row);
+/* The same fields inside a map the caller opens and closes. */
+void gen_user_fields(struct req *r, yajl_gen g, PGresult *res, int row);
+/* 0 when p may manage account uid with perm (iam.may_manage: never their
+ * own, never an equal or higher account), or -1 after replying 403
+ * own_account / higher_account. */
+int require_manageable(struct req *r, const struct principal *p, const char *uid, const char *perm);
 /* The divisions where p holds perm, as a PostgreSQL text[] literal (for
  * filtering lists by scope in SQL); "{}" when none. */
 char *scope_array(struct req *r, const struct principal *p, const char *perm);

@@ -49,6 +49,17 @@ const struct stmt q_division_exists = {
 static const struct stmt q_role_exists = {
 	"grant_role_exists", "SELECT 1 FROM iam.role WHERE code = $1", 1,
 };
+/* For the two-person rules: who made the account, whether the caller may
+ * manage it, and whether the role would mix administrator and
+ * case-handling roles on it. */
+static const struct stmt q_grant_target = {
+	"grant_target",
+	"SELECT coalesce(u.created_by, 0), iam.may_manage($2, u.id, 'role.manage')::int,"
+	" EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
+	"   JOIN iam.role nr ON nr.code = $3 WHERE g.user_id = u.id AND r.kind <> nr.kind)::int"
+	" FROM iam.user u WHERE u.id = $1",
+	3,
+};
 static const struct stmt q_pr_insert = {
 	"permreq_insert",
 	"INSERT INTO iam.permission_request (user_id, role_code, scope_code, reason, created_at)"
@@ -209,9 +220,47 @@ static int check_grantable(struct req *r, const struct principal *p, const char 
 	if (ok < 0)
 		return -1;
 	if (!ok) {
-		const char *d = scope;
-		(void)d;
 		resp_problem(r, 403, "forbidden", "You may not grant this role at this scope.");
+		return -1;
+	}
+	return 0;
+}
+
+static void refuse_mix(struct req *r)
+{
+	resp_problem(r, 409, "admin_and_business_roles",
+		     "Administrator accounts hold no case-handling roles, and case-handling accounts no"
+		     " administrator roles.");
+}
+
+/* Nobody grants to their own account, to an account they made, or to an
+ * account they may not manage; roles of the two kinds never meet. role
+ * NULL: a decision that grants nothing (only the first and third apply).
+ * 0, or -1 after replying. The database's trigger on iam.grant says the
+ * same (insert_grant maps its answers). */
+static int check_two_people(struct req *r, const struct principal *p, const char *uid, const char *role)
+{
+	if (strtoll(uid, NULL, 10) == p->user_id) {
+		resp_problem(r, 403, "own_account", "Nobody grants or revokes roles of their own account.");
+		return -1;
+	}
+	const char *params[] = { uid, i64str(r, p->user_id), role ? role : "intake_clerk" };
+	PGresult *res = db_exec(r, &q_grant_target, params);
+	if (res == NULL)
+		return -1;
+	if (role && strtoll(PQgetvalue(res, 0, 0), NULL, 10) == p->user_id) {
+		resp_problem(r, 403, "creator_may_not_grant",
+			     "Whoever made an account does not give it roles: another administrator does.");
+		return -1;
+	}
+	if (atoi(PQgetvalue(res, 0, 1)) != 1) {
+		resp_problem(r, 403, "higher_account",
+			     "You manage only accounts whose every role you could grant yourself, below your level"
+			     " for administrator roles.");
+		return -1;
+	}
+	if (role && atoi(PQgetvalue(res, 0, 2))) {
+		refuse_mix(r);
 		return -1;
 	}
 	return 0;
@@ -229,6 +278,19 @@ static int insert_grant(struct req *r, const struct principal *p, const char *ui
 		else if (state && strcmp(state, "23P01") == 0)
 			resp_problem(r, 409, "separation_of_duties",
 				     "No user may hold two of system administrator, security administrator and auditor.");
+		else if (state && strcmp(state, "TBS01") == 0)
+			resp_problem(r, 403, "own_account", "Nobody grants or revokes roles of their own account.");
+		else if (state && strcmp(state, "TBS02") == 0)
+			resp_problem(r, 403, "creator_may_not_grant",
+				     "Whoever made an account does not give it roles: another administrator does.");
+		else if (state && strcmp(state, "TBS03") == 0)
+			resp_problem(r, 403, "forbidden", "You may not grant this role at this scope.");
+		else if (state && strcmp(state, "TBS04") == 0)
+			refuse_mix(r);
+		else if (state && strcmp(state, "TBS05") == 0)
+			resp_problem(r, 403, "higher_account",
+				     "You manage only accounts whose every role you could grant yourself, below your"
+				     " level for administrator roles.");
 		else if (state)
 			resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;
@@ -265,7 +327,8 @@ void h_grant_create(struct req *r)
 	if (valid_body(r, spec, 2, v) != 0)
 		return;
 	const char *gid;
-	if (check_grantable(r, p, v[0].s, v[1].s, div) != 0 || db_begin(r) != 0 ||
+	if (check_grantable(r, p, v[0].s, v[1].s, div) != 0 || check_two_people(r, p, uid, v[0].s) != 0 ||
+	    db_begin(r) != 0 ||
 	    insert_grant(r, p, uid, v[0].s, v[1].s, &gid) != 0 || db_commit(r) != 0)
 		return;
 	auth_forget_user(r, strtoll(uid, NULL, 10));
@@ -291,6 +354,8 @@ void h_grant_delete(struct req *r)
 	const char *uid = PQgetvalue(res, 0, 0), *role = PQgetvalue(res, 0, 1), *scope = PQgetvalue(res, 0, 2);
 	const char *div = PQgetvalue(res, 0, 3);
 	if (auth_require(r, "role.manage", &div, 1) == NULL)
+		return;
+	if (check_two_people(r, p, uid, NULL) != 0)
 		return;
 	int ok = grant_allowed(r, p, role, scope);
 	if (ok <= 0) {
@@ -332,6 +397,14 @@ void h_permreq_create(struct req *r)
 	}
 	if (!covers(r, p->division_code, v[1].s)) {
 		resp_problem(r, 422, "scope_outside_agency", "Ask only for roles within your agency's division.");
+		return;
+	}
+	const char *pt[] = { i64str(r, p->user_id), "0", v[0].s };
+	PGresult *tr = db_exec(r, &q_grant_target, pt);
+	if (tr == NULL)
+		return;
+	if (atoi(PQgetvalue(tr, 0, 2))) {
+		refuse_mix(r);
 		return;
 	}
 	const char *params[] = { i64str(r, p->user_id), v[0].s, v[1].s, v[2].s, i64str(r, req_now_us(r)) };
@@ -437,6 +510,8 @@ void h_permreq_decide(struct req *r)
 			resp_problem(r, 403, "forbidden", "You may not grant this role at this scope.");
 		return;
 	}
+	if (check_two_people(r, p, uid, approve ? role : NULL) != 0)
+		return;
 	if (strcmp(PQgetvalue(res, 0, 3), "pending") != 0) {
 		resp_problem(r, 409, "already_decided", "This request has been decided.");
 		return;

@@ -21,6 +21,8 @@ static const struct route routes[] = {
 	{ M_POST, "/api/v1/users/{id:int}/grants", h_grant_create, 0 },
 	{ M_DELETE, "/api/v1/grants/{id:int}", h_grant_delete, 0 },
 	{ M_GET, "/api/v1/roles", h_roles, 0 },
+	{ M_GET, "/api/v1/auth/login-locks", h_login_locks, 0 },
+	{ M_DELETE, "/api/v1/auth/login-locks/{id:int}", h_login_lock_lift, 0 },
 	{ M_GET, "/api/v1/agencies", h_agencies_list, 0 },
 	{ M_POST, "/api/v1/agencies", h_agency_create, 0 },
 	{ M_PATCH, "/api/v1/agencies/{code:str}", h_agency_patch, 0 },

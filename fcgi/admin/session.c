@@ -7,42 +7,65 @@
 #include <openssl/crypto.h>
 
 #include "../core/crypto.h"
+#include "../core/keyring.h"
 #include "../core/qr.h"
 #include "../domain/password.h"
 #include "admin.h"
 
-#define MAX_FAILURES 5
-#define LOCK_SECONDS (15 * 60)
+/* Log-in throttling per (typed name, source address): the real user can
+ * still log in from elsewhere while one source is held back. From the
+ * LOCK_AFTER-th failure of a pair, each failure locks that pair for
+ * LOCK_FIRST_S seconds, doubling up to LOCK_MAX_S; failures older than
+ * FAIL_WINDOW_S are forgotten. ALERT_SOURCES sources failing on one name
+ * within the window write an alert to the audit trail. */
+#define LOCK_AFTER 5
+#define LOCK_FIRST_S 60
+#define LOCK_MAX_S (15 * 60)
+#define FAIL_WINDOW_S (60 * 60)
+#define ALERT_SOURCES 5
 
-static const struct stmt q_fail_row = {
-	"login_fail_row",
-	"INSERT INTO iam.login_failure (username, failures, last_at) VALUES ($1, 0, to_timestamp($2::float8 / 1000000))"
-	" ON CONFLICT (username) DO NOTHING",
-	2,
-};
-static const struct stmt q_fail_get = {
-	"login_fail_get",
-	"SELECT failures, (extract(epoch FROM last_at) * 1000000)::bigint,"
-	" coalesce((extract(epoch FROM locked_until) * 1000000)::bigint, 0)"
-	" FROM iam.login_failure WHERE username = $1 FOR UPDATE",
-	1,
-};
-static const struct stmt q_fail_set = {
-	"login_fail_set",
-	"UPDATE iam.login_failure SET failures = $2, last_at = to_timestamp($3::float8 / 1000000),"
-	" locked_until = to_timestamp(nullif($4, '0')::float8 / 1000000) WHERE username = $1",
+static const struct stmt q_thr_row = {
+	"login_thr_row",
+	"INSERT INTO iam.login_throttle (name_key, source, user_id, failures, last_at)"
+	" VALUES ($1, $2, nullif($3, '0')::bigint, 0, to_timestamp($4::float8 / 1000000))"
+	" ON CONFLICT (name_key, source) DO NOTHING",
 	4,
 };
-static const struct stmt q_fail_clear = {
-	"login_fail_clear", "DELETE FROM iam.login_failure WHERE username = $1", 1,
+static const struct stmt q_thr_get = {
+	"login_thr_get",
+	"SELECT id, failures, (extract(epoch FROM last_at) * 1000000)::bigint,"
+	" coalesce((extract(epoch FROM locked_until) * 1000000)::bigint, 0)"
+	" FROM iam.login_throttle WHERE name_key = $1 AND source = $2 FOR UPDATE",
+	2,
+};
+static const struct stmt q_thr_set = {
+	"login_thr_set",
+	"UPDATE iam.login_throttle SET failures = $2, last_at = to_timestamp($3::float8 / 1000000),"
+	" locked_until = to_timestamp(nullif($4, '0')::float8 / 1000000) WHERE id = $1",
+	4,
+};
+static const struct stmt q_thr_clear = {
+	"login_thr_clear", "DELETE FROM iam.login_throttle WHERE id = $1", 1,
+};
+static const struct stmt q_thr_sources = {
+	"login_thr_sources",
+	"SELECT count(*) FROM iam.login_throttle WHERE name_key = $1 AND failures > 0"
+	" AND last_at > to_timestamp($2::float8 / 1000000) - make_interval(secs => $3::int)",
+	3,
 };
 static const struct stmt q_login_user = {
 	"login_user",
-	"SELECT u.id, u.password_hash, u.status, u.agency_code, encode(u.totp_secret, 'hex'),"
+	"SELECT u.id, u.password_hash, u.status, u.agency_code, coalesce(u.totp_secret, ''),"
 	" u.totp_last_step, EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
-	"   WHERE g.user_id = u.id AND r.needs_mfa)::int, u.display_name, u.must_change_password::int"
+	"   WHERE g.user_id = u.id AND r.needs_mfa)::int, u.display_name, u.must_change_password::int,"
+	" coalesce(encode(u.totp_secret_legacy, 'hex'), ''), u.username"
 	" FROM iam.user u WHERE u.username = $1",
 	1,
+};
+static const struct stmt q_totp_seal_legacy = {
+	"login_totp_seal_legacy",
+	"UPDATE iam.user SET totp_secret = $2, totp_secret_legacy = NULL WHERE id = $1 AND totp_secret IS NULL",
+	2,
 };
 static const struct stmt q_rehash = {
 	"login_rehash", "UPDATE iam.user SET password_hash = $2 WHERE id = $1", 2,
@@ -81,18 +104,26 @@ static const struct stmt q_pw_set = {
 };
 static const struct stmt q_totp_get = {
 	"totp_get",
-	"SELECT (totp_secret IS NOT NULL)::int, encode(totp_pending, 'hex'), totp_last_step, username"
-	" FROM iam.user WHERE id = $1 FOR UPDATE",
+	"SELECT (u.totp_secret IS NOT NULL OR u.totp_secret_legacy IS NOT NULL)::int, coalesce(u.totp_pending, ''),"
+	" u.totp_last_step, u.username,"
+	" EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
+	"   WHERE g.user_id = u.id AND r.kind = 'admin')::int,"
+	" coalesce(encode(u.enrol_code_hash, 'hex'), ''),"
+	" coalesce((extract(epoch FROM u.enrol_code_expires) * 1000000)::bigint, 0)"
+	" FROM iam.user u WHERE u.id = $1 FOR UPDATE",
 	1,
 };
 static const struct stmt q_totp_pending = {
-	"totp_pending", "UPDATE iam.user SET totp_pending = decode($2, 'hex') WHERE id = $1", 2,
+	"totp_pending",
+	"UPDATE iam.user SET totp_pending = $2, totp_pending_legacy = NULL, enrol_code_hash = NULL,"
+	" enrol_code_expires = NULL WHERE id = $1",
+	2,
 };
 static const struct stmt q_totp_enable = {
 	"totp_enable",
-	"UPDATE iam.user SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $2,"
-	" updated_at = now(), version = version + 1 WHERE id = $1",
-	2,
+	"UPDATE iam.user SET totp_secret = $3, totp_secret_legacy = NULL, totp_pending = NULL,"
+	" totp_pending_legacy = NULL, totp_last_step = $2, updated_at = now(), version = version + 1 WHERE id = $1",
+	3,
 };
 static const struct stmt q_session_mfa = {
 	"session_mfa", "UPDATE iam.session SET mfa = true WHERE id = $1", 1,
@@ -154,20 +185,113 @@ static char *random_token(struct req *r, char hash_hex[65])
 	return tok;
 }
 
-static void login_failed(struct req *r, const char *username, int64_t uid, const char *agency,
-			 int failures, int64_t now, const char *why)
+/* The additional data a sealed TOTP value is bound to: its column, so a
+ * value moved to another column does not open. The same strings as
+ * `tbctl keys rotate` (fcgi/tbctl/keys.c), which seals legacy values. */
+#define AAD_SECRET "iam.user.totp_secret"
+#define AAD_PENDING "iam.user.totp_pending"
+
+/* The data keys, or NULL after replying 503: no secret is ever stored or
+ * read in clear when the stack has no key file. */
+const struct keyring *data_keys(struct req *r)
 {
-	int64_t locked = 0;
-	failures++;
-	if (failures >= MAX_FAILURES) {
-		locked = now + (int64_t)LOCK_SECONDS * 1000000;
-		failures = 0;
+	const struct keyring *k = r->w->conf.keys;
+	if (!keyring_usable(k)) {
+		resp_header(r, "Retry-After", "60");
+		resp_problem(r, 503, "data_keys_unavailable",
+			     "The data keys are not loaded; secrets cannot be read or stored.");
+		return NULL;
 	}
-	const char *p[] = { username, i64str(r, failures), i64str(r, now), i64str(r, locked) };
-	if (db_exec(r, &q_fail_set, p) == NULL ||
-	    audit_write_as(r, uid, username, agency, "auth.login", "user", uid ? i64str(r, uid) : NULL,
-			   "failure", json_pairs(r, "reason", why, locked ? "locked" : NULL, "15 minutes")) != 0 ||
-	    db_commit(r) != 0)
+	return k;
+}
+
+/* The TOTP key of a sealed value (or of a legacy clear one, hex) into key;
+ * 0, or -1 when it does not open. */
+static int totp_key(struct req *r, const struct keyring *k, const char *sealed, const char *legacy_hex,
+		    const char *aad, unsigned char key[64], size_t *klen)
+{
+	if (sealed[0] == '\0')
+		return hex_decode(legacy_hex, key, 64, klen);
+	unsigned char *pt;
+	size_t n;
+	if (keyring_open(k, r->arena, sealed, aad, &pt, &n) != 0)
+		return -1;
+	int rc = n >= 10 && n <= 64 ? 0 : -1;
+	if (rc == 0) {
+		memcpy(key, pt, n);
+		*klen = n;
+	}
+	OPENSSL_cleanse(pt, n);
+	return rc;
+}
+
+/* What a throttle row is keyed by: a keyed hash of the typed name (the name
+ * itself, sometimes a mistyped password, is never stored). */
+static void name_key(struct req *r, const char *username, char out[65])
+{
+	static const char domain[] = "iam.login_throttle.name";
+	if (keyring_index(r->w->conf.keys, domain, username, strlen(username), out) == 0)
+		return;
+	/* no key file: an unkeyed hash, still domain || 0 || name */
+	unsigned char h[32], m[sizeof(domain) + 256];
+	size_t n = strlen(username);
+	if (n > 256)
+		n = 256; /* the log-in spec allows 64 characters: at most 256 bytes */
+	memcpy(m, domain, sizeof(domain));
+	memcpy(m + sizeof(domain), username, n);
+	crypto_sha256(m, sizeof(domain) + n, h);
+	hex_encode(h, 32, out);
+}
+
+struct throttle {
+	const char *id, *key;
+	int failures;
+	int64_t last_us, locked_until_us;
+};
+
+/* The audit fields of a log-in attempt: the account when the name is one,
+ * no typed text otherwise. */
+struct attempt {
+	int64_t uid;
+	const char *name, *agency;
+};
+
+static int lock_seconds(int failures)
+{
+	if (failures < LOCK_AFTER)
+		return 0;
+	int64_t s = LOCK_FIRST_S;
+	for (int i = LOCK_AFTER; i < failures && s < LOCK_MAX_S; i++)
+		s *= 2;
+	return (int)(s < LOCK_MAX_S ? s : LOCK_MAX_S);
+}
+
+static void login_failed(struct req *r, const struct throttle *t, const struct attempt *a, int64_t now,
+			 const char *why)
+{
+	int failures = t->failures + 1;
+	int secs = lock_seconds(failures);
+	int64_t locked = secs ? now + (int64_t)secs * 1000000 : 0;
+	const char *uid = a->uid ? i64str(r, a->uid) : NULL;
+	const char *p[] = { t->id, i64str(r, failures), i64str(r, now), i64str(r, locked) };
+	if (db_exec(r, &q_thr_set, p) == NULL ||
+	    audit_write_as(r, a->uid, a->name, a->agency, "auth.login", "user", uid, "failure",
+			   json_pairs(r, "reason", why, secs ? "locked_seconds" : NULL, i64str(r, secs))) != 0)
+		return;
+	if (t->failures == 0) {
+		/* a new source failing on this name: many of them is an attack on it */
+		const char *pc[] = { t->key, i64str(r, now), i64str(r, FAIL_WINDOW_S) };
+		PGresult *c = db_exec(r, &q_thr_sources, pc);
+		if (c == NULL)
+			return;
+		long n = atol(PQgetvalue(c, 0, 0));
+		if (n >= ALERT_SOURCES &&
+		    audit_write_as(r, a->uid, a->name, a->agency, "auth.login.alert", "user", uid, "failure",
+				   json_pairs(r, "sources", i64str(r, n), a->uid ? NULL : "name_key",
+					      r->w->conf.keys ? t->key : NULL)) != 0)
+			return;
+	}
+	if (db_commit(r) != 0)
 		return;
 	resp_problem(r, 401, "invalid_credentials", "Wrong username, password or one-time code.");
 }
@@ -188,50 +312,64 @@ void h_login(struct req *r)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 	int64_t now = req_now_us(r);
-	const char *pu[] = { username, i64str(r, now) };
-	if (db_begin(r) != 0 || db_exec(r, &q_fail_row, pu) == NULL)
+	const char *source = r->remote_addr && r->remote_addr[0] ? r->remote_addr : "-";
+	if (strlen(source) > 64)
+		source = arena_strndup(r->arena, source, 64);
+	const char *pu[] = { username };
+	PGresult *ur;
+	if (db_begin(r) != 0 || (ur = db_exec(r, &q_login_user, pu)) == NULL)
 		return;
-	PGresult *fr = db_exec(r, &q_fail_get, pu);
-	if (fr == NULL)
+	int known = PQntuples(ur) == 1 && username_valid(username);
+	struct attempt a = { 0 };
+	if (known) {
+		a.uid = strtoll(PQgetvalue(ur, 0, 0), NULL, 10);
+		a.name = PQgetvalue(ur, 0, 10);
+		a.agency = PQgetvalue(ur, 0, 3);
+	}
+	char key[65];
+	name_key(r, username, key);
+	const char *pt[] = { key, source, i64str(r, a.uid), i64str(r, now) };
+	PGresult *tr;
+	if (db_exec(r, &q_thr_row, pt) == NULL || (tr = db_exec(r, &q_thr_get, pt)) == NULL)
 		return;
-	int failures = atoi(PQgetvalue(fr, 0, 0));
-	int64_t last = strtoll(PQgetvalue(fr, 0, 1), NULL, 10);
-	int64_t locked_until = strtoll(PQgetvalue(fr, 0, 2), NULL, 10);
-	if (locked_until > now) {
+	struct throttle t = { .id = PQgetvalue(tr, 0, 0), .key = key, .failures = atoi(PQgetvalue(tr, 0, 1)),
+			      .last_us = strtoll(PQgetvalue(tr, 0, 2), NULL, 10),
+			      .locked_until_us = strtoll(PQgetvalue(tr, 0, 3), NULL, 10) };
+	if (t.locked_until_us > now) {
 		/* locked: refused without looking at the password */
-		if (audit_write_as(r, 0, username, NULL, "auth.login", "user", NULL, "failure",
-				   json_pairs(r, "reason", "locked", NULL, NULL)) != 0 ||
+		if (audit_write_as(r, a.uid, a.name, a.agency, "auth.login", "user", a.uid ? i64str(r, a.uid) : NULL,
+				   "failure", json_pairs(r, "reason", "locked", NULL, NULL)) != 0 ||
 		    db_commit(r) != 0)
 			return;
-		resp_header(r, "Retry-After", i64str(r, (locked_until - now) / 1000000 + 1));
+		resp_header(r, "Retry-After", i64str(r, (t.locked_until_us - now) / 1000000 + 1));
 		resp_problem(r, 429, "login_locked", "Too many failed log-ins; try again later.");
 		return;
 	}
-	if (now - last > (int64_t)LOCK_SECONDS * 1000000)
-		failures = 0; /* failures long ago no longer count */
-	PGresult *ur = db_exec(r, &q_login_user, pu);
-	if (ur == NULL)
-		return;
-	if (PQntuples(ur) != 1 || !username_valid(username)) {
+	if (now - t.last_us > (int64_t)FAIL_WINDOW_S * 1000000)
+		t.failures = 0; /* failures long ago no longer count */
+	if (!known) {
 		pw_burn(v[1].s, v[1].len); /* as slow as a real check */
-		login_failed(r, username, 0, NULL, failures, now, "unknown user");
+		login_failed(r, &t, &a, now, "unknown user");
 		return;
 	}
-	int64_t uid = strtoll(PQgetvalue(ur, 0, 0), NULL, 10);
-	const char *agency = PQgetvalue(ur, 0, 3);
+	int64_t uid = a.uid;
+	const char *agency = a.agency, *account = a.name;
 	int weaker = 0;
 	int ok = pw_verify(PQgetvalue(ur, 0, 1), v[1].s, v[1].len, &weaker);
 	if (ok != 1) {
-		login_failed(r, username, uid, agency, failures, now, "password");
+		login_failed(r, &t, &a, now, "password");
 		return;
 	}
 	if (strcmp(PQgetvalue(ur, 0, 2), "active") != 0) {
-		login_failed(r, username, uid, agency, failures, now, "account not active");
+		login_failed(r, &t, &a, now, "account not active");
 		return;
 	}
 	int mfa = 0;
-	const char *secret_hex = PQgetvalue(ur, 0, 4);
-	if (secret_hex[0]) {
+	const char *sealed = PQgetvalue(ur, 0, 4), *legacy = PQgetvalue(ur, 0, 9);
+	if (sealed[0] || legacy[0]) {
+		const struct keyring *keys = data_keys(r);
+		if (keys == NULL)
+			return;
 		if (!v[2].present) {
 			/* nothing counted: the client asks for the code and tries again */
 			if (db_commit(r) != 0)
@@ -239,19 +377,23 @@ void h_login(struct req *r)
 			resp_problem(r, 401, "otp_required", "Enter the one-time code of your authenticator.");
 			return;
 		}
-		unsigned char key[64];
+		unsigned char k[64];
 		size_t klen;
 		uint64_t step;
-		if (hex_decode(secret_hex, key, sizeof(key), &klen) != 0 ||
-		    !totp_check(key, klen, v[2].s, now / 1000000,
+		if (totp_key(r, keys, sealed, legacy, AAD_SECRET, k, &klen) != 0 ||
+		    !totp_check(k, klen, v[2].s, now / 1000000,
 				(uint64_t)strtoull(PQgetvalue(ur, 0, 5), NULL, 10), &step)) {
-			OPENSSL_cleanse(key, sizeof(key));
-			login_failed(r, username, uid, agency, failures, now, "one-time code");
+			OPENSSL_cleanse(k, sizeof(k));
+			login_failed(r, &t, &a, now, "one-time code");
 			return;
 		}
-		OPENSSL_cleanse(key, sizeof(key));
+		/* a clear value waiting to be sealed is sealed by its first use */
+		char *now_sealed = sealed[0] ? NULL : keyring_seal(keys, r->arena, k, klen, AAD_SECRET);
+		OPENSSL_cleanse(k, sizeof(k));
 		const char *ps[] = { i64str(r, uid), i64str(r, (int64_t)step) };
-		if (db_exec(r, &q_totp_step, ps) == NULL)
+		const char *pl[] = { ps[0], now_sealed };
+		if (db_exec(r, &q_totp_step, ps) == NULL ||
+		    (now_sealed && db_exec(r, &q_totp_seal_legacy, pl) == NULL))
 			return;
 		mfa = 1;
 	}
@@ -274,10 +416,10 @@ void h_login(struct req *r)
 	const char *ua = req_header(r, "HTTP_USER_AGENT");
 	const char *pn[] = { th, ch, i64str(r, uid), mfa ? "true" : "false", i64str(r, now), i64str(r, exp),
 			     r->remote_addr, ua ? ua : "" };
-	const char *pc[] = { username };
+	const char *pc[] = { t.id };
 	PGresult *sr = db_exec(r, &q_session_new, pn);
-	if (sr == NULL || db_exec(r, &q_fail_clear, pc) == NULL ||
-	    audit_write_as(r, uid, username, agency, "auth.login", "session", PQgetvalue(sr, 0, 0), "success",
+	if (sr == NULL || db_exec(r, &q_thr_clear, pc) == NULL ||
+	    audit_write_as(r, uid, account, agency, "auth.login", "session", PQgetvalue(sr, 0, 0), "success",
 			   json_pairs(r, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
 	    db_commit(r) != 0)
 		return;
@@ -292,7 +434,7 @@ void h_login(struct req *r)
 	jg_key(g, "user");
 	yajl_gen_map_open(g);
 	jg_int(g, "id", uid);
-	jg_str(g, "username", username);
+	jg_str(g, "username", account);
 	jg_str(g, "display_name", PQgetvalue(ur, 0, 7));
 	jg_str(g, "agency_code", agency);
 	jg_bool(g, "must_change_password", atoi(PQgetvalue(ur, 0, 8)));
@@ -324,6 +466,12 @@ void h_logout(struct req *r)
 void gen_user(struct req *r, yajl_gen g, PGresult *res, int i)
 {
 	yajl_gen_map_open(g);
+	gen_user_fields(r, g, res, i);
+	yajl_gen_map_close(g);
+}
+
+void gen_user_fields(struct req *r, yajl_gen g, PGresult *res, int i)
+{
 	jg_int(g, "id", strtoll(PQgetvalue(res, i, 0), NULL, 10));
 	jg_str(g, "username", PQgetvalue(res, i, 1));
 	jg_str(g, "display_name", PQgetvalue(res, i, 2));
@@ -336,7 +484,6 @@ void gen_user(struct req *r, yajl_gen g, PGresult *res, int i)
 	jg_bool(g, "totp_enabled", atoi(PQgetvalue(res, i, 8)));
 	jg_int(g, "version", atoll(PQgetvalue(res, i, 9)));
 	jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 10), NULL, 10)));
-	yajl_gen_map_close(g);
 }
 
 /* GET /api/v1/auth/me: everything comes with the session (no query) */
@@ -458,46 +605,135 @@ void h_password(struct req *r)
 	resp_raw(r, 204, NULL, NULL, 0);
 }
 
-/* POST /api/v1/auth/totp/enroll: a new secret, pending until confirmed. */
+#define ENROL_CODE_BYTES 10 /* 80 bits: 16 base32 characters */
+
+/* The hash of an enrolment code as typed (case, spaces and dashes do not
+ * matter); -1 when it cannot be one. */
+int enrol_code_hash(const char *typed, size_t n, char out[65])
+{
+	char norm[32];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = typed[i];
+		if (c == '-' || c == ' ')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7')) || k == sizeof(norm))
+			return -1;
+		norm[k++] = c;
+	}
+	if (k != ENROL_CODE_BYTES * 8 / 5)
+		return -1;
+	unsigned char h[32];
+	crypto_sha256(norm, k, h);
+	OPENSSL_cleanse(norm, sizeof(norm));
+	hex_encode(h, 32, out);
+	return 0;
+}
+
+char *enrol_code_new(struct req *r, char hash_hex[65])
+{
+	unsigned char raw[ENROL_CODE_BYTES];
+	if (crypto_random(raw, sizeof(raw)) != 0)
+		return NULL;
+	char *b = b32_encode(r->arena, raw, sizeof(raw));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (b == NULL || strlen(b) < 16)
+		return NULL;
+	char *code = arena_printf(r->arena, "%.4s-%.4s-%.4s-%.4s", b, b + 4, b + 8, b + 12);
+	if (code == NULL || enrol_code_hash(code, strlen(code), hash_hex) != 0)
+		return NULL;
+	return code;
+}
+
+static void enrol_refused(struct req *r, const struct principal *p, const char *code, const char *why,
+			  const char *detail)
+{
+	if (audit_write(r, p, "auth.totp.enroll", "user", i64str(r, p->user_id), "failure",
+			json_pairs(r, "reason", why, NULL, NULL)) != 0 ||
+	    db_commit(r) != 0)
+		return;
+	resp_problem(r, 403, code, detail);
+}
+
+/* POST /api/v1/auth/totp/enroll {"enrolment_code"?}: a new secret, pending
+ * until confirmed. An administrator account's first second factor needs the
+ * one-time enrolment code handed over when the account was made or reset;
+ * it is used up here. */
 void h_totp_enroll(struct req *r)
 {
+	static const struct field spec[] = { { "enrolment_code", V_STRING, 0, 1, 64, NULL } };
+	struct fval v[1];
+	memset(v, 0, sizeof(v));
 	const struct principal *p = auth_require(r, NULL, NULL, 0);
 	if (p == NULL)
+		return;
+	if (r->body_len) {
+		const struct json *body = req_json_object(r);
+		if (body == NULL || valid_fields(r, body, spec, 1, v) != 0)
+			return;
+	}
+	const struct keyring *keys = data_keys(r);
+	if (keys == NULL)
 		return;
 	const char *pid[] = { i64str(r, p->user_id) };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_totp_get, pid)) == NULL)
 		return;
-	if (atoi(PQgetvalue(res, 0, 0)) && !p->mfa) {
+	int has_totp = atoi(PQgetvalue(res, 0, 0)), admin = atoi(PQgetvalue(res, 0, 4));
+	if (has_totp && !p->mfa) {
 		/* replacing a second factor needs the second factor */
 		resp_problem(r, 403, "mfa_required", "Log in with your current one-time code to replace it.");
 		return;
 	}
+	if (!has_totp && admin) {
+		/* the password alone (perhaps set by someone else) does not make an
+		 * administrator's second factor */
+		char h[65];
+		const char *stored = PQgetvalue(res, 0, 5);
+		int64_t expires = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+		if (!v[0].present) {
+			enrol_refused(r, p, "enrolment_code_required", "no code",
+				      "An administrator account enrols its first second factor with the one-time"
+				      " enrolment code it was given.");
+			return;
+		}
+		if (enrol_code_hash(v[0].s, v[0].len, h) != 0 || strlen(stored) != 64 || !crypto_equal(h, stored, 64)) {
+			enrol_refused(r, p, "invalid_enrolment_code", "wrong code",
+				      "The enrolment code is wrong or has been used.");
+			return;
+		}
+		if (expires <= req_now_us(r)) {
+			enrol_refused(r, p, "invalid_enrolment_code", "expired code",
+				      "The enrolment code has expired; ask for a password reset.");
+			return;
+		}
+	}
 	unsigned char key[20];
-	char hex[41];
 	if (crypto_random(key, sizeof(key)) != 0) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	hex_encode(key, sizeof(key), hex);
 	char *b32 = b32_encode(r->arena, key, sizeof(key));
+	char *sealed = keyring_seal(keys, r->arena, key, sizeof(key), AAD_PENDING);
 	OPENSSL_cleanse(key, sizeof(key));
-	char *uri = arena_printf(r->arena,
-				 "otpauth://totp/Tongban:%s?secret=%s&issuer=Tongban&algorithm=SHA1&digits=6&period=30",
-				 p->username, b32);
+	char *uri = b32 ? arena_printf(r->arena,
+				       "otpauth://totp/Tongban:%s?secret=%s&issuer=Tongban&algorithm=SHA1&digits=6&period=30",
+				       p->username, b32) : NULL;
 	size_t png_len = 0;
 	unsigned char *png = uri ? qr_png(r->arena, uri, 4, &png_len) : NULL;
 	char *png64 = png ? b64_encode(r->arena, png, png_len, 0) : NULL;
-	const char *pp[] = { pid[0], hex };
-	if (png64 == NULL) {
+	const char *pp[] = { pid[0], sealed };
+	if (png64 == NULL || sealed == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
 	if (db_exec(r, &q_totp_pending, pp) == NULL ||
-	    audit_write(r, p, "auth.totp.enroll", "user", pid[0], "success", NULL) != 0 ||
+	    audit_write(r, p, "auth.totp.enroll", "user", pid[0], "success",
+			json_pairs(r, "enrolment_code", !has_totp && admin ? "used" : NULL, NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
-	OPENSSL_cleanse(hex, sizeof(hex));
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_str(g, "otpauth_uri", uri);
@@ -518,6 +754,9 @@ void h_totp_confirm(struct req *r)
 		return;
 	if (valid_body(r, spec, 1, v) != 0)
 		return;
+	const struct keyring *keys = data_keys(r);
+	if (keys == NULL)
+		return;
 	const char *pid[] = { i64str(r, p->user_id) };
 	PGresult *res;
 	if (db_begin(r) != 0 || (res = db_exec(r, &q_totp_get, pid)) == NULL)
@@ -530,7 +769,7 @@ void h_totp_confirm(struct req *r)
 		resp_problem(r, 409, "no_pending_enrolment", "Start an enrolment first.");
 		return;
 	}
-	if (hex_decode(pending, key, sizeof(key), &klen) != 0 ||
+	if (totp_key(r, keys, pending, "", AAD_PENDING, key, &klen) != 0 ||
 	    !totp_check(key, klen, v[0].s, req_now_us(r) / 1000000,
 			(uint64_t)strtoull(PQgetvalue(res, 0, 2), NULL, 10), &step)) {
 		OPENSSL_cleanse(key, sizeof(key));
@@ -540,8 +779,13 @@ void h_totp_confirm(struct req *r)
 		resp_problem(r, 400, "invalid_otp", "The one-time code does not match.");
 		return;
 	}
+	char *sealed = keyring_seal(keys, r->arena, key, klen, AAD_SECRET);
 	OPENSSL_cleanse(key, sizeof(key));
-	const char *pe[] = { pid[0], i64str(r, (int64_t)step) };
+	if (sealed == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	const char *pe[] = { pid[0], i64str(r, (int64_t)step), sealed };
 	const char *ps[] = { i64str(r, p->session_id) };
 	if (db_exec(r, &q_totp_enable, pe) == NULL || db_exec(r, &q_session_mfa, ps) == NULL ||
 	    revoke_others(r, p) != 0 ||

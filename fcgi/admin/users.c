@@ -26,9 +26,10 @@ static const struct stmt q_agency_div = {
 };
 static const struct stmt q_user_insert = {
 	"user_insert",
-	"INSERT INTO iam.user (username, display_name, agency_code, phone, password_hash)"
-	" VALUES ($1, $2, $3, $4, $5) RETURNING id",
-	5,
+	"INSERT INTO iam.user (username, display_name, agency_code, phone, password_hash, created_by,"
+	" enrol_code_hash, enrol_code_expires) VALUES ($1, $2, $3, $4, $5, $6, decode($7, 'hex'),"
+	" to_timestamp($8::float8 / 1000000)) RETURNING id",
+	8,
 };
 static const struct stmt q_user_update = {
 	"user_update",
@@ -38,11 +39,26 @@ static const struct stmt q_user_update = {
 	" WHERE id = $1 AND version = $2::int RETURNING id",
 	5,
 };
+/* An administrator account's second factor goes with its password: the
+ * new holder of the password enrols again, with the new enrolment code. */
 static const struct stmt q_user_reset = {
 	"user_reset",
-	"UPDATE iam.user SET password_hash = $2, must_change_password = true, password_changed_at = now(),"
-	" updated_at = now(), version = version + 1 WHERE id = $1 RETURNING username",
-	2,
+	"UPDATE iam.user u SET password_hash = $2, must_change_password = true, password_changed_at = now(),"
+	" enrol_code_hash = decode($3, 'hex'), enrol_code_expires = to_timestamp($4::float8 / 1000000),"
+	" totp_secret = CASE WHEN a.admin THEN NULL ELSE totp_secret END,"
+	" totp_secret_legacy = CASE WHEN a.admin THEN NULL ELSE totp_secret_legacy END,"
+	" totp_pending = NULL, totp_pending_legacy = NULL,"
+	" updated_at = now(), version = version + 1"
+	" FROM (SELECT EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
+	"   WHERE g.user_id = $1 AND r.kind = 'admin') AS admin) a"
+	" WHERE u.id = $1 RETURNING a.admin::int",
+	4,
+};
+static const struct stmt q_user_unlock_all = {
+	"user_unlock_all", "DELETE FROM iam.login_throttle WHERE user_id = $1", 1,
+};
+static const struct stmt q_may_manage = {
+	"user_may_manage", "SELECT iam.may_manage($1, $2, $3)::int", 3,
 };
 static const struct stmt q_user_revoke_all = {
 	"user_revoke_all",
@@ -96,6 +112,26 @@ static PGresult *user_in_scope(struct req *r, const char *perm, const struct pri
 		return NULL;
 	*pp = p;
 	return res;
+}
+
+int require_manageable(struct req *r, const struct principal *p, const char *uid, const char *perm)
+{
+	if (strtoll(uid, NULL, 10) == p->user_id) {
+		resp_problem(r, 403, "own_account",
+			     "Nobody manages their own account; use the self-service endpoints under /api/v1/auth.");
+		return -1;
+	}
+	const char *params[] = { i64str(r, p->user_id), uid, perm };
+	PGresult *res = db_exec(r, &q_may_manage, params);
+	if (res == NULL)
+		return -1;
+	if (atoi(PQgetvalue(res, 0, 0)) != 1) {
+		resp_problem(r, 403, "higher_account",
+			     "You manage only accounts whose every role you could grant yourself, below your level"
+			     " for administrator roles.");
+		return -1;
+	}
+	return 0;
 }
 
 /* GET /api/v1/users?agency=&after=&limit= */
@@ -169,7 +205,15 @@ void h_user_create(struct req *r)
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	const char *pi[] = { v[0].s, v[1].s, v[2].s, v[3].present && v[3].len ? v[3].s : NULL, hash };
+	char code_hash[65];
+	char *code = enrol_code_new(r, code_hash);
+	int64_t code_expires = req_now_us(r) + (int64_t)ENROL_CODE_HOURS * 3600 * 1000000;
+	if (code == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	const char *pi[] = { v[0].s, v[1].s, v[2].s, v[3].present && v[3].len ? v[3].s : NULL, hash,
+			     i64str(r, p->user_id), code_hash, i64str(r, code_expires) };
 	if (db_begin(r) != 0)
 		return;
 	PGresult *res = db_exec_unique(r, &q_user_insert, pi, "username_taken",
@@ -184,8 +228,13 @@ void h_user_create(struct req *r)
 	PGresult *ur = db_exec(r, &q_user, pg);
 	if (ur == NULL || db_commit(r) != 0)
 		return;
+	/* the enrolment code is shown this once, to be handed over out of band */
 	yajl_gen g = resp_gen(r);
-	gen_user(r, g, ur, 0);
+	yajl_gen_map_open(g);
+	gen_user_fields(r, g, ur, 0);
+	jg_str(g, "enrolment_code", code);
+	jg_str(g, "enrolment_code_expires_at", time_rfc3339(r->arena, code_expires));
+	yajl_gen_map_close(g);
 	resp_header(r, "Location", arena_printf(r->arena, "/api/v1/users/%s", id));
 	resp_json(r, 201);
 }
@@ -219,10 +268,8 @@ void h_user_patch(struct req *r)
 	if (valid_body(r, spec, 4, v) != 0)
 		return;
 	const char *id = req_param(r, "id");
-	if (v[3].present && strtoll(id, NULL, 10) == p->user_id) {
-		resp_problem(r, 409, "own_account", "You cannot change the status of your own account.");
+	if (require_manageable(r, p, id, "user.manage") != 0)
 		return;
-	}
 	const char *pu[] = { id, i64str(r, v[0].i), v[1].present ? v[1].s : NULL,
 			     v[2].present ? v[2].s : NULL, v[3].present ? v[3].s : NULL };
 	PGresult *res;
@@ -253,7 +300,10 @@ void h_user_patch(struct req *r)
 }
 
 /* POST /api/v1/users/{id}/password-reset {"password"}: a temporary password
- * the user must change; every session of the user ends. */
+ * the user must change; every session of the user ends, its log-in locks
+ * are lifted, and a new one-time enrolment code is answered (once). An
+ * administrator account also loses its second factor: whoever holds the
+ * new password enrols again, with that code. */
 void h_user_password_reset(struct req *r)
 {
 	static const struct field spec[] = { { "password", V_STRING, 1, 1, 1024, NULL } };
@@ -264,25 +314,40 @@ void h_user_password_reset(struct req *r)
 		return;
 	if (valid_body(r, spec, 1, v) != 0)
 		return;
+	const char *id = req_param(r, "id");
+	if (require_manageable(r, p, id, "user.manage") != 0)
+		return;
 	enum pw_problem pp = password_policy(PQgetvalue(cur, 0, 1), v[0].s, v[0].len);
 	if (pp != PW_OK) {
 		valid_reject(r, "weak_password", "password", password_problem_text(pp));
 		return;
 	}
-	const char *id = req_param(r, "id");
+	char code_hash[65];
+	char *code = enrol_code_new(r, code_hash);
+	int64_t code_expires = req_now_us(r) + (int64_t)ENROL_CODE_HOURS * 3600 * 1000000;
 	char *hash = pw_hash(r->arena, v[0].s, v[0].len, PW_ITERATIONS);
-	const char *ps[] = { id, hash };
-	const char *pr[] = { id };
-	if (hash == NULL) {
+	if (hash == NULL || code == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	PGresult *revoked;
-	if (db_begin(r) != 0 || db_exec(r, &q_user_reset, ps) == NULL ||
-	    (revoked = db_exec(r, &q_user_revoke_all, pr)) == NULL ||
-	    audit_write(r, p, "user.password.reset", "user", id, "success", NULL) != 0 ||
+	const char *ps[] = { id, hash, code_hash, i64str(r, code_expires) };
+	const char *pr[] = { id };
+	PGresult *reset, *revoked;
+	if (db_begin(r) != 0 || (reset = db_exec(r, &q_user_reset, ps)) == NULL ||
+	    (revoked = db_exec(r, &q_user_revoke_all, pr)) == NULL || db_exec(r, &q_user_unlock_all, pr) == NULL)
+		return;
+	int admin = atoi(PQgetvalue(reset, 0, 0));
+	if (audit_write(r, p, "user.password.reset", "user", id, "success",
+			json_pairs(r, "totp_cleared", admin ? "true" : "false", NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	forget(r, revoked);
-	resp_raw(r, 204, NULL, NULL, 0);
+	auth_forget_user(r, strtoll(id, NULL, 10));
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_str(g, "enrolment_code", code);
+	jg_str(g, "enrolment_code_expires_at", time_rfc3339(r->arena, code_expires));
+	jg_bool(g, "totp_cleared", admin);
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
 }

@@ -60,6 +60,32 @@ static int run(PGconn *c, const char *sql, int n, const char *const *p, PGresult
 	return 0;
 }
 
+/* A one-time TOTP enrolment code for an administrator account (see the
+ * admin service, session.c): "XXXX-XXXX-XXXX-XXXX" into code, the SHA-256
+ * of its 16 characters as hex into hash_hex. 0 or -1. */
+static int enrol_code(struct arena *a, char code[20], char hash_hex[65])
+{
+	unsigned char raw[10], h[32];
+	if (crypto_random(raw, sizeof(raw)) != 0)
+		return -1;
+	char *b = b32_encode(a, raw, sizeof(raw));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (b == NULL || strlen(b) < 16)
+		return -1;
+	crypto_sha256(b, 16, h);
+	hex_encode(h, 32, hash_hex);
+	int n = snprintf(code, 20, "%.4s-%.4s-%.4s-%.4s", b, b + 4, b + 8, b + 12);
+	return n == 19 ? 0 : -1;
+}
+
+#define ENROL_SQL                                                                              \
+	"UPDATE iam.user u SET enrol_code_hash = decode($2, 'hex'),"                            \
+	" enrol_code_expires = now() + interval '72 hours', totp_pending = NULL, totp_pending_legacy = NULL," \
+	" totp_secret = CASE WHEN a.admin THEN NULL ELSE totp_secret END,"                     \
+	" totp_secret_legacy = CASE WHEN a.admin THEN NULL ELSE totp_secret_legacy END"       \
+	" FROM (SELECT EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code" \
+	"   WHERE g.user_id = $1 AND r.kind = 'admin') AS admin) a WHERE u.id = $1 RETURNING a.admin::int"
+
 static const char AUDIT_SQL[] =
 	"INSERT INTO audit.event (at, actor_name, action, object_type, object_id, outcome, client_addr, details)"
 	" VALUES (now(), 'tbctl', $1, 'user', $2, 'success', 'local', $3::jsonb)";
@@ -99,9 +125,22 @@ int cmd_user(int argc, char **argv)
 		const char *pa[] = { "user.create", id, details };
 		if (run(c, "INSERT INTO iam.grant (user_id, role_code, scope_code)"
 			   " SELECT $1, $2, coalesce((SELECT division_code FROM iam.agency WHERE code = $3), $3)", 3, pg, NULL) != 0 ||
-		    run(c, AUDIT_SQL, 3, pa, NULL) != 0 || run(c, "COMMIT", 0, NULL, NULL) != 0)
+		    run(c, AUDIT_SQL, 3, pa, NULL) != 0)
 			goto out;
+		char code[20], code_hash[65];
+		const char *pe[] = { id, code_hash };
+		PGresult *er = NULL;
+		if (enrol_code(&ar, code, code_hash) != 0 || run(c, ENROL_SQL, 2, pe, &er) != 0 ||
+		    run(c, "COMMIT", 0, NULL, NULL) != 0) {
+			if (er)
+				PQclear(er);
+			goto out;
+		}
 		printf("created user %s (id %s) with role %s\n", u, id, role);
+		if (atoi(PQgetvalue(er, 0, 0)))
+			printf("TOTP enrolment code (hand it over out of band; once, 72 hours): %s\n", code);
+		PQclear(er);
+		OPENSSL_cleanse(code, sizeof(code));
 		rc = 0;
 	out:
 		if (res)
@@ -133,10 +172,23 @@ int cmd_user(int argc, char **argv)
 		const char *pid[] = { PQgetvalue(res, 0, 0) };
 		const char *pa[] = { "user.password.reset", pid[0], "{\"via\": \"tbctl\"}" };
 		if (run(c, "UPDATE iam.session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", 1, pid, NULL) != 0 ||
-		    run(c, "DELETE FROM iam.login_failure WHERE username = (SELECT username FROM iam.user WHERE id = $1)", 1, pid, NULL) != 0 ||
-		    run(c, AUDIT_SQL, 3, pa, NULL) != 0 || run(c, "COMMIT", 0, NULL, NULL) != 0)
+		    run(c, "DELETE FROM iam.login_throttle WHERE user_id = $1", 1, pid, NULL) != 0 ||
+		    run(c, AUDIT_SQL, 3, pa, NULL) != 0)
 			goto out2;
+		char code[20], code_hash[65];
+		const char *pe[] = { pid[0], code_hash };
+		PGresult *er = NULL;
+		if (enrol_code(&ar, code, code_hash) != 0 || run(c, ENROL_SQL, 2, pe, &er) != 0 ||
+		    run(c, "COMMIT", 0, NULL, NULL) != 0) {
+			if (er)
+				PQclear(er);
+			goto out2;
+		}
 		printf("password of %s reset; it must be changed at the next log-in\n", argv[2]);
+		if (atoi(PQgetvalue(er, 0, 0)))
+			printf("its second factor was cleared; TOTP enrolment code (once, 72 hours): %s\n", code);
+		PQclear(er);
+		OPENSSL_cleanse(code, sizeof(code));
 		rc = 0;
 	out2:
 		if (res)

@@ -37,13 +37,18 @@ def unique(prefix):
 
 
 def make_user(agency="451302", grants=(), username=None, totp_enabled=False, must_change=False,
-              status="active", password_hash=None):
-    """Insert a user with grants [(role, scope)]; returns (id, username)."""
+              status="active", password_hash=None, created_by=None):
+    """Insert a user with grants [(role, scope)]; returns (id, username).
+    With totp_enabled the secret TOTP_KEY waits in clear in
+    totp_secret_legacy (as after a migration or demo load): the first log-in
+    with a code seals it with the stack's data keys."""
     username = username or unique("u")
     secret = "decode('%s', 'hex')" % TOTP_KEY.hex() if totp_enabled else "NULL"
     rows = sql("INSERT INTO iam.user (username, display_name, agency_code, password_hash, must_change_password,"
-               " status, totp_secret) VALUES ('%s', '测试用户', '%s', '%s', %s, '%s', %s) RETURNING id"
-               % (username, agency, password_hash or PW_HASH, "true" if must_change else "false", status, secret))
+               " status, totp_secret_legacy, created_by) VALUES ('%s', '测试用户', '%s', '%s', %s, '%s', %s, %s)"
+               " RETURNING id"
+               % (username, agency, password_hash or PW_HASH, "true" if must_change else "false", status, secret,
+                  "NULL" if created_by is None else int(created_by)))
     uid = int(rows[0][0])
     for role, scope in grants:
         sql("INSERT INTO iam.grant (user_id, role_code, scope_code) VALUES (%d, '%s', '%s')" % (uid, role, scope))
@@ -92,7 +97,7 @@ def login_mfa(username, now=None):
 
 
 def audit_count(where="true"):
-    return int(sql("SELECT count(*) FROM audit.event WHERE %s" % where)[0][0])
+    return int(sql("SELECT count(*) FROM audit.event e WHERE %s" % where)[0][0])
 
 
 def last_audit(action):
@@ -103,3 +108,40 @@ def last_audit(action):
     r = rows[0]
     return {"seq": int(r[0]), "actor_id": int(r[1]) if r[1] else None, "action": r[2],
             "object_type": r[3], "object_id": r[4], "outcome": r[5], "details": json.loads(r[6])}
+
+
+def login_from(source, username, password=PASSWORD, otp=None, now=None):
+    """A log-in sent straight to an admin worker's socket with REMOTE_ADDR =
+    source, as nginx would pass it for a client at that address. Returns
+    (status, headers, body as JSON)."""
+    from lib import STACK, fcgi_connect, fcgi_params, fcgi_read_response, fcgi_request_bytes
+    body = {"username": username, "password": password}
+    if otp is not None:
+        body["otp"] = otp
+    raw = json.dumps(body).encode()
+    extra = {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw))}
+    if now is not None:
+        extra["HTTP_X_TB_TEST_NOW"] = str(int(now))
+    s = fcgi_connect("%s/run/admin.sock" % STACK)
+    try:
+        s.sendall(fcgi_request_bytes(1, fcgi_params("/api/v1/auth/login", method="POST", remote=source, **extra),
+                                     body=raw, keep=False))
+        status, headers, out, _ = fcgi_read_response(s)
+    finally:
+        s.close()
+    return status, headers, json.loads(out.decode()) if out else None
+
+
+def admin_session(role, div, agency=None, now=None, created_by=None):
+    """A user holding role at div with TOTP, logged in with a code:
+    returns (id, Session)."""
+    uid, name = make_user(agency=agency or div, grants=[(role, div)], totp_enabled=True, created_by=created_by)
+    return uid, login_mfa(name, now=now)
+
+
+def give_enrolment_code(uid, code="ABCD-EFGH-IJKL-MNOP"):
+    """Store an enrolment code for uid as the API would (its SHA-256 over the
+    16 characters without dashes, 72 hours); returns the code."""
+    sql("UPDATE iam.user SET enrol_code_hash = sha256('%s'::bytea), enrol_code_expires = now() + interval '72 hours'"
+        " WHERE id = %d" % (code.replace("-", ""), uid))
+    return code

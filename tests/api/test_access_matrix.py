@@ -57,6 +57,12 @@ class Fixture:
                    " VALUES (%d, 'query_clerk', '%s', 'matrix', now()) RETURNING id"
                    % (self.target_uid, OBJECT_DIV))[0][0]
 
+    def lock(self):
+        sql("DELETE FROM iam.login_throttle WHERE user_id = %d" % self.target_uid)
+        return sql("INSERT INTO iam.login_throttle (name_key, source, user_id, failures, last_at, locked_until)"
+                   " VALUES (encode(sha256('matrix'::bytea), 'hex'), '10.1.2.3', %d, 5, now(),"
+                   " now() + interval '10 minutes') RETURNING id" % self.target_uid)[0][0]
+
     def version(self):
         return int(sql("SELECT version FROM iam.user WHERE id = %d" % self.target_uid)[0][0])
 
@@ -67,7 +73,11 @@ class Fixture:
 # endpoint: (name, needed, call(fixture, actor_division) -> (method, path, body))
 # needed: None = any session; ("perm", False) = perm anywhere (list);
 # ("perm", True) = perm covering the object's division; ("grant", True) =
-# role.manage through a role that may grant query_clerk, covering it.
+# role.manage through a role that may grant query_clerk, covering it;
+# ("locks", ...) = user.manage or role.manage; ("business_request", ...) =
+# anyone but an administrator (asking for a case-handling role). The object (an intake clerk)
+# is below every administrator, so the two-person rules never apply here
+# (they have test_separation_of_duties).
 ENDPOINTS = [
     ("GET me", None, lambda f, d: ("GET", "/api/v1/auth/me", None)),
     ("GET sessions", None, lambda f, d: ("GET", "/api/v1/auth/sessions", None)),
@@ -75,7 +85,7 @@ ENDPOINTS = [
     ("GET agencies", None, lambda f, d: ("GET", "/api/v1/agencies", None)),
     ("POST totp enroll", None, lambda f, d: ("POST", "/api/v1/auth/totp/enroll", {})),
     ("GET permission-requests", None, lambda f, d: ("GET", "/api/v1/permission-requests", None)),
-    ("POST permission-requests", None,
+    ("POST permission-requests", ("business_request", False),
      lambda f, d: ("POST", "/api/v1/permission-requests", {"role": "issuer", "scope": d, "reason": unique("r")})),
     ("GET users", ("user.manage", False), lambda f, d: ("GET", "/api/v1/users", None)),
     ("POST users", ("user.manage", True),
@@ -101,6 +111,8 @@ ENDPOINTS = [
      lambda f, d: ("POST", "/api/v1/permission-requests/%s/approve" % f.permreq(), {})),
     ("POST reject", ("grant", True),
      lambda f, d: ("POST", "/api/v1/permission-requests/%s/reject" % f.permreq(), {"comment": "不符合条件"})),
+    ("GET login-locks", ("locks", False), lambda f, d: ("GET", "/api/v1/auth/login-locks", None)),
+    ("DELETE login-lock", ("locks", True), lambda f, d: ("DELETE", "/api/v1/auth/login-locks/%s" % f.lock(), None)),
     ("GET audit", ("audit.read", False), lambda f, d: ("GET", "/api/v1/audit?limit=5", None)),
     ("GET audit verify", ("audit.read", False), lambda f, d: ("GET", "/api/v1/audit/verify", None)),
     ("POST password", None,
@@ -117,9 +129,13 @@ def expected(role, relation, needed):
     if needed is None:
         return "allow"
     perm, scoped = needed
+    if perm == "business_request":  # administrators ask for no case-handling role
+        return "deny409" if role in MFA_ROLES else "allow"
     if perm == "grant":
         ok = role in GRANTERS
         perm = "role.manage"
+    elif perm == "locks":  # user.manage or role.manage
+        ok = bool(ROLE_PERMS[role] & {"user.manage", "role.manage"})
     else:
         ok = perm in ROLE_PERMS[role]
     if ok and scoped and relation == "sibling":

@@ -55,7 +55,10 @@ def test_each_identity_action_writes_its_audit_row():
     row = last_audit("user.create")
     assert (row["actor_id"], row["object_type"], row["object_id"], row["outcome"]) == (admin_uid, "user", str(uid), "success")
     assert "Audited-Passw0rd" not in str(row["details"])
-    g = a.post("/api/v1/users/%d/grants" % uid, {"role": "reviewer", "scope": "451302"})
+    # whoever made the account does not grant it roles: a second admin does
+    _, admin2 = make_user(agency="451302", grants=[("jurisdiction_admin", "451302")], totp_enabled=True)
+    a2 = login_mfa(admin2, now=time.time() + 1500)
+    g = a2.post("/api/v1/users/%d/grants" % uid, {"role": "reviewer", "scope": "451302"})
     assert g.status == 201
     assert last_audit("grant.create")["object_id"] == str(g.json["id"])
     assert a.call("DELETE", "/api/v1/grants/%d" % g.json["id"]).status == 204
@@ -63,7 +66,7 @@ def test_each_identity_action_writes_its_audit_row():
     v = a.get("/api/v1/users/%d" % uid).json["version"]
     assert a.call("PATCH", "/api/v1/users/%d" % uid, json_body={"version": v, "status": "disabled"}).status == 200
     assert last_audit("user.update")["details"] == {"status": "disabled"}
-    assert a.post("/api/v1/users/%d/password-reset" % uid, {"password": "Another-Passw0rd!"}).status == 204
+    assert a.post("/api/v1/users/%d/password-reset" % uid, {"password": "Another-Passw0rd!"}).status == 200
     assert last_audit("user.password.reset")["object_id"] == str(uid)
     # a failed log-in and a denial are recorded too
     login(unique("nobody"), expect=401)

@@ -2,7 +2,7 @@
 PostgreSQL, rehash when parameters rise, bad input."""
 import time
 
-from auth_lib import (PASSWORD, audit_count, last_audit, login, make_user, pw_hash, unique)
+from auth_lib import (PASSWORD, audit_count, last_audit, login, login_from, make_user, pw_hash, unique)
 from lib import assert_problem, post, request, sql, stack, wait_until, get
 
 
@@ -36,28 +36,122 @@ def test_unknown_user_and_wrong_password_get_the_same_answer():
     assert set(wrong.json) == set(unknown.json)
 
 
-def test_five_failures_lock_for_fifteen_minutes_then_unlock():
+def fail(name, now, i=0):
+    return request("POST", "/api/v1/auth/login", json_body={"username": name, "password": "Wrong-Passw0rd!%d" % i},
+                   headers={"X-Tb-Test-Now": str(int(now))})
+
+
+def lock_from_here(name, t0):
+    for i in range(5):
+        assert_problem(fail(name, t0, i), 401, "invalid_credentials")
+
+
+def test_five_failures_lock_that_source_only_and_the_user_logs_in_from_elsewhere():
     uid, name = make_user()
     t0 = int(time.time())
-    hdr = {"X-Tb-Test-Now": str(t0)}
-    for i in range(5):
-        r = request("POST", "/api/v1/auth/login", json_body={"username": name, "password": "Wrong-Passw0rd!%d" % i},
-                    headers=hdr)
-        assert_problem(r, 401, "invalid_credentials")
-    # locked: even the right password is refused, with Retry-After
-    r = request("POST", "/api/v1/auth/login", json_body={"username": name, "password": PASSWORD}, headers=hdr)
+    lock_from_here(name, t0)
+    # locked from here: even the right password is refused, with Retry-After
+    r = request("POST", "/api/v1/auth/login", json_body={"username": name, "password": PASSWORD},
+                headers={"X-Tb-Test-Now": str(t0)})
     assert_problem(r, 429, "login_locked")
-    assert 890 <= int(r.header("Retry-After")) <= 901
-    assert sql("SELECT locked_until > now() FROM iam.login_failure WHERE username = '%s'" % name) == [["t"]]
-    # a Redis restart changes nothing: the count is in PostgreSQL
+    assert 59 <= int(r.header("Retry-After")) <= 61
+    assert sql("SELECT source, failures, locked_until > to_timestamp(%d) FROM iam.login_throttle WHERE user_id = %d"
+               % (t0, uid)) == [["127.0.0.1", "5", "t"]]
+    # the real user, from another address, is not held back
+    status, _, body = login_from("10.20.30.40", name, now=t0)
+    assert status == 200 and body["user"]["id"] == uid
+    # a Redis restart changes nothing here: the count is in PostgreSQL
     stack("redis-stop")
     stack("redis-start")
-    r = request("POST", "/api/v1/auth/login", json_body={"username": name, "password": PASSWORD},
-                headers={"X-Tb-Test-Now": str(t0 + 14 * 60)})
-    assert_problem(r, 429, "login_locked")
-    s = login(name, now=t0 + 15 * 60 + 2)
+    assert_problem(request("POST", "/api/v1/auth/login", json_body={"username": name, "password": PASSWORD},
+                           headers={"X-Tb-Test-Now": str(t0 + 30)}), 429, "login_locked")
+    s = login(name, now=t0 + 62)
     assert s.body["user"]["id"] == uid
-    assert sql("SELECT count(*) FROM iam.login_failure WHERE username = '%s'" % name) == [["0"]]
+    assert sql("SELECT count(*) FROM iam.login_throttle WHERE user_id = %d AND source = '127.0.0.1'" % uid) == [["0"]]
+
+
+def test_each_further_failure_doubles_the_delay_up_to_fifteen_minutes():
+    uid, name = make_user()
+    t = int(time.time())
+    lock_from_here(name, t)
+    waits = []
+    for i in range(6):
+        r = request("POST", "/api/v1/auth/login", json_body={"username": name, "password": PASSWORD},
+                    headers={"X-Tb-Test-Now": str(t)})
+        wait = int(r.header("Retry-After"))
+        waits.append(wait)
+        t += wait + 1
+        assert_problem(fail(name, t, 9), 401, "invalid_credentials")
+    assert waits == [61, 121, 241, 481, 901, 901], waits
+
+
+def test_many_sources_failing_on_one_name_raise_an_alert():
+    uid, name = make_user()
+    t0 = int(time.time())
+    before = audit_count("action = 'auth.login.alert' AND object_id = '%d'" % uid)
+    for i in range(5):
+        status, _, body = login_from("10.66.0.%d" % (i + 1), name, password="Wrong-Passw0rd!", now=t0)
+        assert status == 401 and body["code"] == "invalid_credentials"
+    a = last_audit("auth.login.alert")
+    assert a["object_id"] == str(uid) and a["details"] == {"sources": "5"}
+    assert audit_count("action = 'auth.login.alert' AND object_id = '%d'" % uid) == before + 1
+    # not locked anywhere: each source failed once
+    assert login(name, now=t0).body["user"]["id"] == uid
+
+
+def test_administrators_list_and_lift_locks_but_not_their_own():
+    uid, name = make_user(agency="451302", grants=[("reviewer", "451302")])
+    t0 = int(time.time())
+    lock_from_here(name, t0)
+    ja_uid, ja_name = make_user(agency="451300", grants=[("jurisdiction_admin", "451300")], totp_enabled=True)
+    ja = login_from_nginx_mfa(ja_name, t0)
+    locks = [l for l in ja.get("/api/v1/auth/login-locks", headers={"X-Tb-Test-Now": str(t0)}).json["items"]
+             if l["user_id"] == uid]
+    assert len(locks) == 1 and locks[0]["username"] == name and locks[0]["source"] == "127.0.0.1"
+    assert locks[0]["failures"] == 5
+    # a clerk may not see them; an admin of another city may not lift them
+    clerk = login(make_user(grants=[("intake_clerk", "451302")])[1])
+    assert_problem(clerk.get("/api/v1/auth/login-locks"), 403, "forbidden")
+    _, other = make_user(agency="450100", grants=[("jurisdiction_admin", "450100")], totp_enabled=True)
+    assert_problem(login_from_nginx_mfa(other, t0).call("DELETE", "/api/v1/auth/login-locks/%d" % locks[0]["id"]),
+                   403, "forbidden")
+    r = ja.call("DELETE", "/api/v1/auth/login-locks/%d" % locks[0]["id"])
+    assert r.status == 204
+    a = last_audit("auth.login.unlock")
+    assert a["actor_id"] == ja_uid and a["object_id"] == str(uid) and a["details"] == {"source": "127.0.0.1"}
+    assert login(name, now=t0).body["user"]["id"] == uid
+    assert_problem(ja.call("DELETE", "/api/v1/auth/login-locks/%d" % locks[0]["id"]), 404, "lock_not_found")
+    # its own lock stays
+    lock_from_here(ja_name, t0)
+    own = sql("SELECT id FROM iam.login_throttle WHERE user_id = %d AND source = '127.0.0.1'" % ja_uid)[0][0]
+    assert_problem(ja.call("DELETE", "/api/v1/auth/login-locks/%s" % own), 403, "own_account")
+    assert sql("SELECT count(*) FROM iam.login_throttle WHERE id = %s" % own) == [["1"]]
+
+
+def login_from_nginx_mfa(name, t0):
+    from auth_lib import totp
+    return login(name, otp=totp(t=t0), now=t0)
+
+
+def test_a_password_typed_as_the_username_leaves_no_trace():
+    typed = "Sec%dret-Passw0rd!" % int(time.time() * 1000)
+    before = audit_count()
+    assert_problem(post("/api/v1/auth/login", {"username": typed, "password": "whatever"}), 401,
+                   "invalid_credentials")
+    assert audit_count() == before + 1
+    assert audit_count("e::text ILIKE '%%%s%%'" % typed.lower()[:12]) == 0
+    assert int(sql("SELECT count(*) FROM iam.login_throttle t WHERE t::text ILIKE '%%%s%%'"
+                   % typed.lower()[:12])[0][0]) == 0
+    a = last_audit("auth.login")
+    assert a["actor_id"] is None and not a["object_id"] and a["details"] == {"reason": "unknown user"}
+
+
+def test_a_failed_log_in_of_an_account_names_the_account():
+    uid, name = make_user()
+    assert_problem(post("/api/v1/auth/login", {"username": name.upper(), "password": "Wrong-Passw0rd!"}), 401,
+                   "invalid_credentials")
+    a = last_audit("auth.login")
+    assert a["actor_id"] == uid and a["object_id"] == str(uid) and a["details"] == {"reason": "password"}
 
 
 def test_unknown_usernames_lock_too():

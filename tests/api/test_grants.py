@@ -90,7 +90,7 @@ def test_permission_request_is_decided_by_an_admin_above():
 
 def test_nobody_approves_their_own_request():
     uid, s = admin("jurisdiction_admin", "451302")
-    r = s.post("/api/v1/permission-requests", {"role": "reviewer", "scope": "451302", "reason": "自己"})
+    r = s.post("/api/v1/permission-requests", {"role": "jurisdiction_admin", "scope": "451302", "reason": "自己"})
     assert_problem(s.post("/api/v1/permission-requests/%d/approve" % r.json["id"]), 403, "own_request")
 
 
