@@ -22,6 +22,18 @@ void h_notification_read(struct req *r);
 void gen_case(struct req *r, const char *id);
 /* The same from a row of the case query already read. */
 void gen_case_row(struct req *r, const char *id, PGresult *row);
+/* ID numbers at rest (parties.c): the data keys, or NULL after replying
+ * 503 (fail closed); a number sealed for cases.party with its masked form,
+ * its lookup index and the applicant's progress proof for case_number.
+ * 0, or -1 (no reply). */
+struct keyring;
+struct sealed_id {
+	char *sealed, index[65], progress[65], masked[40];
+};
+const struct keyring *data_keys(struct req *r);
+int party_seal(struct req *r, const struct keyring *k, const char *id_type, const char *id_number,
+	       const char *case_number, struct sealed_id *out) __attribute__((warn_unused_result));
+void h_party_reveal(struct req *r);
 /* Statements shared by creation and transitions. */
 extern const struct stmt q_case_event, q_case_outbox;
 
