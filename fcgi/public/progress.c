@@ -82,7 +82,8 @@ void h_progress(struct req *r)
 	resp_header(r, "Cache-Control", "no-store");
 	const char *outcome = PQntuples(res) > 0 ? PQgetvalue(res, 0, 1) : "";
 	if (strcmp(outcome, "locked") == 0) {
-		resp_header(r, "Retry-After", PQgetvalue(res, 0, 2));
+		/* headers are written after the request's results are cleared */
+		resp_header(r, "Retry-After", i64str(r, strtoll(PQgetvalue(res, 0, 2), NULL, 10)));
 		resp_problem(r, 429, "progress_locked",
 			     "Too many wrong attempts for this case number; try again later.");
 		return;
