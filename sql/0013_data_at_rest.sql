@@ -85,7 +85,7 @@ DECLARE
 BEGIN
   -- a few expired counters go with every call: the table stays small
   DELETE FROM cases.progress_attempt WHERE number IN
-    (SELECT x.number FROM cases.progress_attempt x WHERE x.window_start + win <= p_now LIMIT 4);
+    (SELECT x.number FROM cases.progress_attempt x WHERE x.window_start <= p_now - win LIMIT 4);
   -- the counter row stays locked until the end: guesses at one number queue
   INSERT INTO cases.progress_attempt AS t (number, window_start, failures) VALUES (p_number, p_now, 0)
   ON CONFLICT (number) DO UPDATE SET
