@@ -34,6 +34,7 @@ const struct keyring *data_keys(struct req *r);
 int party_seal(struct req *r, const struct keyring *k, const char *id_type, const char *id_number,
 	       const char *case_number, struct sealed_id *out) __attribute__((warn_unused_result));
 void h_party_reveal(struct req *r);
+void h_cases_by_id_number(struct req *r);
 /* Statements shared by creation and transitions. */
 extern const struct stmt q_case_event, q_case_outbox;
 

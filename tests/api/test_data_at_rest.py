@@ -119,3 +119,27 @@ def test_the_service_cannot_write_a_clear_id_number():
             user="tb_intake", check=False)
     assert p.returncode != 0 and "check constraint" in p.stderr
     assert sql("SELECT count(*) FROM cases.party WHERE case_id = %d" % c["id"]) == [["1"]]
+
+
+def test_staff_find_the_cases_of_an_id_number_within_their_authority():
+    number = fresh_id()
+    c1, c2 = case_with(number), case_with(number)
+    case_with(fresh_id())
+    before = audit_count("action = 'party.search'")
+    clerk = staff[CLERK]
+    r = clerk.call("POST", "/api/v1/cases/by-id-number", json_body={"id_type": "resident_id", "id_number": number})
+    assert r.status == 200, r
+    assert r.header("Cache-Control") == "no-store"
+    assert [(i["case_id"], i["seq"], i["role"]) for i in r.json["items"]] == \
+        [(c2["id"], 1, "right_holder"), (c1["id"], 1, "right_holder")]
+    assert r.json["items"][0]["id_number"] == c1["parties"][0]["id_number"]  # masked
+    a = last_audit("party.search")
+    assert a["details"] == {"id_type": "resident_id", "found": 2} and number not in str(a)
+    # another county's clerk finds nothing; an invalid number is refused
+    stranger = staff[("intake_clerk", "450203")]
+    r = stranger.call("POST", "/api/v1/cases/by-id-number", json_body={"id_type": "resident_id", "id_number": number})
+    assert r.status == 200 and r.json["items"] == []
+    wrong_check = number[:-1] + ("1" if number[-1] == "0" else "0")
+    bad = clerk.call("POST", "/api/v1/cases/by-id-number", json_body={"id_type": "resident_id", "id_number": wrong_check})
+    assert_problem(bad, 400, "invalid_id_number")
+    assert audit_count("action = 'party.search'") == before + 2
