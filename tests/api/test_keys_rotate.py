@@ -44,26 +44,31 @@ class Intake:
     def __init__(self, keyfile):
         self.dir = tempfile.mkdtemp()
         self.sock = os.path.join(self.dir, "intake.sock")
-        env = dict(os.environ, TB_SOCKET=self.sock, TB_WORKERS="1", TB_DATA_KEYS=keyfile,
+        env = dict(os.environ, TB_SOCKET=self.sock, TB_WORKERS="1",
                    TB_PG="host=%s/run port=54320 dbname=tongban user=tb_intake" % STACK,
                    TB_REDIS="%s/run/redis.sock" % STACK)
+        env.pop("TB_DATA_KEYS", None)
+        if keyfile:
+            env["TB_DATA_KEYS"] = keyfile
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.p = subprocess.Popen([os.path.join(ROOT, "build/asan/tongban-intake")], env=env,
                                   stdout=self.log, stderr=self.log)
         assert wait_until(lambda: os.path.exists(self.sock), 10)
 
-    def reveal(self, who, case_id, seq):
-        body = json.dumps({"reason": "key rotation check"}).encode()
+    def post(self, who, path, body):
+        body = json.dumps(body).encode()
         s = fcgi_connect(self.sock)
         try:
             s.sendall(fcgi_request_bytes(1, fcgi_params(
-                "/api/v1/cases/%d/parties/%d/reveal" % (case_id, seq), method="POST",
-                CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(body)),
+                path, method="POST", CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(body)),
                 HTTP_AUTHORIZATION="Bearer " + who.token), body, keep=False))
             status, _, b, _ = fcgi_read_response(s)
         finally:
             s.close()
         return status, json.loads(b)
+
+    def reveal(self, who, case_id, seq):
+        return self.post(who, "/api/v1/cases/%d/parties/%d/reveal" % (case_id, seq), {"reason": "key rotation check"})
 
     def close(self):
         self.p.kill()
@@ -133,3 +138,18 @@ def test_rotation_seals_clear_values_and_moves_everything_to_the_new_key():
     assert not_under(1) == 0
     r = clerk.call("POST", "/api/v1/cases/%d/parties/1/reveal" % c["id"], json_body={"reason": "after rotation"})
     assert r.status == 200 and r.json["id_number"] == HOLDER["id_number"]
+
+
+def test_without_data_keys_no_id_number_is_stored_or_shown():
+    clerk = staff[CLERK]
+    c = create(dict(mortgage_body(unit()), parties=[HOLDER]), attach_docs=False).json
+    cases = sql("SELECT count(*) FROM cases.case")
+    svc = Intake(None)
+    try:
+        status, body = svc.post(clerk, "/api/v1/cases", dict(mortgage_body(unit()), parties=[HOLDER]))
+        assert status == 503 and body["code"] == "data_keys_unavailable", body
+        status, body = svc.reveal(clerk, c["id"], 1)
+        assert status == 503 and body["code"] == "data_keys_unavailable", body
+    finally:
+        svc.close()
+    assert sql("SELECT count(*) FROM cases.case") == cases
