@@ -245,6 +245,9 @@ do_start() {
 		log "loading demo data"
 		for f in "$ROOT"/sql/demo/*.sql; do psql_super -f "$f" >/dev/null; done
 	fi
+	# values still in clear (older rows, demo data) sealed under the current key
+	TB_PG_ADMIN="$(pg_env) user=tb_super" TB_DATA_KEYS="$DIR/keys/data.keys" "$ROOT/bin/tbctl" keys rotate \
+		| sed 's/^/[stack] /' >&2
 	start_redis
 	start_services "$DIR/bin" "$workers"
 	render_nginx "$port" "$DIR/web"

@@ -50,8 +50,9 @@ static const struct stmt q_insert = {
 };
 static const struct stmt q_party = {
 	"case_party_insert",
-	"INSERT INTO cases.party (case_id, seq, role, name, id_type, id_number) VALUES ($1, $2, $3, $4, $5, $6)",
-	6,
+	"INSERT INTO cases.party (case_id, seq, role, name, id_type, id_number, id_number_masked, id_number_index,"
+	" progress_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	9,
 };
 const struct stmt q_case_event = {
 	"case_event_insert",
@@ -77,7 +78,8 @@ static const struct stmt q_detail = {
 	"  ((extract(epoch FROM c.created_at) * 1000000)::bigint)::text, ra.name, da.name"
 	"  FROM cases.case c JOIN iam.agency ra ON ra.code = c.receiving_agency"
 	"  JOIN iam.agency da ON da.code = c.deciding_agency WHERE c.id = $1"
-	" UNION ALL SELECT 1, p.seq::bigint, p.role, p.name, p.id_type, p.id_number, NULL, " N13
+	" UNION ALL SELECT 1, p.seq::bigint, p.role, p.name, p.id_type,"
+	"  coalesce(p.id_number_masked, p.id_number_legacy, ''), p.seq::text, " N13
 	"  FROM cases.party p WHERE p.case_id = $1"
 	" UNION ALL SELECT 2, e.id, ((extract(epoch FROM e.at) * 1000000)::bigint)::text, e.action,"
 	"  coalesce(e.from_state, ''), e.to_state, coalesce(e.comment, ''), coalesce(u.display_name, ''),"
@@ -352,7 +354,8 @@ void h_case_create(struct req *r)
 	struct tm tm;
 	gmtime_r(&secs, &tm);
 	int year = tm.tm_year + 1900;
-	if (db_begin(r) != 0)
+	const struct keyring *keys = data_keys(r);
+	if (keys == NULL || db_begin(r) != 0)
 		return;
 	enum idem_result ir = idem_begin(r, p->user_id, "POST /api/v1/cases");
 	if (ir == IDEM_DONE)
@@ -369,7 +372,13 @@ void h_case_create(struct req *r)
 		return;
 	const char *id = arena_strndup(r->arena, PQgetvalue(cr, 0, 0), strlen(PQgetvalue(cr, 0, 0)));
 	for (size_t i = 0; i < np; i++) {
-		const char *pp[] = { id, i64str(r, (int64_t)i + 1), pv[i][0].s, pv[i][1].s, pv[i][2].s, pv[i][3].s };
+		struct sealed_id sid;
+		if (party_seal(r, keys, pv[i][2].s, pv[i][3].s, number, &sid) != 0) {
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+			return;
+		}
+		const char *pp[] = { id, i64str(r, (int64_t)i + 1), pv[i][0].s, pv[i][1].s, pv[i][2].s,
+				     sid.sealed, sid.masked, sid.index, sid.progress };
 		if (db_exec(r, &q_party, pp) == NULL)
 			return;
 	}
@@ -442,8 +451,10 @@ void gen_case_row(struct req *r, const char *id, PGresult *d)
 		for (; row < n && atoi(PQgetvalue(d, row, 0)) == k; row++) {
 			yajl_gen_map_open(g);
 			if (k == 1) {
+				/* masked at rest; a value not sealed yet is masked here */
 				char masked[40];
 				id_mask(V(row, 3), masked, sizeof(masked));
+				jg_int(g, "seq", strtoll(V(row, 4), NULL, 10));
 				jg_str(g, "role", V(row, 0));
 				jg_str(g, "name", V(row, 1));
 				jg_str(g, "id_type", V(row, 2));

@@ -29,6 +29,19 @@ int case_readable(const struct req *r, const struct principal *p, const char *rd
  * may not see (existing_id not NULL: that attempt is audited first, so call
  * it outside a transaction). */
 void case_not_found(struct req *r, const struct principal *p, const char *existing_id);
+/* ID numbers at rest (parties.c): the data keys, or NULL after replying
+ * 503 (fail closed); a number sealed for cases.party with its masked form,
+ * its lookup index and the applicant's progress proof for case_number.
+ * 0, or -1 (no reply). */
+struct keyring;
+struct sealed_id {
+	char *sealed, index[65], progress[65], masked[40];
+};
+const struct keyring *data_keys(struct req *r);
+int party_seal(struct req *r, const struct keyring *k, const char *id_type, const char *id_number,
+	       const char *case_number, struct sealed_id *out) __attribute__((warn_unused_result));
+void h_party_reveal(struct req *r);
+void h_cases_by_id_number(struct req *r);
 /* Statements shared by creation and transitions. */
 extern const struct stmt q_case_event, q_case_outbox;
 

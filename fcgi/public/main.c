@@ -1,5 +1,5 @@
 /* public: the only service reachable without a staff session — reference
- * data, and (later) applicant progress, certificate verification and payment
+ * data, applicant progress, and (later) certificate verification and payment
  * notifications. */
 #include "../core/server.h"
 #include "../domain/division.h"
@@ -9,7 +9,7 @@ static const struct route routes[] = {
 	{ M_GET, "/api/v1/divisions", h_division_list, 0 },
 	{ M_POST, "/api/v1/divisions/resolve", h_division_resolve, 0 },
 	{ M_GET, "/api/v1/divisions/{code:code}", h_division_get, 0 },
-	{ M_GET, "/api/v1/public/progress", h_progress, 0 },
+	{ M_POST, "/api/v1/public/progress", h_progress, 0 },
 };
 
 static const struct service svc = {

@@ -71,6 +71,8 @@ static void usage(void)
 		"       tbctl user reset-password U   (passwords are read from standard input)\n"
 		"       tbctl audit verify            verify the audit chain against its anchors\n"
 		"       tbctl registry import FILE.csv  import a county's records (all or nothing)\n"
+		"       tbctl keys rotate             seal clear values, re-seal all under the current data key\n"
+		"       tbctl keys new                add a data key to the key file, then rotate\n"
 		"environment: TB_PG_ADMIN  libpq conninfo of the owner role (default: the make run stack)\n"
 		"             TB_DATA_KEYS  the data key file (default: var/keys/data.keys)\n"
 		"             TB_MIGRATIONS_DIR  where migrations are (default: sql/ of the checkout)\n");
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
 		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "registry") == 0)
 		return cmd_registry(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keys") == 0)
+		return cmd_keys(argc - 1, argv + 1);
 	usage();
 	return 2;
 }

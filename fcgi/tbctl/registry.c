@@ -2,12 +2,18 @@
  * region-wide base. Columns: unit_code,location,use,area_m2,certificate_no,
  * holder_name,holder_id_type,holder_id_number,share — several rows per unit
  * for co-owners. Every row is checked; one bad row rejects the whole file,
- * and every rejected row is reported with its reason. */
+ * and every rejected row is reported with its reason. ID numbers are stored
+ * sealed (keyring.h, "reg.entry.holder_id_number") with their masked form
+ * and lookup index, as the intake service stores parties': without the
+ * data keys nothing is imported. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "../core/buf.h"
+#include "../core/keyring.h"
 #include "../domain/register.h"
 #include "tbctl.h"
 
@@ -215,9 +221,19 @@ int cmd_registry(int argc, char **argv)
 		printf("%d row(s) rejected: nothing imported\n", bad);
 		goto out;
 	}
-	c = tbctl_connect();
-	if (c == NULL)
+	struct keyring kr;
+	struct arena a;
+	arena_init(&a, 0);
+	if (tbctl_keys(&kr) != 0) {
+		arena_free(&a);
 		goto out;
+	}
+	c = tbctl_connect();
+	if (c == NULL) {
+		keyring_wipe(&kr);
+		arena_free(&a);
+		goto out;
+	}
 	PGresult *r = PQexec(c, "BEGIN");
 	PQclear(r);
 	int units = 0;
@@ -243,11 +259,28 @@ int cmd_registry(int argc, char **argv)
 			PQclear(r);
 			units++;
 		}
-		const char *pe[] = { rows[i].f[0], rows[i].f[5], rows[i].f[6], rows[i].f[7], rows[i].f[8], rows[i].f[4] };
+		char *id = rows[i].f[7], masked[40], index[65], typed[96];
+		for (char *q = id; *q; q++)
+			if (*q >= 'a' && *q <= 'z')
+				*q = (char)(*q - 'a' + 'A');
+		arena_reset(&a);
+		char *sealed = keyring_seal(&kr, &a, id, strlen(id), "reg.entry.holder_id_number");
+		int tl = snprintf(typed, sizeof(typed), "%s:%s", rows[i].f[6], id);
+		if (sealed == NULL || tl < 0 || (size_t)tl >= sizeof(typed) ||
+		    keyring_index(&kr, "id_number", typed, (size_t)tl, index) != 0) {
+			printf("line %d: rejected: the ID number could not be sealed\n", rows[i].line);
+			bad++;
+			break;
+		}
+		OPENSSL_cleanse(typed, sizeof(typed));
+		id_mask(id, masked, sizeof(masked));
+		const char *pe[] = { rows[i].f[0], rows[i].f[5], rows[i].f[6], sealed, rows[i].f[8], rows[i].f[4],
+				     masked, index };
 		r = PQexecParams(c, "INSERT INTO reg.entry (unit_code, kind, holder_name, holder_id_type, holder_id_number,"
-				    " share, certificate_no, valid_from, details)"
-				    " VALUES ($1, 'ownership', $2, $3, $4, nullif($5, ''), $6, now(), '{\"source\": \"import\"}')",
-				 6, NULL, pe, NULL, NULL, 0);
+				    " share, certificate_no, valid_from, details, holder_id_number_masked, holder_id_number_index)"
+				    " VALUES ($1, 'ownership', $2, $3, $4, nullif($5, ''), $6, now(), '{\"source\": \"import\"}',"
+				    " $7, $8)",
+				 8, NULL, pe, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			printf("line %d: rejected: %s", rows[i].line, PQresultErrorMessage(r));
 			bad++;
@@ -264,6 +297,8 @@ int cmd_registry(int argc, char **argv)
 		bad += PQresultStatus(r) != PGRES_COMMAND_OK;
 		PQclear(r);
 	}
+	keyring_wipe(&kr);
+	arena_free(&a);
 	r = PQexec(c, bad ? "ROLLBACK" : "COMMIT");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		bad++;
@@ -278,8 +313,11 @@ out:
 	if (c)
 		PQfinish(c);
 	for (int i = 0; i < nrows; i++)
-		for (int k = 0; k < NCOLS; k++)
+		for (int k = 0; k < NCOLS; k++) {
+			if (rows[i].f[k])
+				OPENSSL_cleanse(rows[i].f[k], strlen(rows[i].f[k]));
 			free(rows[i].f[k]);
+		}
 	free(rows);
 	buf_free(&data);
 	return rc;

@@ -1,11 +1,11 @@
 """tbctl registry import: row-by-row validation, all or nothing per file,
-a report of every rejected row."""
+a report of every rejected row; holders' ID numbers stored sealed."""
 import os
 import subprocess
 import tempfile
 
 from case_lib import fix_check
-from lib import ROOT, psql_conninfo, sql
+from lib import ROOT, STACK, psql_conninfo, sql
 
 HEADER = "unit_code,location,use,area_m2,certificate_no,holder_name,holder_id_type,holder_id_number,share\n"
 
@@ -16,7 +16,9 @@ def run_import(text):
         f.write(text)
     try:
         return subprocess.run([os.path.join(ROOT, "build/asan/tbctl"), "registry", "import", path],
-                              env=dict(os.environ, TB_PG_ADMIN=psql_conninfo()), capture_output=True, text=True)
+                              env=dict(os.environ, TB_PG_ADMIN=psql_conninfo(),
+                                       TB_DATA_KEYS=os.path.join(STACK, "keys", "data.keys")),
+                              capture_output=True, text=True)
     finally:
         os.unlink(path)
 
@@ -37,6 +39,12 @@ def test_import_a_county_file_with_co_owners():
     rows = sql("SELECT holder_name, share, certificate_no FROM reg.entry WHERE unit_code = '451321001001GB00101F00010001'"
                " AND kind = 'ownership' ORDER BY holder_name")
     assert rows == [["韦一", "1/2", "桂(2025)忻城县不动产权第0000101号"], ["韦二", "1/2", "桂(2025)忻城县不动产权第0000101号"]]
+    # ID numbers sealed, masked and indexed, never in clear
+    held = sql("SELECT holder_id_number_legacy IS NULL, holder_id_number LIKE 'v1.%%', holder_id_number_masked,"
+               " length(holder_id_number_index) FROM reg.entry WHERE unit_code = '451321001001GB00101F00010001'"
+               " ORDER BY holder_name")
+    assert held == [["t", "t", a[:3] + "*" * 11 + a[-4:], "64"], ["t", "t", b[:3] + "*" * 11 + b[-4:], "64"]]
+    assert sql("SELECT count(*) FROM reg.entry WHERE holder_id_number LIKE '%%%s%%'" % a[-6:]) == [["0"]]
     # the same file again: the units exist, nothing changes
     again = run_import(text)
     assert again.returncode == 1 and "already in the registry" in again.stdout and "nothing imported" in again.stdout

@@ -1,0 +1,242 @@
+/* Parties' ID numbers at rest: sealed with the data keys (keyring.h) when a
+ * case is created, shown masked everywhere, and revealed in full only to
+ * staff who may read the case, with a reason, audited. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../core/keyring.h"
+#include "../core/log.h"
+#include "../domain/register.h"
+#include "intake.h"
+
+#define AAD_PARTY "cases.party.id_number"
+
+const struct keyring *data_keys(struct req *r)
+{
+	const struct keyring *k = r->w->conf.keys;
+	if (keyring_usable(k))
+		return k;
+	/* fail closed: without keys no ID number is stored or shown */
+	resp_header(r, "Retry-After", "30");
+	resp_problem(r, 503, "data_keys_unavailable",
+		     "The data keys are not loaded; ID numbers can be neither stored nor read.");
+	return NULL;
+}
+
+int party_seal(struct req *r, const struct keyring *k, const char *id_type, const char *id_number,
+	       const char *case_number, struct sealed_id *out)
+{
+	size_t n = strlen(id_number);
+	char *norm = arena_strndup(r->arena, id_number, n);
+	if (norm == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (norm[i] >= 'a' && norm[i] <= 'z')
+			norm[i] = (char)(norm[i] - 'a' + 'A');
+	char *typed = arena_printf(r->arena, "%s:%s", id_type, norm);
+	char *proof = arena_printf(r->arena, "%s:%s", case_number, norm + (n > 6 ? n - 6 : 0));
+	int rc = -1;
+	if (typed && proof && (out->sealed = keyring_seal(k, r->arena, norm, n, AAD_PARTY)) != NULL &&
+	    keyring_index(k, "id_number", typed, strlen(typed), out->index) == 0 &&
+	    keyring_index(k, "progress", proof, strlen(proof), out->progress) == 0) {
+		id_mask(norm, out->masked, sizeof(out->masked));
+		rc = 0;
+	}
+	OPENSSL_cleanse(norm, n);
+	if (typed)
+		OPENSSL_cleanse(typed, strlen(typed));
+	if (proof)
+		OPENSSL_cleanse(proof, strlen(proof));
+	return rc;
+}
+
+static const struct stmt q_party_sealed = {
+	"party_sealed",
+	"SELECT c.receiving_division, c.deciding_division, p.id_number, p.id_number_legacy"
+	" FROM cases.case c LEFT JOIN cases.party p ON p.case_id = c.id AND p.seq = $2 WHERE c.id = $1",
+	2,
+};
+
+/* POST /api/v1/cases/{id}/parties/{seq}/reveal {"reason"}: the full ID
+ * number for staff who may read the case; the reason goes to the audit
+ * trail in the same transaction, before the number leaves. */
+void h_party_reveal(struct req *r)
+{
+	static const struct field spec[] = {
+		{ "reason", V_STRING, 1, 4, 200, NULL },
+	};
+	const struct principal *p = auth_require(r, "case.read", NULL, 0);
+	if (p == NULL)
+		return;
+	struct fval v[1];
+	if (valid_body(r, spec, 1, v) != 0)
+		return;
+	const struct keyring *k = data_keys(r);
+	if (k == NULL)
+		return;
+	const char *id = req_param(r, "id"), *seq = req_param(r, "seq");
+	const char *pq[] = { id, seq };
+	PGresult *c = db_exec(r, &q_party_sealed, pq);
+	if (c == NULL)
+		return;
+	/* no authority over the case answers like no case: no existence oracle */
+	if (PQntuples(c) != 1 || !(auth_allows(r, p, "case.read", PQgetvalue(c, 0, 0)) ||
+				   auth_allows(r, p, "case.read", PQgetvalue(c, 0, 1)))) {
+		resp_problem(r, 404, "case_not_found", "No case has this id.");
+		return;
+	}
+	if (PQgetisnull(c, 0, 2) && PQgetisnull(c, 0, 3)) {
+		resp_problem(r, 404, "party_not_found", "The case has no party with this number.");
+		return;
+	}
+	unsigned char *pt = NULL;
+	size_t n = 0;
+	if (!PQgetisnull(c, 0, 2)) {
+		if (keyring_open(k, r->arena, PQgetvalue(c, 0, 2), AAD_PARTY, &pt, &n) != 0) {
+			log_error("case %s party %s: the sealed ID number does not open (key %u)", id, seq,
+				  keyring_sealed_id(PQgetvalue(c, 0, 2)));
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+			return;
+		}
+	} else {
+		/* not sealed yet (tbctl keys rotate has not run since it was written) */
+		n = strlen(PQgetvalue(c, 0, 3));
+		pt = (unsigned char *)arena_strndup(r->arena, PQgetvalue(c, 0, 3), n);
+		if (pt == NULL)
+			return;
+	}
+	yajl_gen dg = json_gen_new(r->arena);
+	yajl_gen_map_open(dg);
+	jg_int(dg, "seq", strtoll(seq, NULL, 10));
+	jg_strn(dg, "reason", v[0].s, v[0].len);
+	yajl_gen_map_close(dg);
+	const unsigned char *details;
+	size_t dlen;
+	if (yajl_gen_get_buf(dg, &details, &dlen) != yajl_gen_status_ok || db_begin(r) != 0 ||
+	    audit_write(r, p, "party.reveal", "case", id, "success",
+			arena_strndup(r->arena, (const char *)details, dlen)) != 0 ||
+	    db_commit(r) != 0) {
+		OPENSSL_cleanse(pt, n);
+		if (!r->responded)
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	resp_header(r, "Cache-Control", "no-store");
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_strn(g, "id_number", (const char *)pt, n);
+	yajl_gen_map_close(g);
+	OPENSSL_cleanse(pt, n);
+	resp_json(r, 200);
+}
+
+static const struct stmt q_by_id_number = {
+	"party_by_id_number",
+	"SELECT c.id, c.number, c.state, p.seq, p.role, p.name, coalesce(p.id_number_masked, '')"
+	" FROM cases.party p JOIN cases.case c ON c.id = p.case_id WHERE p.id_number_index = $1"
+	" AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS s (scope)"
+	"  WHERE ref.covers(s.scope, c.receiving_division) OR ref.covers(s.scope, c.deciding_division))"
+	" ORDER BY c.id DESC LIMIT 50",
+	2,
+};
+
+static int id_type_known(const char *s)
+{
+	return id_type_parse(s) != ID_INVALID_TYPE;
+}
+
+/* POST /api/v1/cases/by-id-number {"id_type", "id_number"}: the cases the
+ * caller may read in which a party has this number, found through the
+ * keyed index (nothing is decrypted; the number stays out of the URL).
+ * Audited without the number. */
+void h_cases_by_id_number(struct req *r)
+{
+	static const struct field spec[] = {
+		{ "id_type", V_STRING, 1, 2, 20, id_type_known },
+		{ "id_number", V_STRING, 1, 2, 32, NULL },
+	};
+	const struct principal *p = auth_require(r, "case.read", NULL, 0);
+	if (p == NULL)
+		return;
+	struct fval v[2];
+	if (valid_body(r, spec, 2, v) != 0)
+		return;
+	char *norm = arena_strndup(r->arena, v[1].s, v[1].len);
+	if (norm == NULL)
+		return;
+	for (char *q = norm; *q; q++)
+		if (*q >= 'a' && *q <= 'z')
+			*q = (char)(*q - 'a' + 'A');
+	if (!id_number_valid(id_type_parse(v[0].s), norm)) {
+		valid_reject(r, "invalid_id_number", "id_number", "is not a valid number for its ID type.");
+		return;
+	}
+	const struct keyring *k = data_keys(r);
+	if (k == NULL)
+		return;
+	char *typed = arena_printf(r->arena, "%s:%s", v[0].s, norm), index[65];
+	int rc = typed ? keyring_index(k, "id_number", typed, strlen(typed), index) : -1;
+	OPENSSL_cleanse(norm, strlen(norm));
+	if (typed)
+		OPENSSL_cleanse(typed, strlen(typed));
+	if (rc != 0) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	/* the scopes as a text array literal: codes of six digits, nothing to quote */
+	const char **scopes;
+	size_t ns = auth_scopes(r, p, "case.read", &scopes);
+	struct buf arr = { 0 };
+	int bad = buf_append(&arr, "{", 1) != 0;
+	for (size_t i = 0; i < ns && !bad; i++)
+		bad = (i && buf_append(&arr, ",", 1) != 0) || !valid_digits6(scopes[i]) ||
+		      buf_append(&arr, scopes[i], strlen(scopes[i])) != 0;
+	bad = bad || buf_append(&arr, "}", 2) != 0;
+	char *scope_arr = bad ? NULL : arena_strndup(r->arena, (const char *)arr.p, arr.len - 1);
+	buf_free(&arr);
+	if (scope_arr == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	const char *pq[] = { index, scope_arr };
+	PGresult *res = db_exec(r, &q_by_id_number, pq);
+	if (res == NULL)
+		return;
+	int n = PQntuples(res);
+	yajl_gen dg = json_gen_new(r->arena);
+	yajl_gen_map_open(dg);
+	jg_str(dg, "id_type", v[0].s);
+	jg_int(dg, "found", n);
+	yajl_gen_map_close(dg);
+	const unsigned char *details;
+	size_t dlen;
+	if (yajl_gen_get_buf(dg, &details, &dlen) != yajl_gen_status_ok || db_begin(r) != 0 ||
+	    audit_write(r, p, "party.search", "party", NULL, "success",
+			arena_strndup(r->arena, (const char *)details, dlen)) != 0 ||
+	    db_commit(r) != 0) {
+		if (!r->responded)
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	resp_header(r, "Cache-Control", "no-store");
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < n; i++) {
+		yajl_gen_map_open(g);
+		jg_int(g, "case_id", strtoll(PQgetvalue(res, i, 0), NULL, 10));
+		jg_str(g, "number", PQgetvalue(res, i, 1));
+		jg_str(g, "state", PQgetvalue(res, i, 2));
+		jg_int(g, "seq", strtoll(PQgetvalue(res, i, 3), NULL, 10));
+		jg_str(g, "role", PQgetvalue(res, i, 4));
+		jg_str(g, "name", PQgetvalue(res, i, 5));
+		jg_str(g, "id_number", PQgetvalue(res, i, 6));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
