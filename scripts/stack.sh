@@ -147,10 +147,13 @@ start_services() {
 
 stop_services() {
 	local pids=()
+	local pid
 	for s in $SERVICES; do
-		if alive "$DIR/run/$s.pid"; then
-			pids+=("$(cat "$DIR/run/$s.pid")")
-			kill -TERM "$(cat "$DIR/run/$s.pid")" 2>/dev/null || true
+		# read once: `make stop` and the foreground `make run` may stop together
+		pid=$(cat "$DIR/run/$s.pid" 2>/dev/null) || continue
+		if kill -0 "$pid" 2>/dev/null; then
+			pids+=("$pid")
+			kill -TERM "$pid" 2>/dev/null || true
 		fi
 	done
 	# the bench's bare responder: its whole process group

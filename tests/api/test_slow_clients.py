@@ -16,7 +16,7 @@ from lib import PORT, STACK
 PROBE_SOURCE = "127.0.0.2"  # Linux routes all of 127/8 to lo
 
 
-def probe_healthz(timeout=3.0):
+def probe_healthz(timeout=5.0):
     """GET /healthz from another source address on a fresh connection: the status, or None."""
     s = socket.socket()
     try:
