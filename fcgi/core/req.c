@@ -207,12 +207,12 @@ int req_query_int(const struct req *r, const char *name, int64_t min, int64_t ma
 	if (v == NULL)
 		return 0;
 	size_t n = strlen(v);
-	/* digits only: no sign, no blanks, no suffix; 18 digits cannot overflow */
-	if (n < 1 || n > 18 || req_query_count(r, name) != 1)
+	/* digits only: no sign, no blanks, no suffix, no overflow */
+	if (n < 1 || n > 19 || req_query_count(r, name) != 1)
 		return -1;
 	int64_t x = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
+		if (v[i] < '0' || v[i] > '9' || x > (INT64_MAX - (v[i] - '0')) / 10)
 			return -1;
 		x = x * 10 + (v[i] - '0');
 	}

@@ -137,7 +137,7 @@ def test_an_action_refuses_fields_it_does_not_take_and_changes_nothing():
     c = create(mortgage_body(unit())).json
     clerk = staff[CLERK]
     for extra, code in (({"reason": "x"}, "unknown_field"), ({"versoin": 1}, "unknown_field"),
-                        ({"comment": "a\u202eb"}, "invalid_field"), ({"comment": "a\u0000b"}, "invalid_field"),
+                        ({"comment": "a\u202eb"}, "invalid_field"), ({"comment": "a\u0000b"}, "invalid_character"),
                         ({"comment": ""}, "invalid_field"), ({"version": "1"}, "invalid_field"),
                         ({"version": 0}, "invalid_field")):
         assert_problem(act(c, "submit", clerk, **extra), 400, code)
