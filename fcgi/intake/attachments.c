@@ -25,6 +25,14 @@ static const struct stmt q_att_insert = {
 	" to_timestamp($10::float8 / 1000000)) RETURNING id",
 	10,
 };
+/* the state again, under a lock a transition waits for: no document joins
+ * a case once it is registered, even when the two cross */
+static const struct stmt q_case_open = {
+	"att_case_open",
+	"SELECT 1 FROM cases.case WHERE id = $1"
+	" AND state IN ('draft', 'submitted', 'accepted', 'supplement_requested', 'approved') FOR SHARE",
+	1,
+};
 static const struct stmt q_att_list = {
 	"att_list",
 	"SELECT id, document_type, filename, content_type, size, sha256,"
@@ -187,6 +195,14 @@ void h_attachment_upload(struct req *r)
 								     req_param(r, "id")));
 	if (ir == IDEM_DONE)
 		return;
+	const char *pid[] = { req_param(r, "id") };
+	PGresult *open = db_exec(r, &q_case_open, pid);
+	if (open == NULL)
+		return;
+	if (PQntuples(open) != 1) {
+		resp_problem(r, 409, "invalid_state", "Documents are added only before registration.");
+		return;
+	}
 	const char *params[] = { req_param(r, "id"), doc, fname, ct, i64str(r, (int64_t)len), sha,
 				 (const char *)data, i64str(r, p->user_id), p->agency_code, i64str(r, now) };
 	int lens[10] = { 0 }, formats[10] = { 0 };
