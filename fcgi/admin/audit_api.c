@@ -204,7 +204,7 @@ void h_audit_verify(struct req *r)
  * whole chain finds a position that does not verify. */
 struct sealer {
 	int64_t next_partitions_us, next_checkpoint_us, next_alert_us;
-	int ready, anchors_broken, head_bad, walk_bad, alerted, published_refusing;
+	int ready, disabled, anchors_broken, head_bad, walk_bad, alerted, published_refusing;
 	const char *dir;
 	EVP_PKEY *key;
 	int checkpoint_seconds;
@@ -222,9 +222,16 @@ static int sealer_init(struct sealer *s)
 	s->anchors.fd = -1;
 	if (s->dir && *s->dir == '\0')
 		s->dir = NULL;
-	if (s->dir == NULL)
-		log_warn("audit sealer: TB_AUDIT_ANCHOR_DIR is not set: no anchors outside the database");
-	else if (anchors_open(&s->anchors, s->dir, 1, err, sizeof(err)) != 0) {
+	if (s->dir == NULL) {
+		/* a sealer without anchors would adopt whatever chain it finds at
+		 * start, a superuser's rewrite included, and extend it */
+		log_error("audit sealer: TB_AUDIT_ANCHOR_DIR is not set: not sealing (a chain without anchors"
+			  " outside the database could be rewritten unnoticed)");
+		s->disabled = 1;
+		s->ready = 1;
+		return 0;
+	}
+	if (anchors_open(&s->anchors, s->dir, 1, err, sizeof(err)) != 0) {
 		log_error("audit sealer: %s", err);
 		return -1;
 	}
@@ -248,7 +255,7 @@ static int sealer_init(struct sealer *s)
 	/* with no anchors yet, existing seals are adopted (and anchored) by
 	 * sealer_check_head once they verify: trust on first use */
 	s->ready = 1;
-	log_info("audit sealer: head at position %" PRId64 "%s", s->head.pos, s->dir ? " (anchored)" : "");
+	log_info("audit sealer: head at position %" PRId64 " (anchored in %s)", s->head.pos, s->dir);
 	return 0;
 }
 
@@ -371,6 +378,8 @@ static int sealer_tick(struct worker *w, struct sealer *s)
 	char err[256];
 	if (!s->ready && sealer_init(s) != 0)
 		return 5000;
+	if (s->disabled)
+		return 60000;
 	int64_t sealed = 0;
 	int rc = s->anchors_broken ? -2 : sealer_check_head(c, s, err, sizeof(err));
 	if (rc == -1)

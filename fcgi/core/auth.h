@@ -2,7 +2,10 @@
  *
  * A session is found by the SHA-256 of its token (cookie __Host-tb_session
  * or Authorization: Bearer); the row, its user and the user's permissions
- * are read from PostgreSQL and cached in Redis for AUTH_CACHE_TTL seconds.
+ * are read from PostgreSQL and cached in Redis for AUTH_CACHE_TTL seconds
+ * (and in the worker for a second), each copy stamped with the revocation
+ * epoch it was read under: a copy older than the current epoch is never
+ * used, so a revocation holds within a second whatever Redis does.
  * auth_require() decides (session, permission, object's divisions) -> allow
  * or deny and replies itself on deny: 401 without a valid session, 403
  * otherwise. It fails closed: any error is a denial. */

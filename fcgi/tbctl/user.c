@@ -1,4 +1,4 @@
-/* tbctl user create / reset-password, and tbctl audit verify. Passwords are
+/* tbctl user create / reset-password (audit verify: audit.c). Passwords are
  * read from standard input (one line), never from the command line. */
 #include <openssl/crypto.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from auth_lib import last_audit, login, login_mfa, make_user, unique
-from lib import ROOT, STACK, psql_conninfo, sql, wait_until
+from lib import PGBIN, ROOT, STACK, psql_conninfo, sql, wait_until
 
 ANCHORS = os.path.join(STACK, "audit")
 PUBKEY = os.path.join(STACK, "keys", "audit.pub.pem")
@@ -63,10 +63,29 @@ def seals():
     return sql("SELECT count(*), coalesce(max(pos), 0) FROM audit.seal")[0]
 
 
-def save(p_pos, seqs):
-    events = sql("SELECT json_agg(e)::jsonb::text FROM audit.event e WHERE seq IN (%s)" % ",".join(map(str, seqs)))[0][0]
-    kept = sql("SELECT json_agg(s ORDER BY pos)::jsonb::text FROM audit.seal s WHERE pos >= %d" % p_pos)[0][0]
-    return events, kept
+def psql_session(*queries):
+    """Run queries in one psql session; the output lines of all of them."""
+    args = [os.path.join(PGBIN, "psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", psql_conninfo()]
+    for q in queries:
+        args += ["-c", q]
+    p = subprocess.run(args, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return [line for line in p.stdout.splitlines() if line]
+
+
+def rewrite(p_pos, p_seq, q_seq):
+    """The attack as found: update one event, delete another, delete the
+    seals from the first of them on. Done under the sealer's lock so that
+    what is saved for the restore is exactly what is removed. Returns the
+    saved events and seals."""
+    return psql_session(
+        "SELECT pg_advisory_lock(7352911)",
+        "SELECT json_agg(e)::jsonb::text FROM audit.event e WHERE seq IN (%d, %d)" % (p_seq, q_seq),
+        "SELECT json_agg(s ORDER BY pos)::jsonb::text FROM audit.seal s WHERE pos >= %d" % p_pos,
+        "SET session_replication_role = replica",
+        "UPDATE audit.event SET outcome = 'success' WHERE seq = %d" % p_seq,
+        "DELETE FROM audit.event WHERE seq = %d" % q_seq,
+        "DELETE FROM audit.seal WHERE pos >= %d" % p_pos)[:2]
 
 
 def restore(p_pos, seqs, saved):
@@ -78,15 +97,6 @@ def restore(p_pos, seqs, saved):
         "  SELECT * FROM json_populate_recordset(NULL::audit.event, '%s'::json);"
         " INSERT INTO audit.seal SELECT * FROM json_populate_recordset(NULL::audit.seal, '%s'::json)"
         % (p_pos, ",".join(map(str, seqs)), events.replace("'", "''"), kept.replace("'", "''")))
-
-
-def rewrite(p_seq, q_seq, p_pos):
-    """The attack as found: update one event, delete another, delete the
-    seals from the first of them on."""
-    sql("SET session_replication_role = replica;"
-        " UPDATE audit.event SET outcome = 'success' WHERE seq = %d;"
-        " DELETE FROM audit.event WHERE seq = %d;"
-        " DELETE FROM audit.seal WHERE pos >= %d" % (p_seq, q_seq, p_pos))
 
 
 def link(prev, seq):
@@ -117,10 +127,9 @@ def test_superuser_rewrite_is_refused_by_the_sealer_and_named_by_tbctl():
     assert chain_ok(a)
     assert tbctl_verify().returncode == 0
     p_pos, p_seq, q_pos, q_seq = victims()
-    saved = save(p_pos, [p_seq, q_seq])
     before_alert = sql("SELECT coalesce(max(seq), 0) FROM audit.event")[0][0]
     log_size = os.path.getsize(os.path.join(STACK, "log", "admin.log"))
-    rewrite(p_seq, q_seq, p_pos)
+    saved = rewrite(p_pos, p_seq, q_seq)
     try:
         for _ in range(3):
             login(unique("nobody"), expect=401)  # something the sealer would chain on
@@ -154,9 +163,7 @@ def test_superuser_rewrite_with_forged_seals_differs_from_the_anchors():
     fresh_events(6)
     assert chain_ok(a)
     p_pos, p_seq, q_pos, q_seq = victims()
-    saved = save(p_pos, [p_seq, q_seq])
-    head_before = seals()
-    rewrite(p_seq, q_seq, p_pos)
+    saved = rewrite(p_pos, p_seq, q_seq)
     try:
         # the superuser re-chains the altered history itself, consistently
         prev = bytes.fromhex(sql("SELECT encode(hash, 'hex') FROM audit.seal WHERE pos = %d" % (p_pos - 1))[0][0])
@@ -173,7 +180,8 @@ def test_superuser_rewrite_with_forged_seals_differs_from_the_anchors():
         sql("INSERT INTO audit.seal (pos, event_seq, hash) VALUES " + ", ".join(values))
         time.sleep(3)
         # the database alone would say ok; the sealer does not chain on it
-        assert seals() == [str(int(head_before[1]) - 1), str(int(head_before[1]) - 1)]
+        forged = p_pos - 1 + len(values)
+        assert seals() == [str(forged), str(forged)]
         r = a.get("/api/v1/audit/verify").json
         assert r["ok"] is False and r["sealing"] is False and r["first_broken_pos"] == p_pos, r
         out = tbctl_verify()
@@ -271,3 +279,18 @@ def test_an_altered_anchor_log_is_reported_at_its_position():
         assert "differs from the anchored record" in out.stdout
     finally:
         shutil.rmtree(d)
+
+
+def test_a_sealer_without_anchors_does_not_seal():
+    # it would adopt whatever chain it found at start, a rewrite included
+    from test_supervisor import Instance
+    inst = Instance()
+    try:
+        def said():
+            with open(os.path.join(inst.dir, "log")) as f:
+                return "TB_AUDIT_ANCHOR_DIR is not set: not sealing" in f.read()
+        assert wait_until(said, 10)
+        with open(os.path.join(inst.dir, "log")) as f:
+            assert "adopted" not in f.read()
+    finally:
+        inst.close()
