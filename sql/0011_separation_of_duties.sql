@@ -149,3 +149,34 @@ CREATE TABLE iam.login_throttle (
 CREATE INDEX login_throttle_user ON iam.login_throttle (user_id) WHERE user_id IS NOT NULL;
 CREATE INDEX login_throttle_recent ON iam.login_throttle (name_key, last_at);
 GRANT SELECT, INSERT, UPDATE, DELETE ON iam.login_throttle TO tb_admin;
+
+-- Hole 2 closed in the database too: when the admin service changes an
+-- account's password, status or enrolment code, the transaction names who
+-- acts (set_config('tb.actor', <user id>, true)); the actor must be the
+-- account itself (its own password and enrolment only) or someone who may
+-- manage it. The operator (tbctl, the owner) is not a service role.
+CREATE FUNCTION iam.user_change_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  actor bigint := nullif(current_setting('tb.actor', true), '')::bigint;
+  new_code boolean := NEW.enrol_code_hash IS NOT NULL AND NEW.enrol_code_hash IS DISTINCT FROM OLD.enrol_code_hash;
+  new_status boolean := NEW.status IS DISTINCT FROM OLD.status;
+BEGIN
+  IF current_user NOT IN ('tb_admin', 'tb_intake', 'tb_query', 'tb_public')
+     OR NOT (new_code OR new_status OR NEW.password_hash IS DISTINCT FROM OLD.password_hash) THEN
+    RETURN NEW;
+  END IF;
+  IF actor IS NULL THEN
+    RAISE EXCEPTION 'a change of account % names who makes it', NEW.id USING ERRCODE = 'TBS03';
+  ELSIF actor = NEW.id THEN
+    IF new_status OR new_code THEN
+      RAISE EXCEPTION 'separation of duties: nobody changes the status of their own account'
+        USING ERRCODE = 'TBS01';
+    END IF;
+  ELSIF NOT iam.may_manage(actor, NEW.id, 'user.manage') THEN
+    RAISE EXCEPTION 'separation of duties: account % is not below user %', NEW.id, actor USING ERRCODE = 'TBS05';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER user_change_guard BEFORE UPDATE ON iam.user
+  FOR EACH ROW EXECUTE FUNCTION iam.user_change_guard();

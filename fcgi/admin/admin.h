@@ -76,6 +76,9 @@ void gen_user_fields(struct req *r, yajl_gen g, PGresult *res, int row);
  * own, never an equal or higher account), or -1 after replying 403
  * own_account / higher_account. */
 int require_manageable(struct req *r, const struct principal *p, const char *uid, const char *perm);
+/* Name who acts in this transaction (tb.actor) for the trigger that guards
+ * passwords, status and enrolment codes of accounts. 0 or -1 after replying. */
+int db_set_actor(struct req *r, int64_t uid);
 /* The divisions where p holds perm, as a PostgreSQL text[] literal (for
  * filtering lists by scope in SQL); "{}" when none. */
 char *scope_array(struct req *r, const struct principal *p, const char *perm);

@@ -400,7 +400,7 @@ void h_login(struct req *r)
 	if (weaker) {
 		char *h = pw_hash(r->arena, v[1].s, v[1].len, PW_ITERATIONS);
 		const char *ph[] = { i64str(r, uid), h };
-		if (h == NULL || db_exec(r, &q_rehash, ph) == NULL) {
+		if (h == NULL || db_set_actor(r, uid) != 0 || db_exec(r, &q_rehash, ph) == NULL) {
 			if (!r->responded)
 				resp_problem(r, 500, "internal", "The server could not complete the request.");
 			return;
@@ -594,7 +594,8 @@ void h_password(struct req *r)
 	}
 	char *h = pw_hash(r->arena, v[1].s, v[1].len, PW_ITERATIONS);
 	const char *ps[] = { pid[0], h };
-	if (h == NULL || db_exec(r, &q_pw_set, ps) == NULL || revoke_others(r, p) != 0 ||
+	if (h == NULL || db_set_actor(r, p->user_id) != 0 || db_exec(r, &q_pw_set, ps) == NULL ||
+	    revoke_others(r, p) != 0 ||
 	    audit_write(r, p, "auth.password.change", "user", pid[0], "success", NULL) != 0 ||
 	    db_commit(r) != 0) {
 		if (!r->responded)

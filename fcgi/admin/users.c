@@ -57,6 +57,9 @@ static const struct stmt q_user_reset = {
 static const struct stmt q_user_unlock_all = {
 	"user_unlock_all", "DELETE FROM iam.login_throttle WHERE user_id = $1", 1,
 };
+static const struct stmt q_actor = {
+	"user_actor", "SELECT set_config('tb.actor', $1, true)", 1,
+};
 static const struct stmt q_may_manage = {
 	"user_may_manage", "SELECT iam.may_manage($1, $2, $3)::int", 3,
 };
@@ -112,6 +115,12 @@ static PGresult *user_in_scope(struct req *r, const char *perm, const struct pri
 		return NULL;
 	*pp = p;
 	return res;
+}
+
+int db_set_actor(struct req *r, int64_t uid)
+{
+	const char *params[] = { i64str(r, uid) };
+	return db_exec(r, &q_actor, params) == NULL ? -1 : 0;
 }
 
 int require_manageable(struct req *r, const struct principal *p, const char *uid, const char *perm)
@@ -273,7 +282,7 @@ void h_user_patch(struct req *r)
 	const char *pu[] = { id, i64str(r, v[0].i), v[1].present ? v[1].s : NULL,
 			     v[2].present ? v[2].s : NULL, v[3].present ? v[3].s : NULL };
 	PGresult *res;
-	if (db_begin(r) != 0 || (res = db_exec(r, &q_user_update, pu)) == NULL)
+	if (db_begin(r) != 0 || db_set_actor(r, p->user_id) != 0 || (res = db_exec(r, &q_user_update, pu)) == NULL)
 		return;
 	if (PQntuples(res) != 1) {
 		resp_problem(r, 409, "version_conflict", "The user was changed by someone else; reload it.");
@@ -333,7 +342,7 @@ void h_user_password_reset(struct req *r)
 	const char *ps[] = { id, hash, code_hash, i64str(r, code_expires) };
 	const char *pr[] = { id };
 	PGresult *reset, *revoked;
-	if (db_begin(r) != 0 || (reset = db_exec(r, &q_user_reset, ps)) == NULL ||
+	if (db_begin(r) != 0 || db_set_actor(r, p->user_id) != 0 || (reset = db_exec(r, &q_user_reset, ps)) == NULL ||
 	    (revoked = db_exec(r, &q_user_revoke_all, pr)) == NULL || db_exec(r, &q_user_unlock_all, pr) == NULL)
 		return;
 	int admin = atoi(PQgetvalue(reset, 0, 0));

@@ -97,6 +97,22 @@ def test_hole2_system_admin_cannot_reset_triad_accounts_or_a_peer():
         assert pw_hash_of(target) == before
 
 
+def test_database_refuses_a_password_or_status_change_by_a_lower_admin_or_oneself():
+    ja, _ = make_user(agency="450200", grants=[("jurisdiction_admin", "450200")])
+    target, _ = make_user(agency="450202", grants=[("security_admin", "450202")])
+    before = pw_hash_of(target)
+    err = db_error("SELECT set_config('tb.actor', '%d', true); UPDATE iam.user SET password_hash = 'x' WHERE id = %d"
+                   % (ja, target), user="tb_admin")
+    assert "is not below user" in err
+    err = db_error("UPDATE iam.user SET password_hash = 'x' WHERE id = %d" % target, user="tb_admin")
+    assert "names who makes it" in err
+    err = db_error("SELECT set_config('tb.actor', '%d', true); UPDATE iam.user SET status = 'disabled' WHERE id = %d"
+                   % (target, target), user="tb_admin")
+    assert "nobody changes the status of their own account" in err
+    assert pw_hash_of(target) == before
+    assert sql("SELECT status FROM iam.user WHERE id = %d" % target) == [["active"]]
+
+
 def test_system_admin_resets_a_lower_jurisdiction_admin_which_loses_its_totp_and_gets_a_code():
     _, sa = admin("system_admin", "450000")
     target, name = make_user(agency="451300", grants=[("jurisdiction_admin", "451300")], totp_enabled=True)
