@@ -19,10 +19,10 @@ static const struct stmt q_audit = {
 	" WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) s"
 	"   WHERE (a.division_code IS NOT NULL AND ref.covers(s, a.division_code))"
 	"      OR (a.division_code IS NULL AND s = '450000'))"
-	" AND ($2 = '' OR e.actor_id = $2::bigint) AND ($3 = '' OR e.action = $3)"
+	" AND ($2 = '' OR e.actor_id = nullif($2, '')::bigint) AND ($3 = '' OR e.action = $3)"
 	" AND ($4 = '' OR e.object_type = $4) AND ($5 = '' OR e.object_id = $5)"
-	" AND ($6 = '' OR e.at >= $6::timestamptz) AND ($7 = '' OR e.at < $7::timestamptz)"
-	" AND ($8 = '' OR e.seq < $8::bigint) ORDER BY e.seq DESC LIMIT $9::int",
+	" AND (nullif($6, '') IS NULL OR e.at >= nullif($6, '')::timestamptz) AND (nullif($7, '') IS NULL OR e.at < nullif($7, '')::timestamptz)"
+	" AND ($8 = '' OR e.seq < nullif($8, '')::bigint) ORDER BY e.seq DESC LIMIT $9::int",
 	9,
 };
 

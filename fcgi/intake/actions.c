@@ -686,8 +686,4 @@ void h_case_action(struct req *r)
 	/* cached views of cases are stale now (this one, and the conflicts
 	 * shown on others of the unit) */
 	micro_invalidate(r->w);
-	/* the applicant's cached progress is stale now */
-	char *key = arena_printf(r->arena, "tb:progress:%s", PQgetvalue(c, 0, C_NUMBER));
-	if (key)
-		cache_del(&r->w->cache, key, strlen(key));
 }

@@ -175,7 +175,7 @@ int cmd_registry(int argc, char **argv)
 			why = "holder_name is empty or too long";
 		else if (id_type_parse(f[6]) == ID_INVALID_TYPE)
 			why = "holder_id_type is not a known ID type";
-		else if (!id_number_valid(id_type_parse(f[6]), f[7]))
+		else if ((id_number_normalize(id_type_parse(f[6]), f[7]), !id_number_valid(id_type_parse(f[6]), f[7])))
 			why = "holder_id_number is not valid for its type (check digit)";
 		else if (!valid_share(f[8]))
 			why = "share must be like 1/2, 50%, 共同共有 or empty";
