@@ -323,7 +323,10 @@ char *i64str(struct req *r, int64_t v)
 	return arena_printf(r->arena, "%" PRId64, v);
 }
 
-char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
+/* A flat JSON object of up to two text members and one number member
+ * (NULL keys are left out), in the arena. */
+char *json_members(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2,
+		   const char *nkey, int64_t nval)
 {
 	yajl_gen g = json_gen_new(r->arena);
 	const unsigned char *b;
@@ -335,8 +338,15 @@ char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, 
 		jg_str(g, k1, v1);
 	if (k2)
 		jg_str(g, k2, v2);
+	if (nkey)
+		jg_int(g, nkey, nval);
 	yajl_gen_map_close(g);
 	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
 		return NULL;
 	return arena_strndup(r->arena, (const char *)b, len);
+}
+
+char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	return json_members(r, k1, v1, k2, v2, NULL, 0);
 }

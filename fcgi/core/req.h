@@ -127,6 +127,9 @@ int utf8_valid(const unsigned char *s, size_t n);
  * value is null) for audit details and outbox payloads. */
 char *i64str(struct req *r, int64_t v);
 char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);
+/* The same with one number member more (nkey NULL: none); numbers stay JSON numbers. */
+char *json_members(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2,
+		   const char *nkey, int64_t nval);
 
 /* Responses: a handler calls exactly one of these. */
 void resp_header(struct req *r, const char *name, const char *value);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -420,7 +421,7 @@ static int worker_run(struct worker *w, int lfd)
 
 static int worker_main(const struct service *svc, const struct conf *conf, struct metrics *m,
 		       struct shared_state *shared, const struct route *routes, size_t nroutes,
-		       const char *const *names, int slot, int lfd)
+		       const char *const *names, int slot, int lfd, pid_t master)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -430,6 +431,11 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	/* a master that dies (SIGKILL, OOM) takes its workers along: nothing
+	 * is left serving on a socket no supervisor restarts or recycles */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		worker_stop = 1;
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -582,9 +588,9 @@ int server_main(const struct service *svc)
 				nanosleep(&ts, NULL);
 				continue;
 			}
-			pid_t pid = fork();
+			pid_t master = getpid(), pid = fork();
 			if (pid == 0) {
-				int rc = worker_main(svc, &conf, &m, shared, routes, nroutes, names, i, lfd);
+				int rc = worker_main(svc, &conf, &m, shared, routes, nroutes, names, i, lfd, master);
 				_exit(rc);
 			}
 			if (pid > 0) {

@@ -198,26 +198,6 @@ static int text_ok(const struct json *v, size_t max)
 	return 1;
 }
 
-/* Event details with a text and a number member (either key may be NULL):
- * numbers stay JSON numbers, as the API takes them. */
-static char *details(struct req *r, const char *skey, const char *sval, const char *nkey, int64_t nval)
-{
-	yajl_gen g = json_gen_new(r->arena);
-	const unsigned char *b;
-	size_t len;
-	if (g == NULL)
-		return NULL;
-	yajl_gen_map_open(g);
-	if (skey)
-		jg_str(g, skey, sval);
-	if (nkey)
-		jg_int(g, nkey, nval);
-	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
-		return NULL;
-	return arena_strndup(r->arena, (const char *)b, len);
-}
-
 /* 登簿: the registry changes and the certificate number. */
 static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, struct change *ch)
 {
@@ -265,7 +245,7 @@ static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, 
 			return -1;
 	}
 	if (strcmp(act, "cancellation") == 0) {
-		ch->details = details(r, NULL, NULL, "ended_entry", entry_id);
+		ch->details = json_members(r, NULL, NULL, NULL, NULL, "ended_entry", entry_id);
 		return 0;
 	}
 	if (strcmp(cat, "mortgage") == 0 && rank == 0) {
@@ -306,7 +286,8 @@ static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, 
 	if (ir == NULL)
 		return -1;
 	ch->cert = arena_strndup(r->arena, cert, strlen(cert));
-	ch->details = details(r, "certificate_no", ch->cert, "entry_id", strtoll(PQgetvalue(ir, 0, 0), NULL, 10));
+	ch->details = json_members(r, "certificate_no", ch->cert, NULL, NULL, "entry_id",
+				   strtoll(PQgetvalue(ir, 0, 0), NULL, 10));
 	return 0;
 }
 
@@ -342,7 +323,7 @@ static int do_fees(struct req *r, const struct json *items, const char *id, stru
 			return -1;
 	}
 	ch->fee = i64str(r, total);
-	ch->details = details(r, NULL, NULL, "total_fen", total);
+	ch->details = json_members(r, NULL, NULL, NULL, NULL, "total_fen", total);
 	return 0;
 }
 
@@ -644,7 +625,8 @@ void h_case_action(struct req *r)
 			valid_reject(r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
 			return;
 		}
-		ch.details = details(r, "receipt_number", bv[F_OWN1].s, "amount_fen", bv[F_OWN2].i);
+		ch.details = json_members(r, "receipt_number", bv[F_OWN1].s, NULL, NULL, "amount_fen",
+					  bv[F_OWN2].i);
 	} else if (strcmp(action, "deliver") == 0) {
 		const char *method = bv[F_OWN1].s;
 		if (strcmp(method, "mail") == 0) {
