@@ -26,13 +26,21 @@ static const struct stmt q_att_insert = {
 	10,
 };
 /* the state again, under a lock a transition waits for: no document joins
- * a case once it is registered, even when the two cross */
+ * a case once it is registered, even when the two cross. The lock also
+ * serialises uploads to one case, so the count and bytes below hold. */
 static const struct stmt q_case_open = {
 	"att_case_open",
-	"SELECT 1 FROM cases.case WHERE id = $1"
-	" AND state IN ('draft', 'submitted', 'accepted', 'supplement_requested', 'approved') FOR SHARE",
+	"SELECT (SELECT count(*) FROM cases.attachment a WHERE a.case_id = c.id),"
+	" (SELECT coalesce(sum(a.size), 0) FROM cases.attachment a WHERE a.case_id = c.id)"
+	" FROM cases.case c WHERE c.id = $1"
+	" AND c.state IN ('draft', 'submitted', 'accepted', 'supplement_requested', 'approved')"
+	" FOR NO KEY UPDATE OF c",
 	1,
 };
+/* One case's documents: enough for any application (a few dozen scans),
+ * bounded so that one session cannot fill the database through one case. */
+#define CASE_MAX_ATTACHMENTS 100
+#define CASE_MAX_ATTACHMENT_BYTES (400LL << 20)
 static const struct stmt q_att_list = {
 	"att_list",
 	"SELECT id, document_type, filename, content_type, size, sha256,"
@@ -201,6 +209,12 @@ void h_attachment_upload(struct req *r)
 		return;
 	if (PQntuples(open) != 1) {
 		resp_problem(r, 409, "invalid_state", "Documents are added only before registration.");
+		return;
+	}
+	if (strtoll(PQgetvalue(open, 0, 0), NULL, 10) >= CASE_MAX_ATTACHMENTS ||
+	    strtoll(PQgetvalue(open, 0, 1), NULL, 10) + (long long)len > CASE_MAX_ATTACHMENT_BYTES) {
+		resp_problem(r, 409, "attachment_limit",
+			     "A case holds at most 100 attachments and 400 MiB in all.");
 		return;
 	}
 	const char *params[] = { req_param(r, "id"), doc, fname, ct, i64str(r, (int64_t)len), sha,

@@ -161,3 +161,17 @@ def test_a_replayed_upload_keeps_its_location():
     assert first.status == again.status == 201
     assert first.header("Location") == "/api/v1/cases/%d/attachments/%d" % (c["id"], first.json["id"])
     assert again.header("Idempotent-Replayed") == "true" and again.header("Location") == first.header("Location")
+
+
+def test_a_case_holds_at_most_a_hundred_attachments():
+    c = new_case()
+    # 99 small documents written directly, then the API adds the 100th and refuses the 101st
+    sql("INSERT INTO cases.attachment (case_id, document_type, filename, content_type, size, sha256, data,"
+        " uploaded_by, agency_code, uploaded_at)"
+        " SELECT %d, 'other', 'x.pdf', 'application/pdf', 4, repeat('0', 64), '\\x25504446'::bytea,"
+        "  (SELECT id FROM iam.user ORDER BY id LIMIT 1), '%s', now() FROM generate_series(1, 99)"
+        % (c["id"], RECEIVING))
+    assert attach(c["id"], "identity").status == 201
+    r = attach(c["id"], "identity")
+    assert_problem(r, 409, "attachment_limit")
+    assert sql("SELECT count(*) FROM cases.attachment WHERE case_id = %d" % c["id"]) == [["100"]]
