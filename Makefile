@@ -30,8 +30,8 @@ UNIT_TESTS   = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/*.c)
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .SECONDEXPANSION:
-.PHONY: all deps build build-asan unit run stop test bench fuzz fuzz-replay clean
-all: build
+.PHONY: all deps build build-asan web unit run stop test bench fuzz fuzz-replay clean
+all: build web
 
 deps:
 	@scripts/deps.sh
@@ -64,6 +64,17 @@ build/bench/bare-fcgi: tests/bench/bare.c
 	@echo "  CC $@"
 	@$(CC) -O2 -o $@ $< -lfcgi
 
+# The portal: static files with content-hashed asset paths (scripts/build-web.sh).
+web: build/web/index.html
+build/web/index.html: $(shell find web -type f) scripts/build-web.sh
+	@echo "  WEB build/web"
+	@scripts/build-web.sh
+
+# The portal's test tools (Playwright, axe-core) from the committed lockfile.
+node_modules/.package-lock.json: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Unit tests: small C programs over core and domain, built with sanitizers.
 build/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p build/unit
@@ -93,18 +104,19 @@ fuzz: deps
 	  build/fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-run: deps build
+run: deps build web
 	@scripts/stack.sh run var
 
 stop:
 	@scripts/stack.sh stop var
 
-test: deps
-	@$(MAKE) --no-print-directory build build-asan
+test:
+	@scripts/deps.sh portal
+	@$(MAKE) --no-print-directory build build-asan web node_modules/.package-lock.json
 	@tests/run.sh
 
-bench: deps build
+bench: deps build web
 	@tests/bench/bench.sh
 
 clean:
-	rm -rf bin build
+	rm -rf bin build node_modules

@@ -6,7 +6,21 @@
 set -eu
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libhiredis-dev libyajl-dev libssl-dev
 libqrencode-dev openssl nginx redis-server postgresql postgresql-client wrk curl python3 procps iproute2 bc
-slowhttptest $*"
+slowhttptest"
+# `deps.sh portal` adds what the portal's tests need: Node with npm (a
+# Node that came with its own npm, e.g. from NodeSource, counts: Debian's
+# npm package would conflict with it), Debian's chromium and the CJK fonts
+# it renders the Chinese with.
+for a in "$@"; do
+	case $a in
+	portal)
+		PKGS="$PKGS chromium fonts-noto-cjk"
+		if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+			PKGS="$PKGS nodejs npm"
+		fi ;;
+	*) PKGS="$PKGS $a" ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do

@@ -169,6 +169,7 @@ render_nginx() {
 	local port=$1 web=$2
 	mkdir -p "$DIR/nginx" "$DIR/tmp"
 	cp "$ROOT/nginx/fastcgi_params" "$DIR/nginx/fastcgi_params"
+	cp "$ROOT/nginx/headers.conf" "$DIR/nginx/headers.conf"
 	sed -e "s|@DIR@|$DIR|g" -e "s|@WEB@|$web|g" -e "s|@PORT@|$port|g" \
 		-e "s|@NGINX_WORKERS@|${TB_NGINX_WORKERS:-1}|g" \
 		-e "s|@LOGIN_RATE@|${TB_RATE_LOGIN:-5r/s}|g" -e "s|@LOGIN_BURST@|${TB_BURST_LOGIN:-40}|g" \
@@ -232,7 +233,8 @@ do_start() {
 	# enter the checkout (CI clones it where only root may look)
 	rm -f "$DIR"/bin/tongban-* && cp "$bin"/tongban-* "$DIR/bin/"
 	[ -x "$ROOT/build/bench/bare-fcgi" ] && cp "$ROOT/build/bench/bare-fcgi" "$DIR/bin/"
-	rm -rf "$DIR/web" && cp -r "$ROOT/web" "$DIR/web"
+	if [ ! -f "$ROOT/build/web/index.html" ]; then log "the portal is not built: run make web"; return 1; fi
+	rm -rf "$DIR/web" && cp -r "$ROOT/build/web" "$DIR/web"
 	if [ ${#RUNAS[@]} -gt 0 ]; then
 		chown -R tongban:tongban "$DIR"
 		if ! "${RUNAS[@]}" test -w "$DIR/run"; then

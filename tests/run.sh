@@ -42,9 +42,19 @@ export UBSAN_OPTIONS="log_path=$STACK/log/ubsan:print_stacktrace=1:halt_on_error
 if TB_PORT=$PORT TB_BIN="$ROOT/build/asan" TB_PG_FAST=1 TB_WORKERS=2 TB_LOG_LEVEL=debug \
 	TB_SVC_ENV=TB_TEST_CLOCK=1 \
 	scripts/stack.sh start "$STACK"; then
-	echo "== API tests"
-	TB_ROOT="$ROOT" TB_STACK_DIR="$STACK" TB_PORT="$PORT" /usr/bin/python3 tests/api/run.py "$@" 2>&1 | tee "$out"
-	tally "$out" api
+	# arguments pick modules: test_x (API) and e2e:test_y (browser)
+	api_args=() e2e_args=()
+	for a in "$@"; do case $a in e2e:*) e2e_args+=("${a#e2e:}") ;; *) api_args+=("$a") ;; esac; done
+	if [ $# -eq 0 ] || [ ${#api_args[@]} -gt 0 ]; then
+		echo "== API tests"
+		TB_ROOT="$ROOT" TB_STACK_DIR="$STACK" TB_PORT="$PORT" /usr/bin/python3 tests/api/run.py "${api_args[@]}" 2>&1 | tee "$out"
+		tally "$out" api
+	fi
+	if [ $# -eq 0 ] || [ ${#e2e_args[@]} -gt 0 ]; then
+		echo "== browser tests (Playwright, chromium)"
+		TB_ROOT="$ROOT" TB_STACK_DIR="$STACK" TB_PORT="$PORT" node tests/e2e/run.mjs "${e2e_args[@]}" 2>&1 | tee "$out"
+		tally "$out" e2e
+	fi
 else
 	echo "FAIL the test stack did not start"; failed=$((failed + 1))
 	tail -n 20 "$STACK"/log/*.log

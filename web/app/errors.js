@@ -1,0 +1,91 @@
+// problem+json `code` → the message people read. The API's `detail` is
+// English and for developers; the portal shows these. Unknown codes fall
+// back to a message by HTTP status.
+
+const MESSAGES = {
+	network_error: '无法连接服务器，请检查网络后重试。',
+	service_unavailable: '服务暂时不可用，请稍后重试。',
+	timeout: '服务响应超时，请稍后重试。',
+	database_unavailable: '数据服务暂时不可用，请稍后重试。',
+	database_timeout: '数据服务响应超时，请稍后重试。',
+	internal: '系统内部错误，请稍后重试；如持续出现请联系管理员。',
+	rate_limited: '操作过于频繁，请稍后再试。',
+	unauthenticated: '登录已失效，请重新登录。',
+	invalid_credentials: '用户名或密码错误。',
+	login_locked: '登录失败次数过多，账号在本终端已临时锁定，请稍后再试。',
+	otp_required: '请输入动态验证码。',
+	invalid_otp: '动态验证码错误或已使用，请输入验证器上的新验证码。',
+	mfa_required: '此操作需要使用动态验证码登录。',
+	password_change_required: '请先修改密码。',
+	password_policy: '新密码不符合要求：12–128 位，含大写字母、小写字母、数字、符号中的三类，且不含用户名。',
+	csrf_failed: '页面已过期，请刷新后重试。',
+	forbidden: '您没有执行此操作的权限。',
+	own_account: '不能对自己的账号执行此操作。',
+	higher_account: '不能管理权限高于自己的账号。',
+	two_person_rule: '按双人复核规定，此步骤须由另一名工作人员办理。',
+	separation_of_duties: '按职责分离规定，不能同时持有这些角色。',
+	case_not_found: '未找到该案件，或您无权查看。',
+	invalid_state: '案件当前状态不允许此操作，请刷新查看最新状态。',
+	version_conflict: '案件已被他人更新，请查看最新内容后再操作。',
+	documents_missing: '必需的材料尚未上传齐全。',
+	attachment_limit: '该案件的附件数量或总大小已达上限。',
+	attachment_too_large: '文件过大：单个文件不能超过 20 MB。',
+	body_too_large: '提交的内容过大。',
+	unsupported_attachment_type: '只能上传 PDF、JPEG 或 PNG 文件。',
+	unsupported_media_type: '不支持的文件类型。',
+	priority_conflict: '该不动产单元有更早受理的案件尚未办结，须先办理该案件。',
+	unit_seized: '该不动产单元已被查封，不能登簿。',
+	no_such_right: '要变更或注销的权利不存在或已失效。',
+	unit_not_found: '登记簿中没有该不动产单元。',
+	invalid_unit_code: '不动产单元代码格式不正确（28 位）。',
+	invalid_id_number: '证件号码不正确。',
+	business_type_not_enabled: '该业务类型在此地区尚未开通。',
+	business_type_not_found: '没有这种业务类型。',
+	action_disabled: '该操作已被流程管理停用。',
+	invalid_field: '填写的内容不符合要求。',
+	missing_field: '有必填项未填写。',
+	unknown_field: '提交了不认识的字段。',
+	invalid_character: '内容中含有不允许的控制字符。',
+	invalid_parameter: '请求参数不正确。',
+	progress_not_found: '案件编号或证件号后六位不正确。',
+	progress_locked: '查询错误次数过多，请一小时后再试。',
+	session_not_found: '该会话不存在或已结束。',
+	enrolment_code_required: '首次绑定动态验证码需要管理员发放的绑定码。',
+	invalid_enrolment_code: '绑定码错误、已使用或已过期。',
+	no_pending_enrolment: '请先生成新的绑定二维码。',
+	data_keys_unavailable: '加密密钥不可用，暂时无法处理证件号码，请联系管理员。',
+	idempotency_key_reused: '重复提交的内容与首次不同，请刷新后重试。',
+	request_in_progress: '上一次提交仍在处理中，请稍候。',
+	not_found: '请求的内容不存在。',
+	method_not_allowed: '不支持此操作。',
+	malformed_json: '提交的数据格式不正确。',
+	// -- sign-in, accounts, sessions (add above this line) --
+
+	// -- cases, registry, attachments, receipts (add above this line) --
+};
+
+const BY_STATUS = {
+	0: MESSAGES.network_error,
+	400: '提交的内容不正确。',
+	401: MESSAGES.unauthenticated,
+	403: MESSAGES.forbidden,
+	404: MESSAGES.not_found,
+	409: '操作与案件当前情况冲突，请刷新后重试。',
+	413: MESSAGES.body_too_large,
+	429: MESSAGES.rate_limited,
+	502: MESSAGES.service_unavailable,
+	503: MESSAGES.service_unavailable,
+	504: MESSAGES.timeout,
+};
+
+export function messageFor(err) {
+	const code = err && err.code;
+	if (code && MESSAGES[code]) return MESSAGES[code];
+	const status = err && typeof err.status === 'number' ? err.status : 500;
+	return BY_STATUS[status] || (status >= 500 ? MESSAGES.internal : '操作未成功。');
+}
+
+// An outage (no answer, 502/503/504) is shown as such, with a retry.
+export function isOutage(err) {
+	return err && (err.status === 0 || err.status === 502 || err.status === 503 || err.status === 504);
+}

@@ -1,0 +1,69 @@
+// Entry of the staff portal: routes → screens. A screen module exports
+// `render(main, params)`; `auth: false` routes run without a session.
+
+import { route, start, match, navigate } from './router.js';
+import * as session from './session.js';
+import { on } from './api.js';
+import { h, replace } from './ui.js';
+import { frame, bare } from './shell.js';
+import { messageFor, isOutage } from './errors.js';
+import { navFor } from './nav.js';
+import * as login from './screens/login.js';
+import * as home from './screens/home.js';
+import * as sessions from './screens/sessions.js';
+import * as password from './screens/password.js';
+import * as totp from './screens/totp.js';
+import * as caseNew from './screens/case_new.js';
+import * as caseDetail from './screens/case_detail.js';
+import * as receipt from './screens/receipt.js';
+
+route(/^\/login$/, login.render, { auth: false });
+route(/^\/$/, home.render);
+route(/^\/sessions$/, sessions.render);
+route(/^\/password$/, password.render, { passwordChange: true });
+route(/^\/totp$/, totp.render, { passwordChange: true });
+route(/^\/cases\/new$/, caseNew.render);
+route(/^\/cases\/(\d+)$/, caseDetail.render);
+route(/^\/cases\/(\d+)\/receipt$/, receipt.render, { print: true });
+
+let loaded = false;
+
+async function show(hash) {
+	const r = match(hash);
+	if (!r) { navigate('#/'); return; }
+	try {
+		if (!loaded) { await session.load(); loaded = true; }
+		if (r.opts.auth === false) {
+			await r.render(bare(), r.params);
+		} else if (!session.me) {
+			navigate('#/login?next=' + encodeURIComponent(hash));
+		} else if (session.me.user.must_change_password && !r.opts.passwordChange) {
+			navigate('#/password');
+		} else {
+			const main = frame(navFor(session.me, hash));
+			document.body.classList.toggle('print-page', !!r.opts.print);
+			await r.render(main, r.params);
+		}
+	} catch (e) {
+		showError(e, () => show(hash));
+	}
+}
+
+// An error no screen handled: a clear message by its code; an outage
+// offers to try again.
+export function showError(e, retry) {
+	const main = document.getElementById('main') || bare();
+	if (!(e && e.code)) console.error(e);
+	replace(main, h('section', { class: 'panel error-panel', role: 'alert' },
+		h('h1', {}, isOutage(e) ? '服务暂时不可用' : '无法完成操作'),
+		h('p', {}, messageFor(e)),
+		e && e.problem && e.problem.request_id ? h('p', { class: 'muted' }, '请求编号：' + e.problem.request_id) : null,
+		retry ? h('button', { class: 'btn btn-primary', onclick: () => { loaded = false; retry(); } }, '重试') : null));
+}
+
+on('unauthenticated', () => {
+	session.forget();
+	if (!location.hash.startsWith('#/login')) navigate('#/login?expired=1');
+});
+
+start(show);

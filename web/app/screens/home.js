@@ -1,0 +1,6 @@
+// Screen home (placeholder until built).
+import { h, replace } from '../ui.js';
+
+export async function render(main) {
+	replace(main, h('h1', {}, 'home'));
+}

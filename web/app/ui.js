@@ -1,0 +1,93 @@
+// DOM helpers. Text always goes in as text nodes (never innerHTML), so
+// nothing the API returns can become markup; no inline style attributes
+// (the CSP forbids them): classes from style.css only.
+
+export function h(tag, attrs, ...children) {
+	const el = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === false || v === null || v === undefined) continue;
+		if (k === 'class') el.className = v;
+		else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+		else if (k === 'dataset') Object.assign(el.dataset, v);
+		else if (k === 'value') el.value = v;
+		else if (v === true) el.setAttribute(k, '');
+		else el.setAttribute(k, String(v));
+	}
+	append(el, children);
+	return el;
+}
+
+function append(el, children) {
+	for (const c of children) {
+		if (c === null || c === undefined || c === false) continue;
+		if (Array.isArray(c)) append(el, c);
+		else if (c instanceof Node) el.appendChild(c);
+		else el.appendChild(document.createTextNode(String(c)));
+	}
+}
+
+export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
+export function replace(el, ...children) { clear(el); append(el, children); return el; }
+
+// Money: the API speaks integer fen, people read yuan with two decimals.
+export function fenToYuan(fen) {
+	const n = BigInt(fen);
+	const neg = n < 0n;
+	const a = neg ? -n : n;
+	const yuan = (a / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+	const cents = (a % 100n).toString().padStart(2, '0');
+	return (neg ? '-' : '') + yuan + '.' + cents;
+}
+
+// "1,234.5" → 123450 (fen), exactly (no floating point); null when it is
+// not an amount of yuan with at most two decimals.
+export function yuanToFen(text) {
+	const s = String(text).trim().replace(/[,，\s]/g, '');
+	const m = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(s);
+	if (!m) return null;
+	return Number(m[1]) * 100 + Number((m[2] || '').padEnd(2, '0'));
+}
+
+export function fmtTime(iso) {
+	if (!iso) return '';
+	const d = new Date(iso);
+	if (Number.isNaN(d.getTime())) return iso;
+	const p = (n) => String(n).padStart(2, '0');
+	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function fmtDate(iso) { return iso ? String(iso).slice(0, 10) : ''; }
+
+let toastBox = null;
+// A short message in the live region (screen readers announce it).
+export function toast(text, kind = 'info') {
+	if (!toastBox) {
+		toastBox = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+		document.body.appendChild(toastBox);
+	}
+	const t = h('div', { class: 'toast toast-' + kind }, text);
+	toastBox.appendChild(t);
+	setTimeout(() => t.remove(), 6000);
+}
+
+// A modal confirmation (native <dialog>: focus is trapped and Esc cancels).
+// Resolves with true/false; `body` may hold form fields the caller reads.
+export function confirmDialog(title, body, okText = '确定', cancelText = '取消') {
+	return new Promise((resolve) => {
+		const ok = h('button', { type: 'submit', class: 'btn btn-primary', value: 'ok' }, okText);
+		const cancel = h('button', { type: 'button', class: 'btn', onclick: () => { dlg.close('cancel'); } }, cancelText);
+		const form = h('form', { method: 'dialog' }, h('h2', {}, title), body || null, h('div', { class: 'dialog-actions' }, cancel, ok));
+		const dlg = h('dialog', { class: 'dialog', 'aria-label': title }, form);
+		dlg.addEventListener('close', () => { resolve(dlg.returnValue === 'ok'); dlg.remove(); });
+		document.body.appendChild(dlg);
+		dlg.showModal();
+	});
+}
+
+export function field(label, input, hint) {
+	const id = input.id || ('f-' + Math.random().toString(36).slice(2, 9));
+	input.id = id;
+	const hintEl = h('div', { class: 'hint', id: id + '-hint', 'aria-live': 'polite' }, hint || '');
+	input.setAttribute('aria-describedby', id + '-hint');
+	return h('div', { class: 'field' }, h('label', { for: id }, label), input, hintEl);
+}
