@@ -11,8 +11,9 @@ import struct
 import subprocess
 import tempfile
 import zlib
+from urllib.parse import quote
 
-from case_lib import (DECIDING, HOLDER, RECEIVING, act, attach, create, fix_check, mortgage_body, seize, staff,
+from case_lib import (DECIDING, HOLDER, PDF, RECEIVING, act, attach, create, fix_check, mortgage_body, seize, staff,
                       unit)
 from lib import PORT, ROOT, STACK, assert_problem, psql_conninfo, request, sql
 from test_openapi import conforms
@@ -100,10 +101,12 @@ def test_unit_card_shows_holders_masked_mortgages_in_rank_order_and_restrictions
                  "use": "residential", "area_m2": 120.25, "county": {"code": "450103", "name": "青秀区"},
                  "deciding_agency": {"code": "450103", "name": "青秀区不动产登记中心"}},
         "holders": [
-            {"entry_id": holders[0], "name": "黄一", "id_type": "resident_id", "id_number_masked": a[:3] + "*" * 11 + a[-4:],
-             "share": "1/2", "certificate_no": cert, "since": since(holders[0])},
-            {"entry_id": holders[1], "name": "黄二", "id_type": "resident_id", "id_number_masked": b[:3] + "*" * 11 + b[-4:],
-             "share": "1/2", "certificate_no": cert, "since": since(holders[1])}],
+            {"entry_id": holders[0], "name": "黄一", "id_type": "resident_id",
+             "id_number_masked": a[:3] + "*" * 11 + a[-4:], "share": "1/2", "certificate_no": cert,
+             "since": since(holders[0])},
+            {"entry_id": holders[1], "name": "黄二", "id_type": "resident_id",
+             "id_number_masked": b[:3] + "*" * 11 + b[-4:], "share": "1/2", "certificate_no": cert,
+             "since": since(holders[1])}],
         "mortgages": [
             {"entry_id": mortgages[0], "rank": 1, "mortgagee": "中国工商银行", "amount_fen": 50000000,
              "term_from": "2026-12-01", "term_to": "2046-11-30", "mortgage_type": "ordinary",
@@ -193,7 +196,8 @@ def test_receipt_lists_what_was_received_and_where_to_follow_progress():
         "number": c["number"], "business_type": "mortgage.establish", "business_type_name": "抵押登记（设立）",
         "unit_code": c["unit_code"], "unit_location": "测试路1号", "received_at": c["received_at"],
         "promised_date": c["due_date"],
-        "receiving_agency": c["receiving_agency"], "deciding_agency": {"code": DECIDING, "name": "青秀区不动产登记中心"},
+        "receiving_agency": c["receiving_agency"],
+        "deciding_agency": {"code": DECIDING, "name": "青秀区不动产登记中心"},
         "applicants": [{"role": "right_holder", "name": "张三"}, {"role": "obligor", "name": "李四"}],
         "documents": [
             {"document_type": "application", "document_name": "不动产登记申请书", "filename": "申请书.pdf"},
@@ -287,3 +291,38 @@ def test_only_the_receiving_side_prints_the_receipt():
     assert_problem(request("GET", "/api/v1/cases/%d/receipt" % c["id"]), 401, "unauthenticated")
     # a reader over the receiving county (a city-level scope covers it) prints it too
     assert receipt(c, ("reviewer", "451300")).status == 200
+
+
+# ---- attachments viewed in a browser tab ------------------------------------
+
+DOWNLOAD_CSP = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none';"
+                " frame-ancestors 'none'")
+
+
+def test_an_attachment_opens_in_a_browser_tab_under_a_policy_without_script():
+    c = create(mortgage_body(unit()), attach_docs=False).json
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    jpeg = b"\xff\xd8\xff\xe0" + b"\0" * 32
+    for data, name, ctype, ext in ((PDF, "申请书; 'a' \"b\" 第1页.pdf", "application/pdf", "pdf"),
+                                   (png, "身份证 正面.png", "image/png", "png"),
+                                   (jpeg, "合同%.jpeg", "image/jpeg", "jpg")):
+        up = attach(c["id"], "application", data=data, filename=name)
+        if '"' in name:  # a quote is refused at upload: no name can break out of the header
+            assert_problem(up, 400, "invalid_field")
+            name = name.replace('"', "")
+            up = attach(c["id"], "application", data=data, filename=name)
+        assert up.status == 201, up
+        aid = up.json["id"]
+        r = staff[REVIEWER].get("/api/v1/cases/%d/attachments/%d" % (c["id"], aid))
+        assert r.status == 200 and r.body == data and r.header("Content-Type") == ctype
+        # inline: the tab shows it; the UTF-8 name by RFC 5987, an ASCII fallback of the id and type
+        assert r.header("Content-Disposition") == "inline; filename=\"attachment-%d.%s\"; filename*=UTF-8''%s" % (
+            aid, ext, quote(name, safe=""))
+        # the viewer's own inline style is allowed, nothing else: no script, no framing, no sniffing
+        assert r.header("Content-Security-Policy") == DOWNLOAD_CSP
+        assert r.header("X-Content-Type-Options") == "nosniff" and r.header("X-Frame-Options") == "DENY"
+    # every other answer keeps the portal's policy
+    for path in ("/api/v1/cases/%d/attachments" % c["id"], "/api/v1/cases/%d" % c["id"]):
+        csp = staff[CLERK].get(path).header("Content-Security-Policy")
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "unsafe-inline" not in request("GET", "/").header("Content-Security-Policy")
