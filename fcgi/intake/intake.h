@@ -17,6 +17,9 @@ void h_attachment_get(struct req *r);
 void h_case_list(struct req *r);
 void h_notifications(struct req *r);
 void h_notification_read(struct req *r);
+/* receipt.c: the acceptance receipt and its QR code */
+void h_receipt(struct req *r);
+void h_receipt_qr(struct req *r);
 
 /* The case as JSON (detail view: parties masked, timeline, conflicts). */
 void gen_case(struct req *r, const char *id);
