@@ -86,3 +86,53 @@ def test_session_timing_and_idle_expiry_moving_with_activity():
     # the session ends exactly when idle_expires_at said
     assert me(s, now=t0 + 70 + 1799).status == 200
     assert_problem(me(s, now=t0 + 70 + 1799 + 1800), 401, "unauthenticated")
+
+
+# ---- 2. a 403 that names what is missing -----------------------------------
+
+from case_lib import DECIDING, RECEIVING, act, create, mortgage_body, staff, unit  # noqa: E402
+
+
+def clerk():
+    return staff[("intake_clerk", RECEIVING)]
+
+
+def reviewer():
+    return staff[("reviewer", DECIDING)]
+
+
+def registrar():
+    return staff[("registrar", DECIDING)]
+
+
+def case_at(state):
+    """A mortgage case brought to state by the staff of both sides."""
+    c = create(mortgage_body(unit())).json
+    steps = {"draft": [], "submitted": [("submit", clerk)], "accepted": [("submit", clerk), ("accept", reviewer)],
+             "supplement_requested": [("submit", clerk), ("accept", reviewer), ("request_supplement", reviewer)],
+             "approved": [("submit", clerk), ("accept", reviewer), ("approve", reviewer)],
+             "registered": [("submit", clerk), ("accept", reviewer), ("approve", reviewer), ("register", registrar)]}
+    for action, who in steps[state]:
+        extra = {"missing": ["户口簿复印件"]} if action == "request_supplement" else {}
+        r = act(c, action, who(), **extra)
+        assert r.status == 200, (action, r)
+        c = r.json
+    assert c["state"] == state
+    return c
+
+
+def test_case_action_refused_for_want_of_permission_names_it_with_side_and_division():
+    c = case_at("approved")
+    r = act(c, "register", reviewer())
+    b = assert_problem(r, 403, "forbidden")
+    assert b["missing_permission"] == "case.register"
+    assert b["side"] == "deciding" and b["division"] == DECIDING
+    # a receiving-side action: named with the receiving division
+    b = assert_problem(act(c, "withdraw", reviewer()), 403, "forbidden")
+    assert (b["missing_permission"], b["side"], b["division"]) == ("case.create", "receiving", RECEIVING)
+    assert sql("SELECT state, version FROM cases.case WHERE id = %d" % c["id"]) == [["approved", str(c["version"])]]
+
+
+def test_other_refusals_for_want_of_permission_name_it_without_a_side():
+    b = assert_problem(clerk().get("/api/v1/users"), 403, "forbidden")
+    assert b["missing_permission"] == "user.manage" and "side" not in b and "division" not in b, b
