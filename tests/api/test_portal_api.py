@@ -332,3 +332,21 @@ def test_validate_needs_case_create_and_a_json_object():
     assert_problem(validate(None, raw=b"{"), 400, "malformed_json")
     assert_problem(validate(None, raw=b"[]"), 400, "json_not_object")
     assert_problem(request("POST", "/api/v1/cases/validate", json_body={}), 401, "unauthenticated")
+
+
+# ---- 5. GET /api/v1/banks ---------------------------------------------------
+
+def test_banks_are_public_reference_data_cached_for_an_hour():
+    import csv
+    import os
+    from lib import ROOT
+    with open(os.path.join(ROOT, "sql", "banks.csv"), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    r = request("GET", "/api/v1/banks")  # no session
+    assert r.status == 200, r
+    assert r.header("Cache-Control") == "public, max-age=3600"
+    items = r.json["items"]
+    assert len(items) == len(rows)
+    assert {"code": "ICBC", "name": "中国工商银行"} in items
+    assert [i["code"] for i in items] == sorted(i["code"] for i in items)
+    assert all(set(i) == {"code", "name"} for i in items)
