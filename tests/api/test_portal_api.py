@@ -3,6 +3,7 @@ session's timing from GET /auth/me, 403s naming what is missing, the actions
 a caller may take on a case, validation without creation, the bank list, and
 what is missing in the applicant's progress."""
 import datetime
+import json
 import time
 
 from auth_lib import login, make_user
@@ -350,3 +351,29 @@ def test_banks_are_public_reference_data_cached_for_an_hour():
     assert {"code": "ICBC", "name": "中国工商银行"} in items
     assert [i["code"] for i in items] == sorted(i["code"] for i in items)
     assert all(set(i) == {"code", "name"} for i in items)
+
+
+# ---- 6. what is missing, in the applicant's progress -------------------------
+
+def progress(c):
+    r = request("POST", "/api/v1/public/progress", json_body={"number": c["number"], "id_last6": HOLDER["id_number"][-6:]})
+    assert r.status == 200, r
+    return r.json
+
+
+def test_progress_lists_what_the_latest_supplement_request_asks_for_while_it_is_pending():
+    c = case_at("accepted")
+    assert progress(c)["missing"] == []
+    c = act(c, "request_supplement", reviewer(), missing=["户口簿复印件"], comment="审核人内部意见").json
+    assert progress(c)["missing"] == ["户口簿复印件"]
+    c = act(c, "resubmit", clerk()).json
+    assert progress(c)["missing"] == []
+    c = act(c, "accept", reviewer()).json
+    c = act(c, "request_supplement", reviewer(), missing=["抵押合同原件", "委托书（需公证）"]).json
+    b = progress(c)
+    assert b["state"] == "supplement_requested"
+    assert b["missing"] == ["抵押合同原件", "委托书（需公证）"]      # the latest list, in its order
+    text = json.dumps(b, ensure_ascii=False)
+    assert "测试用户" not in text and "审核人内部意见" not in text and "actor" not in text
+    c = act(c, "withdraw", clerk()).json
+    assert progress(c)["missing"] == []
