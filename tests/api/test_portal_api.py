@@ -7,6 +7,7 @@ import json
 import time
 
 from auth_lib import login, make_user
+from case_lib import DECIDING, HOLDER, OBLIGOR, RECEIVING, act, create, fix_check, mortgage_body, staff, unit
 from lib import assert_problem, request, sql
 
 
@@ -90,9 +91,6 @@ def test_session_timing_and_idle_expiry_moving_with_activity():
 
 
 # ---- 2. a 403 that names what is missing -----------------------------------
-
-from case_lib import DECIDING, RECEIVING, act, create, mortgage_body, staff, unit  # noqa: E402
-
 
 def clerk():
     return staff[("intake_clerk", RECEIVING)]
@@ -237,9 +235,6 @@ def test_every_listed_action_succeeds_and_every_other_is_refused():
 
 # ---- 4. POST /cases/validate ------------------------------------------------
 
-from case_lib import HOLDER, OBLIGOR, fix_check  # noqa: E402
-
-
 def validate(body, who=None, raw=None):
     s = who or clerk()
     if raw is not None:
@@ -377,3 +372,25 @@ def test_progress_lists_what_the_latest_supplement_request_asks_for_while_it_is_
     assert "测试用户" not in text and "审核人内部意见" not in text and "actor" not in text
     c = act(c, "withdraw", clerk()).json
     assert progress(c)["missing"] == []
+
+
+# ---- the contract ------------------------------------------------------------
+
+def test_the_answers_match_the_documented_schemas():
+    from test_openapi import conforms
+    uid, name = make_user()
+    s = login(name)
+    conforms(me(s), "/api/v1/auth/me", "get")
+    conforms(me(s, cookie=False), "/api/v1/auth/me", "get")
+    c = case_at("approved")
+    conforms(act(c, "register", reviewer()), "/api/v1/cases/{id}/actions/{action}", "post")
+    conforms(clerk().get("/api/v1/cases/%d" % c["id"]), "/api/v1/cases/{id}", "get")
+    p = "/api/v1/cases/validate"
+    conforms(validate(mortgage_body(unit())), p, "post")
+    conforms(validate({"parties": [{}], "x": 1}), p, "post")
+    conforms(validate(None, raw=b"[]"), p, "post")
+    conforms(validate({}, who=reviewer()), p, "post")
+    conforms(request("GET", "/api/v1/banks"), "/api/v1/banks", "get")
+    c = act(act(case_at("accepted"), "request_supplement", reviewer(), missing=["x"]).json, "resubmit", clerk()).json
+    r = request("POST", "/api/v1/public/progress", json_body={"number": c["number"], "id_last6": HOLDER["id_number"][-6:]})
+    conforms(r, "/api/v1/public/progress", "post")
