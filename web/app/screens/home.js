@@ -15,8 +15,8 @@ const LISTS = [
 ];
 const PAGE = 20;
 const ID_TYPES = [
-	['resident_id', '居民身份证'], ['passport', '护照'], ['hk_macao_permit', '港澳通行证'],
-	['taiwan_permit', '台湾通行证'], ['uscc', '统一社会信用代码'], ['other', '其他证件'],
+	['resident_id', '居民身份证号码'], ['passport', '护照号码'], ['hk_macao_permit', '港澳通行证号码'],
+	['taiwan_permit', '台湾通行证号码'], ['uscc', '统一社会信用代码'], ['other', '其他证件号码'],
 ];
 const ROLE_NAMES = { right_holder: '权利人', obligor: '义务人', agent: '代理人' };
 
@@ -48,7 +48,7 @@ export async function render(main) {
 	const searchStatus = h('div', { class: 'search-result', 'aria-live': 'polite' });
 	const kind = h('select', { id: 'search-kind', 'aria-label': '查询方式' },
 		h('option', { value: 'number' }, '案件编号'),
-		ID_TYPES.map(([v, t]) => h('option', { value: v }, t + '号码')));
+		ID_TYPES.map(([v, t]) => h('option', { value: v }, t)));
 	const q = h('input', { id: 'search-q', type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: '32', placeholder: 'TB-450103-2026-000001', 'aria-label': '查询内容' });
 	const go = h('button', { type: 'submit', class: 'btn btn-primary' }, '查询');
 	const searchForm = h('form', { class: 'search', role: 'search', 'aria-label': '查询案件', novalidate: true },
