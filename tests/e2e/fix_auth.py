@@ -7,6 +7,8 @@ the API tests' helpers.
                "missing": [..]} → [{"id", "number", "id_last6"}]: mortgage cases
               taken in at 兴宾区 (451302) for units in county
 """
+import random
+
 import auth_lib
 import case_lib
 from lib import sql
@@ -19,6 +21,17 @@ def api_login(a):
     s = auth_lib.login(a["username"], otp=otp)
     sid = sql("SELECT id FROM iam.session WHERE user_id = %d ORDER BY id DESC LIMIT 1" % int(s.body["user"]["id"]))
     return {"session_id": int(sid[0][0])}
+
+
+def unit(county):
+    """A new registry unit in county. Each fixture call is its own process,
+    so case_lib.unit's per-process counter could repeat another call's code:
+    a code is taken only when the insert finds it free."""
+    while True:
+        code = "%s001002GB%05dF%08d" % (county, random.randint(0, 99999), 1)
+        if sql("INSERT INTO reg.unit (code, county_code, location, use, area_m2) VALUES ('%s', '%s', '测试路1号',"
+               " 'residential', 98.5) ON CONFLICT DO NOTHING RETURNING code" % (code, county)):
+            return code
 
 
 def enrolment_code(a):
@@ -36,7 +49,7 @@ def cases(a):
         reviewer = auth_lib.login(rname)
     out = []
     for _ in range(int(a.get("n", 1))):
-        r = case_lib.create(case_lib.mortgage_body(case_lib.unit(county)), who=clerk)
+        r = case_lib.create(case_lib.mortgage_body(unit(county)), who=clerk)
         assert r.status == 201, r
         c = case_lib.act(r.json, "submit", clerk)
         assert c.status == 200, c
