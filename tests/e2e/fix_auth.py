@@ -1,0 +1,69 @@
+"""Fixtures of the portal's sign-in, home and applicant tests (verbs added
+to tests/e2e/fixture.py). Cases are made and moved through the API with
+the API tests' helpers.
+  api_login   {"username", "otp"?} → {"session_id"}: another session of the user
+  enrolment_code {"id"} → {"code"}: a one-time TOTP enrolment code for the user
+  cases       {"county", "n", "state": submitted|accepted|supplement_requested,
+               "missing": [..]} → [{"id", "number", "id_last6"}]: mortgage cases
+              taken in at 兴宾区 (451302) for units in county
+"""
+import random
+
+import auth_lib
+import case_lib
+from lib import sql
+
+CLERK_AGENCY = case_lib.RECEIVING
+
+
+def api_login(a):
+    otp = auth_lib.totp() if a.get("otp") else None
+    s = auth_lib.login(a["username"], otp=otp)
+    sid = sql("SELECT id FROM iam.session WHERE user_id = %d ORDER BY id DESC LIMIT 1" % int(s.body["user"]["id"]))
+    return {"session_id": int(sid[0][0])}
+
+
+def unit(county):
+    """A new registry unit in county. Each fixture call is its own process,
+    so case_lib.unit's per-process counter could repeat another call's code:
+    a code is taken only when the insert finds it free."""
+    while True:
+        code = "%s001002GB%05dF%08d" % (county, random.randint(0, 99999), 1)
+        if sql("INSERT INTO reg.unit (code, county_code, location, use, area_m2) VALUES ('%s', '%s', '测试路1号',"
+               " 'residential', 98.5) ON CONFLICT DO NOTHING RETURNING code" % (code, county)):
+            return code
+
+
+def enrolment_code(a):
+    return {"code": auth_lib.give_enrolment_code(int(a["id"]))}
+
+
+def cases(a):
+    county = a.get("county", case_lib.DECIDING)
+    target = a.get("state", "submitted")
+    _, clerk_name = auth_lib.make_user(agency=CLERK_AGENCY, grants=[("intake_clerk", CLERK_AGENCY)])
+    clerk = auth_lib.login(clerk_name)
+    reviewer = None
+    if target != "submitted":
+        _, rname = auth_lib.make_user(agency=county, grants=[("reviewer", county)])
+        reviewer = auth_lib.login(rname)
+    out = []
+    for _ in range(int(a.get("n", 1))):
+        r = case_lib.create(case_lib.mortgage_body(unit(county)), who=clerk)
+        assert r.status == 201, r
+        c = case_lib.act(r.json, "submit", clerk)
+        assert c.status == 200, c
+        c = c.json
+        if target in ("accepted", "supplement_requested"):
+            c = case_lib.act(c, "accept", reviewer)
+            assert c.status == 200, c
+            c = c.json
+        if target == "supplement_requested":
+            c = case_lib.act(c, "request_supplement", reviewer, missing=a.get("missing", ["抵押合同原件"]))
+            assert c.status == 200, c
+            c = c.json
+        out.append({"id": c["id"], "number": c["number"], "id_last6": case_lib.HOLDER["id_number"][-6:]})
+    return out
+
+
+VERBS = {"api_login": api_login, "cases": cases, "enrolment_code": enrolment_code}
