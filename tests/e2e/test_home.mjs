@@ -87,8 +87,16 @@ export async function test_search_by_case_number_opens_the_case_or_says_not_foun
 	await q.fill('TB-450107-1999-999999');
 	await q.press('Enter');
 	await page.locator('.search-result', { hasText: '未找到' }).waitFor();
-	eq(await text(page.locator('.search-result')), '在您的工作清单和机构通知中未找到案件 TB-450107-1999-999999（已办结、已撤回或不予登记的案件不在清单中）。可改用当事人证件号码查询。', 'not found');
+	eq(await text(page.locator('.search-result')), '未找到案件 TB-450107-1999-999999，或您无权查看该案件。可改用当事人证件号码查询。', 'not found');
 	await t.shot(page, 'home-search-not-found');
+	// a case this reviewer's county does not decide or receive: not found, the same words
+	const [other] = fixture('cases', { county: '450102', n: 1, state: 'submitted' });
+	await q.fill(other.number);
+	await q.press('Enter');
+	await page.locator('.search-result', { hasText: other.number }).waitFor();
+	eq(await text(page.locator('.search-result')), `未找到案件 ${other.number}，或您无权查看该案件。可改用当事人证件号码查询。`, 'not readable');
+	// a closed case is found too (it is in no worklist)
+	sql(`UPDATE cases.case SET state = 'closed' WHERE id = ${c.id}`);
 	await q.fill(c.number.toLowerCase());
 	await q.press('Enter');
 	await page.waitForURL(new RegExp(`#/cases/${c.id}$`));

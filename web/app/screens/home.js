@@ -240,28 +240,11 @@ async function renderInbox(box, focusTitle) {
 // ---- search -------------------------------------------------------------
 const NUMBER = /^TB-\d{6}-\d{4}-\d{6}$/;
 
-// There is no API that opens a case by its number, so a number is looked
-// up in what the user's lists and inbox hold (active cases only).
+// GET /api/v1/cases?number= finds a case among those the user reads, in
+// any state; an unknown number and a case the user may not read look alike.
 async function findByNumber(number) {
-	for (const [list] of LISTS) {
-		let after = null;
-		for (let i = 0; i < 10; i++) {
-			const wl = await get(`/api/v1/cases?list=${list}&limit=200` + (after ? `&after=${after}` : ''));
-			const hit = wl.items.find((c) => c.number === number);
-			if (hit) return hit.id;
-			if (!wl.next_after) break;
-			after = wl.next_after;
-		}
-	}
-	let before = null;
-	for (let i = 0; i < 5; i++) {
-		const ib = await get('/api/v1/notifications?limit=200' + (before ? `&before=${before}` : ''));
-		const hit = ib.items.find((n) => n.case_number === number);
-		if (hit) return hit.case_id;
-		if (!ib.next_before) break;
-		before = ib.next_before;
-	}
-	return null;
+	const res = await get('/api/v1/cases?number=' + encodeURIComponent(number));
+	return res.items.length ? res.items[0].id : null;
 }
 
 async function search(kind, text, out, L) {
@@ -275,7 +258,7 @@ async function search(kind, text, out, L) {
 			say('muted', '正在查找…');
 			const id = await findByNumber(number);
 			if (id) { navigate(`#/cases/${id}`); return; }
-			say('hint bad', `在您的工作清单和机构通知中未找到案件 ${number}（已办结、已撤回或不予登记的案件不在清单中）。可改用当事人证件号码查询。`);
+			say('hint bad', `未找到案件 ${number}，或您无权查看该案件。可改用当事人证件号码查询。`);
 			return;
 		}
 		say('muted', '正在查找…');
