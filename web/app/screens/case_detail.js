@@ -55,7 +55,8 @@ async function draw(main, c, docs, note) {
 		try {
 			await post(`/api/v1/cases/${c.id}/actions/${action}`, body);
 		} catch (e) {
-			if (e.code === 'version_conflict') { await conflict(main, c, action, alertBox); return; }
+			// someone changed the case since it was shown: say what changed
+			if (e.code === 'version_conflict' || e.code === 'invalid_state') { if (await conflict(main, c, action, alertBox)) return; }
 			replace(alertBox, h('div', { class: 'banner banner-error' }, `未能${ACTIONS[action] || action}：${failureText(e)}`));
 			return;
 		}
@@ -194,14 +195,18 @@ function detailLines(e) {
 // reload (nothing was done).
 async function conflict(main, old, action, box) {
 	let c;
-	try { c = await get(`/api/v1/cases/${old.id}`); } catch (e) { replace(box, h('div', { class: 'banner banner-error' }, messageFor(e))); return; }
+	try { c = await get(`/api/v1/cases/${old.id}`); } catch (e) { replace(box, h('div', { class: 'banner banner-error' }, messageFor(e))); return true; }
+	if (c.version === old.version) return false;
 	const last = c.timeline[c.timeline.length - 1];
 	const btn = h('button', { type: 'button', class: 'btn btn-primary', onclick: () => reload(main, c.id) }, '重新加载');
 	replace(box, h('div', { class: 'banner banner-warn stale' },
-		h('h2', {}, '案件已被他人更新，您的操作未执行'),
-		h('p', {}, `您要办理“${ACTIONS[action] || action}”时，案件已由“${STATES[old.state] || old.state}”变为“${STATES[c.state] || c.state}”。`),
+		h('h2', {}, '案件已被他人更新'),
+		h('p', {}, c.state === old.state
+			? `您打开本页后，案件已被他人办理过（当前状态仍为“${STATES[c.state] || c.state}”），“${ACTIONS[action] || action}”未执行。`
+			: `您打开本页后，案件状态已由“${STATES[old.state] || old.state}”变为“${STATES[c.state] || c.state}”，“${ACTIONS[action] || action}”未执行。`),
 		last ? h('p', {}, `最新办理：${ACTIONS[last.action] || last.action}，${last.actor}（${agencyOf(c, last.agency_code)}），${fmtTime(last.at)}。`) : null,
 		h('p', {}, '请重新加载，查看最新情况后再决定是否办理。'),
 		btn));
 	btn.focus();
+	return true;
 }

@@ -225,7 +225,8 @@ async function checkStep(form, box) {
 function stepType(body) {
 	const cats = [['mortgage', '抵押登记'], ['pre_notice', '预告登记'], ['ownership', '产权登记（试点地区）']];
 	const groups = cats.map(([cat, label]) => {
-		const list = types.filter((t) => t.category === cat);
+		const order = ['establish', 'transfer', 'change', 'cancellation', 'other'];
+		const list = types.filter((t) => t.category === cat).sort((a, b) => order.indexOf(a.action) - order.indexOf(b.action));
 		if (!list.length) return null;
 		return h('fieldset', { class: 'type-group' }, h('legend', {}, label),
 			list.map((t) => h('label', { class: 'type-choice' },
