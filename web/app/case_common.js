@@ -45,6 +45,16 @@ export const FIELD_NAMES = {
 	price_fen: '合同价款', reason: '注销原因', description: '申请事项说明',
 };
 
+const FIELD_ORDER = ['mortgagee_name', 'amount_fen', 'mortgage_type', 'term_from', 'term_to', 'debtor', 'buyer', 'seller',
+	'contract_number', 'price_fen', 'entry_id', 'reason', 'description'];
+
+// A case's business fields as [label, text] in a fixed reading order.
+export function fieldRows(f) {
+	return Object.keys(f || {}).filter((k) => k !== 'mortgagee_bank')
+		.sort((a, b) => (FIELD_ORDER.indexOf(a) + 1 || 99) - (FIELD_ORDER.indexOf(b) + 1 || 99))
+		.map((k) => [FIELD_NAMES[k] || k, k.endsWith('_fen') ? money(f[k]) : k === 'mortgage_type' ? (MORTGAGE_TYPES[f[k]] || f[k]) : String(f[k])]);
+}
+
 // "mortgage.establish" → the category and action parts
 export function typeParts(code) {
 	const [category, action] = String(code || '').split('.');

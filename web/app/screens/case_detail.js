@@ -9,7 +9,7 @@ import { h, replace, toast, fmtTime, fmtDate } from '../ui.js';
 import { get, post } from '../api.js';
 import { messageFor } from '../errors.js';
 import {
-	STATES, ACTIONS, ROLES, ID_TYPES, FIELD_NAMES, MORTGAGE_TYPES, docName, stateBadge, money, facts, uploadRow, fileLink,
+	STATES, ACTIONS, ROLES, ID_TYPES, FIELD_NAMES, MORTGAGE_TYPES, docName, stateBadge, money, facts, uploadRow, fileLink, fieldRows,
 } from '../case_common.js';
 import { actionDialog, ACTION_ORDER } from '../case_actions.js';
 
@@ -113,8 +113,7 @@ async function draw(main, c, docs, note) {
 	}
 
 	const f = c.fields || {};
-	const fieldRows = Object.keys(f).filter((k) => k !== 'mortgagee_bank').map((k) => [FIELD_NAMES[k] || k,
-		k.endsWith('_fen') ? money(f[k]) : k === 'mortgage_type' ? (MORTGAGE_TYPES[f[k]] || f[k]) : String(f[k])]);
+	const rows = fieldRows(f);
 
 	const parties = h('table', { class: 'grid' },
 		h('thead', {}, h('tr', {}, ['身份', '姓名或名称', '证件类型', '证件号码', ''].map((x) => h('th', { scope: 'col' }, x)))),
@@ -163,7 +162,7 @@ async function draw(main, c, docs, note) {
 		banners,
 		h('div', { class: 'case-cols' },
 			h('div', { class: 'case-main' },
-				h('section', { class: 'panel' }, h('h2', {}, '业务信息'), fieldRows.length ? facts(fieldRows) : h('p', { class: 'muted' }, '无')),
+				h('section', { class: 'panel' }, h('h2', {}, '业务信息'), rows.length ? facts(rows) : h('p', { class: 'muted' }, '无')),
 				h('section', { class: 'panel' }, h('h2', {}, '申请人'), parties),
 				h('section', { class: 'panel' }, h('h2', {}, '申请材料'),
 					canUpload && c.state === 'supplement_requested' ? h('p', { class: 'muted' }, '请按补正要求上传材料，上传完成后点击“补正后重新提交”。') : null,

@@ -14,7 +14,7 @@ import { messageFor } from '../errors.js';
 import { navigate } from '../router.js';
 import {
 	ROLES, ID_TYPES, MORTGAGE_TYPES, FIELD_NAMES, docName, typeParts, unitCard, validate, problemText,
-	uploadRow, loadDraft, saveDraft, clearDraft, newKey, money, facts, stateBadge,
+	uploadRow, fieldRows, loadDraft, saveDraft, clearDraft, newKey, money, facts, stateBadge,
 } from '../case_common.js';
 
 const STEPS = ['业务类型', '不动产单元', '申请人', '业务信息', '申请材料', '核对提交'];
@@ -86,6 +86,11 @@ function stepForm(title, intro, content, { next = '下一步', onNext, back = tr
 			back && st.step > 0 && !(st.case_id && st.step <= 4) ? h('button', { type: 'button', class: 'btn', onclick: () => go(st.step - 1) }, '上一步') : null,
 			extra, h('span', { class: 'grow' }), nextBtn));
 	heading.id = 'step-title';
+	form.addEventListener('input', (e) => {
+		const el = e.target;
+		if (el.dataset && el.dataset.required && el.value.trim() && el.getAttribute('aria-invalid') &&
+			(document.getElementById(el.id + '-hint') || {}).textContent === '此项为必填项。') setHint(el, null);
+	});
 	form.addEventListener('submit', async (e) => {
 		e.preventDefault();
 		if (nextBtn.disabled) return;
@@ -111,8 +116,8 @@ function wireFields() {
 		const bank = banks && banks.find((b) => b.name === (f.mortgagee || '').trim());
 		if (bank) put('mortgagee_bank', bank.code); else put('mortgagee_name', (f.mortgagee || '').trim());
 		put('amount_fen', fen(f.amount));
-		put('term_from', f.term_from);
-		put('term_to', f.term_to);
+		put('term_from', normDate(f.term_from));
+		put('term_to', normDate(f.term_to));
 		put('mortgage_type', f.mortgage_type);
 		put('debtor', (f.debtor || '').trim());
 		if (action !== 'establish') put('entry_id', f.entry_id ? Number(f.entry_id) : undefined);
@@ -127,6 +132,11 @@ function wireFields() {
 		if (action !== 'establish') put('entry_id', f.entry_id ? Number(f.entry_id) : undefined);
 	}
 	return out;
+}
+
+function normDate(v) {
+	const m = /^(\d{4})(\d{2})(\d{2})$/.exec(String(v || '').trim());
+	return m ? `${m[1]}-${m[2]}-${m[3]}` : String(v || '').trim();
 }
 
 function createBody(upTo = 5) {
@@ -312,11 +322,10 @@ function stepParties(body) {
 				else if (idn.getAttribute('aria-invalid')) setHint(idn, null);
 			});
 			idn.addEventListener('blur', () => { if (p.id_number) checkId(); });
-			const remove = st.parties.length > 1 ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => { st.parties.splice(i, 1); persist(); draw(); list.querySelector('select') && list.querySelector('select').focus(); } }, `删除申请人 ${i + 1}`) : null;
+			const remove = st.parties.length > 1 ? h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `删除申请人 ${i + 1}`, onclick: () => { st.parties.splice(i, 1); persist(); draw(); list.querySelector('select') && list.querySelector('select').focus(); } }, '删除') : null;
 			return h('fieldset', { class: 'party' }, h('legend', {}, `申请人 ${i + 1}`),
 				h('div', { class: 'party-grid' },
-					field('身份', role), field('姓名或名称', name), field('证件类型', idType), field('证件号码', idn)),
-				remove);
+					field('身份', role), field('姓名或名称', name), field('证件类型', idType), field('证件号码', idn), remove));
 		}));
 	};
 	draw();
@@ -347,6 +356,20 @@ function entryKind() {
 function textInput(key, opts = {}) {
 	const el = h('input', { type: opts.type || 'text', value: st.fields[key] || '', autocomplete: 'off', maxlength: opts.max || '100', inputmode: opts.inputmode || false, list: opts.list || false, class: opts.cls || false, dataset: { path: opts.path || `fields/${key}`, ...(opts.required === false ? {} : { required: '1' }) } });
 	el.addEventListener('input', () => { st.fields[key] = el.value; persist(); });
+	return el;
+}
+
+// A date typed as 8 digits is written with its hyphens (typing help only;
+// whether it is a real date is the server's answer).
+function dateInput(key) {
+	const el = textInput(key, { inputmode: 'numeric', max: '10', cls: 'date' });
+	el.setAttribute('placeholder', '年-月-日');
+	const tidy = () => {
+		const v = normDate(el.value);
+		if (v !== el.value) { el.value = v; st.fields[key] = v; persist(); }
+	};
+	el.addEventListener('blur', tidy);
+	el.addEventListener('change', tidy);
 	return el;
 }
 
@@ -389,8 +412,8 @@ async function stepFields(body) {
 		inputs.push(
 			field('抵押权人（输入银行名称可检索）', m, '从列表选择银行；其他抵押权人直接填写名称'), dl,
 			amountField('amount', 'amount_fen', FIELD_NAMES.amount_fen),
-			field(FIELD_NAMES.term_from, textInput('term_from', { type: 'date' })),
-			field(FIELD_NAMES.term_to, textInput('term_to', { type: 'date' })),
+			field(FIELD_NAMES.term_from, dateInput('term_from'), '格式：2026-12-01，也可输入 20261201'),
+			field(FIELD_NAMES.term_to, dateInput('term_to'), '格式：2046-11-30，也可输入 20461130'),
 			field(FIELD_NAMES.mortgage_type, mtype),
 			field(FIELD_NAMES.debtor, textInput('debtor')));
 	} else if (category === 'pre_notice') {
@@ -485,8 +508,7 @@ async function stepReview(body) {
 	const list = await get(`/api/v1/cases/${st.case_id}/attachments`);
 	const t = types.find((x) => x.code === c.business_type) || { name: c.business_type, promised_days: '' };
 	const f = c.fields || {};
-	const fieldRows = Object.keys(f).filter((k) => k !== 'mortgagee_bank').map((k) => [FIELD_NAMES[k] || k,
-		k.endsWith('_fen') ? money(f[k]) : k === 'mortgage_type' ? (MORTGAGE_TYPES[f[k]] || f[k]) : String(f[k])]);
+	const rows = fieldRows(f);
 	const form = stepForm('核对提交', '请与申请人核对以下信息。提交后案件送交属地登记机构审核，并可打印受理回执。',
 		h('div', { class: 'review' },
 			h('h3', {}, '案件'), facts([['案件编号', c.number], ['业务类型', t.name], ['状态', stateBadge(c.state)],
@@ -494,7 +516,7 @@ async function stepReview(body) {
 			h('h3', {}, '申请人'),
 			h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['身份', '姓名或名称', '证件类型', '证件号码'].map((x) => h('th', { scope: 'col' }, x)))),
 				h('tbody', {}, c.parties.map((p) => h('tr', {}, h('td', {}, ROLES[p.role] || p.role), h('td', {}, p.name), h('td', {}, ID_TYPES[p.id_type] || p.id_type), h('td', { class: 'mono' }, p.id_number))))),
-			h('h3', {}, '业务信息'), facts(fieldRows),
+			h('h3', {}, '业务信息'), facts(rows),
 			h('h3', {}, '申请材料'),
 			h('ul', { class: 'doc-summary' }, list.checklist.map((x) => h('li', {}, h('span', { class: x.present ? 'doc-ok' : 'doc-missing' }, x.present ? '已上传' : '缺'), ' ', docName(x.document_type),
 				h('span', { class: 'muted' }, ' ' + list.items.filter((a) => a.document_type === x.document_type).map((a) => a.filename).join('、')))))),
