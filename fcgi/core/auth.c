@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit.h"
 #include "cache.h"
 #include "crypto.h"
@@ -204,6 +206,20 @@ int auth_token_hash_hex(const char *token, char out[65])
 	return 0;
 }
 
+void auth_csrf_token(const char *token, char out[65])
+{
+	static const char label[] = "tongban-csrf"; /* hashed with its NUL */
+	unsigned char buf[sizeof(label) + 64], h[32];
+	size_t n = strlen(token);
+	if (n > 64)
+		n = 64; /* tokens are 43 characters (auth_token_hash_hex) */
+	memcpy(buf, label, sizeof(label));
+	memcpy(buf + sizeof(label), token, n);
+	crypto_sha256(buf, sizeof(label) + n, h);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	hex_encode(h, 32, out);
+}
+
 /* "a b c d;a b c d" -> words; returns the number of records */
 static size_t split_records(struct arena *a, const char *s, size_t words, char ****out)
 {
@@ -367,6 +383,15 @@ const struct principal *auth_session(struct req *r)
 	if (p == NULL)
 		return NULL;
 	p->via_cookie = via_cookie;
+	p->seen_us = seen;
+	p->expires_us = exp;
+	if (via_cookie) {
+		char *ct = arena_alloc(r->arena, 65);
+		if (ct == NULL)
+			return NULL;
+		auth_csrf_token(token, ct);
+		p->csrf_token = ct;
+	}
 	if (via_cookie && !req_is_safe_method(r)) {
 		/* the CSRF token travels in a header a cross-site form cannot set */
 		const char *csrf = req_header(r, "HTTP_X_CSRF_TOKEN");
@@ -388,6 +413,7 @@ const struct principal *auth_session(struct req *r)
 		const char *params[] = { sid, at };
 		const char *state;
 		if (db_exec_try(r, &q_touch, params, &state) != NULL) {
+			p->seen_us = now;
 			cache_del(&r->w->cache, key, (size_t)kl);
 			local_drop(r, hash);
 		}

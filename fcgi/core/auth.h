@@ -38,6 +38,8 @@ struct principal {
 	int mfa, must_change_password, via_cookie, totp_enabled;
 	const char *status, *phone, *agency_name, *division_name;
 	int64_t version, created_us;
+	int64_t seen_us, expires_us; /* last_seen_at as stored now, absolute end */
+	const char *csrf_token;      /* derived token for a cookie session, else NULL */
 	struct auth_perm *perms;
 	size_t nperms;
 	struct auth_grant *grants;
@@ -67,5 +69,10 @@ void auth_worker_free(struct worker *w);
 
 /* Hash a presented token into 64 hex digits; -1 when malformed. */
 int auth_token_hash_hex(const char *token, char out[65]);
+/* The CSRF token of a session: hex(SHA-256("tongban-csrf\0" || token)).
+ * Derived rather than random so that a cookie session can get it again
+ * (GET /auth/me) after a page reload; whoever can read the cookie holds the
+ * session anyway, and a cross-site page can read neither. */
+void auth_csrf_token(const char *token, char out[65]);
 
 #endif
