@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixture, SCREENS } from './lib.mjs';
 import {
-	WINDOW, DECIDING, staff, signedIn, expectStep, state, act, stateShown, openCase, eq, assert, sql,
+	WINDOW, DECIDING, staff, staffs, signedIn, expectStep, state, act, stateShown, openCase, eq, assert, sql,
 } from './case_steps.mjs';
 
 async function toUnitStep(page, type = /抵押登记（设立）/) {
@@ -123,8 +123,7 @@ export async function test_a_draft_survives_a_reload_without_keeping_id_numbers(
 
 export async function test_a_stale_tab_shows_what_changed_and_reloads(t) {
 	const unit = fixture('unit', { county: DECIDING });
-	const clerk = staff('intake_clerk', WINDOW);
-	const reviewer = staff('reviewer', DECIDING);
+	const [clerk, reviewer] = staffs(['intake_clerk', WINDOW], ['reviewer', DECIDING]);
 	const c = fixture('case', { username: clerk.username, code: unit.code, submit: true });
 	fixture('act', { username: reviewer.username, id: c.id, action: 'accept' });
 	t.allow(409, new RegExp(`/api/v1/cases/${c.id}/actions/approve$`));
