@@ -451,7 +451,7 @@ size_t auth_scopes(struct req *r, const struct principal *p, const char *perm, c
 }
 
 static void deny(struct req *r, const struct principal *p, const char *perm, int status,
-		 const char *code, const char *detail)
+		 const char *code, const char *detail, const char *const *members)
 {
 	if (status == 401) {
 		resp_header(r, "WWW-Authenticate", "Bearer realm=\"tongban\"");
@@ -473,27 +473,33 @@ static void deny(struct req *r, const struct principal *p, const char *perm, int
 		if (audit_write(r, p, "auth.denied", "route", r->path, "denied", d) != 0)
 			return; /* audit_write replied (database unavailable) */
 	}
-	resp_problem(r, status, code, detail);
+	resp_problem_with(r, status, code, detail, members);
 }
 
 const struct principal *auth_require(struct req *r, const char *perm, const char *const *divs,
 				     size_t ndivs)
 {
+	return auth_require_side(r, perm, divs, ndivs, NULL, NULL);
+}
+
+const struct principal *auth_require_side(struct req *r, const char *perm, const char *const *divs,
+					  size_t ndivs, const char *side, const char *division)
+{
 	const struct principal *p = auth_session(r);
 	if (p == NULL) {
 		if (r->responded)
 			return NULL;
-		deny(r, NULL, perm, 401, "unauthenticated", "A valid session is required.");
+		deny(r, NULL, perm, 401, "unauthenticated", "A valid session is required.", NULL);
 		return NULL;
 	}
 	if (p->via_cookie < 0) {
-		deny(r, p, perm, 403, "csrf_failed", "The X-CSRF-Token header is missing or wrong.");
+		deny(r, p, perm, 403, "csrf_failed", "The X-CSRF-Token header is missing or wrong.", NULL);
 		return NULL;
 	}
 	if (perm == NULL)
 		return p;
 	if (p->must_change_password) {
-		deny(r, p, perm, 403, "password_change_required", "Change your password first.");
+		deny(r, p, perm, 403, "password_change_required", "Change your password first.", NULL);
 		return NULL;
 	}
 	int mfa_missing = 0;
@@ -513,9 +519,13 @@ const struct principal *auth_require(struct req *r, const char *perm, const char
 	}
 	if (mfa_missing)
 		deny(r, p, perm, 403, "mfa_required",
-		     "This needs a session opened with a second factor (TOTP).");
-	else
-		deny(r, p, perm, 403, "forbidden", "You are not allowed to do this here.");
+		     "This needs a session opened with a second factor (TOTP).", NULL);
+	else {
+		/* name what is missing, so a client can say so (and ask for it) */
+		const char *members[] = { "missing_permission", perm, side ? "side" : NULL, side,
+					  "division", division, NULL };
+		deny(r, p, perm, 403, "forbidden", "You are not allowed to do this here.", members);
+	}
 	return NULL;
 }
 

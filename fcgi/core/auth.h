@@ -55,6 +55,11 @@ const struct principal *auth_session(struct req *r);
  * holder's scope — for listing, which then filters by scope). */
 const struct principal *auth_require(struct req *r, const char *perm, const char *const *divs,
 				     size_t ndivs);
+/* The same for an object with sides (a case): a 403 for want of perm
+ * also names the side and division it was wanted over ("missing_permission",
+ * "side", "division" in the problem; auth_require names only the first). */
+const struct principal *auth_require_side(struct req *r, const char *perm, const char *const *divs,
+					  size_t ndivs, const char *side, const char *division);
 /* Same decision without replying: 1 allowed, 0 not. */
 int auth_allows(const struct req *r, const struct principal *p, const char *perm, const char *div);
 /* Forget cached sessions of a user (after revocation, role or status change). */
