@@ -88,7 +88,7 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	eq(state(id), 'draft', 'a draft until submitted');
 	await uploadByKeyboard(w, '不动产登记申请书', '申请书.pdf');
 	await uploadByKeyboard(w, '申请人身份证明', '身份证.pdf');
-	await uploadByKeyboard(w, '抵押合同及主债权合同', '抵押合同.pdf');
+	await uploadByKeyboard(w, '抵押合同', '抵押合同.pdf');
 	await t.shot(w, 'wizard-attachments');
 	eq(sql(`SELECT document_type, filename FROM cases.attachment WHERE case_id = ${id} ORDER BY id`),
 		[['application', '申请书.pdf'], ['identity', '身份证.pdf'], ['mortgage_contract', '抵押合同.pdf']], 'uploaded');
@@ -115,19 +115,19 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	if (process.env.LAP) console.log('lap 11', Date.now() - T0);
 	eq(state(id), 'accepted', 'accepted');
 	await act(rv, '要求补正', async (d) => {
-		await d.getByLabel('抵押合同及主债权合同').check();
+		await d.getByLabel('抵押合同').check();
 		await d.getByLabel('其他补正要求（每行一项）').fill('抵押合同第 3 页缺少抵押人签字');
 		await t.shot(rv, 'dialog-supplement', { axe: false });
 	});
 	await stateShown(rv, '待补正');
 	if (process.env.LAP) console.log('lap 12', Date.now() - T0);
 	eq(sql(`SELECT state, (SELECT details->>'missing' FROM cases.event WHERE case_id = c.id AND action = 'request_supplement') FROM cases.case c WHERE id = ${id}`),
-		[['supplement_requested', '["抵押合同及主债权合同", "抵押合同第 3 页缺少抵押人签字"]']], 'the list of missing documents');
+		[['supplement_requested', '["抵押合同", "抵押合同第 3 页缺少抵押人签字"]']], 'the list of missing documents');
 
 	// --- the window: the 补正 round trip ---
 	await openCase(w, id);
-	eq(await w.locator('.banner-warn ul li').allTextContents(), ['抵押合同及主债权合同', '抵押合同第 3 页缺少抵押人签字'], 'the clerk sees what is missing');
-	await uploadByKeyboard(w, '抵押合同及主债权合同', '抵押合同（补正）.pdf');
+	eq(await w.locator('.banner-warn ul li').allTextContents(), ['抵押合同', '抵押合同第 3 页缺少抵押人签字'], 'the clerk sees what is missing');
+	await uploadByKeyboard(w, '抵押合同', '抵押合同（补正）.pdf');
 	await t.shot(w, 'detail-supplement');
 	await act(w, '补正后重新提交');
 	await stateShown(w, '已提交待受理');
@@ -223,7 +223,7 @@ export async function test_a_pre_notice_is_taken_in_and_registered(t) {
 	if (process.env.LAP) console.log('lap 9', Date.now() - T0);
 	const [[id, fields]] = sql(`SELECT id, fields::text FROM cases.case WHERE unit_code = '${unit.code}'`);
 	eq(sorted(JSON.parse(fields)), sorted({ buyer: '覃小燕', seller: unit.holders[1].name, price_fen: 128000000, contract_number: 'NN-2026-0815' }), 'the pre-notice fields');
-	for (const [doc, name] of [['不动产登记申请书', '申请书.pdf'], ['申请人身份证明', '身份证.pdf'], ['商品房买卖合同', '买卖合同.pdf']]) {
+	for (const [doc, name] of [['不动产登记申请书', '申请书.pdf'], ['申请人身份证明', '身份证.pdf'], ['买卖合同', '买卖合同.pdf']]) {
 		await w.getByLabel('选择文件：' + doc).setInputFiles({ name, mimeType: 'application/pdf', buffer: PDF });
 		await w.locator(`li.doc-row:has(input[aria-label="选择文件：${doc}"]) .bar-line.done`).waitFor();
 	}

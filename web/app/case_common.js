@@ -30,10 +30,13 @@ export const ID_TYPES = {
 };
 
 export const DOCUMENTS = {
-	application: '不动产登记申请书', identity: '申请人身份证明', mortgage_contract: '抵押合同及主债权合同',
-	sale_contract: '商品房买卖合同', ownership_proof: '不动产权属证书', other: '其他材料',
+	// as cases.document_type names them (the receipt carries the server's names)
+	application: '不动产登记申请书', identity: '申请人身份证明', mortgage_contract: '抵押合同',
+	sale_contract: '买卖合同', ownership_proof: '不动产权属证书', power_of_attorney: '授权委托书', other: '其他材料',
 };
 export const docName = (code) => DOCUMENTS[code] || code;
+// filed beside the checklist when there are any (an agent's authority, anything else)
+export const OPTIONAL_DOCS = ['power_of_attorney', 'other'];
 
 export const USES = { residential: '住宅', non_residential: '非住宅', parking: '车位、车库', storeroom: '储藏室', other: '其他' };
 export const MORTGAGE_TYPES = { ordinary: '一般抵押', maximum: '最高额抵押' };
