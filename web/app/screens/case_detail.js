@@ -155,7 +155,7 @@ async function draw(main, c, docs, note) {
 	const timeline = h('ol', { class: 'timeline' }, c.timeline.map((e) => h('li', {},
 		h('div', { class: 'tl-head' }, h('span', { class: 'tl-action' }, ACTIONS[e.action] || e.action),
 			h('time', { datetime: e.at }, fmtTime(e.at))),
-		h('div', { class: 'tl-who' }, `${e.actor} · ${agencyOf(c, e.agency_code)}`, e.to_state ? ` → ${STATES[e.to_state] || e.to_state}` : ''),
+		h('div', { class: 'tl-who' }, `${e.actor}（${agencyOf(c, e.agency_code)}）`),
 		detailLines(e))));
 
 	replace(main,
