@@ -72,14 +72,28 @@ export async function actionDialog(action, c, docs, party) {
 			const q = h('input', { type: 'number', min: '1', max: '100', required: true, value: String(qty), class: 'qty', 'aria-label': '数量' });
 			const p = amountInput(price);
 			p.setAttribute('aria-label', '单价（元）');
-			const del = h('button', { type: 'button', class: 'btn btn-small', onclick: () => { if (rows.children.length > 1) tr.remove(); } }, '删除');
+			const del = h('button', { type: 'button', class: 'btn btn-small', onclick: () => { if (rows.children.length > 1) { tr.remove(); rows.dispatchEvent(new Event('input')); } } }, '删除');
 			const tr = h('tr', {}, h('td', {}, codeSel), h('td', {}, d), h('td', {}, q), h('td', {}, p), h('td', {}, del));
 			rows.append(tr);
 		};
 		addRow('registration', '不动产登记费', 1, '');
+		const total = h('output', { class: 'fee-total', 'aria-live': 'polite' });
+		const sum = () => {
+			let fen = 0;
+			for (const tr of rows.children) {
+				const [, , q, p] = tr.querySelectorAll('select, input');
+				const v = yuanToFen(p.value);
+				if (v === null) { total.textContent = '合计：—'; return; }
+				fen += v * (Number(q.value) || 0);
+			}
+			total.textContent = `合计：${fenToYuan(fen)} 元`;
+		};
+		rows.addEventListener('input', sum);
+		sum();
 		parts.push(h('table', { class: 'grid fee-table' },
 			h('thead', {}, h('tr', {}, ['项目', '说明', '数量', '单价（元）', ''].map((x) => h('th', { scope: 'col' }, x)))), rows),
-		h('button', { type: 'button', class: 'btn btn-small', onclick: () => addRow('certificate', '证书工本费', 1, '') }, '添加收费项目'));
+		h('div', { class: 'fee-foot' },
+			h('button', { type: 'button', class: 'btn btn-small', onclick: () => { addRow('certificate', '证书工本费', 1, ''); sum(); } }, '添加收费项目'), total));
 		read = () => ({ items: Array.from(rows.children).map((tr) => {
 			const [s, d, q, p] = tr.querySelectorAll('select, input');
 			return { code: s.value, description: d.value.trim(), quantity: Number(q.value), unit_price_fen: yuanToFen(p.value) };
