@@ -193,3 +193,29 @@ export async function test_the_receipt_prints_on_one_a4_page(t) {
 	execFileSync('pdftoppm', ['-png', '-r', '60', '-singlefile', pdf, path.join(SCREENS, 'case_screens-receipt-a4')]);
 	assert(readFileSync(path.join(SCREENS, 'case_screens-receipt-a4.png')).length > 1000, 'the printed page rendered');
 }
+
+export async function test_a_cancellation_picks_the_mortgage_it_ends_from_the_unit_card(t) {
+	const unit = fixture('card_unit', { county: DECIDING, mortgage: true });
+	const w = await signedIn(t, staff('intake_clerk', WINDOW));
+	await toUnitStep(w, /抵押登记（注销）/);
+	await w.getByLabel('不动产单元代码').fill(unit.code);
+	await w.locator('.unit-card').waitFor();
+	await w.getByRole('button', { name: '下一步' }).click();
+	const ps = w.locator('fieldset.party');
+	await ps.nth(0).getByLabel('姓名或名称').fill('中国建设银行南宁分行');
+	await ps.nth(0).getByLabel('证件类型').selectOption('uscc');
+	await ps.nth(0).getByLabel('证件号码').fill('91450100MA5K8P7Q00');
+	await w.getByRole('button', { name: '删除申请人 2' }).click();
+	await w.getByRole('button', { name: '下一步' }).click();
+	await expectStep(w, '第 4 步：业务信息');
+	// nothing picked: the step says so and stays
+	await w.getByRole('button', { name: '下一步' }).click();
+	await w.locator('.step-problems').filter({ hasText: '请选择要注销的登记记录。' }).waitFor();
+	await w.getByLabel('选择：第 1 顺位 中国建设银行').check();
+	await w.getByLabel('注销原因').fill('主债权已清偿');
+	await t.shot(w, 'cancellation-pick');
+	await w.getByRole('button', { name: '下一步' }).click();
+	await expectStep(w, '第 5 步：申请材料');
+	eq(sql(`SELECT business_type, fields->>'entry_id', fields->>'reason' FROM cases.case WHERE unit_code = '${unit.code}'`),
+		[['mortgage.cancellation', String(unit.mortgage_entry), '主债权已清偿']], 'the case names the mortgage it ends');
+}
