@@ -426,7 +426,7 @@ async function stepFields(body) {
 		inputs.push(field(FIELD_NAMES.description, textInput('description', { max: '2000' })));
 	}
 	if (kind) {
-		const pick = { kind, selected: st.fields.entry_id, onPick: (id) => { st.fields.entry_id = String(id); persist(); } };
+		const pick = { kind, selected: st.fields.entry_id, onPick: (id) => { st.fields.entry_id = String(id); persist(); replace(document.querySelector('.step-problems')); } };
 		cardEl = card ? unitCard(card, pick) : h('p', { class: 'banner banner-error' }, '无法读取该单元的登记簿信息。');
 	}
 	let form;
