@@ -72,9 +72,39 @@ static int has_control(const char *s, size_t n)
 	return 0;
 }
 
+/* The first problem only, for valid_fields (detail copied: it may be on
+ * the reporter's stack). */
+struct first_problem {
+	int seen;
+	const char *code, *field;
+	char detail[128];
+};
+
+static void keep_first(void *ctx, const char *code, const char *field, const char *detail)
+{
+	struct first_problem *f = ctx;
+	if (f->seen++)
+		return;
+	f->code = code;
+	f->field = field;
+	snprintf(f->detail, sizeof(f->detail), "%s", detail);
+}
+
 int valid_fields(struct req *r, const struct json *obj, const struct field *spec, size_t n,
 		 struct fval *out)
 {
+	struct first_problem f = { 0, NULL, NULL, "" };
+	if (valid_fields_all(obj, spec, n, out, keep_first, &f) == 0)
+		return 0;
+	valid_reject(r, f.code, f.field, f.detail);
+	return -1;
+}
+
+size_t valid_fields_all(const struct json *obj, const struct field *spec, size_t n, struct fval *out,
+			valid_report report, void *ctx)
+{
+	size_t problems = 0;
+	uint64_t given = 0; /* members present, valid or not: a bad one is not also missing */
 	memset(out, 0, n * sizeof(*out));
 	for (const struct json *m = obj->child; m; m = m->next) {
 		size_t i;
@@ -82,58 +112,65 @@ int valid_fields(struct req *r, const struct json *obj, const struct field *spec
 			if (strlen(spec[i].name) == m->key_len && memcmp(spec[i].name, m->key, m->key_len) == 0)
 				break;
 		if (i == n) {
-			valid_reject(r, "unknown_field", m->key, "is not a field of this request.");
-			return -1;
+			report(ctx, "unknown_field", m->key, "is not a field of this request.");
+			problems++;
+			continue;
 		}
 		const struct field *f = &spec[i];
 		struct fval *v = &out[i];
+		if (i < 64)
+			given |= (uint64_t)1 << i;
 		if (m->type == JSON_NULL && !f->required)
 			continue; /* null: the same as absent */
+		const char *bad = NULL;
+		char d[96];
 		switch (f->type) {
 		case V_STRING: {
 			if (m->type != JSON_STRING) {
-				valid_reject(r, "invalid_field", f->name, "must be a string.");
-				return -1;
+				bad = "must be a string.";
+				break;
 			}
 			size_t chars = utf8_chars(m->s, m->len);
 			if ((int64_t)chars < f->min || (int64_t)chars > f->max || has_control(m->s, m->len) ||
 			    strlen(m->s) != m->len) {
-				char d[96];
 				snprintf(d, sizeof(d), "must be %lld to %lld characters without control characters.",
 					 (long long)f->min, (long long)f->max);
-				valid_reject(r, "invalid_field", f->name, d);
-				return -1;
+				bad = d;
+				break;
 			}
 			if (f->check && !f->check(m->s)) {
-				valid_reject(r, "invalid_field", f->name, "is not in the expected form.");
-				return -1;
+				bad = "is not in the expected form.";
+				break;
 			}
 			v->s = m->s;
 			v->len = m->len;
 			break;
 		}
 		case V_INT:
-			if (json_int64(m, &v->i) != 0 || v->i < f->min || v->i > f->max) {
-				valid_reject(r, "invalid_field", f->name, "must be an integer in range.");
-				return -1;
-			}
+			if (json_int64(m, &v->i) != 0 || v->i < f->min || v->i > f->max)
+				bad = "must be an integer in range.";
 			break;
 		case V_BOOL:
-			if (m->type != JSON_BOOL) {
-				valid_reject(r, "invalid_field", f->name, "must be true or false.");
-				return -1;
-			}
-			v->b = m->b;
+			if (m->type != JSON_BOOL)
+				bad = "must be true or false.";
+			else
+				v->b = m->b;
 			break;
+		}
+		if (bad) {
+			memset(v, 0, sizeof(*v));
+			report(ctx, "invalid_field", f->name, bad);
+			problems++;
+			continue;
 		}
 		v->present = 1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (spec[i].required && !out[i].present) {
-			valid_reject(r, "missing_field", spec[i].name, "is required.");
-			return -1;
+		if (spec[i].required && !out[i].present && !(i < 64 && (given >> i & 1))) {
+			report(ctx, "missing_field", spec[i].name, "is required.");
+			problems++;
 		}
-	return 0;
+	return problems;
 }
 
 int valid_body(struct req *r, const struct field *spec, size_t n, struct fval *out)

@@ -30,6 +30,16 @@ struct fval {
  * replying: missing_field, invalid_field, unknown_field. */
 int valid_fields(struct req *r, const struct json *obj, const struct field *spec, size_t n,
 		 struct fval *out) __attribute__((warn_unused_result));
+/* Where valid_fields_all sends each problem: code, the field's name (a
+ * member's name for unknown_field) and a detail that may live on the
+ * caller's stack (copy what you keep). */
+typedef void (*valid_report)(void *ctx, const char *code, const char *field, const char *detail);
+/* The same checks without replying, going on after a problem: every one
+ * is reported, in the order valid_fields meets them (so its first is the
+ * one valid_fields replies with). The number of problems; out[i] is
+ * present only for valid members. */
+size_t valid_fields_all(const struct json *obj, const struct field *spec, size_t n, struct fval *out,
+			valid_report report, void *ctx);
 /* The request's JSON object body validated against spec: 0, or -1 after
  * replying (415, 413, 400). */
 int valid_body(struct req *r, const struct field *spec, size_t n, struct fval *out)

@@ -139,10 +139,51 @@ static const struct field other_fields[] = {
 	{ "entry_id", V_INT, 0, 1, 1LL << 60, NULL },
 };
 
-/* Validate "fields" for the type; the JSON object to store, or NULL after
- * replying. Bank codes are resolved to the bank's name. */
-static char *business_fields(struct req *r, const struct json *f, const char *category, const char *action)
+/* The problems a case body has, all of them (POST /cases/validate lists
+ * them; creation answers with the first). Fields are named by path:
+ * unit_code, parties/0/id_number, fields/amount_fen. */
+struct case_problem {
+	int status;
+	const char *code, *field, *detail;
+};
+
+struct case_check {
+	struct req *r;
+	struct case_problem *p;
+	size_t n, cap;
+	const char *prefix; /* for the names valid_fields_all reports */
+};
+
+static void problem(struct case_check *k, int status, const char *code, const char *field, const char *detail)
 {
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 8;
+		struct case_problem *p = arena_alloc(k->r->arena, cap * sizeof(*p));
+		if (p == NULL)
+			return; /* out of memory: the problems found so far still refuse */
+		if (k->n)
+			memcpy(p, k->p, k->n * sizeof(*p));
+		k->p = p;
+		k->cap = cap;
+	}
+	struct arena *a = k->r->arena;
+	k->p[k->n++] = (struct case_problem){ status, code, arena_printf(a, "%s", field),
+					      arena_printf(a, "%s", detail) };
+}
+
+static void field_problem(void *ctx, const char *code, const char *field, const char *detail)
+{
+	struct case_check *k = ctx;
+	problem(k, 400, code, arena_printf(k->r->arena, "%s%s", k->prefix, field), detail);
+}
+
+/* Check "fields" for the type; the JSON object to store (NULL with a
+ * problem noted, or after replying when *replied). Bank codes are resolved
+ * to the bank's name. */
+static char *business_fields(struct case_check *k, const struct json *f, const char *category, const char *action,
+			     int *replied)
+{
+	struct req *r = k->r;
 	const struct field *spec;
 	size_t n;
 	if (strcmp(action, "cancellation") == 0) {
@@ -159,45 +200,44 @@ static char *business_fields(struct req *r, const struct json *f, const char *ca
 		n = 2;
 	}
 	if (f == NULL || f->type != JSON_OBJECT) {
-		valid_reject(r, "invalid_field", "fields", "must be an object.");
+		problem(k, 400, "invalid_field", "fields", "must be an object.");
 		return NULL;
 	}
 	struct fval v[8];
-	if (valid_fields(r, f, spec, n, v) != 0)
-		return NULL;
+	size_t before = k->n;
+	k->prefix = "fields/";
+	valid_fields_all(f, spec, n, v, field_problem, k);
 	/* an establishment makes a new right: naming one in force would end it */
 	for (size_t i = 0; i < n && strcmp(action, "establish") == 0; i++)
-		if (strcmp(spec[i].name, "entry_id") == 0 && v[i].present) {
-			valid_reject(r, "invalid_field", "fields.entry_id", "an establishment changes no existing right.");
-			return NULL;
-		}
+		if (strcmp(spec[i].name, "entry_id") == 0 && v[i].present)
+			problem(k, 400, "invalid_field", "fields/entry_id", "an establishment changes no existing right.");
 	const char *bank_name = NULL;
 	if (spec == mortgage_fields) {
-		if (v[0].present == v[1].present) {
-			valid_reject(r, "invalid_field", "fields.mortgagee_bank",
-				     "give either mortgagee_bank (a bank code) or mortgagee_name.");
-			return NULL;
-		}
-		if (v[0].present) {
+		if (v[0].present && v[1].present) {
+			problem(k, 400, "invalid_field", "fields/mortgagee_bank",
+				"give either mortgagee_bank (a bank code) or mortgagee_name.");
+		} else if (v[0].present) {
 			const char *pb[] = { v[0].s };
 			PGresult *br = db_exec(r, &q_bank, pb);
-			if (br == NULL)
-				return NULL;
-			if (PQntuples(br) != 1) {
-				valid_reject(r, "invalid_field", "fields.mortgagee_bank", "No bank has this code.");
+			if (br == NULL) {
+				*replied = 1;
 				return NULL;
 			}
-			bank_name = arena_strndup(r->arena, PQgetvalue(br, 0, 0), strlen(PQgetvalue(br, 0, 0)));
+			if (PQntuples(br) != 1)
+				problem(k, 400, "invalid_field", "fields/mortgagee_bank", "No bank has this code.");
+			else
+				bank_name = arena_strndup(r->arena, PQgetvalue(br, 0, 0), strlen(PQgetvalue(br, 0, 0)));
+		} else if (!v[1].present && !json_get(f, "mortgagee_bank") && !json_get(f, "mortgagee_name")) {
+			problem(k, 400, "invalid_field", "fields/mortgagee_bank",
+				"give either mortgagee_bank (a bank code) or mortgagee_name.");
 		}
-		if (term_check(v[3].s, v[4].s) != TERM_OK) {
-			valid_reject(r, "invalid_field", "fields.term_to", "must be a date after term_from.");
-			return NULL;
-		}
-		if (strcmp(action, "establish") != 0 && !v[7].present) {
-			valid_reject(r, "missing_field", "fields.entry_id", "names the mortgage this case changes.");
-			return NULL;
-		}
+		if (v[3].present && v[4].present && term_check(v[3].s, v[4].s) != TERM_OK)
+			problem(k, 400, "invalid_field", "fields/term_to", "must be a date after term_from.");
+		if (strcmp(action, "establish") != 0 && !v[7].present && !json_get(f, "entry_id"))
+			problem(k, 400, "missing_field", "fields/entry_id", "names the mortgage this case changes.");
 	}
+	if (k->n > before)
+		return NULL;
 	yajl_gen g = json_gen_new(r->arena);
 	yajl_gen_map_open(g);
 	for (size_t i = 0; i < n; i++) {
@@ -215,6 +255,7 @@ static char *business_fields(struct req *r, const struct json *f, const char *ca
 	size_t len;
 	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		*replied = 1;
 		return NULL;
 	}
 	return arena_strndup(r->arena, (const char *)b, len);
@@ -238,19 +279,139 @@ static int beijing_today(struct req *r)
 	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
+/* A case body once checked: what creation stores. */
+struct case_input {
+	struct fval v[2]; /* business_type, unit_code */
+	struct fval pv[MAX_PARTIES][4];
+	size_t np;
+	const char *county; /* the unit's county: the deciding side */
+	char *fjson;	    /* the business fields to store */
+};
+
+static const struct field case_spec[] = {
+	{ "business_type", V_STRING, 1, 3, 40, NULL },
+	{ "unit_code", V_STRING, 1, 28, 28, NULL },
+};
+static const struct field party_spec[] = {
+	{ "role", V_STRING, 1, 5, 12, party_role },
+	{ "name", V_STRING, 1, 1, 100, NULL },
+	{ "id_type", V_STRING, 1, 2, 20, id_type_ok },
+	{ "id_number", V_STRING, 1, 2, 32, NULL },
+};
+
+/* Every rule a new case must meet, in the order creation has always met
+ * them, each broken one noted in k; what depends on a member that is
+ * missing or wrong is not checked (nothing to check it against). The one
+ * validator for creation and POST /cases/validate. 0, or -1 after
+ * replying (database unavailable). */
+static int case_check(struct case_check *k, const struct json *body, struct case_input *in)
+{
+	struct req *r = k->r;
+	/* the scalars by the table; parties and fields (nested) by hand below */
+	const struct json *parties = json_get(body, "parties"), *fields = json_get(body, "fields");
+	const struct json *scalars = json_without(r->arena, body, parties, fields);
+	if (scalars == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	k->prefix = "";
+	valid_fields_all(scalars, case_spec, 2, in->v, field_problem, k);
+	int unit_ok = 0;
+	if (in->v[1].present) {
+		enum unit_problem up = unit_code_check(in->v[1].s);
+		if (up != UNIT_OK)
+			problem(k, 400, "invalid_unit_code", "unit_code", unit_problem_text(up));
+		unit_ok = up == UNIT_OK;
+	}
+	in->np = 0;
+	if (parties == NULL || parties->type != JSON_ARRAY || parties->count < 1 || parties->count > MAX_PARTIES) {
+		problem(k, 400, parties ? "invalid_field" : "missing_field", "parties",
+			"must be an array of 1 to 20 parties.");
+	} else {
+		int holders = 0, roles_known = 1;
+		for (const struct json *pj = parties->child; pj; pj = pj->next, in->np++) {
+			struct fval *pv = in->pv[in->np];
+			char *path = arena_printf(r->arena, "parties/%zu", in->np);
+			if (pj->type != JSON_OBJECT) {
+				memset(pv, 0, 4 * sizeof(*pv));
+				problem(k, 400, "invalid_field", path, "each party must be an object.");
+				roles_known = 0;
+				continue;
+			}
+			k->prefix = arena_printf(r->arena, "%s/", path);
+			valid_fields_all(pj, party_spec, 4, pv, field_problem, k);
+			roles_known &= pv[0].present;
+			holders += pv[0].present && strcmp(pv[0].s, "right_holder") == 0;
+			if (!pv[2].present || !pv[3].present)
+				continue;
+			enum id_type t = id_type_parse(pv[2].s);
+			char *idn = arena_strndup(r->arena, pv[3].s, pv[3].len);
+			if (idn == NULL) {
+				resp_problem(r, 500, "internal", "The server could not complete the request.");
+				return -1;
+			}
+			id_number_normalize(t, idn);
+			pv[3].s = idn;
+			enum id_problem ip = id_number_check(t, idn, beijing_today(r));
+			if (ip != ID_OK)
+				problem(k, 400, "invalid_id_number", arena_printf(r->arena, "%s/id_number", path),
+					id_problem_text(t, ip));
+		}
+		if (holders == 0 && roles_known)
+			problem(k, 400, "invalid_field", "parties", "must name at least one right holder.");
+	}
+	const char *category = NULL, *action = NULL;
+	int pilot_only = 0;
+	if (in->v[0].present) {
+		const char *pt[] = { in->v[0].s };
+		PGresult *tr = db_exec(r, &q_type, pt);
+		if (tr == NULL)
+			return -1;
+		if (PQntuples(tr) != 1 || !atoi(PQgetvalue(tr, 0, 2))) {
+			problem(k, 400, "unknown_business_type", "business_type", "No enabled business type has this code.");
+		} else {
+			category = PQgetvalue(tr, 0, 0);
+			action = PQgetvalue(tr, 0, 1);
+			pilot_only = atoi(PQgetvalue(tr, 0, 3));
+		}
+	}
+	in->county = NULL;
+	if (unit_ok) {
+		char ucounty[7];
+		unit_code_county(in->v[1].s, ucounty);
+		const char *pu[] = { ucounty, in->v[1].s };
+		PGresult *ur = db_exec(r, &q_unit, pu);
+		if (ur == NULL)
+			return -1;
+		if (PQntuples(ur) != 1)
+			problem(k, 400, "invalid_unit_code", "unit_code", unit_problem_text(UNIT_COUNTY));
+		else if (PQgetisnull(ur, 0, 0))
+			problem(k, 422, "unit_not_found", "unit_code", "No property unit with this code is in the registry.");
+		else
+			in->county = PQgetvalue(ur, 0, 0);
+	}
+	if (category && in->county && pilot_only) {
+		const char *pp[] = { in->county, category };
+		PGresult *pr = db_exec(r, &q_pilot, pp);
+		if (pr == NULL)
+			return -1;
+		if (PQntuples(pr) != 1)
+			problem(k, 422, "business_type_not_enabled", "business_type",
+				"This business type is not enabled in the unit's division (pilot switch).");
+	}
+	in->fjson = NULL;
+	if (category) {
+		int replied = 0;
+		in->fjson = business_fields(k, fields, category, action, &replied);
+		if (replied)
+			return -1;
+	}
+	return 0;
+}
+
 /* POST /api/v1/cases */
 void h_case_create(struct req *r)
 {
-	static const struct field spec[] = {
-		{ "business_type", V_STRING, 1, 3, 40, NULL },
-		{ "unit_code", V_STRING, 1, 28, 28, NULL },
-	};
-	static const struct field party_spec[] = {
-		{ "role", V_STRING, 1, 5, 12, party_role },
-		{ "name", V_STRING, 1, 1, 100, NULL },
-		{ "id_type", V_STRING, 1, 2, 20, id_type_ok },
-		{ "id_number", V_STRING, 1, 2, 32, NULL },
-	};
 	/* the receiving side is the clerk's own agency, from the session */
 	const struct principal *s0 = auth_session(r);
 	const char *own = s0 ? s0->division_code : NULL;
@@ -260,89 +421,20 @@ void h_case_create(struct req *r)
 	const struct json *body = req_json_object(r);
 	if (body == NULL)
 		return;
-	/* the scalars by the table; parties and fields (nested) by hand below */
-	const struct json *parties = json_get(body, "parties"), *fields = json_get(body, "fields");
-	struct fval v[2];
-	const struct json *scalars = json_without(r->arena, body, parties, fields);
-	if (scalars == NULL || valid_fields(r, scalars, spec, 2, v) != 0)
+	struct case_check k = { r, NULL, 0, 0, "" };
+	struct case_input in;
+	if (case_check(&k, body, &in) != 0)
 		return;
-	enum unit_problem up = unit_code_check(v[1].s);
-	if (up != UNIT_OK) {
-		valid_reject(r, "invalid_unit_code", "unit_code", unit_problem_text(up));
+	if (k.n > 0) {
+		/* the first problem, as the rules meet it */
+		resp_problem(r, k.p[0].status, k.p[0].code, arena_printf(r->arena, "%s: %s", k.p[0].field, k.p[0].detail));
 		return;
 	}
-	if (parties == NULL || parties->type != JSON_ARRAY || parties->count < 1 || parties->count > MAX_PARTIES) {
-		valid_reject(r, parties ? "invalid_field" : "missing_field", "parties",
-			     "must be an array of 1 to 20 parties.");
-		return;
-	}
-	int holders = 0;
-	struct fval pv[MAX_PARTIES][4];
-	size_t np = 0;
-	for (const struct json *pj = parties->child; pj; pj = pj->next, np++) {
-		if (pj->type != JSON_OBJECT) {
-			valid_reject(r, "invalid_field", "parties", "each party must be an object.");
-			return;
-		}
-		if (valid_fields(r, pj, party_spec, 4, pv[np]) != 0)
-			return;
-		enum id_type t = id_type_parse(pv[np][2].s);
-		char *idn = arena_strndup(r->arena, pv[np][3].s, pv[np][3].len);
-		if (idn == NULL) {
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
-			return;
-		}
-		id_number_normalize(t, idn);
-		pv[np][3].s = idn;
-		enum id_problem ip = id_number_check(t, idn, beijing_today(r));
-		if (ip != ID_OK) {
-			valid_reject(r, "invalid_id_number", "parties.id_number", id_problem_text(t, ip));
-			return;
-		}
-		holders += strcmp(pv[np][0].s, "right_holder") == 0;
-	}
-	if (holders == 0) {
-		valid_reject(r, "invalid_field", "parties", "must name at least one right holder.");
-		return;
-	}
-	const char *pt[] = { v[0].s };
-	PGresult *tr = db_exec(r, &q_type, pt);
-	if (tr == NULL)
-		return;
-	if (PQntuples(tr) != 1 || !atoi(PQgetvalue(tr, 0, 2))) {
-		valid_reject(r, "unknown_business_type", "business_type", "No enabled business type has this code.");
-		return;
-	}
-	const char *category = PQgetvalue(tr, 0, 0), *action = PQgetvalue(tr, 0, 1);
-	char ucounty[7];
-	unit_code_county(v[1].s, ucounty);
-	const char *pu[] = { ucounty, v[1].s };
-	PGresult *ur = db_exec(r, &q_unit, pu);
-	if (ur == NULL)
-		return;
-	if (PQntuples(ur) != 1) {
-		valid_reject(r, "invalid_unit_code", "unit_code", unit_problem_text(UNIT_COUNTY));
-		return;
-	}
-	if (PQgetisnull(ur, 0, 0)) {
-		resp_problem(r, 422, "unit_not_found", "No property unit with this code is in the registry.");
-		return;
-	}
-	const char *county = PQgetvalue(ur, 0, 0);
-	if (atoi(PQgetvalue(tr, 0, 3))) {
-		const char *pp[] = { county, category };
-		PGresult *pr = db_exec(r, &q_pilot, pp);
-		if (pr == NULL)
-			return;
-		if (PQntuples(pr) != 1) {
-			resp_problem(r, 422, "business_type_not_enabled",
-				     "This business type is not enabled in the unit's division (pilot switch).");
-			return;
-		}
-	}
-	char *fjson = business_fields(r, fields, category, action);
-	if (fjson == NULL)
-		return;
+	struct fval *v = in.v;
+	struct fval(*pv)[4] = in.pv;
+	size_t np = in.np;
+	const char *county = in.county;
+	char *fjson = in.fjson;
 	/* the deciding agency is the main agency of the unit's county */
 	const char *pa[] = { p->agency_code };
 	PGresult *ar = db_exec(r, &q_agency, pa);
@@ -396,6 +488,39 @@ void h_case_create(struct req *r)
 	resp_header(r, "Location", arena_printf(r->arena, "/api/v1/cases/%s", id));
 	if ((ir == IDEM_NEW && idem_store(r, p->user_id) != 0) || db_commit(r) != 0)
 		return;
+}
+
+/* POST /api/v1/cases/validate: the body of POST /cases, any part of it,
+ * checked by the very rules creation applies; every problem listed. Reads
+ * only: nothing is created or written. */
+void h_case_validate(struct req *r)
+{
+	const struct principal *s0 = auth_session(r);
+	const char *own = s0 ? s0->division_code : NULL;
+	if (auth_require(r, "case.create", &own, own ? 1 : 0) == NULL)
+		return;
+	const struct json *body = req_json_object(r);
+	if (body == NULL)
+		return;
+	struct case_check k = { r, NULL, 0, 0, "" };
+	struct case_input in;
+	if (case_check(&k, body, &in) != 0)
+		return;
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	jg_bool(g, "valid", k.n == 0);
+	jg_key(g, "problems");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < k.n; i++) {
+		yajl_gen_map_open(g);
+		jg_str(g, "field", k.p[i].field);
+		jg_str(g, "code", k.p[i].code);
+		jg_str(g, "detail", k.p[i].detail);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
 }
 
 #define V(row, col) PQgetvalue(d, (row), 2 + (col))

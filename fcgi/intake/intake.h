@@ -8,6 +8,7 @@
 #include "../core/valid.h"
 
 void h_case_create(struct req *r);
+void h_case_validate(struct req *r);
 void h_case_get(struct req *r);
 void h_case_action(struct req *r);
 void h_business_types(struct req *r);

@@ -7,6 +7,7 @@ static const struct route routes[] = {
 	{ M_POST, "/api/v1/cases", h_case_create, 0 },
 	{ M_GET, "/api/v1/cases", h_case_list, 0 },
 	{ M_POST, "/api/v1/cases/by-id-number", h_cases_by_id_number, 0 },
+	{ M_POST, "/api/v1/cases/validate", h_case_validate, 0 },
 	{ M_GET, "/api/v1/notifications", h_notifications, 0 },
 	{ M_POST, "/api/v1/notifications/{id:int}/read", h_notification_read, 0 },
 	{ M_GET, "/api/v1/cases/{id:int}", h_case_get, 0 },

@@ -232,3 +232,103 @@ def test_every_listed_action_succeeds_and_every_other_is_refused():
         c = case_at(state)
         assert "withdraw" in allowed(c, clerk())
         assert act(c, "withdraw", clerk()).status == 200
+
+
+# ---- 4. POST /cases/validate ------------------------------------------------
+
+from case_lib import HOLDER, OBLIGOR, fix_check  # noqa: E402
+
+
+def validate(body, who=None, raw=None):
+    s = who or clerk()
+    if raw is not None:
+        return s.call("POST", "/api/v1/cases/validate", body=raw, headers={"Content-Type": "application/json"})
+    return s.call("POST", "/api/v1/cases/validate", json_body=body)
+
+
+def problems(body):
+    r = validate(body)
+    assert r.status == 200, r
+    b = r.json
+    assert b["valid"] == (b["problems"] == []), b
+    for p in b["problems"]:
+        assert set(p) == {"field", "code", "detail"} and p["detail"], p
+    return [(p["field"], p["code"]) for p in b["problems"]]
+
+
+def counts():
+    clerk()  # logged in before counting (a log-in writes an audit row)
+    return sql("SELECT (SELECT count(*) FROM cases.case), (SELECT count(*) FROM audit.event),"
+               " (SELECT count(*) FROM cases.party), (SELECT count(*) FROM outbox.message)")
+
+
+def test_a_fully_valid_body_is_valid_and_nothing_is_written():
+    body = mortgage_body(unit())
+    before = counts()
+    r = validate(body)
+    assert r.status == 200 and r.json == {"valid": True, "problems": []}, r
+    assert counts() == before
+    # and creation takes the very same body
+    assert create(body, attach_docs=False).status == 201
+
+
+def test_every_problem_is_listed_with_its_path_and_the_code_creation_gives():
+    bad_id = HOLDER["id_number"][:-1] + ("0" if HOLDER["id_number"][-1] != "0" else "1")
+    body = {"business_type": "mortgage.establish", "unit_code": "451302001002GB00014X00220045",
+            "parties": [dict(HOLDER, id_number=bad_id), dict(OBLIGOR, role="buyer"), {"name": "王五"}],
+            "fields": {"mortgagee_bank": "NOPE", "amount_fen": "many", "term_from": "2026-12-01",
+                       "term_to": "2026-02-30", "mortgage_type": "ordinary", "debtor": "张三", "colour": "red"}}
+    before = counts()
+    got = problems(body)
+    assert got == [
+        ("unit_code", "invalid_unit_code"),
+        ("parties/0/id_number", "invalid_id_number"),
+        ("parties/1/role", "invalid_field"),
+        ("parties/2/role", "missing_field"),
+        ("parties/2/id_type", "missing_field"),
+        ("parties/2/id_number", "missing_field"),
+        ("fields/amount_fen", "invalid_field"),
+        ("fields/term_to", "invalid_field"),
+        ("fields/colour", "unknown_field"),
+        ("fields/mortgagee_bank", "invalid_field"),
+    ], got
+    assert counts() == before
+    # creation refuses the same body with the first of them
+    assert_problem(clerk().call("POST", "/api/v1/cases", json_body=body), 400, "invalid_unit_code")
+
+
+def test_partial_bodies_list_what_is_missing_and_check_what_is_there():
+    assert problems({}) == [("business_type", "missing_field"), ("unit_code", "missing_field"),
+                            ("parties", "missing_field")]
+    code = unit()
+    assert problems({"unit_code": code}) == [("business_type", "missing_field"), ("parties", "missing_field")]
+    assert problems({"unit_code": code[:27]}) == [("unit_code", "invalid_field"), ("business_type", "missing_field"),
+                                                  ("parties", "missing_field")]
+    assert problems({"parties": [dict(HOLDER, id_number="110105194912310021")], "extra": 1}) == [
+        ("extra", "unknown_field"), ("business_type", "missing_field"), ("unit_code", "missing_field"),
+        ("parties/0/id_number", "invalid_id_number")]
+
+
+def test_each_kind_of_problem_from_the_registry_and_the_workflow():
+    code = unit()
+    # a county that does not exist; a well-formed unit not in the registry
+    assert problems(mortgage_body("451300001002GB00014F00220045")) == [("unit_code", "invalid_unit_code")]
+    assert problems(mortgage_body("450103001002GB99999F00000001")) == [("unit_code", "unit_not_found")]
+    assert problems(dict(mortgage_body(code), business_type="mortgage.fly")) == [
+        ("business_type", "unknown_business_type")]
+    own = dict(mortgage_body(code), business_type="ownership.transfer", fields={"description": "买卖"})
+    assert problems(own) == [("business_type", "business_type_not_enabled")]
+    assert problems(mortgage_body(code, mortgagee_name="某银行")) == [("fields/mortgagee_bank", "invalid_field")]
+    assert problems(dict(mortgage_body(code), fields=[])) == [("fields", "invalid_field")]
+    assert problems(dict(mortgage_body(code), business_type="mortgage.change")) == [
+        ("fields/entry_id", "missing_field")]
+    assert problems(dict(mortgage_body(code), parties=[OBLIGOR])) == [("parties", "invalid_field")]
+    assert problems(dict(mortgage_body(code), parties=[dict(HOLDER, id_number=fix_check("45010320990101123"))])) == [
+        ("parties/0/id_number", "invalid_id_number")]
+
+
+def test_validate_needs_case_create_and_a_json_object():
+    assert_problem(validate(mortgage_body(unit()), who=reviewer()), 403, "forbidden")
+    assert_problem(validate(None, raw=b"{"), 400, "malformed_json")
+    assert_problem(validate(None, raw=b"[]"), 400, "json_not_object")
+    assert_problem(request("POST", "/api/v1/cases/validate", json_body={}), 401, "unauthenticated")
