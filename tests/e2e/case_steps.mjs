@@ -19,12 +19,6 @@ export function staffs(...grants) {
 // A signed-in page of its own browser context.
 export async function signedIn(t, user) {
 	const page = await t.page();
-	if (process.env.TB_DEV_LOGIN) {   // DEV-ONLY until the log-in screen is merged
-		await page.request.post('/api/v1/auth/login', { data: { username: user.username, password: user.password } });
-		await page.goto('/#/');
-		await page.locator('#main').waitFor();
-		return page;
-	}
 	await login(page, user);
 	return page;
 }
