@@ -192,7 +192,7 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 		['创建草稿', '提交', '受理', '要求补正', '补正后重新提交', '受理', '审核通过', '登簿', '核定收费', '登记缴费', '缮证', '发证', '办结'], 'the timeline');
 	await t.shot(is, 'detail-closed');
 }
-test_a_mortgage_goes_from_the_window_to_delivery.timeout = 300000;
+test_a_mortgage_goes_from_the_window_to_delivery.timeout = 480000;
 
 export async function test_a_pre_notice_is_taken_in_and_registered(t) {
 	const unit = fixture('card_unit', { county: DECIDING });
@@ -251,4 +251,4 @@ export async function test_a_pre_notice_is_taken_in_and_registered(t) {
 	eq(state(id), 'registered', 'registered');
 	await t.shot(rg, 'pre-notice-registered');
 }
-test_a_pre_notice_is_taken_in_and_registered.timeout = 180000;
+test_a_pre_notice_is_taken_in_and_registered.timeout = 240000;
