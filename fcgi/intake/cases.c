@@ -548,12 +548,11 @@ void gen_case(struct req *r, const char *id)
 	const char **acts;
 	int nacts = detail_allowed(r, id, d, &acts);
 	if (nacts >= 0)
-		gen_case_row(r, id, d, acts, (size_t)nacts);
+		gen_case_row(r, d, acts, (size_t)nacts);
 }
 
-void gen_case_row(struct req *r, const char *id, PGresult *d, const char *const *acts, size_t nacts)
+void gen_case_row(struct req *r, PGresult *d, const char *const *acts, size_t nacts)
 {
-	(void)id;
 	int n = PQntuples(d);
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
@@ -692,7 +691,7 @@ void h_case_get(struct req *r)
 	int nacts = detail_allowed(r, pid[0], c, &acts);
 	if (nacts < 0)
 		return;
-	gen_case_row(r, pid[0], c, acts, (size_t)nacts);
+	gen_case_row(r, c, acts, (size_t)nacts);
 	/* "<receiving> <deciding>\n<json>" */
 	char *val = r->status == 200 ? arena_printf(r->arena, "%s %s\n%.*s", divs[0], divs[1], (int)r->resp_len,
 						   (const char *)r->resp_body) : NULL;

@@ -27,7 +27,7 @@ void h_receipt_qr(struct req *r);
 void gen_case(struct req *r, const char *id);
 /* The same from the rows of the case query already read, with the allowed
  * actions already found. */
-void gen_case_row(struct req *r, const char *id, PGresult *row, const char *const *acts, size_t nacts);
+void gen_case_row(struct req *r, PGresult *row, const char *const *acts, size_t nacts);
 /* The actions p may take on the case now (actions.c): the transitions out
  * of its state enabled for its type, whose permission p holds over the
  * acting side, not barred for p by a two-person rule — the checks the

@@ -10,6 +10,7 @@ static const struct route routes[] = {
 	{ M_POST, "/api/v1/divisions/resolve", h_division_resolve, 0 },
 	{ M_GET, "/api/v1/divisions/{code:code}", h_division_get, 0 },
 	{ M_POST, "/api/v1/public/progress", h_progress, 0 },
+	{ M_GET, "/api/v1/banks", h_bank_list, 0 },
 };
 
 static const struct service svc = {

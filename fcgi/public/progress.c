@@ -1,6 +1,7 @@
 /* Applicant progress: POST {"number", "id_last6"} (the case number and the
  * last six characters of a party's ID number) -> state, due date, timeline
- * (no staff names). The secret travels in the body, never in a URL.
+ * (no staff names), and while a supplement is requested the documents the
+ * deciding agency listed as missing. The secret travels in the body, never in a URL.
  *
  * Nothing tells an unknown number from a wrong pair: the proof is a keyed
  * HMAC compared by one index probe in PostgreSQL (cases.public_progress),
@@ -101,15 +102,25 @@ void h_progress(struct req *r)
 	jg_str(g, "state", PQgetvalue(res, 0, 5));
 	const char *due = PQgetvalue(res, 0, 6);
 	jg_str(g, "due_date", due[0] ? due : NULL);
+	/* kind 1: the timeline; kind 2: what the deciding agency asked for in
+	 * its latest request for a supplement, while the case waits for it */
 	jg_key(g, "timeline");
 	yajl_gen_array_open(g);
 	for (int i = 1; i < PQntuples(res); i++) {
+		if (atoi(PQgetvalue(res, i, 0)) != 1)
+			continue;
 		yajl_gen_map_open(g);
 		jg_str(g, "at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 7), NULL, 10)));
 		jg_str(g, "action", PQgetvalue(res, i, 8));
 		jg_str(g, "state", PQgetvalue(res, i, 5));
 		yajl_gen_map_close(g);
 	}
+	yajl_gen_array_close(g);
+	jg_key(g, "missing");
+	yajl_gen_array_open(g);
+	for (int i = 1; i < PQntuples(res); i++)
+		if (atoi(PQgetvalue(res, i, 0)) == 2)
+			jg_cstr(g, PQgetvalue(res, i, 8));
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);

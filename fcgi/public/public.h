@@ -6,5 +6,6 @@ void h_division_get(struct req *r);
 void h_division_list(struct req *r);
 void h_division_resolve(struct req *r);
 void h_progress(struct req *r);
+void h_bank_list(struct req *r);
 
 #endif

@@ -3,9 +3,11 @@ session's timing from GET /auth/me, 403s naming what is missing, the actions
 a caller may take on a case, validation without creation, the bank list, and
 what is missing in the applicant's progress."""
 import datetime
+import json
 import time
 
 from auth_lib import login, make_user
+from case_lib import DECIDING, HOLDER, OBLIGOR, RECEIVING, act, create, fix_check, mortgage_body, staff, unit
 from lib import assert_problem, request, sql
 
 
@@ -89,9 +91,6 @@ def test_session_timing_and_idle_expiry_moving_with_activity():
 
 
 # ---- 2. a 403 that names what is missing -----------------------------------
-
-from case_lib import DECIDING, RECEIVING, act, create, mortgage_body, staff, unit  # noqa: E402
-
 
 def clerk():
     return staff[("intake_clerk", RECEIVING)]
@@ -236,9 +235,6 @@ def test_every_listed_action_succeeds_and_every_other_is_refused():
 
 # ---- 4. POST /cases/validate ------------------------------------------------
 
-from case_lib import HOLDER, OBLIGOR, fix_check  # noqa: E402
-
-
 def validate(body, who=None, raw=None):
     s = who or clerk()
     if raw is not None:
@@ -332,3 +328,69 @@ def test_validate_needs_case_create_and_a_json_object():
     assert_problem(validate(None, raw=b"{"), 400, "malformed_json")
     assert_problem(validate(None, raw=b"[]"), 400, "json_not_object")
     assert_problem(request("POST", "/api/v1/cases/validate", json_body={}), 401, "unauthenticated")
+
+
+# ---- 5. GET /api/v1/banks ---------------------------------------------------
+
+def test_banks_are_public_reference_data_cached_for_an_hour():
+    import csv
+    import os
+    from lib import ROOT
+    with open(os.path.join(ROOT, "sql", "banks.csv"), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    r = request("GET", "/api/v1/banks")  # no session
+    assert r.status == 200, r
+    assert r.header("Cache-Control") == "public, max-age=3600"
+    items = r.json["items"]
+    assert len(items) == len(rows)
+    assert {"code": "ICBC", "name": "中国工商银行"} in items
+    assert [i["code"] for i in items] == sorted(i["code"] for i in items)
+    assert all(set(i) == {"code", "name"} for i in items)
+
+
+# ---- 6. what is missing, in the applicant's progress -------------------------
+
+def progress(c):
+    r = request("POST", "/api/v1/public/progress", json_body={"number": c["number"], "id_last6": HOLDER["id_number"][-6:]})
+    assert r.status == 200, r
+    return r.json
+
+
+def test_progress_lists_what_the_latest_supplement_request_asks_for_while_it_is_pending():
+    c = case_at("accepted")
+    assert progress(c)["missing"] == []
+    c = act(c, "request_supplement", reviewer(), missing=["户口簿复印件"], comment="审核人内部意见").json
+    assert progress(c)["missing"] == ["户口簿复印件"]
+    c = act(c, "resubmit", clerk()).json
+    assert progress(c)["missing"] == []
+    c = act(c, "accept", reviewer()).json
+    c = act(c, "request_supplement", reviewer(), missing=["抵押合同原件", "委托书（需公证）"]).json
+    b = progress(c)
+    assert b["state"] == "supplement_requested"
+    assert b["missing"] == ["抵押合同原件", "委托书（需公证）"]      # the latest list, in its order
+    text = json.dumps(b, ensure_ascii=False)
+    assert "测试用户" not in text and "审核人内部意见" not in text and "actor" not in text
+    c = act(c, "withdraw", clerk()).json
+    assert progress(c)["missing"] == []
+
+
+# ---- the contract ------------------------------------------------------------
+
+def test_the_answers_match_the_documented_schemas():
+    from test_openapi import conforms
+    uid, name = make_user()
+    s = login(name)
+    conforms(me(s), "/api/v1/auth/me", "get")
+    conforms(me(s, cookie=False), "/api/v1/auth/me", "get")
+    c = case_at("approved")
+    conforms(act(c, "register", reviewer()), "/api/v1/cases/{id}/actions/{action}", "post")
+    conforms(clerk().get("/api/v1/cases/%d" % c["id"]), "/api/v1/cases/{id}", "get")
+    p = "/api/v1/cases/validate"
+    conforms(validate(mortgage_body(unit())), p, "post")
+    conforms(validate({"parties": [{}], "x": 1}), p, "post")
+    conforms(validate(None, raw=b"[]"), p, "post")
+    conforms(validate({}, who=reviewer()), p, "post")
+    conforms(request("GET", "/api/v1/banks"), "/api/v1/banks", "get")
+    c = act(act(case_at("accepted"), "request_supplement", reviewer(), missing=["x"]).json, "resubmit", clerk()).json
+    r = request("POST", "/api/v1/public/progress", json_body={"number": c["number"], "id_last6": HOLDER["id_number"][-6:]})
+    conforms(r, "/api/v1/public/progress", "post")
