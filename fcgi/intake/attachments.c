@@ -64,6 +64,18 @@ static const char *sniff(const unsigned char *p, size_t n)
 	return NULL;
 }
 
+/* The file name extension of a type sniff() accepts; NULL for any other. */
+static const char *extension_of(const char *ct)
+{
+	if (strcmp(ct, "application/pdf") == 0)
+		return "pdf";
+	if (strcmp(ct, "image/jpeg") == 0)
+		return "jpg";
+	if (strcmp(ct, "image/png") == 0)
+		return "png";
+	return NULL;
+}
+
 /* A filename to keep: valid UTF-8, no NUL, controls or bidi controls
  * (anywhere, before the path is cut off), no path; NULL if unusable. */
 static char *clean_filename(struct req *r, const char *raw, size_t n)
@@ -309,8 +321,14 @@ void h_attachment_get(struct req *r)
 			json_pairs(r, "attachment_id", req_param(r, "aid"), NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
-	/* RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded */
-	const char *fname = PQgetvalue(res, 0, 0);
+	/* RFC 6266: shown in the browser tab (the types are decided by the
+	 * bytes at upload, so what is stored is what a viewer expects); the
+	 * name as an ASCII fallback made of the id and the type's extension,
+	 * and the UTF-8 name percent-encoded (RFC 5987: anything but letters,
+	 * digits and .-_ is encoded, so no quote, semicolon or line break can
+	 * reach the header) */
+	const char *fname = PQgetvalue(res, 0, 0), *ct = PQgetvalue(res, 0, 1);
+	const char *ext = extension_of(ct);
 	struct buf enc = { 0 };
 	for (const unsigned char *s = (const unsigned char *)fname; *s; s++) {
 		int rc = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
@@ -320,10 +338,11 @@ void h_attachment_get(struct req *r)
 		if (rc != 0)
 			break;
 	}
-	char *disp = arena_printf(r->arena, "attachment; filename=\"attachment-%s\"; filename*=UTF-8''%.*s",
-				  req_param(r, "aid"), (int)enc.len, enc.p ? (const char *)enc.p : "");
+	char *disp = arena_printf(r->arena, "%s; filename=\"attachment-%s.%s\"; filename*=UTF-8''%.*s",
+				  ext ? "inline" : "attachment", req_param(r, "aid"), ext ? ext : "bin", (int)enc.len,
+				  enc.p ? (const char *)enc.p : "");
 	buf_free(&enc);
 	resp_header(r, "Content-Disposition", disp);
 	resp_header(r, "X-Content-SHA256", arena_strndup(r->arena, PQgetvalue(res, 0, 3), 64));
-	resp_raw(r, 200, arena_strndup(r->arena, PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1))), data, len);
+	resp_raw(r, 200, arena_strndup(r->arena, ct, strlen(ct)), data, len);
 }

@@ -11,8 +11,9 @@ import struct
 import subprocess
 import tempfile
 import zlib
+from urllib.parse import quote
 
-from case_lib import (DECIDING, HOLDER, RECEIVING, act, attach, create, fix_check, mortgage_body, seize, staff,
+from case_lib import (DECIDING, HOLDER, PDF, RECEIVING, act, attach, create, fix_check, mortgage_body, seize, staff,
                       unit)
 from lib import PORT, ROOT, STACK, assert_problem, psql_conninfo, request, sql
 from test_openapi import conforms
@@ -100,10 +101,12 @@ def test_unit_card_shows_holders_masked_mortgages_in_rank_order_and_restrictions
                  "use": "residential", "area_m2": 120.25, "county": {"code": "450103", "name": "青秀区"},
                  "deciding_agency": {"code": "450103", "name": "青秀区不动产登记中心"}},
         "holders": [
-            {"entry_id": holders[0], "name": "黄一", "id_type": "resident_id", "id_number_masked": a[:3] + "*" * 11 + a[-4:],
-             "share": "1/2", "certificate_no": cert, "since": since(holders[0])},
-            {"entry_id": holders[1], "name": "黄二", "id_type": "resident_id", "id_number_masked": b[:3] + "*" * 11 + b[-4:],
-             "share": "1/2", "certificate_no": cert, "since": since(holders[1])}],
+            {"entry_id": holders[0], "name": "黄一", "id_type": "resident_id",
+             "id_number_masked": a[:3] + "*" * 11 + a[-4:], "share": "1/2", "certificate_no": cert,
+             "since": since(holders[0])},
+            {"entry_id": holders[1], "name": "黄二", "id_type": "resident_id",
+             "id_number_masked": b[:3] + "*" * 11 + b[-4:], "share": "1/2", "certificate_no": cert,
+             "since": since(holders[1])}],
         "mortgages": [
             {"entry_id": mortgages[0], "rank": 1, "mortgagee": "中国工商银行", "amount_fen": 50000000,
              "term_from": "2026-12-01", "term_to": "2046-11-30", "mortgage_type": "ordinary",
@@ -193,7 +196,8 @@ def test_receipt_lists_what_was_received_and_where_to_follow_progress():
         "number": c["number"], "business_type": "mortgage.establish", "business_type_name": "抵押登记（设立）",
         "unit_code": c["unit_code"], "unit_location": "测试路1号", "received_at": c["received_at"],
         "promised_date": c["due_date"],
-        "receiving_agency": c["receiving_agency"], "deciding_agency": {"code": DECIDING, "name": "青秀区不动产登记中心"},
+        "receiving_agency": c["receiving_agency"],
+        "deciding_agency": {"code": DECIDING, "name": "青秀区不动产登记中心"},
         "applicants": [{"role": "right_holder", "name": "张三"}, {"role": "obligor", "name": "李四"}],
         "documents": [
             {"document_type": "application", "document_name": "不动产登记申请书", "filename": "申请书.pdf"},
@@ -250,6 +254,125 @@ def libqrencode_symbol(text):
     return out
 
 
+# A QR decoder for a clean symbol (ISO/IEC 18004; no error correction needed:
+# the image is the server's own output), enough for versions 1-26 at any
+# error-correction level — the check that the picture says progress_url
+# rests on the standard, not on the library that drew it.
+ECC_PER_BLOCK = {  # level -> codewords of error correction per block, by version 1..26
+    "L": [7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28, 30, 30, 26, 28],
+    "M": [10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28],
+    "Q": [13, 22, 18, 26, 18, 24, 18, 22, 20, 24, 28, 26, 24, 20, 30, 24, 28, 28, 26, 30, 28, 30, 30, 30, 30, 28],
+    "H": [17, 28, 22, 16, 22, 28, 26, 26, 24, 28, 24, 28, 22, 24, 24, 30, 28, 28, 26, 28, 30, 24, 30, 30, 30, 30]}
+BLOCKS = {
+    "L": [1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12],
+    "M": [1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23],
+    "Q": [1, 1, 2, 2, 4, 4, 6, 6, 8, 8, 8, 10, 12, 16, 12, 17, 16, 18, 21, 20, 23, 23, 25, 27, 29, 34],
+    "H": [1, 1, 2, 4, 4, 4, 5, 6, 8, 8, 11, 11, 16, 16, 18, 16, 19, 21, 25, 25, 25, 34, 30, 32, 35, 37]}
+MASKS = [lambda x, y: (x + y) % 2 == 0, lambda x, y: y % 2 == 0, lambda x, y: x % 3 == 0,
+         lambda x, y: (x + y) % 3 == 0, lambda x, y: (x // 3 + y // 2) % 2 == 0,
+         lambda x, y: x * y % 2 + x * y % 3 == 0, lambda x, y: (x * y % 2 + x * y % 3) % 2 == 0,
+         lambda x, y: ((x + y) % 2 + x * y % 3) % 2 == 0]
+ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+def qr_decode(m):
+    """The text of a QR symbol given as rows of 0/1 (1 = dark), no quiet zone."""
+    size = len(m)
+    ver = (size - 17) // 4
+    assert 1 <= ver <= 26 and size == 17 + 4 * ver
+    fmt = sum(m[i][8] << i for i in range(6)) | m[7][8] << 6 | m[8][8] << 7 | m[8][7] << 8
+    fmt |= sum(m[8][14 - i] << i for i in range(9, 15))
+    fmt ^= 0x5412
+    level, mask = {1: "L", 0: "M", 3: "Q", 2: "H"}[fmt >> 13], fmt >> 10 & 7
+    # the modules that carry no data
+    func = [[False] * size for _ in range(size)]
+
+    def mark(x0, y0, w, h):
+        for y in range(max(0, y0), min(size, y0 + h)):
+            for x in range(max(0, x0), min(size, x0 + w)):
+                func[y][x] = True
+    for i in range(size):
+        func[6][i] = func[i][6] = True
+    for cx, cy in ((3, 3), (size - 4, 3), (3, size - 4)):
+        mark(cx - 4, cy - 4, 9, 9)
+    if ver > 1:
+        n = ver // 7 + 2
+        step = (ver * 8 + n * 3 + 5) // (n * 4 - 4) * 2
+        pos = [6] + sorted(size - 7 - i * step for i in range(n - 1))
+        for i, ay in enumerate(pos):
+            for j, ax in enumerate(pos):
+                if (i, j) not in ((0, 0), (0, n - 1), (n - 1, 0)):
+                    mark(ax - 2, ay - 2, 5, 5)
+    mark(8, 0, 1, 9)
+    mark(0, 8, 9, 1)
+    mark(size - 8, 8, 8, 1)
+    mark(8, size - 8, 1, 8)
+    if ver >= 7:
+        mark(size - 11, 0, 3, 6)
+        mark(0, size - 11, 6, 3)
+    bits = []
+    right = size - 1
+    while right >= 1:
+        if right == 6:
+            right = 5
+        for vert in range(size):
+            for j in range(2):
+                x = right - j
+                y = size - 1 - vert if ((right + 1) & 2) == 0 else vert
+                if not func[y][x]:
+                    bits.append(m[y][x] ^ (1 if MASKS[mask](x, y) else 0))
+        right -= 2
+    raw = (16 * ver + 128) * ver + 64
+    if ver >= 2:
+        n = ver // 7 + 2
+        raw -= (25 * n - 10) * n - 55
+        if ver >= 7:
+            raw -= 36
+    raw //= 8
+    words = [int("".join(map(str, bits[i * 8:i * 8 + 8])), 2) for i in range(raw)]
+    nblocks, ecc = BLOCKS[level][ver - 1], ECC_PER_BLOCK[level][ver - 1]
+    short = nblocks - raw % nblocks
+    lens = [raw // nblocks - ecc + (1 if b >= short else 0) for b in range(nblocks)]
+    blocks, k = [[] for _ in range(nblocks)], 0
+    for i in range(max(lens)):
+        for b in range(nblocks):
+            if i < lens[b]:
+                blocks[b].append(words[k])
+                k += 1
+    stream = "".join("{:08b}".format(w) for b in blocks for w in b)
+    pos, out = 0, b""
+
+    def take(n):
+        nonlocal pos
+        pos += n
+        return int(stream[pos - n:pos], 2)
+    while pos + 4 <= len(stream):
+        mode = take(4)
+        if mode == 0:
+            break
+        small = ver <= 9
+        if mode == 1:  # numeric
+            count = take(10 if small else 12)
+            while count > 0:
+                digits = min(3, count)
+                out += str(take({3: 10, 2: 7, 1: 4}[digits])).zfill(digits).encode()
+                count -= digits
+        elif mode == 2:  # alphanumeric
+            count = take(9 if small else 11)
+            while count > 1:
+                v = take(11)
+                out += (ALNUM[v // 45] + ALNUM[v % 45]).encode()
+                count -= 2
+            if count:
+                out += ALNUM[take(6)].encode()
+        elif mode == 4:  # bytes
+            count = take(8 if small else 16)
+            out += bytes(take(8) for _ in range(count))
+        else:
+            raise AssertionError("mode %d" % mode)
+    return out.decode("utf-8")
+
+
 def test_receipt_qr_is_a_png_of_exactly_the_progress_url():
     c = submitted_case()
     url = receipt(c).json["progress_url"]
@@ -263,6 +386,9 @@ def test_receipt_qr_is_a_png_of_exactly_the_progress_url():
     assert side == len(img[0]) and side % (n + 8) == 0  # a quiet zone of 4 modules around
     scale = side // (n + 8)
     assert scale >= 4
+    # what a phone reads from it: exactly progress_url
+    assert qr_decode([[img[(4 + my) * scale][(4 + mx) * scale] for mx in range(n)] for my in range(n)]) == url
+    # and it is, pixel for pixel, the symbol libqrencode makes for that text
     for y in range(side):
         for x in range(side):
             mx, my = x // scale - 4, y // scale - 4
@@ -287,3 +413,38 @@ def test_only_the_receiving_side_prints_the_receipt():
     assert_problem(request("GET", "/api/v1/cases/%d/receipt" % c["id"]), 401, "unauthenticated")
     # a reader over the receiving county (a city-level scope covers it) prints it too
     assert receipt(c, ("reviewer", "451300")).status == 200
+
+
+# ---- attachments viewed in a browser tab ------------------------------------
+
+DOWNLOAD_CSP = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none';"
+                " frame-ancestors 'none'")
+
+
+def test_an_attachment_opens_in_a_browser_tab_under_a_policy_without_script():
+    c = create(mortgage_body(unit()), attach_docs=False).json
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    jpeg = b"\xff\xd8\xff\xe0" + b"\0" * 32
+    for data, name, ctype, ext in ((PDF, "申请书; 'a' \"b\" 第1页.pdf", "application/pdf", "pdf"),
+                                   (png, "身份证 正面.png", "image/png", "png"),
+                                   (jpeg, "合同%.jpeg", "image/jpeg", "jpg")):
+        up = attach(c["id"], "application", data=data, filename=name)
+        if '"' in name:  # a quote is refused at upload: no name can break out of the header
+            assert_problem(up, 400, "invalid_field")
+            name = name.replace('"', "")
+            up = attach(c["id"], "application", data=data, filename=name)
+        assert up.status == 201, up
+        aid = up.json["id"]
+        r = staff[REVIEWER].get("/api/v1/cases/%d/attachments/%d" % (c["id"], aid))
+        assert r.status == 200 and r.body == data and r.header("Content-Type") == ctype
+        # inline: the tab shows it; the UTF-8 name by RFC 5987, an ASCII fallback of the id and type
+        assert r.header("Content-Disposition") == "inline; filename=\"attachment-%d.%s\"; filename*=UTF-8''%s" % (
+            aid, ext, quote(name, safe=""))
+        # the viewer's own inline style is allowed, nothing else: no script, no framing, no sniffing
+        assert r.header("Content-Security-Policy") == DOWNLOAD_CSP
+        assert r.header("X-Content-Type-Options") == "nosniff" and r.header("X-Frame-Options") == "DENY"
+    # every other answer keeps the portal's policy
+    for path in ("/api/v1/cases/%d/attachments" % c["id"], "/api/v1/cases/%d" % c["id"]):
+        csp = staff[CLERK].get(path).header("Content-Security-Policy")
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "unsafe-inline" not in request("GET", "/").header("Content-Security-Policy")
