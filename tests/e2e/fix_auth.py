@@ -2,6 +2,7 @@
 to tests/e2e/fixture.py). Cases are made and moved through the API with
 the API tests' helpers.
   api_login   {"username", "otp"?} → {"session_id"}: another session of the user
+  enrolment_code {"id"} → {"code"}: a one-time TOTP enrolment code for the user
   cases       {"county", "n", "state": submitted|accepted|supplement_requested,
                "missing": [..]} → [{"id", "number", "id_last6"}]: mortgage cases
               taken in at 兴宾区 (451302) for units in county
@@ -18,6 +19,10 @@ def api_login(a):
     s = auth_lib.login(a["username"], otp=otp)
     sid = sql("SELECT id FROM iam.session WHERE user_id = %d ORDER BY id DESC LIMIT 1" % int(s.body["user"]["id"]))
     return {"session_id": int(sid[0][0])}
+
+
+def enrolment_code(a):
+    return {"code": auth_lib.give_enrolment_code(int(a["id"]))}
 
 
 def cases(a):
@@ -48,4 +53,4 @@ def cases(a):
     return out
 
 
-VERBS = {"api_login": api_login, "cases": cases}
+VERBS = {"api_login": api_login, "cases": cases, "enrolment_code": enrolment_code}

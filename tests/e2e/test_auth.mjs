@@ -144,6 +144,30 @@ export async function test_a_business_user_enrols_totp_and_then_needs_it(t) {
 	await page.waitForURL(/#\/$/);
 }
 
+export async function test_an_administrator_enrols_with_the_enrolment_code(t) {
+	const u = fixture('user', { agency: '451300', grants: [['jurisdiction_admin', '451300']] });
+	const { code } = fixture('enrolment_code', { id: u.id });
+	const page = await t.page();
+	t.allow(403, /\/api\/v1\/auth\/totp\/enroll$/);
+	await login(page, u, { expectHome: false });
+	// the administrator's permissions need the second factor: enrolment first
+	await page.waitForURL(/#\/totp$/);
+	eq(await text(page.locator('.banner-warn')), '您的角色须使用动态验证码登录。绑定后请退出并重新登录，管理权限才会生效。', 'why');
+	const field = page.getByLabel('绑定码');
+	await field.fill('WXYZ-WXYZ-WXYZ-WXYZ');
+	await field.press('Enter');
+	await page.locator('.form-status', { hasText: '绑定码错误' }).waitFor();
+	eq(await text(page.locator('.form-status')), '绑定码错误、已使用或已过期。', 'a wrong code');
+	await field.fill(code.toLowerCase());
+	await field.press('Enter');
+	const secret = (await text(page.locator('#totp-secret'))).replace(/\s/g, '');
+	await t.shot(page, 'totp-admin');
+	await page.getByLabel('动态验证码', { exact: true }).fill(totp(secret));
+	await page.getByLabel('动态验证码', { exact: true }).press('Enter');
+	await page.locator('.banner-ok', { hasText: '动态验证码已绑定' }).waitFor();
+	eq(sql(`SELECT totp_secret IS NOT NULL, enrol_code_hash IS NULL FROM iam.user WHERE id = ${u.id}`), [['t', 't']], 'TOTP on, the code used up');
+}
+
 export async function test_my_sessions_ends_another_session(t) {
 	const u = fixture('user', { grants: [['intake_clerk', '451302']] });
 	const other = fixture('api_login', { username: u.username }).session_id;

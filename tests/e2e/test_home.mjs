@@ -130,3 +130,33 @@ export async function test_print_view_carries_the_warning_and_watermark(t) {
 	eq(look, { wm: true, warning: true, nav: 'none', search: 'none' }, 'printed: warning and watermark, no menu or search');
 	await t.shot(page, 'print');
 }
+
+export async function test_an_outage_is_shown_as_such_with_retry(t) {
+	const u = fixture('user', { grants: [['intake_clerk', '451302']] });
+	const page = await t.page();
+	await login(page, u);
+	await page.locator('#inbox-title').waitFor();
+	// the worklist service answers 503 (as nginx does when it is down)
+	t.allow(503, /\/api\/v1\/cases\?/);
+	t.allow(503, /\/api\/v1\/auth\/me$/);
+	const down = (route) => route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"type":"about:blank","title":"Service Unavailable","status":503,"code":"service_unavailable"}' });
+	await page.route(/\/api\/v1\/cases\?/, down);
+	await page.getByRole('tab', { name: /已超期/ }).click();
+	const box = page.locator('#worklist .banner-error');
+	await box.waitFor();
+	eq(await text(box.locator('span')), '服务暂时不可用，请稍后重试。', 'the outage in the panel');
+	await page.unroute(/\/api\/v1\/cases\?/);
+	await box.getByRole('button', { name: '重试' }).click();
+	await page.locator('#worklist .list-desc').waitFor();
+	// the whole page: who am I cannot be answered on reload
+	await page.route(/\/api\/v1\/auth\/me$/, down);
+	await page.reload();
+	await page.locator('.error-panel h1').waitFor();
+	eq(await text(page.locator('.error-panel h1')), '服务暂时不可用', 'said as an outage');
+	eq(await text(page.locator('.error-panel p').first()), '服务暂时不可用，请稍后重试。', 'the message');
+	await t.shot(page, 'outage');
+	await page.unroute(/\/api\/v1\/auth\/me$/);
+	await page.getByRole('button', { name: '重试' }).click();
+	await page.locator('#inbox-title').waitFor();
+	eq(await text(page.locator('h1')), '工作台', 'back at work after the retry');
+}

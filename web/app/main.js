@@ -60,7 +60,7 @@ export function showError(e, retry) {
 	replace(main, h('section', { class: 'panel error-panel', role: 'alert' },
 		h('h1', {}, outage ? '服务暂时不可用' : '无法完成操作'),
 		h('p', {}, messageFor(e)),
-		outage ? h('p', { class: 'muted' }, '您的登录和已保存的内容不受影响。网络或服务恢复后点击“重试”即可继续。') : null,
+		outage ? h('p', { class: 'muted' }, '这不是您的操作问题。网络或服务恢复后，点击“重试”即可继续。') : null,
 		e && e.problem && e.problem.request_id ? h('p', { class: 'muted' }, '请求编号：' + e.problem.request_id) : null,
 		retry ? h('div', { class: 'actions' },
 			h('button', { class: 'btn btn-primary', onclick: () => { loaded = false; retry(); } }, '重试')) : null));

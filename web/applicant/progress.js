@@ -176,6 +176,8 @@ function page(app) {
 		}
 	});
 	(number.value ? last6 : number).focus();
+	// another case's link opened in the same tab: a fresh form for it
+	window.addEventListener('hashchange', () => page(app), { once: true });
 }
 
 page(document.getElementById('app'));
