@@ -137,14 +137,14 @@ export async function test_a_stale_tab_shows_what_changed_and_reloads(t) {
 	await openCase(a, c.id);
 	const b = await a.context().newPage();   // a second tab of the same session
 	await openCase(b, c.id);
-	await stateShown(b, '已受理');
+	await stateShown(b, '审核中');
 	// tab A sends it back for a document; the window resubmits; A accepts again
 	await act(a, '要求补正', async (d) => { await d.getByLabel('其他补正要求（每行一项）').fill('申请书缺少申请人签字'); });
 	await stateShown(a, '待补正');
 	fixture('act', { username: clerk.username, id: c.id, action: 'resubmit' });
 	await openCase(a, c.id);
 	await act(a, '受理');
-	await stateShown(a, '已受理');
+	await stateShown(a, '审核中');
 	const [[version]] = sql(`SELECT version FROM cases.case WHERE id = ${c.id}`);
 	// tab B still shows the first acceptance
 	await act(b, '审核通过');
@@ -152,14 +152,14 @@ export async function test_a_stale_tab_shows_what_changed_and_reloads(t) {
 	await stale.waitFor();
 	eq(await stale.locator('h2').textContent(), '案件已被他人更新', 'what happened');
 	const ps = await stale.locator('p').allTextContents();
-	eq(ps[0], '您打开本页后，案件已被他人办理过（当前状态仍为“已受理”），“审核通过”未执行。', 'what changed');
+	eq(ps[0], '您打开本页后，案件已被他人办理过（当前状态仍为“审核中”），“审核通过”未执行。', 'what changed');
 	assert(/^最新办理：受理，测试用户（.+），\d{4}-\d\d-\d\d \d\d:\d\d。$/.test(ps[1]), 'the latest step by whom and when: ' + ps[1]);
 	eq(state(c.id), 'accepted', 'nothing approved');
 	eq(sql(`SELECT version FROM cases.case WHERE id = ${c.id}`), [[version]], 'nothing changed');
 	await t.shot(b, 'stale-version');
 	await b.getByRole('button', { name: '重新加载' }).click();
 	await b.locator('.stale').waitFor({ state: 'detached' });
-	eq(await b.locator('.timeline .tl-action').allTextContents(), ['创建草稿', '提交', '受理', '要求补正', '补正后重新提交', '受理'], 'the fresh timeline');
+	eq(await b.locator('.timeline .tl-action').allTextContents(), ['录入', '提交受理', '受理', '要求补正', '补正后重新提交', '受理'], 'the fresh timeline');
 }
 
 export async function test_the_receipt_prints_on_one_a4_page(t) {

@@ -9,18 +9,8 @@ import { post } from './api.js';
 import { messageFor } from './errors.js';
 import * as session from './session.js';
 
-export const STATES = {
-	draft: '草稿', submitted: '已提交待受理', accepted: '已受理', supplement_requested: '待补正',
-	rejected: '不予登记', approved: '审核通过', registered: '已登簿', fees_set: '已核定收费',
-	paid: '已缴费', issued: '已缮证', delivered: '已发证', closed: '已办结', withdrawn: '已撤回',
-};
-
-export const ACTIONS = {
-	create: '创建草稿', submit: '提交', accept: '受理', request_supplement: '要求补正',
-	resubmit: '补正后重新提交', reject: '不予登记', approve: '审核通过', register: '登簿',
-	set_fees: '核定收费', record_payment: '登记缴费', issue: '缮证', deliver: '发证', close: '办结',
-	withdraw: '撤回申请',
-};
+// One vocabulary with the worklists (ui.js): states and steps as staff read them.
+export { STATE_NAMES as STATES, ACTION_NAMES as ACTIONS } from './ui.js';
 
 export const ROLES = { right_holder: '权利人', obligor: '义务人', agent: '代理人' };
 
