@@ -220,3 +220,15 @@ export async function test_a_cancellation_picks_the_mortgage_it_ends_from_the_un
 	eq(sql(`SELECT business_type, fields->>'entry_id', fields->>'reason' FROM cases.case WHERE unit_code = '${unit.code}'`),
 		[['mortgage.cancellation', String(unit.mortgage_entry), '主债权已清偿']], 'the case names the mortgage it ends');
 }
+
+export async function test_an_ownership_type_is_refused_where_its_pilot_is_off(t) {
+	const unit = fixture('card_unit', { county: DECIDING });
+	const w = await signedIn(t, staff('intake_clerk', WINDOW));
+	await toUnitStep(w, /产权登记（转移）/);
+	await w.getByLabel('不动产单元代码').fill(unit.code);
+	await w.locator('.step-problems').filter({ hasText: '该业务类型在此地区尚未开通。' }).waitFor();
+	await w.getByRole('button', { name: '下一步' }).click();
+	await w.locator('.step-problems').filter({ hasText: '该业务类型在此地区尚未开通。' }).waitFor();
+	eq(await w.locator('.step-title').textContent(), '第 2 步：不动产单元', 'the wizard stays at the unit');
+	await t.shot(w, 'pilot-off');
+}
