@@ -4,13 +4,14 @@
 // rules live once, in fcgi/domain; the browser only asks and shows), an
 // upload with a progress bar, and the draft kept in sessionStorage.
 
-import { h, replace, fenToYuan, fmtTime, fmtDate } from './ui.js';
+import { h, replace, fenToYuan, fmtTime, fmtDate, STATE_NAMES, ACTION_NAMES } from './ui.js';
 import { post } from './api.js';
 import { messageFor } from './errors.js';
 import * as session from './session.js';
 
 // One vocabulary with the worklists (ui.js): states and steps as staff read them.
-export { STATE_NAMES as STATES, ACTION_NAMES as ACTIONS } from './ui.js';
+export const STATES = STATE_NAMES;
+export const ACTIONS = ACTION_NAMES;
 
 export const ROLES = { right_holder: '权利人', obligor: '义务人', agent: '代理人' };
 
