@@ -9,9 +9,13 @@ import {
 
 async function uploadByKeyboard(page, docLabel, name) {
 	await tabTo(page, `input[aria-label="选择文件：${docLabel}"]`);
-	const chooser = page.waitForEvent('filechooser');
-	await page.keyboard.press('Space');
-	await (await chooser).setFiles({ name, mimeType: 'application/pdf', buffer: PDF });
+	let chooser = null;
+	for (let i = 0; i < 3 && !chooser; i++) {   // a key press now and then opens no chooser under load: press again
+		const wait = page.waitForEvent('filechooser', { timeout: 5000 }).catch(() => null);
+		await page.keyboard.press('Space');
+		chooser = await wait;
+	}
+	await chooser.setFiles({ name, mimeType: 'application/pdf', buffer: PDF });
 	await page.locator(`li.doc-row:has(input[aria-label="选择文件：${docLabel}"]) .bar-line.done`).waitFor();
 }
 
