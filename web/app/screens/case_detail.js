@@ -109,7 +109,7 @@ async function draw(main, c, docs, note) {
 		const last = [...c.timeline].reverse().find((e) => e.action === 'request_supplement');
 		const missing = last && last.details && last.details.missing;
 		if (missing && missing.length) {
-			banners.push(h('div', { class: 'banner banner-warn' }, h('strong', {}, '需补正的材料：'),
+			banners.push(h('div', { class: 'banner banner-warn supplement' }, h('strong', {}, '需补正的材料：'),
 				h('ul', {}, missing.map((m) => h('li', {}, m)))));
 		}
 	}
