@@ -67,6 +67,13 @@ const MESSAGES = {
 	session_ended: '登录已失效，请重新登录。',
 	// -- sign-in, accounts, sessions (add above this line) --
 
+	attachment_not_found: '该材料不存在或已不可查看。',
+	party_not_found: '该申请人不存在。',
+	unknown_business_type: '没有这种已开通的业务类型。',
+	unknown_action: '没有这种办理操作。',
+	malformed_multipart: '文件上传的数据不完整，请重新选择文件上传。',
+	invalid_idempotency_key: '提交标识无效，请刷新页面后重试。',
+	public_url_unset: '系统尚未配置申请人查询网址，暂时无法出具回执，请联系管理员。',
 	// -- cases, registry, attachments, receipts (add above this line) --
 };
 
