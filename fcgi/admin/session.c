@@ -406,12 +406,18 @@ void h_login(struct req *r)
 			return;
 		}
 	}
-	char th[65], ch[65];
-	char *token = random_token(r, th), *csrf = random_token(r, ch);
-	if (token == NULL || csrf == NULL) {
+	char th[65], ch[65], csrf[65];
+	char *token = random_token(r, th);
+	if (token == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
+	/* derived from the token, so GET /auth/me can give it again after a
+	 * reload; only its hash is stored, and auth.c checks against that */
+	auth_csrf_token(token, csrf);
+	unsigned char chb[32];
+	crypto_sha256(csrf, 64, chb);
+	hex_encode(chb, 32, ch);
 	int64_t exp = now + (int64_t)AUTH_ABSOLUTE_SECONDS * 1000000;
 	const char *ua = req_header(r, "HTTP_USER_AGENT");
 	const char *pn[] = { th, ch, i64str(r, uid), mfa ? "true" : "false", i64str(r, now), i64str(r, exp),
@@ -519,6 +525,17 @@ void h_me(struct req *r)
 	jg_str(g, "name", p->division_name);
 	yajl_gen_map_close(g);
 	jg_bool(g, "mfa", p->mfa);
+	/* a cookie session gets its CSRF token again here (a page reload loses
+	 * it); a bearer client needs none */
+	jg_str(g, "csrf_token", p->via_cookie ? p->csrf_token : NULL);
+	jg_key(g, "session");
+	yajl_gen_map_open(g);
+	jg_int(g, "id", p->session_id);
+	jg_str(g, "expires_at", time_rfc3339(r->arena, p->expires_us));
+	int64_t idle_end = p->seen_us + (int64_t)AUTH_IDLE_SECONDS * 1000000;
+	jg_str(g, "idle_expires_at", time_rfc3339(r->arena, idle_end < p->expires_us ? idle_end : p->expires_us));
+	jg_int(g, "idle_timeout_s", AUTH_IDLE_SECONDS);
+	yajl_gen_map_close(g);
 	jg_key(g, "roles");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->ngrants; i++) {
@@ -543,6 +560,7 @@ void h_me(struct req *r)
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
+	resp_header(r, "Cache-Control", "no-store");
 	resp_json(r, 200);
 }
 

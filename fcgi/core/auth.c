@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit.h"
 #include "cache.h"
 #include "crypto.h"
@@ -204,6 +206,20 @@ int auth_token_hash_hex(const char *token, char out[65])
 	return 0;
 }
 
+void auth_csrf_token(const char *token, char out[65])
+{
+	static const char label[] = "tongban-csrf"; /* hashed with its NUL */
+	unsigned char buf[sizeof(label) + 64], h[32];
+	size_t n = strlen(token);
+	if (n > 64)
+		n = 64; /* tokens are 43 characters (auth_token_hash_hex) */
+	memcpy(buf, label, sizeof(label));
+	memcpy(buf + sizeof(label), token, n);
+	crypto_sha256(buf, sizeof(label) + n, h);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	hex_encode(h, 32, out);
+}
+
 /* "a b c d;a b c d" -> words; returns the number of records */
 static size_t split_records(struct arena *a, const char *s, size_t words, char ****out)
 {
@@ -367,6 +383,15 @@ const struct principal *auth_session(struct req *r)
 	if (p == NULL)
 		return NULL;
 	p->via_cookie = via_cookie;
+	p->seen_us = seen;
+	p->expires_us = exp;
+	if (via_cookie) {
+		char *ct = arena_alloc(r->arena, 65);
+		if (ct == NULL)
+			return NULL;
+		auth_csrf_token(token, ct);
+		p->csrf_token = ct;
+	}
 	if (via_cookie && !req_is_safe_method(r)) {
 		/* the CSRF token travels in a header a cross-site form cannot set */
 		const char *csrf = req_header(r, "HTTP_X_CSRF_TOKEN");
@@ -388,6 +413,7 @@ const struct principal *auth_session(struct req *r)
 		const char *params[] = { sid, at };
 		const char *state;
 		if (db_exec_try(r, &q_touch, params, &state) != NULL) {
+			p->seen_us = now;
 			cache_del(&r->w->cache, key, (size_t)kl);
 			local_drop(r, hash);
 		}
@@ -425,7 +451,7 @@ size_t auth_scopes(struct req *r, const struct principal *p, const char *perm, c
 }
 
 static void deny(struct req *r, const struct principal *p, const char *perm, int status,
-		 const char *code, const char *detail)
+		 const char *code, const char *detail, const char *const *members)
 {
 	if (status == 401) {
 		resp_header(r, "WWW-Authenticate", "Bearer realm=\"tongban\"");
@@ -447,27 +473,33 @@ static void deny(struct req *r, const struct principal *p, const char *perm, int
 		if (audit_write(r, p, "auth.denied", "route", r->path, "denied", d) != 0)
 			return; /* audit_write replied (database unavailable) */
 	}
-	resp_problem(r, status, code, detail);
+	resp_problem_with(r, status, code, detail, members);
 }
 
 const struct principal *auth_require(struct req *r, const char *perm, const char *const *divs,
 				     size_t ndivs)
 {
+	return auth_require_side(r, perm, divs, ndivs, NULL, NULL);
+}
+
+const struct principal *auth_require_side(struct req *r, const char *perm, const char *const *divs,
+					  size_t ndivs, const char *side, const char *division)
+{
 	const struct principal *p = auth_session(r);
 	if (p == NULL) {
 		if (r->responded)
 			return NULL;
-		deny(r, NULL, perm, 401, "unauthenticated", "A valid session is required.");
+		deny(r, NULL, perm, 401, "unauthenticated", "A valid session is required.", NULL);
 		return NULL;
 	}
 	if (p->via_cookie < 0) {
-		deny(r, p, perm, 403, "csrf_failed", "The X-CSRF-Token header is missing or wrong.");
+		deny(r, p, perm, 403, "csrf_failed", "The X-CSRF-Token header is missing or wrong.", NULL);
 		return NULL;
 	}
 	if (perm == NULL)
 		return p;
 	if (p->must_change_password) {
-		deny(r, p, perm, 403, "password_change_required", "Change your password first.");
+		deny(r, p, perm, 403, "password_change_required", "Change your password first.", NULL);
 		return NULL;
 	}
 	int mfa_missing = 0;
@@ -487,9 +519,13 @@ const struct principal *auth_require(struct req *r, const char *perm, const char
 	}
 	if (mfa_missing)
 		deny(r, p, perm, 403, "mfa_required",
-		     "This needs a session opened with a second factor (TOTP).");
-	else
-		deny(r, p, perm, 403, "forbidden", "You are not allowed to do this here.");
+		     "This needs a session opened with a second factor (TOTP).", NULL);
+	else {
+		/* name what is missing, so a client can say so (and ask for it) */
+		const char *members[] = { "missing_permission", perm, side ? "side" : NULL, side,
+					  "division", division, NULL };
+		deny(r, p, perm, 403, "forbidden", "You are not allowed to do this here.", members);
+	}
 	return NULL;
 }
 

@@ -38,6 +38,8 @@ struct principal {
 	int mfa, must_change_password, via_cookie, totp_enabled;
 	const char *status, *phone, *agency_name, *division_name;
 	int64_t version, created_us;
+	int64_t seen_us, expires_us; /* last_seen_at as stored now, absolute end */
+	const char *csrf_token;      /* derived token for a cookie session, else NULL */
 	struct auth_perm *perms;
 	size_t nperms;
 	struct auth_grant *grants;
@@ -53,6 +55,11 @@ const struct principal *auth_session(struct req *r);
  * holder's scope — for listing, which then filters by scope). */
 const struct principal *auth_require(struct req *r, const char *perm, const char *const *divs,
 				     size_t ndivs);
+/* The same for an object with sides (a case): a 403 for want of perm
+ * also names the side and division it was wanted over ("missing_permission",
+ * "side", "division" in the problem; auth_require names only the first). */
+const struct principal *auth_require_side(struct req *r, const char *perm, const char *const *divs,
+					  size_t ndivs, const char *side, const char *division);
 /* Same decision without replying: 1 allowed, 0 not. */
 int auth_allows(const struct req *r, const struct principal *p, const char *perm, const char *div);
 /* Forget cached sessions of a user (after revocation, role or status change). */
@@ -67,5 +74,10 @@ void auth_worker_free(struct worker *w);
 
 /* Hash a presented token into 64 hex digits; -1 when malformed. */
 int auth_token_hash_hex(const char *token, char out[65]);
+/* The CSRF token of a session: hex(SHA-256("tongban-csrf\0" || token)).
+ * Derived rather than random so that a cookie session can get it again
+ * (GET /auth/me) after a page reload; whoever can read the cookie holds the
+ * session anyway, and a cross-site page can read neither. */
+void auth_csrf_token(const char *token, char out[65]);
 
 #endif

@@ -138,6 +138,10 @@ void resp_json(struct req *r, int status);	/* send the body of resp_gen */
 void resp_raw(struct req *r, int status, const char *type, const void *body, size_t len);
 /* application/problem+json with a stable code and a message for humans. */
 void resp_problem(struct req *r, int status, const char *code, const char *detail);
+/* The same with more string members: members is key, value, key, value, …,
+ * NULL (a NULL value is null). */
+void resp_problem_with(struct req *r, int status, const char *code, const char *detail,
+		       const char *const *members);
 const char *status_text(int status);
 
 #endif

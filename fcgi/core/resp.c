@@ -76,6 +76,12 @@ void resp_json(struct req *r, int status)
 
 void resp_problem(struct req *r, int status, const char *code, const char *detail)
 {
+	resp_problem_with(r, status, code, detail, NULL);
+}
+
+void resp_problem_with(struct req *r, int status, const char *code, const char *detail,
+		       const char *const *members)
+{
 	/* a fresh generator: whatever the handler had started is dropped */
 	r->gen = json_gen_new(r->arena);
 	yajl_gen g = r->gen;
@@ -91,6 +97,8 @@ void resp_problem(struct req *r, int status, const char *code, const char *detai
 		jg_str(g, "instance", r->path);
 	if (r->request_id)
 		jg_str(g, "request_id", r->request_id);
+	for (size_t i = 0; members && members[i]; i += 2)
+		jg_str(g, members[i], members[i + 1]);
 	yajl_gen_map_close(g);
 	const unsigned char *b;
 	size_t len;

@@ -468,12 +468,26 @@ static int action_body(struct req *r, const char *action, const struct json *bod
 
 /* A refusal of authority inside the transaction: end it (nothing has been
  * written) so that the denial's audit row, written by auth_require, stays. */
-static void deny_after_tx(struct req *r, const char *perm, const char *const *divs, size_t nd)
+static void deny_after_tx(struct req *r, const char *perm, const char *const *divs, size_t nd,
+			  const char *side, const char *division)
 {
 	if (db_commit(r) != 0)
 		return;
-	if (auth_require(r, perm, divs, nd) != NULL) /* decided otherwise than auth_allows: never */
+	if (auth_require_side(r, perm, divs, nd, side, division) != NULL) /* decided otherwise than auth_allows: never */
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
+}
+
+/* The side a refused caller would have acted for, to name in the 403: the
+ * action's side, or for an action either side may take, the side of the
+ * caller's own agency (the deciding side when it is neither). */
+static const char *wanted_side(const struct principal *p, const char *side, const char *ragency,
+			       const char *dagency)
+{
+	if (strcmp(side, "either") != 0)
+		return side;
+	if (strcmp(p->agency_code, ragency) == 0 && strcmp(p->agency_code, dagency) != 0)
+		return "receiving";
+	return "deciding";
 }
 
 static int allows_any(const struct req *r, const struct principal *p, const char *perm, const char *const *divs,
@@ -546,7 +560,8 @@ void h_case_action(struct req *r)
 	if (strcmp(side, "receiving") != 0)
 		divs[nd++] = ddiv;
 	if (!allows_any(r, p, perm, divs, nd)) {
-		deny_after_tx(r, perm, divs, nd);
+		const char *ws = wanted_side(p, side, PQgetvalue(c, 0, C_RAGENCY), PQgetvalue(c, 0, C_DAGENCY));
+		deny_after_tx(r, perm, divs, nd, ws, strcmp(ws, "receiving") == 0 ? rdiv : ddiv);
 		return;
 	}
 	/* the two-person rule, against the case's own events */

@@ -43,13 +43,15 @@ export async function api(method, path, body, opts = {}) {
 	const type = res.headers.get('Content-Type') || '';
 	if (!res.ok) {
 		let problem = {};
+		// the body is always read: one left unread shows as an aborted request
 		if (type.includes('json')) problem = await res.json().catch(() => ({}));
+		else await res.text().catch(() => '');
 		const err = new ApiError(res.status, problem, res.headers);
 		if (res.status === 401 && err.code === 'unauthenticated' && !opts.allow401) emit('unauthenticated', err);
 		throw err;
 	}
 	if (opts.raw) return res;
-	if (res.status === 204) return null;
+	if (res.status === 204) { await res.text().catch(() => ''); return null; }
 	if (type.includes('json')) return res.json();
 	return res;
 }
@@ -58,3 +60,15 @@ export const get = (path, opts) => api('GET', path, undefined, opts);
 export const post = (path, body, opts) => api('POST', path, body === undefined ? {} : body, opts);
 export const patch = (path, body, opts) => api('PATCH', path, body, opts);
 export const del = (path, opts) => api('DELETE', path, undefined, opts);
+
+// Reference data that does not change while a page is open (business
+// types, agencies): fetched once per page load, shared by every screen.
+const cache = new Map();
+export function cached(path) {
+	if (!cache.has(path)) {
+		const p = get(path);
+		p.catch(() => cache.delete(path));
+		cache.set(path, p);
+	}
+	return cache.get(path);
+}

@@ -59,6 +59,12 @@ const MESSAGES = {
 	not_found: '请求的内容不存在。',
 	method_not_allowed: '不支持此操作。',
 	malformed_json: '提交的数据格式不正确。',
+	weak_password: '新密码不符合要求：12–128 位，含大写字母、小写字母、数字、符号中的三类，且不含用户名。',
+	same_password: '新密码不能与当前密码相同。',
+	password_mismatch: '两次输入的新密码不一致。',
+	wrong_password: '当前密码不正确。',
+	session_expired: '由于长时间未操作，您已安全退出，请重新登录。',
+	session_ended: '登录已失效，请重新登录。',
 	// -- sign-in, accounts, sessions (add above this line) --
 
 	// -- cases, registry, attachments, receipts (add above this line) --

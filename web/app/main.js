@@ -4,10 +4,10 @@
 import { route, start, match, navigate } from './router.js';
 import * as session from './session.js';
 import { on } from './api.js';
-import { h, replace } from './ui.js';
-import { frame, bare } from './shell.js';
+import { h, replace, toast } from './ui.js';
+import { frame, bare, idleWarning, idleCalm } from './shell.js';
 import { messageFor, isOutage } from './errors.js';
-import { navFor } from './nav.js';
+import { navFor, onLogout } from './nav.js';
 import * as login from './screens/login.js';
 import * as home from './screens/home.js';
 import * as sessions from './screens/sessions.js';
@@ -34,6 +34,7 @@ async function show(hash) {
 	try {
 		if (!loaded) { await session.load(); loaded = true; }
 		if (r.opts.auth === false) {
+			document.body.classList.remove('print-page');
 			await r.render(bare(), r.params);
 		} else if (!session.me) {
 			navigate('#/login?next=' + encodeURIComponent(hash));
@@ -42,6 +43,7 @@ async function show(hash) {
 		} else {
 			const main = frame(navFor(session.me, hash));
 			document.body.classList.toggle('print-page', !!r.opts.print);
+			document.title = '广西不动产登记全区通办平台';
 			await r.render(main, r.params);
 		}
 	} catch (e) {
@@ -50,20 +52,55 @@ async function show(hash) {
 }
 
 // An error no screen handled: a clear message by its code; an outage
-// offers to try again.
+// says so and offers to try again.
 export function showError(e, retry) {
 	const main = document.getElementById('main') || bare();
 	if (!(e && e.code)) console.error(e);
+	const outage = isOutage(e);
 	replace(main, h('section', { class: 'panel error-panel', role: 'alert' },
-		h('h1', {}, isOutage(e) ? '服务暂时不可用' : '无法完成操作'),
+		h('h1', {}, outage ? '服务暂时不可用' : '无法完成操作'),
 		h('p', {}, messageFor(e)),
+		outage ? h('p', { class: 'muted' }, '您的登录和已保存的内容不受影响。网络或服务恢复后点击“重试”即可继续。') : null,
 		e && e.problem && e.problem.request_id ? h('p', { class: 'muted' }, '请求编号：' + e.problem.request_id) : null,
-		retry ? h('button', { class: 'btn btn-primary', onclick: () => { loaded = false; retry(); } }, '重试') : null));
+		retry ? h('div', { class: 'actions' },
+			h('button', { class: 'btn btn-primary', onclick: () => { loaded = false; retry(); } }, '重试')) : null));
 }
 
+async function logout() {
+	try {
+		await session.logout();
+	} catch (e) {
+		toast(messageFor(e), 'error');
+		return;
+	}
+	navigate('#/login?bye=1');
+}
+onLogout(logout);
+
+session.onIdle({
+	warn: (deadline) => idleWarning(deadline, {
+		onContinue: async () => {
+			await session.keepAlive();
+			idleCalm();
+			if (!session.me) navigate('#/login?expired=1');
+		},
+		onLogout: logout,
+	}),
+	calm: idleCalm,
+	// the server ends the session on its own; the log-out makes sure of it
+	// (its 401, when the server already has, is expected and quiet)
+	expire: async () => {
+		idleCalm();
+		try { await session.logout(); } catch { /* the session is gone either way */ }
+		navigate('#/login?expired=1');
+	},
+});
+
+// A request refused as unauthenticated (session ended elsewhere, revoked,
+// timed out on the server): back to log-in, with a message there.
 on('unauthenticated', () => {
 	session.forget();
-	if (!location.hash.startsWith('#/login')) navigate('#/login?expired=1');
+	if (!location.hash.startsWith('#/login')) navigate('#/login?ended=1&next=' + encodeURIComponent(location.hash));
 });
 
 start(show);

@@ -1,12 +1,24 @@
-// The header's menu and user box, from the user's permissions.
+// The header's menu and user box, from the user's permissions. The menu
+// only hides what the user cannot do; the API refuses it anyway.
 
 import { h } from './ui.js';
+import { can } from './session.js';
 
-export function navFor(me) {
+let logoutHandler = null;
+export function onLogout(fn) { logoutHandler = fn; }
+
+export function navFor(me, hash = location.hash || '#/') {
+	const path = hash.split('?')[0];
 	const links = [['#/', '工作台']];
-	if (me.permissions.some((p) => p.permission === 'case.create')) links.push(['#/cases/new', '受理登记']);
-	links.push(['#/sessions', '我的会话']);
-	const topnav = h('ul', {}, links.map(([href, text]) => h('li', {}, h('a', { href }, text))));
-	const who = h('span', {}, `${me.user.display_name || me.user.username} · ${me.agency.name}`);
+	if (can('case.create')) links.push(['#/cases/new', '受理登记']);
+	links.push(['#/sessions', '我的会话'], ['#/totp', '动态验证码'], ['#/password', '修改密码']);
+	const current = (href) => href === path || (href !== '#/' && path.startsWith(href + '/'));
+	const topnav = h('ul', {}, links.map(([href, text]) =>
+		h('li', {}, h('a', { href, 'aria-current': current(href) ? 'page' : null }, text))));
+	const who = [
+		h('span', { class: 'who-name' }, me.user.display_name || me.user.username),
+		h('span', { class: 'who-agency' }, me.agency.name),
+		h('button', { type: 'button', class: 'btn btn-quiet', id: 'logout', onclick: () => logoutHandler && logoutHandler() }, '退出登录'),
+	];
 	return { topnav, who };
 }

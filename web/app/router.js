@@ -6,6 +6,8 @@ let onChange = null;
 
 export function route(pattern, render, opts = {}) { routes.push({ pattern, render, opts }); }
 export function navigate(hash) { if (location.hash === hash) onChange(); else location.hash = hash; }
+// The route's query (#/login?next=…) for the screen to read.
+export function query() { return new URLSearchParams(location.hash.split('?')[1] || ''); }
 export function current() { return location.hash || '#/'; }
 
 export function match(hash) {

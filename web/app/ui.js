@@ -91,3 +91,35 @@ export function field(label, input, hint) {
 	input.setAttribute('aria-describedby', id + '-hint');
 	return h('div', { class: 'field' }, h('label', { for: id }, label), input, hintEl);
 }
+
+// Case states and workflow steps as staff read them.
+export const STATE_NAMES = {
+	draft: '草稿', submitted: '待受理', accepted: '审核中', supplement_requested: '待补正',
+	rejected: '不予登记', approved: '审核通过', registered: '已登簿', fees_set: '待缴费',
+	paid: '已缴费', issued: '已缮证', delivered: '已送达', closed: '已办结', withdrawn: '已撤回',
+};
+export const ACTION_NAMES = {
+	create: '录入', submit: '提交受理', accept: '受理', request_supplement: '要求补正',
+	resubmit: '补正后重新提交', approve: '审核通过', reject: '不予登记', register: '登簿',
+	set_fees: '核定收费', record_payment: '收费', issue: '缮证', deliver: '送达',
+	close: '办结', withdraw: '撤回',
+};
+export function stateName(state) { return STATE_NAMES[state] || state; }
+
+// A screen's "loading" placeholder (announced, no layout jump).
+export function loading(main, text = '正在加载…') {
+	return replace(main, h('p', { class: 'loading', role: 'status' }, text));
+}
+
+// Seconds from a Retry-After header (or null).
+export function retryAfter(err) {
+	const v = err && err.headers && err.headers.get ? err.headers.get('Retry-After') : null;
+	const n = v === null ? NaN : Number(v);
+	return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+// "约 3 分钟" / "约 40 秒": a wait people can read.
+export function waitText(seconds) {
+	if (seconds < 60) return `约 ${Math.max(1, Math.ceil(seconds))} 秒`;
+	return `约 ${Math.ceil(seconds / 60)} 分钟`;
+}

@@ -1,0 +1,138 @@
+"""API additions the browser portal needs (issue 8): the CSRF token and the
+session's timing from GET /auth/me, 403s naming what is missing, the actions
+a caller may take on a case, validation without creation, the bank list, and
+what is missing in the applicant's progress."""
+import datetime
+import time
+
+from auth_lib import login, make_user
+from lib import assert_problem, request, sql
+
+
+def rfc3339(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def me(s, cookie=True, now=None):
+    h = {"X-Tb-Test-Now": str(int(now))} if now else {}
+    if cookie:
+        h["Cookie"] = "__Host-tb_session=" + s.token
+        return request("GET", "/api/v1/auth/me", headers=h)
+    return s.get("/api/v1/auth/me", headers=h)
+
+
+# ---- 1. CSRF token again, and the session's timing --------------------------
+
+def test_cookie_session_gets_the_login_csrf_token_again_from_me():
+    uid, name = make_user()
+    s = login(name)
+    r = me(s)
+    assert r.status == 200, r
+    assert r.header("Cache-Control") == "no-store"
+    assert r.json["csrf_token"] == s.csrf
+    sid = int(sql("SELECT id FROM iam.session WHERE user_id = %d" % uid)[0][0])
+    assert r.json["session"]["id"] == sid
+
+
+def test_csrf_token_from_me_works_after_a_reload_with_nothing_else_kept():
+    uid, name = make_user()
+    token = login(name).token
+    # a reloaded page knows only the cookie (the browser keeps it)
+    m = request("GET", "/api/v1/auth/me", headers={"Cookie": "__Host-tb_session=" + token})
+    csrf = m.json["csrf_token"]
+    r = request("POST", "/api/v1/auth/logout", json_body={},
+                headers={"Cookie": "__Host-tb_session=" + token, "X-CSRF-Token": csrf})
+    assert r.status == 204, r
+    assert sql("SELECT revoked_at IS NOT NULL FROM iam.session WHERE user_id = %d" % uid) == [["t"]]
+
+
+def test_wrong_csrf_token_is_still_refused():
+    uid, name = make_user()
+    s = login(name)
+    wrong = ("0" if s.csrf[0] != "0" else "1") + s.csrf[1:]
+    assert_problem(s.cookie_call("POST", "/api/v1/auth/logout", {}, csrf=wrong), 403, "csrf_failed")
+    assert_problem(s.cookie_call("POST", "/api/v1/auth/logout", {}, csrf=False), 403, "csrf_failed")
+    # a token derived from the session token is not the session token itself
+    assert_problem(s.cookie_call("POST", "/api/v1/auth/logout", {}, csrf=s.token), 403, "csrf_failed")
+    assert sql("SELECT revoked_at IS NULL FROM iam.session WHERE user_id = %d" % uid) == [["t"]]
+
+
+def test_bearer_session_gets_no_csrf_token():
+    uid, name = make_user()
+    s = login(name)
+    r = me(s, cookie=False)
+    assert r.status == 200 and r.json["csrf_token"] is None, r
+    assert r.json["session"]["idle_timeout_s"] == 1800
+
+
+def test_session_timing_and_idle_expiry_moving_with_activity():
+    uid, name = make_user()
+    t0 = int(time.time())
+    s = login(name, now=t0)
+    b = me(s, now=t0 + 10).json["session"]
+    assert b["idle_timeout_s"] == 1800
+    assert rfc3339(b["expires_at"]) == t0 + 12 * 3600
+    assert rfc3339(b["idle_expires_at"]) == t0 + 1800        # last_seen is the log-in
+    # within a minute of the last write, last_seen_at is not written again
+    b = me(s, now=t0 + 50).json["session"]
+    assert rfc3339(b["idle_expires_at"]) == t0 + 1800
+    # a minute on, this request writes last_seen_at: the idle end moves with it
+    b = me(s, now=t0 + 70).json["session"]
+    assert rfc3339(b["idle_expires_at"]) == t0 + 70 + 1800
+    seen = sql("SELECT extract(epoch FROM last_seen_at)::bigint FROM iam.session WHERE user_id = %d" % uid)
+    assert seen == [[str(t0 + 70)]]
+    b = me(s, now=t0 + 100).json["session"]
+    assert rfc3339(b["idle_expires_at"]) == t0 + 70 + 1800
+    # the session ends exactly when idle_expires_at said
+    assert me(s, now=t0 + 70 + 1799).status == 200
+    assert_problem(me(s, now=t0 + 70 + 1799 + 1800), 401, "unauthenticated")
+
+
+# ---- 2. a 403 that names what is missing -----------------------------------
+
+from case_lib import DECIDING, RECEIVING, act, create, mortgage_body, staff, unit  # noqa: E402
+
+
+def clerk():
+    return staff[("intake_clerk", RECEIVING)]
+
+
+def reviewer():
+    return staff[("reviewer", DECIDING)]
+
+
+def registrar():
+    return staff[("registrar", DECIDING)]
+
+
+def case_at(state):
+    """A mortgage case brought to state by the staff of both sides."""
+    c = create(mortgage_body(unit())).json
+    steps = {"draft": [], "submitted": [("submit", clerk)], "accepted": [("submit", clerk), ("accept", reviewer)],
+             "supplement_requested": [("submit", clerk), ("accept", reviewer), ("request_supplement", reviewer)],
+             "approved": [("submit", clerk), ("accept", reviewer), ("approve", reviewer)],
+             "registered": [("submit", clerk), ("accept", reviewer), ("approve", reviewer), ("register", registrar)]}
+    for action, who in steps[state]:
+        extra = {"missing": ["户口簿复印件"]} if action == "request_supplement" else {}
+        r = act(c, action, who(), **extra)
+        assert r.status == 200, (action, r)
+        c = r.json
+    assert c["state"] == state
+    return c
+
+
+def test_case_action_refused_for_want_of_permission_names_it_with_side_and_division():
+    c = case_at("approved")
+    r = act(c, "register", reviewer())
+    b = assert_problem(r, 403, "forbidden")
+    assert b["missing_permission"] == "case.register"
+    assert b["side"] == "deciding" and b["division"] == DECIDING
+    # a receiving-side action: named with the receiving division
+    b = assert_problem(act(c, "withdraw", reviewer()), 403, "forbidden")
+    assert (b["missing_permission"], b["side"], b["division"]) == ("case.create", "receiving", RECEIVING)
+    assert sql("SELECT state, version FROM cases.case WHERE id = %d" % c["id"]) == [["approved", str(c["version"])]]
+
+
+def test_other_refusals_for_want_of_permission_name_it_without_a_side():
+    b = assert_problem(clerk().get("/api/v1/users"), 403, "forbidden")
+    assert b["missing_permission"] == "user.manage" and "side" not in b and "division" not in b, b
