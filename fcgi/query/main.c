@@ -1,11 +1,17 @@
-/* query: the program of the query service area; its resources arrive with the
- * issues that build them. It serves the core's /healthz, /readyz and
- * /metrics from the start. */
-#include "../core/server.h"
+/* query: the program of the query service area — the registry base now;
+ * archive queries, whitelist and certificates arrive with the issues that
+ * build them. It also serves the core's /healthz, /readyz and /metrics. */
 #include "../domain/division.h"
+#include "query.h"
+
+static const struct route routes[] = {
+	{ M_GET, "/api/v1/registry/units/{code:str}", h_unit_card, 0 },
+};
 
 static const struct service svc = {
 	.name = "query",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
 };
 

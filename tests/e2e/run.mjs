@@ -13,7 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = readdirSync(here).filter((f) => /^test_.*\.mjs$/.test(f))
 	.filter((f) => !only.length || only.some((o) => f.startsWith(o))).sort();
-const TIMEOUT = 90000;
+const TIMEOUT = 90000;   // a test may ask for more: test_x.timeout = ms
 
 rmSync(path.join(OUT, 'screens'), { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
@@ -32,14 +32,16 @@ for (const f of files) {
 		const t = new T(browser, name);
 		const started = Date.now();
 		let error = null;
+		let timer;
 		try {
 			await Promise.race([
 				fn(t),
-				new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out after ${TIMEOUT / 1000} s`)), TIMEOUT)),
+				new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${(fn.timeout || TIMEOUT) / 1000} s`)), fn.timeout || TIMEOUT); }),
 			]);
 		} catch (e) {
 			error = e;
 		}
+		clearTimeout(timer);   // a pending timer would keep node alive after the last test
 		await t.close();
 		const secs = ((Date.now() - started) / 1000).toFixed(1);
 		if (!error && t.problems.length === 0) {

@@ -1,0 +1,11 @@
+/* The query service: the registry base, archive queries (later issues). */
+#ifndef TB_QUERY_H
+#define TB_QUERY_H
+#include "../core/audit.h"
+#include "../core/auth.h"
+#include "../core/db.h"
+#include "../core/server.h"
+
+void h_unit_card(struct req *r);
+
+#endif
