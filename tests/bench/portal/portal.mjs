@@ -84,8 +84,12 @@ async function coldLoad(browser, path, ready, { signedIn, viewport }) {
 		const page = await ctx.newPage();
 		const cdp = await ctx.newCDPSession(page);
 		let bytes = 0, requests = 0;
-		cdp.on('Network.requestWillBeSent', () => { requests++; });
-		cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+		const urls = new Map(), sizes = [];
+		cdp.on('Network.requestWillBeSent', (e) => { requests++; urls.set(e.requestId, e.request.url); });
+		cdp.on('Network.loadingFinished', (e) => {
+			bytes += e.encodedDataLength;
+			sizes.push([urls.get(e.requestId) || '?', e.encodedDataLength]);
+		});
 		await cdp.send('Network.enable');
 		await page.goto(BASE + path, { waitUntil: 'commit' });
 		let usable = null;
@@ -106,7 +110,7 @@ async function coldLoad(browser, path, ready, { signedIn, viewport }) {
 		});
 		// nothing is usable before anything is painted (text waits for its font)
 		if (usable !== null && fcp !== null) usable = Math.max(usable, fcp);
-		return { bytes, decoded, requests, fcp, usable, landed };
+		return { bytes, decoded, requests, fcp, usable, landed, sizes };
 	} finally {
 		await ctx.close();
 	}
@@ -135,7 +139,7 @@ async function loads() {
 			for (let i = 0; i < RUNS; i++) runs.push(await coldLoad(browser, p.path, p.ready, p));
 			const m = (k) => median(runs.map((r) => r[k]));
 			out.push({ ...p, bytes: m('bytes'), decoded: m('decoded'), requests: m('requests'), fcp: m('fcp'),
-				usable: m('usable'), landed: runs.map((r) => r.landed).find(Boolean), reached: runs.filter((r) => r.usable !== null).length, runs: runs.length });
+				usable: m('usable'), sizes: runs[runs.length - 1].sizes, landed: runs.map((r) => r.landed).find(Boolean), reached: runs.filter((r) => r.usable !== null).length, runs: runs.length });
 		}
 	} finally {
 		await browser.close();
@@ -244,6 +248,12 @@ for (const p of l) {
 	console.log(`${pad(p.name, 16)} ${lpad(p.requests, 8)} ${lpad(kb(p.bytes), 8)} ${lpad(kb(p.decoded), 8)} ${lpad(ms(p.fcp), 7)} ${lpad(ms(p.usable), 9)}  ${goal}`);
 }
 for (const p of l) {
+	if (p.goal) {
+		// where the bytes go: the largest transfers, asset paths without their hash
+		const top = p.sizes.slice().sort((a, b) => b[1] - a[1]).slice(0, 6)
+			.map(([u, n]) => `${u.replace(BASE, '').replace(/^\/assets\/[0-9a-f]+\//, '')} ${kb(n)}`);
+		console.log(`  ${p.name} largest (KB on the wire): ${top.join(', ')}`);
+	}
 	if (p.landed) console.log(`  ${p.name}: ended at ${p.landed}, not ${BASE + p.path}`);
 	if (p.reached < p.runs) console.log(`  ${p.name}: usable (${p.ready}) not seen within ${READY_TIMEOUT / 1000} s in ${p.runs - p.reached} of ${p.runs} loads`);
 }
