@@ -76,7 +76,7 @@ if [ "${BENCH_PORTAL:-1}" != 0 ]; then
 	# the baseline: a static page, no script, no stylesheet
 	printf '%s\n' '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' \
 		'<meta name="viewport" content="width=device-width, initial-scale=1">' \
-		'<meta name="description" content="基准页"><title>基准页</title></head>' \
+		'<meta name="description" content="基准页"><link rel="icon" href="data:,"><title>基准页</title></head>' \
 		'<body><h1>广西不动产登记全区通办平台</h1><p>基准页：没有脚本，没有样式表。</p></body></html>' \
 		>"$STACK/web/bench-page.html"
 	TB_PORT=$PORT BENCH_TOKEN=$TOKEN BENCH_BASELINE=/bench-page.html node tests/bench/portal/portal.mjs \
