@@ -59,6 +59,31 @@ export async function test_a_wrong_password_is_refused_with_a_message(t) {
 	await t.shot(page, 'login-wrong-password');
 }
 
+export async function test_a_locked_log_in_says_how_long_to_wait(t) {
+	const u = fixture('user', { grants: [['intake_clerk', '451302']] });
+	const page = await t.page();
+	t.allow(401, /\/api\/v1\/auth\/login$/);
+	t.allow(429, /\/api\/v1\/auth\/login$/);
+	await page.goto('/#/login');
+	await page.getByLabel('用户名').fill(u.username);
+	const pass = page.getByLabel('密码', { exact: true });
+	let res;
+	for (let i = 0; i < 6; i++) {
+		await pass.fill('Wrong-Passw0rd!' + i);
+		const answer = page.waitForResponse(/\/api\/v1\/auth\/login$/);
+		await pass.press('Enter');
+		res = await answer;
+		await page.locator('.form-status').filter({ hasText: /./ }).waitFor();
+	}
+	eq(res.status(), 429, 'locked after five failures');
+	const wait = Number(res.headers()['retry-after']);
+	assert(wait > 0 && wait <= 60, 'Retry-After ' + wait);
+	const said = wait < 60 ? `约 ${wait} 秒` : `约 ${Math.ceil(wait / 60)} 分钟`;
+	eq(await text(page.locator('.form-status')), `登录失败次数过多，此账号在本终端已临时锁定，请${said}后再试。`, 'the wait');
+	eq(sql(`SELECT count(*) FROM iam.session WHERE user_id = ${u.id}`), [['0']], 'no session');
+	await t.shot(page, 'login-locked');
+}
+
 export async function test_a_forced_password_change_comes_before_the_home_screen(t) {
 	const u = fixture('user', { must_change: true, grants: [['intake_clerk', '451302']] });
 	const page = await t.page();
@@ -173,7 +198,8 @@ export async function test_idle_timeout_warns_then_returns_to_log_in(t) {
 	await login(page, u);
 	// the home screen's last request (the inbox) is activity too
 	await page.locator('#inbox-title').waitFor();
-	const idle = 1800; // the server's idle timeout (AUTH_IDLE_SECONDS)
+	const idle = await page.evaluate(async () => (await (await fetch('/api/v1/auth/me')).json()).session.idle_timeout_s);
+	eq(idle, 1800, 'the idle timeout the server tells');
 	// a minute before the portal's deadline (itself a minute early)
 	await page.clock.fastForward((idle - 120 + 2) * 1000);
 	const dlg = page.getByRole('dialog', { name: '即将因长时间未操作退出' });

@@ -108,7 +108,7 @@ export function idleWarning(deadline, { onContinue, onLogout }) {
 	const tick = () => { secs.textContent = String(Math.max(0, Math.ceil((deadline - Date.now()) / 1000))); };
 	tick();
 	countdown = setInterval(tick, 1000);
-	const status = h('p', { class: 'hint bad', role: 'alert' });
+	const status = h('div', { class: 'form-status', role: 'alert' });
 	const keep = h('button', { type: 'button', class: 'btn btn-primary', onclick: async () => {
 		keep.disabled = true;
 		try { await onContinue(); } catch (e) { status.textContent = e.message; keep.disabled = false; }

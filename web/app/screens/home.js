@@ -74,7 +74,7 @@ export async function render(main) {
 			canCreate ? h('a', { class: 'btn btn-primary', href: '#/cases/new' }, '受理登记') : null),
 		session.needsMfa() ? h('div', { class: 'banner banner-warn', role: 'status' },
 			'您的管理角色须使用动态验证码登录后才生效。', h('a', { href: '#/totp' }, '绑定动态验证码')) : null,
-		readsCases ? h('div', { class: 'panel panel-tight' }, searchForm, searchStatus) : null,
+		readsCases ? h('div', { class: 'panel panel-tight no-print' }, searchForm, searchStatus) : null,
 		readsCases ? h('div', { class: 'home-grid' },
 			h('section', { class: 'panel panel-flush worklists', 'aria-label': '工作清单' }, tabs, panel),
 			inbox) : h('div', { class: 'panel' }, h('p', {}, '您的账号没有查看案件的权限。如需办理业务，请向本机构管理员申请相应角色。')));
@@ -153,15 +153,14 @@ function caseTable(items, L) {
 	return h('table', { class: 'table cases' },
 		h('caption', { class: 'sr-only' }, '案件清单'),
 		h('thead', {}, h('tr', {},
-			['案件编号', '业务类型', '状态', '不动产单元', '受理 → 审核', '受理时间', '承诺办结'].map((t) => h('th', { scope: 'col' }, t)))),
+			['案件编号', '业务类型', '状态', '不动产单元', '受理 → 审核', '承诺办结'].map((t) => h('th', { scope: 'col' }, t)))),
 		h('tbody', {}, items.map((c) => h('tr', { class: c.overdue ? 'row-overdue' : null },
-			h('td', {}, h('a', { href: `#/cases/${c.id}`, class: 'case-link mono' }, c.number)),
+			h('td', {}, h('a', { href: `#/cases/${c.id}`, class: 'case-link mono', title: c.received_at ? '受理时间 ' + fmtTime(c.received_at) : null }, c.number)),
 			h('td', {}, L.type(c.business_type)),
 			h('td', {}, h('span', { class: `state state-${c.state}` }, stateName(c.state))),
-			h('td', { class: 'mono small' }, c.unit_code),
-			h('td', { class: 'small' }, c.receiving_agency === c.deciding_agency ? L.agency(c.receiving_agency)
+			h('td', { class: 'mono unit' }, c.unit_code),
+			h('td', {}, c.receiving_agency === c.deciding_agency ? L.agency(c.receiving_agency)
 				: `${L.agency(c.receiving_agency)} → ${L.agency(c.deciding_agency)}`),
-			h('td', { class: 'small nowrap' }, fmtTime(c.received_at) || '—'),
 			h('td', { class: 'nowrap' }, fmtDate(c.due_date) || '—',
 				c.overdue ? h('span', { class: 'tag tag-red' }, '已超期') : null)))));
 }
@@ -209,9 +208,10 @@ async function renderInbox(box, focusTitle) {
 				h('div', { class: 'note-line' },
 					n.read ? null : h('span', { class: 'dot', 'aria-hidden': 'true' }),
 					h('span', { class: 'note-msg' }, n.message), n.read ? null : h('span', { class: 'sr-only' }, '（未读）')),
+				mark,
 				h('div', { class: 'note-meta' },
 					h('a', { href: `#/cases/${n.case_id}`, class: 'mono' }, n.case_number),
-					h('span', { class: 'muted' }, fmtTime(n.created_at)), mark)));
+					h('time', { class: 'muted', datetime: n.created_at }, fmtTime(n.created_at).slice(5)))));
 		}
 	};
 	addItems(ib.items);

@@ -19,7 +19,7 @@ export async function render(main) {
 	const codeField = field('绑定码', code, '由管理员线下发放，72 小时内有效，只能使用一次。');
 	codeField.hidden = !needCode;
 	const start = h('button', { type: 'submit', class: 'btn btn-primary' }, enabled ? '重新生成绑定二维码' : '生成绑定二维码');
-	const startForm = h('form', { novalidate: true }, codeField, h('div', { class: 'actions' }, start));
+	const startForm = h('form', { class: 'form-grid', novalidate: true }, codeField, h('div', { class: 'actions' }, start));
 	const stepBox = h('div', {});
 
 	const intro = enabled
@@ -65,7 +65,7 @@ export async function render(main) {
 		const otp = h('input', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6', pattern: '[0-9]{6}', required: true });
 		const st = h('div', { class: 'form-status', role: 'alert', 'aria-live': 'assertive' });
 		const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, '确认绑定');
-		const form = h('form', { novalidate: true }, field('动态验证码', otp, '输入验证器应用上显示的 6 位数字。'), h('div', { class: 'actions' }, ok));
+		const form = h('form', { class: 'form-grid', novalidate: true }, field('动态验证码', otp, '输入验证器应用上显示的 6 位数字。'), h('div', { class: 'actions' }, ok));
 		replace(stepBox,
 			h('section', { class: 'panel', 'aria-labelledby': 'totp-step2' },
 				h('h2', { id: 'totp-step2', class: 'panel-title' }, '第二步：扫描二维码并确认'),
