@@ -134,7 +134,7 @@ start_services() {
 		setsid "${RUNAS[@]}" env TB_SOCKET="$DIR/run/$s.sock" TB_MAX_BODY=$body \
 			TB_PG="$(pg_env) user=tb_$s connect_timeout=2" \
 			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" TB_DATA_KEYS="$DIR/keys/data.keys" \
-			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" \
+			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" TB_PUBLIC_URL="${TB_PUBLIC_URL:-http://127.0.0.1:${TB_PORT:-8080}}" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
 			$audit_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
 		echo $! >"$DIR/run/$s.pid"

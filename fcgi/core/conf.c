@@ -27,6 +27,23 @@ long conf_long(const char *name, long dflt, long min, long max, int *bad)
 	return x;
 }
 
+static int public_url_ok(const char *u)
+{
+	size_t n = strlen(u), skip;
+	if (strncmp(u, "https://", 8) == 0)
+		skip = 8;
+	else if (strncmp(u, "http://", 7) == 0)
+		skip = 7;
+	else
+		return 0;
+	if (n <= skip || n > 200 || u[n - 1] == '/')
+		return 0;
+	for (size_t i = skip; i < n; i++)
+		if (u[i] <= 0x20 || u[i] >= 0x7f || u[i] == '#' || u[i] == '?' || u[i] == '"' || u[i] == '\\')
+			return 0;
+	return 1;
+}
+
 int conf_load(struct conf *c)
 {
 	int bad = 0;
@@ -50,6 +67,14 @@ int conf_load(struct conf *c)
 #endif
 	c->data_keys_path = conf_str("TB_DATA_KEYS", NULL);
 	c->keys = NULL;
+	/* printed into receipts and their QR codes: an absolute http(s) origin
+	 * of printable ASCII, so a URL made from it is one a phone opens */
+	c->public_url = conf_str("TB_PUBLIC_URL", NULL);
+	if (c->public_url && !public_url_ok(c->public_url)) {
+		fprintf(stderr, "tongban: TB_PUBLIC_URL=%s is not an http(s) address without a trailing slash\n",
+			c->public_url);
+		bad = 1;
+	}
 	if (c->socket_path == NULL) {
 		fprintf(stderr, "tongban: TB_SOCKET is not set\n");
 		bad = 1;

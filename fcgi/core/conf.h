@@ -19,6 +19,8 @@ struct conf {
 	const char *log_level;		/* TB_LOG_LEVEL */
 	int test_clock;			/* TB_TEST_CLOCK: honour X-Tb-Test-Now (test builds only) */
 	const char *data_keys_path;	/* TB_DATA_KEYS: the data key file (keyring.h) */
+	const char *public_url;		/* TB_PUBLIC_URL: the portal's address as applicants reach it
+				 * (http(s)://host[:port], no trailing slash); NULL unset */
 	const struct keyring *keys;	/* loaded from it by server_main; NULL without */
 };
 

@@ -26,12 +26,22 @@ static const struct stmt q_lock = {
 	" FROM cases.case c JOIN cases.business_type t ON t.code = c.business_type WHERE c.id = $1 FOR UPDATE OF c",
 	1,
 };
-static const struct stmt q_transition = {
-	"act_transition",
-	"SELECT to_state, permission, side, (enabled AND NOT EXISTS (SELECT 1 FROM cases.type_action_off o"
-	" WHERE o.business_type = $3 AND o.action = $2))::int FROM cases.transition WHERE from_state = $1 AND action = $2",
-	3,
+/* The transitions out of a case's state (all, or only action $2): where
+ * each leads, the permission and side it needs, whether it is switched on
+ * for the business type, and the earlier step of a two-person rule the
+ * user $5 did on this case ('' when none bars them). The action endpoint
+ * and allowed_actions read the workflow through this one statement. */
+static const struct stmt q_moves = {
+	"act_moves",
+	"SELECT t.action, t.to_state, t.permission, t.side, (t.enabled AND NOT EXISTS (SELECT 1"
+	" FROM cases.type_action_off o WHERE o.business_type = $3 AND o.action = t.action))::int,"
+	" coalesce((SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = t.action"
+	"  AND (s.business_type IS NULL OR s.business_type = $3) AND EXISTS (SELECT 1 FROM cases.event e"
+	"  WHERE e.case_id = $4 AND e.action = s.earlier_action AND e.actor_id = $5) ORDER BY s.id LIMIT 1), '')"
+	" FROM cases.transition t WHERE t.from_state = $1 AND ($2 = '' OR t.action = $2) ORDER BY t.action",
+	5,
 };
+enum { MV_ACTION, MV_TO, MV_PERM, MV_SIDE, MV_ENABLED, MV_BARRED_BY };
 static const struct stmt q_action_known = {
 	"act_known", "SELECT 1 FROM cases.transition WHERE action = $1 LIMIT 1", 1,
 };
@@ -118,13 +128,6 @@ static const struct stmt q_cert_counter = {
 	"INSERT INTO cases.certificate_counter (area_code, year, kind, last) VALUES ($1, $2::int, $3, 1)"
 	" ON CONFLICT (area_code, year, kind) DO UPDATE SET last = cases.certificate_counter.last + 1 RETURNING last",
 	3,
-};
-static const struct stmt q_two_person = {
-	"act_two_person",
-	"SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = $2"
-	" AND (s.business_type IS NULL OR s.business_type = $3) AND EXISTS (SELECT 1 FROM cases.event e"
-	" WHERE e.case_id = $1 AND e.action = s.earlier_action AND e.actor_id = $4) ORDER BY s.id LIMIT 1",
-	4,
 };
 static const struct stmt q_next_sides = {
 	"act_next_sides",
@@ -490,13 +493,55 @@ static const char *wanted_side(const struct principal *p, const char *side, cons
 	return "deciding";
 }
 
-static int allows_any(const struct req *r, const struct principal *p, const char *perm, const char *const *divs,
-		      size_t nd)
+/* The divisions an action's permission must cover one of: the side's. */
+static size_t side_divisions(const char *side, const char *rdiv, const char *ddiv, const char *divs[2])
 {
+	size_t nd = 0;
+	if (strcmp(side, "deciding") != 0)
+		divs[nd++] = rdiv;
+	if (strcmp(side, "receiving") != 0)
+		divs[nd++] = ddiv;
+	return nd;
+}
+
+static int move_permitted(const struct req *r, const struct principal *p, const char *perm, const char *side,
+			  const char *rdiv, const char *ddiv)
+{
+	const char *divs[2];
+	size_t nd = side_divisions(side, rdiv, ddiv, divs);
 	for (size_t i = 0; i < nd; i++)
 		if (auth_allows(r, p, perm, divs[i]))
 			return 1;
 	return 0;
+}
+
+static PGresult *case_moves(struct req *r, const char *id, const char *state, const char *type, const char *action,
+			    const struct principal *p)
+{
+	const char *pm[] = { state, action, type, id, i64str(r, p->user_id) };
+	return db_exec(r, &q_moves, pm);
+}
+
+int case_allowed_actions(struct req *r, const struct principal *p, const char *id, const char *state,
+			 const char *type, const char *rdiv, const char *ddiv, const char ***out)
+{
+	PGresult *m = case_moves(r, id, state, type, "", p);
+	if (m == NULL)
+		return -1;
+	int n = PQntuples(m), k = 0;
+	const char **acts = arena_alloc(r->arena, (size_t)(n + 1) * sizeof(*acts));
+	if (acts == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	/* the checks h_case_action makes before the version and the action's
+	 * own rules (documents, priority, seizure: those answer 409 there) */
+	for (int i = 0; i < n; i++)
+		if (atoi(PQgetvalue(m, i, MV_ENABLED)) && PQgetvalue(m, i, MV_BARRED_BY)[0] == '\0' &&
+		    move_permitted(r, p, PQgetvalue(m, i, MV_PERM), PQgetvalue(m, i, MV_SIDE), rdiv, ddiv))
+			acts[k++] = PQgetvalue(m, i, MV_ACTION);
+	*out = acts;
+	return k;
 }
 
 void h_case_action(struct req *r)
@@ -532,8 +577,7 @@ void h_case_action(struct req *r)
 		return;
 	}
 	const char *state = PQgetvalue(c, 0, C_STATE);
-	const char *pt[] = { state, action, PQgetvalue(c, 0, C_TYPE) };
-	PGresult *t = db_exec(r, &q_transition, pt);
+	PGresult *t = case_moves(r, id, state, PQgetvalue(c, 0, C_TYPE), action, p);
 	if (t == NULL)
 		return;
 	if (PQntuples(t) != 1) {
@@ -552,26 +596,18 @@ void h_case_action(struct req *r)
 	}
 	/* who may act is checked before the version: a reader without the
 	 * permission learns nothing more about the case */
-	const char *perm = PQgetvalue(t, 0, 1), *side = PQgetvalue(t, 0, 2);
-	const char *divs[2];
-	size_t nd = 0;
-	if (strcmp(side, "deciding") != 0)
-		divs[nd++] = rdiv;
-	if (strcmp(side, "receiving") != 0)
-		divs[nd++] = ddiv;
-	if (!allows_any(r, p, perm, divs, nd)) {
+	const char *perm = PQgetvalue(t, 0, MV_PERM), *side = PQgetvalue(t, 0, MV_SIDE);
+	if (!move_permitted(r, p, perm, side, rdiv, ddiv)) {
+		const char *divs[2];
+		size_t nd = side_divisions(side, rdiv, ddiv, divs);
 		const char *ws = wanted_side(p, side, PQgetvalue(c, 0, C_RAGENCY), PQgetvalue(c, 0, C_DAGENCY));
 		deny_after_tx(r, perm, divs, nd, ws, strcmp(ws, "receiving") == 0 ? rdiv : ddiv);
 		return;
 	}
 	/* the two-person rule, against the case's own events */
-	const char *p2[] = { id, action, PQgetvalue(c, 0, C_TYPE), i64str(r, p->user_id) };
-	PGresult *tp = db_exec(r, &q_two_person, p2);
-	if (tp == NULL)
-		return;
-	if (PQntuples(tp) > 0) {
-		const char *earlier = arena_strndup(r->arena, PQgetvalue(tp, 0, 0), strlen(PQgetvalue(tp, 0, 0)));
-		char *why = earlier ? json_pairs(r, "code", "two_person_rule", "earlier_action", earlier) : NULL;
+	if (PQgetvalue(t, 0, MV_BARRED_BY)[0]) {
+		const char *earlier = PQgetvalue(t, 0, MV_BARRED_BY);
+		char *why = json_pairs(r, "code", "two_person_rule", "earlier_action", earlier);
 		if (why == NULL || db_commit(r) != 0 ||
 		    audit_write(r, p, "auth.denied", "case", id, "denied", why) != 0)
 			return;
@@ -580,7 +616,7 @@ void h_case_action(struct req *r)
 					  earlier, action));
 		return;
 	}
-	if (!atoi(PQgetvalue(t, 0, 3))) {
+	if (!atoi(PQgetvalue(t, 0, MV_ENABLED))) {
 		resp_problem(r, 409, "action_disabled", "This action is switched off in the workflow.");
 		return;
 	}
@@ -590,7 +626,7 @@ void h_case_action(struct req *r)
 	}
 	int64_t now = req_now_us(r);
 	struct change ch = { "", "", NULL, NULL, NULL };
-	const char *to = PQgetvalue(t, 0, 0);
+	const char *to = PQgetvalue(t, 0, MV_TO);
 	if (strcmp(action, "submit") == 0 || strcmp(action, "resubmit") == 0) {
 		PGresult *md = db_exec(r, &q_missing_docs, pid);
 		if (md == NULL)

@@ -398,22 +398,38 @@ void h_case_create(struct req *r)
 		return;
 }
 
-void gen_case(struct req *r, const char *id)
+#define V(row, col) PQgetvalue(d, (row), 2 + (col))
+/* The actions the request's user may take on the case of detail row d. */
+static int detail_allowed(struct req *r, const char *id, PGresult *d, const char ***acts)
 {
-	gen_case_row(r, id, NULL);
+	const struct principal *p = auth_session(r);
+	if (p == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	return case_allowed_actions(r, p, id, V(0, 8), V(0, 2), V(0, 6), V(0, 7), acts);
 }
 
-void gen_case_row(struct req *r, const char *id, PGresult *d)
+void gen_case(struct req *r, const char *id)
 {
 	const char *pid[] = { id };
-	if (d == NULL && (d = db_exec(r, &q_detail, pid)) == NULL)
+	PGresult *d = db_exec(r, &q_detail, pid);
+	if (d == NULL)
 		return;
-	int n = PQntuples(d);
-	if (n < 1 || atoi(PQgetvalue(d, 0, 0)) != 0) {
+	if (PQntuples(d) < 1 || atoi(PQgetvalue(d, 0, 0)) != 0) {
 		resp_problem(r, 404, "case_not_found", "No case has this id.");
 		return;
 	}
-#define V(row, col) PQgetvalue(d, (row), 2 + (col))
+	const char **acts;
+	int nacts = detail_allowed(r, id, d, &acts);
+	if (nacts >= 0)
+		gen_case_row(r, id, d, acts, (size_t)nacts);
+}
+
+void gen_case_row(struct req *r, const char *id, PGresult *d, const char *const *acts, size_t nacts)
+{
+	(void)id;
+	int n = PQntuples(d);
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_int(g, "id", strtoll(V(0, 0), NULL, 10));
@@ -482,10 +498,15 @@ void gen_case_row(struct req *r, const char *id, PGresult *d)
 		}
 		yajl_gen_array_close(g);
 	}
-#undef V
+	jg_key(g, "allowed_actions");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < nacts; i++)
+		jg_cstr(g, acts[i]);
+	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
+#undef V
 
 int case_readable(const struct req *r, const struct principal *p, const char *rdiv, const char *ddiv)
 {
@@ -510,13 +531,14 @@ void case_not_found(struct req *r, const struct principal *p, const char *existi
  * anyone else gets the 404 of a missing case. A case polled by its sides
  * is answered from the worker's micro-cache (a second at most; emptied by
  * any transition in this pool), the authority still checked on every
- * request against the cached sides. */
+ * request against the cached sides. The answer holds the actions this
+ * user may take, so it is kept per session. */
 void h_case_get(struct req *r)
 {
 	const struct principal *p = auth_require(r, "case.read", NULL, 0);
 	if (p == NULL)
 		return;
-	char *mkey = arena_printf(r->arena, "case:%s", req_param(r, "id"));
+	char *mkey = arena_printf(r->arena, "case:%s:%lld", req_param(r, "id"), (long long)p->session_id);
 	size_t mlen;
 	char *hit = mkey ? micro_get(r->w, r->arena, mkey, &mlen) : NULL;
 	if (hit && mlen > 14 && hit[6] == ' ' && hit[13] == '\n') {
@@ -541,7 +563,11 @@ void h_case_get(struct req *r)
 		case_not_found(r, p, pid[0]);
 		return;
 	}
-	gen_case_row(r, pid[0], c);
+	const char **acts;
+	int nacts = detail_allowed(r, pid[0], c, &acts);
+	if (nacts < 0)
+		return;
+	gen_case_row(r, pid[0], c, acts, (size_t)nacts);
 	/* "<receiving> <deciding>\n<json>" */
 	char *val = r->status == 200 ? arena_printf(r->arena, "%s %s\n%.*s", divs[0], divs[1], (int)r->resp_len,
 						   (const char *)r->resp_body) : NULL;

@@ -17,11 +17,23 @@ void h_attachment_get(struct req *r);
 void h_case_list(struct req *r);
 void h_notifications(struct req *r);
 void h_notification_read(struct req *r);
+/* receipt.c: the acceptance receipt and its QR code */
+void h_receipt(struct req *r);
+void h_receipt_qr(struct req *r);
 
-/* The case as JSON (detail view: parties masked, timeline, conflicts). */
+/* The case as JSON (detail view: parties masked, timeline, conflicts, and
+ * the actions the request's user may take now). */
 void gen_case(struct req *r, const char *id);
-/* The same from a row of the case query already read. */
-void gen_case_row(struct req *r, const char *id, PGresult *row);
+/* The same from the rows of the case query already read, with the allowed
+ * actions already found. */
+void gen_case_row(struct req *r, const char *id, PGresult *row, const char *const *acts, size_t nacts);
+/* The actions p may take on the case now (actions.c): the transitions out
+ * of its state enabled for its type, whose permission p holds over the
+ * acting side, not barred for p by a two-person rule — the checks the
+ * action endpoint makes, through the same statement. The count (names in
+ * *out, in the arena), or -1 after replying. */
+int case_allowed_actions(struct req *r, const struct principal *p, const char *id, const char *state,
+			 const char *type, const char *rdiv, const char *ddiv, const char ***out);
 /* Whether p reads cases on either side (case.read over the receiving or
  * the deciding division). */
 int case_readable(const struct req *r, const struct principal *p, const char *rdiv, const char *ddiv);

@@ -16,6 +16,9 @@ static const struct route routes[] = {
 	{ M_POST, "/api/v1/cases/{id:int}/attachments", h_attachment_upload, 0 },
 	{ M_GET, "/api/v1/cases/{id:int}/attachments", h_attachment_list, 0 },
 	{ M_GET, "/api/v1/cases/{id:int}/attachments/{aid:int}", h_attachment_get, 0 },
+	/* the acceptance receipt (receipt.c) */
+	{ M_GET, "/api/v1/cases/{id:int}/receipt", h_receipt, 0 },
+	{ M_GET, "/api/v1/cases/{id:int}/receipt/qr.png", h_receipt_qr, 0 },
 };
 
 static const struct service svc = {

@@ -136,3 +136,99 @@ def test_case_action_refused_for_want_of_permission_names_it_with_side_and_divis
 def test_other_refusals_for_want_of_permission_name_it_without_a_side():
     b = assert_problem(clerk().get("/api/v1/users"), 403, "forbidden")
     assert b["missing_permission"] == "user.manage" and "side" not in b and "division" not in b, b
+
+
+# ---- 3. allowed_actions in the case detail ----------------------------------
+
+ALL_ACTIONS = ["accept", "approve", "close", "deliver", "issue", "record_payment", "register", "reject",
+               "request_supplement", "resubmit", "set_fees", "submit", "withdraw"]
+FEES = [{"code": "REG", "description": "登记费", "quantity": 1, "unit_price_fen": 8000}]
+BODIES = {"request_supplement": {"missing": ["户口簿复印件"]}, "reject": {"reason": "材料不实"},
+          "set_fees": {"items": FEES}, "record_payment": {"receipt_number": "R1", "amount_fen": 8000},
+          "deliver": {"method": "pickup"}}
+
+
+def allowed(c, who):
+    r = who.get("/api/v1/cases/%d" % c["id"])
+    assert r.status == 200, r
+    return r.json["allowed_actions"]
+
+
+def test_allowed_actions_at_each_state_for_the_window_and_the_deciding_side():
+    expect = {
+        "draft": {"clerk": ["submit", "withdraw"], "reviewer": [], "registrar": []},
+        "submitted": {"clerk": ["withdraw"], "reviewer": ["accept"], "registrar": []},
+        "accepted": {"clerk": ["withdraw"], "reviewer": ["approve", "reject", "request_supplement"],
+                     "registrar": []},
+        "supplement_requested": {"clerk": ["resubmit", "withdraw"], "reviewer": [], "registrar": []},
+        "approved": {"clerk": ["withdraw"], "reviewer": [], "registrar": ["register"]},
+        "registered": {"clerk": [], "reviewer": [], "registrar": []},
+    }
+    who = {"clerk": clerk, "reviewer": reviewer, "registrar": registrar}
+    for state, lists in expect.items():
+        c = case_at(state)
+        for name, acts in lists.items():
+            assert allowed(c, who[name]()) == acts, (state, name, allowed(c, who[name]()))
+
+
+def test_allowed_actions_come_with_the_answers_of_creation_and_of_actions():
+    r = create(mortgage_body(unit()))
+    assert r.json["allowed_actions"] == ["submit", "withdraw"]
+    r = act(r.json, "submit", clerk())
+    assert r.status == 200 and r.json["allowed_actions"] == ["withdraw"]
+
+
+def test_two_person_rule_takes_register_out_of_the_approvers_list_only():
+    uid, name = make_user(agency=DECIDING, grants=[("reviewer", DECIDING), ("registrar", DECIDING)])
+    x = login(name)
+    c = case_at("accepted")
+    assert "approve" in allowed(c, x)
+    c = act(c, "approve", x).json
+    assert c["allowed_actions"] == []
+    assert allowed(c, x) == []
+    assert allowed(c, registrar()) == ["register"]
+    assert_problem(act(c, "register", x), 403, "two_person_rule")
+    assert act(c, "register", registrar()).status == 200
+
+
+def test_an_action_switched_off_for_the_type_is_not_listed():
+    sql("INSERT INTO cases.type_action_off (business_type, action) VALUES ('mortgage.establish', 'withdraw')")
+    try:
+        c = create(mortgage_body(unit())).json
+        assert allowed(c, clerk()) == ["submit"]
+        assert_problem(act(c, "withdraw", clerk()), 409, "action_disabled")
+    finally:
+        sql("DELETE FROM cases.type_action_off WHERE business_type = 'mortgage.establish' AND action = 'withdraw'")
+    time.sleep(1.1)  # a detail read in the last second may be answered from the micro-cache
+    assert allowed(c, clerk()) == ["submit", "withdraw"]
+
+
+def test_every_listed_action_succeeds_and_every_other_is_refused():
+    people = {"clerk": clerk(), "reviewer": reviewer(), "registrar": registrar(),
+              "cashier": staff[("cashier", DECIDING)], "issuer": staff[("issuer", DECIDING)]}
+    # the path to take, by whoever lists the action
+    path = ["submit", "accept", "request_supplement", "resubmit", "accept", "approve", "register", "set_fees",
+            "record_payment", "issue", "deliver", "close"]
+    c = create(mortgage_body(unit())).json
+    for step in path:
+        lists = {n: allowed(c, s) for n, s in people.items()}
+        for n, s in people.items():
+            for a in ALL_ACTIONS:
+                if a in lists[n]:
+                    continue
+                r = act(c, a, s, **BODIES.get(a, {}))
+                assert r.status in (403, 409), (c["state"], n, a, r)
+        doers = [n for n in people if step in lists[n]]
+        # delivery and closing are for either side: the window's clerk and
+        # the deciding issuer both list them; each takes one
+        assert doers == (["clerk", "issuer"] if step in ("deliver", "close") else doers[:1]), (step, lists)
+        doer = {"deliver": "clerk", "close": "issuer"}.get(step, doers[0])
+        r = act(c, step, people[doer], **BODIES.get(step, {}))
+        assert r.status == 200, (step, doer, r)
+        c = r.json
+    assert c["state"] == "closed" and all(allowed(c, s) == [] for s in people.values())
+    # a listed action by a second person is as good: withdraw at each state where the clerk lists it
+    for state in ("draft", "submitted", "accepted", "supplement_requested", "approved"):
+        c = case_at(state)
+        assert "withdraw" in allowed(c, clerk())
+        assert act(c, "withdraw", clerk()).status == 200

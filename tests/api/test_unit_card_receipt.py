@@ -2,14 +2,19 @@
 in force on a unit, for whoever may take cases in, ID numbers masked, every
 read audited. The acceptance receipt (GET /api/v1/cases/{id}/receipt and its
 QR code) for the receiving side once a case is submitted."""
+import ctypes
+import ctypes.util
 import itertools
 import os
 import random
+import struct
 import subprocess
 import tempfile
+import zlib
 
-from case_lib import DECIDING, RECEIVING, act, create, fix_check, mortgage_body, seize, staff, unit
-from lib import ROOT, STACK, assert_problem, psql_conninfo, request, sql
+from case_lib import (DECIDING, HOLDER, RECEIVING, act, attach, create, fix_check, mortgage_body, seize, staff,
+                      unit)
+from lib import PORT, ROOT, STACK, assert_problem, psql_conninfo, request, sql
 from test_openapi import conforms
 
 CLERK = ("intake_clerk", RECEIVING)
@@ -158,3 +163,127 @@ def test_a_malformed_unit_code_is_400_and_an_unknown_one_404():
     assert_problem(card(unknown), 404, "unit_not_found")
     assert sql("SELECT outcome, details->>'code' FROM audit.event WHERE action = 'registry.unit.read'"
                " AND object_id = '%s'" % unknown) == [["failure", "unit_not_found"]]
+
+
+# ---- the acceptance receipt ------------------------------------------------
+
+def submitted_case():
+    """A mortgage taken in at 兴宾区 with its documents (and one of a type
+    the receipt has no name for), then submitted."""
+    c = create(mortgage_body(unit()), attach_docs=False).json
+    for doc, fname in (("application", "申请书.pdf"), ("identity", "身份证 张三.pdf"),
+                       ("mortgage_contract", "抵押合同.pdf"), ("site_photo", "现场照片.pdf")):
+        assert attach(c["id"], doc, filename=fname).status == 201
+    r = act(c, "submit", staff[CLERK])
+    assert r.status == 200, r
+    return r.json
+
+
+def receipt(case, who=CLERK, suffix=""):
+    return staff[who].get("/api/v1/cases/%d/receipt%s" % (case["id"], suffix))
+
+
+def test_receipt_lists_what_was_received_and_where_to_follow_progress():
+    c = submitted_case()
+    r = receipt(c)
+    assert r.status == 200, r
+    assert r.header("Cache-Control") == "no-store"
+    conforms(r, "/api/v1/cases/{id}/receipt", "get")
+    assert r.json == {
+        "number": c["number"], "business_type": "mortgage.establish", "business_type_name": "抵押登记（设立）",
+        "unit_code": c["unit_code"], "unit_location": "测试路1号", "received_at": c["received_at"],
+        "promised_date": c["due_date"],
+        "receiving_agency": c["receiving_agency"], "deciding_agency": {"code": DECIDING, "name": "青秀区不动产登记中心"},
+        "applicants": [{"role": "right_holder", "name": "张三"}, {"role": "obligor", "name": "李四"}],
+        "documents": [
+            {"document_type": "application", "document_name": "不动产登记申请书", "filename": "申请书.pdf"},
+            {"document_type": "identity", "document_name": "申请人身份证明", "filename": "身份证 张三.pdf"},
+            {"document_type": "mortgage_contract", "document_name": "抵押合同", "filename": "抵押合同.pdf"},
+            {"document_type": "site_photo", "document_name": "site_photo", "filename": "现场照片.pdf"}],
+        "progress_url": "http://127.0.0.1:%d/p/#%s" % (PORT, c["number"]),
+        "qr_url": "/api/v1/cases/%d/receipt/qr.png" % c["id"],
+    }
+    assert c["due_date"] and c["receiving_agency"]["code"] == RECEIVING
+    # applicants without ID numbers, not even masked
+    text = r.body.decode("utf-8")
+    assert HOLDER["id_number"] not in text and HOLDER["id_number"][-4:] not in text
+
+
+def png_modules(png):
+    """The rows of a 1-bit greyscale PNG as lists of 0/1 (1 = black)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(png):
+        n = struct.unpack(">I", png[pos:pos + 4])[0]
+        kind, data = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + n]
+        assert struct.unpack(">I", png[pos + 8 + n:pos + 12 + n])[0] == zlib.crc32(kind + data)
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", data)
+        elif kind == b"IDAT":
+            idat += data
+        pos += 12 + n
+    w, h, depth, colour, _, _, interlace = ihdr
+    assert (depth, colour, interlace) == (1, 0, 0)
+    raw, stride = zlib.decompress(idat), (w + 7) // 8 + 1
+    rows = []
+    for y in range(h):
+        line = raw[y * stride:(y + 1) * stride]
+        assert line[0] == 0  # filter None
+        rows.append([0 if line[1 + x // 8] & (0x80 >> (x % 8)) else 1 for x in range(w)])
+    return rows
+
+
+def libqrencode_symbol(text):
+    """The symbol libqrencode itself makes for text (EC level M, 8-bit mode,
+    as fcgi/core/qr.c asks), through its C API: rows of 0/1."""
+    class QRcode(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_int), ("width", ctypes.c_int), ("data", ctypes.POINTER(ctypes.c_ubyte))]
+    lib = ctypes.CDLL(ctypes.util.find_library("qrencode") or "libqrencode.so.4")
+    lib.QRcode_encodeString.restype = ctypes.POINTER(QRcode)
+    lib.QRcode_encodeString.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.QRcode_free.argtypes = [ctypes.POINTER(QRcode)]
+    q = lib.QRcode_encodeString(text.encode(), 0, 1, 2, 1)  # QR_ECLEVEL_M, QR_MODE_8, case-sensitive
+    assert q
+    w = q.contents.width
+    out = [[q.contents.data[y * w + x] & 1 for x in range(w)] for y in range(w)]
+    lib.QRcode_free(q)
+    return out
+
+
+def test_receipt_qr_is_a_png_of_exactly_the_progress_url():
+    c = submitted_case()
+    url = receipt(c).json["progress_url"]
+    r = receipt(c, suffix="/qr.png")
+    assert r.status == 200, r
+    assert r.header("Content-Type") == "image/png" and r.header("Cache-Control") == "private, max-age=300"
+    assert r.body[:8] == b"\x89PNG\r\n\x1a\n"
+    conforms(r, "/api/v1/cases/{id}/receipt/qr.png", "get")
+    img, sym = png_modules(r.body), libqrencode_symbol(url)
+    side, n = len(img), len(sym)
+    assert side == len(img[0]) and side % (n + 8) == 0  # a quiet zone of 4 modules around
+    scale = side // (n + 8)
+    assert scale >= 4
+    for y in range(side):
+        for x in range(side):
+            mx, my = x // scale - 4, y // scale - 4
+            want = sym[my][mx] if 0 <= mx < n and 0 <= my < n else 0
+            assert img[y][x] == want, (x, y)
+
+
+def test_a_draft_has_no_receipt():
+    c = create(mortgage_body(unit())).json
+    assert_problem(receipt(c), 409, "invalid_state")
+    assert_problem(receipt(c, suffix="/qr.png"), 409, "invalid_state")
+
+
+def test_only_the_receiving_side_prints_the_receipt():
+    c = submitted_case()
+    for who in (("intake_clerk", "451321"), REVIEWER, REGISTRAR):
+        for suffix in ("", "/qr.png"):
+            assert_problem(receipt(c, who, suffix), 404, "case_not_found")
+    assert sql("SELECT count(*) FROM audit.event WHERE action = 'auth.denied' AND object_type = 'case'"
+               " AND object_id = '%d' AND details->>'path' LIKE '%%/receipt%%'" % c["id"]) == [["6"]]
+    assert_problem(staff[CLERK].get("/api/v1/cases/987654321/receipt"), 404, "case_not_found")
+    assert_problem(request("GET", "/api/v1/cases/%d/receipt" % c["id"]), 401, "unauthenticated")
+    # a reader over the receiving county (a city-level scope covers it) prints it too
+    assert receipt(c, ("reviewer", "451300")).status == 200

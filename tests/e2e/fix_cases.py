@@ -7,6 +7,8 @@
   case       {"username", "code", "kind": "mortgage"|"pre_notice", "submit": bool}
              → {"id", "number", "version"}: a case made through the API by
              that user, with its required documents
+  users      {"grants": [[role, agency], ...]} → one user per grant (one process
+             start instead of one per user: the tests wait on Python's start-up)
   act        {"username", "id", "action", ...members} → the case after the
              action (status asserted 200)
 """
@@ -86,4 +88,12 @@ def act(a):
     return {"id": r.json["id"], "state": r.json["state"], "version": r.json["version"]}
 
 
-VERBS = {"card_unit": card_unit, "case": case, "act": act}
+def users(a):
+    out = []
+    for role, agency in a["grants"]:
+        uid, name = auth_lib.make_user(agency=agency, grants=[(role, agency)])
+        out.append({"id": uid, "username": name, "password": auth_lib.PASSWORD})
+    return out
+
+
+VERBS = {"card_unit": card_unit, "case": case, "act": act, "users": users}

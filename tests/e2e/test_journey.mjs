@@ -4,7 +4,7 @@
 // browser context of their own; the database checked after every step.
 import { fixture } from './lib.mjs';
 import {
-	WINDOW, DECIDING, PDF, staff, signedIn, tabTo, expectStep, state, act, stateShown, openCase, eq, assert, sql,
+	WINDOW, DECIDING, PDF, staffs, signedIn, tabTo, expectStep, state, act, stateShown, openCase, eq, assert, sql, sorted,
 } from './case_steps.mjs';
 
 async function uploadByKeyboard(page, docLabel, name) {
@@ -16,9 +16,10 @@ async function uploadByKeyboard(page, docLabel, name) {
 }
 
 export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
+	const T0 = Date.now();
 	const unit = fixture('card_unit', { county: DECIDING, mortgage: true });
-	const clerk = staff('intake_clerk', WINDOW);
-	const [reviewer, registrar, cashier, issuer] = ['reviewer', 'registrar', 'cashier', 'issuer'].map((r) => staff(r, DECIDING));
+	const [clerk, reviewer, registrar, cashier, issuer] = staffs(['intake_clerk', WINDOW], ['reviewer', DECIDING],
+		['registrar', DECIDING], ['cashier', DECIDING], ['issuer', DECIDING]);
 	const holder = unit.holders[0];
 	const obligor = unit.holders[1];
 
@@ -26,12 +27,14 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	const w = await signedIn(t, clerk);
 	await w.goto('/#/cases/new');
 	await expectStep(w, '第 1 步：选择业务类型');
+	if (process.env.LAP) console.log('lap 1', Date.now() - T0);
 	await t.shot(w, 'wizard-type');
 	await tabTo(w, 'input[value="mortgage.establish"]');
 	await w.keyboard.press('Space');
 	await w.keyboard.press('Enter');
 
 	await expectStep(w, '第 2 步：不动产单元');
+	if (process.env.LAP) console.log('lap 2', Date.now() - T0);
 	await tabTo(w, '#unit_code');
 	await w.keyboard.type(unit.code);
 	await w.locator('.unit-card').waitFor();
@@ -47,6 +50,7 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	await w.keyboard.press('Enter');
 
 	await expectStep(w, '第 3 步：申请人');
+	if (process.env.LAP) console.log('lap 3', Date.now() - T0);
 	await tabTo(w, '[data-path="parties/0/name"]');
 	await w.keyboard.type(holder.name);
 	await tabTo(w, '[data-path="parties/0/id_number"]');
@@ -60,6 +64,7 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	await w.keyboard.press('Enter');
 
 	await expectStep(w, '第 4 步：业务信息');
+	if (process.env.LAP) console.log('lap 4', Date.now() - T0);
 	await tabTo(w, '[data-path="fields/mortgagee_bank fields/mortgagee_name"]');
 	await w.keyboard.type('中国工商银行');
 	await tabTo(w, '[data-path="fields/amount_fen"]');
@@ -76,13 +81,14 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	await w.keyboard.press('Enter');
 
 	await expectStep(w, '第 5 步：申请材料');
+	if (process.env.LAP) console.log('lap 5', Date.now() - T0);
 	const [[id, number, fields]] = sql(`SELECT id, number, fields::text FROM cases.case WHERE unit_code = '${unit.code}'`);
-	eq(JSON.parse(fields), { amount_fen: 50000000, debtor: holder.name, mortgage_type: 'ordinary', mortgagee_bank: 'ICBC',
-		mortgagee_name: '中国工商银行', term_from: '2026-12-01', term_to: '2046-11-30' }, 'the case as created (yuan on screen, fen on the wire)');
+	eq(sorted(JSON.parse(fields)), sorted({ amount_fen: 50000000, debtor: holder.name, mortgage_type: 'ordinary', mortgagee_bank: 'ICBC',
+		mortgagee_name: '中国工商银行', term_from: '2026-12-01', term_to: '2046-11-30' }), 'the case as created (yuan on screen, fen on the wire)');
 	eq(state(id), 'draft', 'a draft until submitted');
 	await uploadByKeyboard(w, '不动产登记申请书', '申请书.pdf');
 	await uploadByKeyboard(w, '申请人身份证明', '身份证.pdf');
-	await uploadByKeyboard(w, '抵押合同及主债权合同', '抵押合同.pdf');
+	await uploadByKeyboard(w, '抵押合同', '抵押合同.pdf');
 	await t.shot(w, 'wizard-attachments');
 	eq(sql(`SELECT document_type, filename FROM cases.attachment WHERE case_id = ${id} ORDER BY id`),
 		[['application', '申请书.pdf'], ['identity', '身份证.pdf'], ['mortgage_contract', '抵押合同.pdf']], 'uploaded');
@@ -90,6 +96,7 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	await w.keyboard.press('Enter');
 
 	await expectStep(w, '第 6 步：核对提交');
+	if (process.env.LAP) console.log('lap 6', Date.now() - T0);
 	await t.shot(w, 'wizard-review');
 	await tabTo(w, 'button[type=submit]');
 	eq((await w.evaluate(() => document.activeElement.textContent)), '提交', 'the last step submits');
@@ -105,23 +112,26 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	await t.shot(rv, 'detail-submitted');
 	await act(rv, '受理');
 	await stateShown(rv, '已受理');
+	if (process.env.LAP) console.log('lap 11', Date.now() - T0);
 	eq(state(id), 'accepted', 'accepted');
 	await act(rv, '要求补正', async (d) => {
-		await d.getByLabel('抵押合同及主债权合同').check();
+		await d.getByLabel('抵押合同').check();
 		await d.getByLabel('其他补正要求（每行一项）').fill('抵押合同第 3 页缺少抵押人签字');
 		await t.shot(rv, 'dialog-supplement', { axe: false });
 	});
 	await stateShown(rv, '待补正');
+	if (process.env.LAP) console.log('lap 12', Date.now() - T0);
 	eq(sql(`SELECT state, (SELECT details->>'missing' FROM cases.event WHERE case_id = c.id AND action = 'request_supplement') FROM cases.case c WHERE id = ${id}`),
-		[['supplement_requested', '["抵押合同及主债权合同", "抵押合同第 3 页缺少抵押人签字"]']], 'the list of missing documents');
+		[['supplement_requested', '["抵押合同", "抵押合同第 3 页缺少抵押人签字"]']], 'the list of missing documents');
 
 	// --- the window: the 补正 round trip ---
 	await openCase(w, id);
-	eq(await w.locator('.banner-warn ul li').allTextContents(), ['抵押合同及主债权合同', '抵押合同第 3 页缺少抵押人签字'], 'the clerk sees what is missing');
-	await uploadByKeyboard(w, '抵押合同及主债权合同', '抵押合同（补正）.pdf');
+	eq(await w.locator('.banner-warn ul li').allTextContents(), ['抵押合同', '抵押合同第 3 页缺少抵押人签字'], 'the clerk sees what is missing');
+	await uploadByKeyboard(w, '抵押合同', '抵押合同（补正）.pdf');
 	await t.shot(w, 'detail-supplement');
 	await act(w, '补正后重新提交');
 	await stateShown(w, '已提交待受理');
+	if (process.env.LAP) console.log('lap 13', Date.now() - T0);
 	eq(state(id), 'submitted', 'resubmitted');
 	eq(sql(`SELECT count(*) FROM cases.attachment WHERE case_id = ${id} AND document_type = 'mortgage_contract'`), [['2']], 'the new contract kept with the old');
 
@@ -129,14 +139,17 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	await openCase(rv, id);
 	await act(rv, '受理');
 	await stateShown(rv, '已受理');
+	if (process.env.LAP) console.log('lap 14', Date.now() - T0);
 	await act(rv, '审核通过', async (d) => { await d.getByLabel('办理意见（可不填）').fill('材料齐全，同意登记'); });
 	await stateShown(rv, '审核通过');
+	if (process.env.LAP) console.log('lap 15', Date.now() - T0);
 	eq(state(id), 'approved', 'approved');
 
 	const rg = await signedIn(t, registrar);
 	await openCase(rg, id);
 	await act(rg, '登簿');
 	await stateShown(rg, '已登簿');
+	if (process.env.LAP) console.log('lap 16', Date.now() - T0);
 	const [[st, cert]] = sql(`SELECT state, certificate_no FROM cases.case WHERE id = ${id}`);
 	eq(st, 'registered', 'registered');
 	assert(/^桂\(\d{4}\)南宁市不动产证明第\d{7}号$/.test(cert), 'a certificate number: ' + cert);
@@ -150,25 +163,30 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 		await t.shot(cs, 'dialog-fees', { axe: false });
 	});
 	await stateShown(cs, '已核定收费');
+	if (process.env.LAP) console.log('lap 17', Date.now() - T0);
 	eq(sql(`SELECT state, fee_total_fen FROM cases.case WHERE id = ${id}`), [['fees_set', '8000']], 'fees set in fen');
 	await act(cs, '登记缴费', async (d) => {
 		eq(await d.getByLabel('实收金额（元）').inputValue(), '80.00', 'the amount due offered');
 		await d.getByLabel('收据号码').fill('GX2026-000123');
 	});
 	await stateShown(cs, '已缴费');
+	if (process.env.LAP) console.log('lap 18', Date.now() - T0);
 	eq(sql(`SELECT state FROM cases.case WHERE id = ${id}`), [['paid']], 'paid');
 
 	const is = await signedIn(t, issuer);
 	await openCase(is, id);
 	await act(is, '缮证');
 	await stateShown(is, '已缮证');
+	if (process.env.LAP) console.log('lap 19', Date.now() - T0);
 	eq(state(id), 'issued', 'issued');
 	await act(is, '发证', async (d) => { await d.getByLabel('邮件运单号').fill('SF1234567890'); });
 	await stateShown(is, '已发证');
+	if (process.env.LAP) console.log('lap 20', Date.now() - T0);
 	eq(sql(`SELECT state, (SELECT details->>'tracking_number' FROM cases.event WHERE case_id = c.id AND action = 'deliver') FROM cases.case c WHERE id = ${id}`),
 		[['delivered', 'SF1234567890']], 'delivered by mail');
 	await act(is, '办结');
 	await stateShown(is, '已办结');
+	if (process.env.LAP) console.log('lap 21', Date.now() - T0);
 	eq(state(id), 'closed', 'closed');
 	eq(await is.locator('.timeline .tl-action').allTextContents(),
 		['创建草稿', '提交', '受理', '要求补正', '补正后重新提交', '受理', '审核通过', '登簿', '核定收费', '登记缴费', '缮证', '发证', '办结'], 'the timeline');
@@ -178,9 +196,7 @@ test_a_mortgage_goes_from_the_window_to_delivery.timeout = 300000;
 
 export async function test_a_pre_notice_is_taken_in_and_registered(t) {
 	const unit = fixture('card_unit', { county: DECIDING });
-	const clerk = staff('intake_clerk', WINDOW);
-	const reviewer = staff('reviewer', DECIDING);
-	const registrar = staff('registrar', DECIDING);
+	const [clerk, reviewer, registrar] = staffs(['intake_clerk', WINDOW], ['reviewer', DECIDING], ['registrar', DECIDING]);
 	const w = await signedIn(t, clerk);
 	await w.goto('/#/cases/new');
 	await w.getByLabel(/预告登记（设立）/).check();
@@ -189,6 +205,7 @@ export async function test_a_pre_notice_is_taken_in_and_registered(t) {
 	await w.locator('.unit-card').waitFor();
 	await w.getByRole('button', { name: '下一步' }).click();
 	await expectStep(w, '第 3 步：申请人');
+	if (process.env.LAP) console.log('lap 7', Date.now() - T0);
 	const ps = w.locator('fieldset.party');
 	await ps.nth(0).getByLabel('姓名或名称').fill('覃小燕');
 	await ps.nth(0).getByLabel('证件号码').fill(unit.holders[0].id_number);
@@ -196,20 +213,23 @@ export async function test_a_pre_notice_is_taken_in_and_registered(t) {
 	await ps.nth(1).getByLabel('证件号码').fill(unit.holders[1].id_number);
 	await w.getByRole('button', { name: '下一步' }).click();
 	await expectStep(w, '第 4 步：业务信息');
+	if (process.env.LAP) console.log('lap 8', Date.now() - T0);
 	await w.getByLabel('买受人').fill('覃小燕');
 	await w.getByLabel('出卖人').fill(unit.holders[1].name);
 	await w.getByLabel('买卖合同编号').fill('NN-2026-0815');
 	await w.getByLabel('合同价款（元）').fill('1,280,000');
 	await w.getByRole('button', { name: '下一步' }).click();
 	await expectStep(w, '第 5 步：申请材料');
+	if (process.env.LAP) console.log('lap 9', Date.now() - T0);
 	const [[id, fields]] = sql(`SELECT id, fields::text FROM cases.case WHERE unit_code = '${unit.code}'`);
-	eq(JSON.parse(fields), { buyer: '覃小燕', seller: unit.holders[1].name, price_fen: 128000000, contract_number: 'NN-2026-0815' }, 'the pre-notice fields');
-	for (const [doc, name] of [['不动产登记申请书', '申请书.pdf'], ['申请人身份证明', '身份证.pdf'], ['商品房买卖合同', '买卖合同.pdf']]) {
+	eq(sorted(JSON.parse(fields)), sorted({ buyer: '覃小燕', seller: unit.holders[1].name, price_fen: 128000000, contract_number: 'NN-2026-0815' }), 'the pre-notice fields');
+	for (const [doc, name] of [['不动产登记申请书', '申请书.pdf'], ['申请人身份证明', '身份证.pdf'], ['买卖合同', '买卖合同.pdf']]) {
 		await w.getByLabel('选择文件：' + doc).setInputFiles({ name, mimeType: 'application/pdf', buffer: PDF });
 		await w.locator(`li.doc-row:has(input[aria-label="选择文件：${doc}"]) .bar-line.done`).waitFor();
 	}
 	await w.getByRole('button', { name: '下一步' }).click();
 	await expectStep(w, '第 6 步：核对提交');
+	if (process.env.LAP) console.log('lap 10', Date.now() - T0);
 	await w.getByRole('button', { name: '提交' }).click();
 	await w.waitForURL(new RegExp(`#/cases/${id}/receipt$`));
 	eq(state(id), 'submitted', 'submitted');
@@ -218,12 +238,15 @@ export async function test_a_pre_notice_is_taken_in_and_registered(t) {
 	await openCase(rv, id);
 	await act(rv, '受理');
 	await stateShown(rv, '已受理');
+	if (process.env.LAP) console.log('lap 22', Date.now() - T0);
 	await act(rv, '审核通过');
 	await stateShown(rv, '审核通过');
+	if (process.env.LAP) console.log('lap 23', Date.now() - T0);
 	const rg = await signedIn(t, registrar);
 	await openCase(rg, id);
 	await act(rg, '登簿');
 	await stateShown(rg, '已登簿');
+	if (process.env.LAP) console.log('lap 24', Date.now() - T0);
 	eq(sql(`SELECT kind, holder_name FROM reg.entry WHERE made_by_case = ${id}`), [['pre_notice', '覃小燕']], 'the pre-notice in the register');
 	eq(state(id), 'registered', 'registered');
 	await t.shot(rg, 'pre-notice-registered');

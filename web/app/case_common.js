@@ -30,10 +30,13 @@ export const ID_TYPES = {
 };
 
 export const DOCUMENTS = {
-	application: '不动产登记申请书', identity: '申请人身份证明', mortgage_contract: '抵押合同及主债权合同',
-	sale_contract: '商品房买卖合同', ownership_proof: '不动产权属证书', other: '其他材料',
+	// as cases.document_type names them (the receipt carries the server's names)
+	application: '不动产登记申请书', identity: '申请人身份证明', mortgage_contract: '抵押合同',
+	sale_contract: '买卖合同', ownership_proof: '不动产权属证书', power_of_attorney: '授权委托书', other: '其他材料',
 };
 export const docName = (code) => DOCUMENTS[code] || code;
+// filed beside the checklist when there are any (an agent's authority, anything else)
+export const OPTIONAL_DOCS = ['power_of_attorney', 'other'];
 
 export const USES = { residential: '住宅', non_residential: '非住宅', parking: '车位、车库', storeroom: '储藏室', other: '其他' };
 export const MORTGAGE_TYPES = { ordinary: '一般抵押', maximum: '最高额抵押' };
@@ -123,7 +126,7 @@ export function unitCard(card, pick) {
 			['单元代码', h('span', { class: 'mono' }, u.code)],
 			['坐落', u.location],
 			['用途', USES[u.use] || u.use],
-			['面积', u.area_m2 + ' 平方米'],
+			['面积', Number(u.area_m2).toFixed(2) + ' 平方米'],
 			['所在县区', u.county ? u.county.name : ''],
 			['属地登记机构', u.deciding_agency ? u.deciding_agency.name : ''],
 		]),
@@ -131,7 +134,7 @@ export function unitCard(card, pick) {
 	if (seizures.length) {
 		parts.push(h('div', { class: 'banner banner-error', role: 'alert' },
 			h('strong', {}, '查封警示：'), `该单元现有 ${seizures.length} 项查封，查封期间不能办理登簿。`,
-			h('ul', {}, seizures.map((s) => h('li', {}, [s.authority || s.holder_name || s.name || '查封机关', s.since ? '，自 ' + fmtDate(s.since) : '', s.document_no ? '，' + s.document_no : ''].join(''))))));
+			h('ul', {}, seizures.map((s) => h('li', {}, `${s.authority}，${fmtDate(s.since)} 起`)))));
 	}
 	if (card.pending_cases) {
 		parts.push(h('p', { class: 'banner banner-warn' }, `该单元另有 ${card.pending_cases} 件在办案件，按受理先后顺序办理。`));
@@ -163,10 +166,9 @@ export function unitCard(card, pick) {
 	const pre = card.pre_notices || [];
 	if (pre.length || (pick && pick.kind === 'pre_notices')) {
 		parts.push(h('h4', {}, '预告登记'), pre.length ? h('table', { class: 'grid' },
-			h('thead', {}, h('tr', {}, pickHead('pre_notices'), ['权利人', '登记于', '说明'].map((t) => h('th', { scope: 'col' }, t)))),
-			h('tbody', {}, pre.map((p) => h('tr', {}, choice('pre_notices', p, p.holder_name || p.name || '预告登记'),
-				h('td', {}, p.holder_name || p.name || p.buyer || ''), h('td', {}, fmtDate(p.since)),
-				h('td', {}, p.contract_number ? '合同 ' + p.contract_number : '')))))
+			h('thead', {}, h('tr', {}, pickHead('pre_notices'), ['预告登记权利人', '登记证明号', '登记于'].map((t) => h('th', { scope: 'col' }, t)))),
+			h('tbody', {}, pre.map((p) => h('tr', {}, choice('pre_notices', p, p.holder_name),
+				h('td', {}, p.holder_name), h('td', {}, p.certificate_no || ''), h('td', {}, fmtDate(p.since))))))
 			: h('p', { class: 'muted' }, '无现势预告登记。'));
 	}
 	const objections = card.objections || [];

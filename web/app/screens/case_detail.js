@@ -9,9 +9,10 @@ import { h, replace, toast, fmtTime, fmtDate } from '../ui.js';
 import { get, post } from '../api.js';
 import { messageFor } from '../errors.js';
 import {
-	STATES, ACTIONS, ROLES, ID_TYPES, FIELD_NAMES, MORTGAGE_TYPES, docName, stateBadge, money, facts, uploadRow, fileLink, fieldRows,
+	STATES, ACTIONS, ROLES, ID_TYPES, FIELD_NAMES, MORTGAGE_TYPES, docName, stateBadge, money, facts, uploadRow, fileLink, fieldRows, OPTIONAL_DOCS,
 } from '../case_common.js';
 import { actionDialog, ACTION_ORDER } from '../case_actions.js';
+import * as session from '../session.js';
 
 let typeNames = null;
 
@@ -69,7 +70,8 @@ async function draw(main, c, docs, note) {
 		type: 'button', class: a === 'reject' || a === 'withdraw' ? 'btn btn-danger-outline' : 'btn btn-primary',
 		dataset: { action: a }, onclick: () => act(a),
 	}, ACTIONS[a] || a));
-	const received = c.received_at && c.state !== 'withdrawn';
+	// the receipt is the window's (the API answers it to the receiving side only)
+	const received = c.received_at && c.state !== 'withdrawn' && session.me && session.me.agency.code === c.receiving_agency.code;
 
 	const head = h('section', { class: 'panel case-head' },
 		h('div', { class: 'case-title' },
@@ -140,7 +142,7 @@ async function draw(main, c, docs, note) {
 	if (canUpload) {
 		docsEl = h('ul', { class: 'checklist' },
 			docs.checklist.map((x) => uploadRow(c.id, x.document_type, x.present, byDoc(x.document_type), null)),
-			uploadRow(c.id, 'other', byDoc('other').length > 0, byDoc('other'), null, { required: false }));
+			OPTIONAL_DOCS.map((d) => uploadRow(c.id, d, byDoc(d).length > 0, byDoc(d), null, { required: false })));
 	} else {
 		docsEl = h('ul', { class: 'doc-summary' },
 			docs.checklist.map((x) => h('li', {}, h('span', { class: x.present ? 'doc-ok' : 'doc-missing' }, x.present ? '已上传' : '缺'), ' ',
@@ -153,7 +155,7 @@ async function draw(main, c, docs, note) {
 	const timeline = h('ol', { class: 'timeline' }, c.timeline.map((e) => h('li', {},
 		h('div', { class: 'tl-head' }, h('span', { class: 'tl-action' }, ACTIONS[e.action] || e.action),
 			h('time', { datetime: e.at }, fmtTime(e.at))),
-		h('div', { class: 'tl-who' }, `${e.actor} · ${agencyOf(c, e.agency_code)}`, e.to_state ? ` → ${STATES[e.to_state] || e.to_state}` : ''),
+		h('div', { class: 'tl-who' }, `${e.actor}（${agencyOf(c, e.agency_code)}）`),
 		detailLines(e))));
 
 	replace(main,

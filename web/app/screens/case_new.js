@@ -14,7 +14,7 @@ import { messageFor } from '../errors.js';
 import { navigate } from '../router.js';
 import {
 	ROLES, ID_TYPES, MORTGAGE_TYPES, FIELD_NAMES, docName, typeParts, unitCard, validate, problemText,
-	uploadRow, fieldRows, loadDraft, saveDraft, clearDraft, newKey, money, facts, stateBadge,
+	uploadRow, fieldRows, OPTIONAL_DOCS, loadDraft, saveDraft, clearDraft, newKey, money, facts, stateBadge,
 } from '../case_common.js';
 
 const STEPS = ['业务类型', '不动产单元', '申请人', '业务信息', '申请材料', '核对提交'];
@@ -475,7 +475,7 @@ async function stepAttachments(body) {
 	const byDoc = (d) => list.items.filter((a) => a.document_type === d);
 	const present = new Set(list.checklist.filter((x) => x.present).map((x) => x.document_type));
 	const rows = list.checklist.map((x) => uploadRow(st.case_id, x.document_type, x.present, byDoc(x.document_type), (a) => { present.add(a.document_type); }));
-	rows.push(uploadRow(st.case_id, 'other', byDoc('other').length > 0, byDoc('other'), null, { required: false }));
+	for (const d of OPTIONAL_DOCS) rows.push(uploadRow(st.case_id, d, byDoc(d).length > 0, byDoc(d), null, { required: false }));
 	const form = stepForm('申请材料', `案件 ${c.number} 已创建（草稿）。按材料清单上传扫描件；可点击“选择文件”或将文件拖放到对应材料处。`,
 		h('ul', { class: 'checklist' }, rows), {
 			extra: h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => abandon(c) }, '撤回草稿'),
