@@ -71,8 +71,12 @@ build/web/index.html: $(shell find web -type f) scripts/build-web.sh
 	@scripts/build-web.sh
 
 # The portal's test tools (Playwright, axe-core) from the committed lockfile.
+# npm trusts the certificate authorities the machine trusts (a site's own
+# TLS-inspecting proxy included), not only Node's built-in list.
+SYSTEM_CA = $(wildcard /etc/ssl/certs/ca-certificates.crt)
+NPM = $(if $(SYSTEM_CA),NODE_EXTRA_CA_CERTS=$${NODE_EXTRA_CA_CERTS:-$(SYSTEM_CA)}) npm
 node_modules/.package-lock.json: package.json package-lock.json
-	@npm ci --no-audit --no-fund --loglevel=error
+	@$(NPM) ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Unit tests: small C programs over core and domain, built with sanitizers.

@@ -40,6 +40,10 @@ static const struct stmt q_elsewhere = {
 static const struct stmt q_overdue = {
 	"wl_overdue", SUMMARY OVERDUE " AND $3::text = $3::text AND $7::bigint = $7::bigint" PAGE, 7,
 };
+/* a case by its number, among those the user reads */
+static const struct stmt q_by_number = {
+	"wl_by_number", SUMMARY "c.number = $7 AND " VISIBLE " AND $3::text = $3::text" PAGE, 7,
+};
 static const struct stmt q_counts = {
 	"wl_counts",
 	"SELECT (SELECT count(*) FROM cases.case c WHERE " WAITING("$5") "),"
@@ -94,15 +98,32 @@ static void perm_arrays(struct req *r, const struct principal *p, char **perms, 
 	buf_free(&b);
 }
 
-/* GET /api/v1/cases?list=waiting|received_elsewhere|overdue&after=&limit= */
+/* A case number as cases are numbered: TB-<6 digits>-<4 digits>-<6 digits>. */
+static int case_number_ok(const char *s)
+{
+	static const char form[] = "TB-999999-9999-999999";
+	if (strlen(s) != sizeof form - 1)
+		return 0;
+	for (size_t i = 0; form[i]; i++)
+		if (form[i] == '9' ? (s[i] < '0' || s[i] > '9') : s[i] != form[i])
+			return 0;
+	return 1;
+}
+
+/* GET /api/v1/cases?list=waiting|received_elsewhere|overdue&after=&limit=,
+ * or ?number=TB-…: that case when the user reads it (else no item) */
 void h_case_list(struct req *r)
 {
 	const struct principal *p = auth_require(r, "case.read", NULL, 0);
 	if (p == NULL)
 		return;
 	const char *list = req_query(r, "list");
+	const char *number = req_query(r, "number");
 	const struct stmt *s = NULL;
-	if (list == NULL || strcmp(list, "waiting") == 0)
+	if (number != NULL) {
+		if (list == NULL && case_number_ok(number))
+			s = &q_by_number;
+	} else if (list == NULL || strcmp(list, "waiting") == 0)
 		s = &q_waiting;
 	else if (strcmp(list, "received_elsewhere") == 0)
 		s = &q_elsewhere;
@@ -112,14 +133,16 @@ void h_case_list(struct req *r)
 	if (s == NULL || req_query_int(r, "after", 0, INT64_MAX, 0, &aft) < 0 ||
 	    req_query_int(r, "limit", 1, PAGE_MAX, 50, &lim) < 0) {
 		resp_problem(r, 400, "invalid_parameter",
-			     "list is waiting, received_elsewhere or overdue; after an id; limit 1-200.");
+			     "list is waiting, received_elsewhere or overdue, or number a case number"
+			     " (TB-dddddd-dddd-dddddd) without list; after an id; limit 1-200.");
 		return;
 	}
 	char *perms, *scopes;
 	perm_arrays(r, p, &perms, &scopes);
 	const char *today = today_iso(r);
 	const char *uid = i64str(r, p->user_id);
-	const char *pl[] = { perms, scopes, p->agency_code, today, i64str(r, aft), i64str(r, lim), uid };
+	const char *pl[] = { perms, scopes, p->agency_code, today, i64str(r, aft), i64str(r, lim),
+			     s == &q_by_number ? number : uid };
 	const char *pc[] = { perms, scopes, p->agency_code, today, uid };
 	PGresult *res = db_exec(r, s, pl), *cnt = res ? db_exec(r, &q_counts, pc) : NULL;
 	if (cnt == NULL)

@@ -27,7 +27,7 @@ def test_a_stack_starts_as_root_from_a_checkout_in_a_closed_directory():
     os.chmod(home, 0o700)
     co = os.path.join(home, "tongban")
     os.mkdir(co)
-    for d in ("scripts", "sql", "web", "nginx", "bin"):
+    for d in ("scripts", "sql", "web", "nginx", "bin", "build/web"):
         shutil.copytree(os.path.join(ROOT, d), os.path.join(co, d), symlinks=True)
     var = os.path.join(co, "var")
     port = free_port()

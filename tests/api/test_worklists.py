@@ -79,3 +79,21 @@ def test_hand_overs_leave_notes_in_the_other_agency_inbox():
     assert any(n["case_id"] == c["id"] and n["kind"] == "request_supplement" for n in back)
     # accepting hands nothing over: no note
     assert sql("SELECT count(*) FROM cases.notification WHERE case_id = %d AND kind = 'accept'" % c["id"]) == [["0"]]
+
+
+def test_a_case_is_found_by_its_number_only_by_those_who_read_it():
+    c = act(create(mortgage_body(unit())).json, "submit", staff[CLERK]).json
+    for who in (staff[CLERK], staff[REVIEWER]):
+        r = who.get("/api/v1/cases?number=" + c["number"])
+        assert r.status == 200, r.body
+        assert [(i["id"], i["number"], i["state"]) for i in r.json["items"]] == [(c["id"], c["number"], "submitted")]
+        assert r.json["next_after"] is None
+    # a third county reads cases, but not this one: no item, as for a number never given
+    third = staff[("reviewer", "450102")]
+    assert third.get("/api/v1/cases?number=" + c["number"]).json["items"] == []
+    unknown = c["number"][:-6] + "999999"
+    assert staff[CLERK].get("/api/v1/cases?number=" + unknown).json["items"] == []
+    # a number not of the form, or with a list, is refused
+    for q in ("number=TB-45010-2026-000001", "number=" + c["number"] + "x", "number=%s&list=waiting" % c["number"],
+              "number=tb-" + c["number"][3:]):
+        assert_problem(staff[CLERK].get("/api/v1/cases?" + q), 400, "invalid_parameter")
