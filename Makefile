@@ -126,7 +126,7 @@ bench:
 
 # make bench's Lighthouse, from its own lockfile: make test does not need it.
 tests/bench/portal/node_modules/.package-lock.json: tests/bench/portal/package.json tests/bench/portal/package-lock.json
-	@cd tests/bench/portal && npm ci --no-audit --no-fund --loglevel=error
+	@cd tests/bench/portal && $(NPM) ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 clean:
