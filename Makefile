@@ -119,8 +119,15 @@ test:
 	@$(MAKE) --no-print-directory build build-asan web node_modules/.package-lock.json
 	@tests/run.sh
 
-bench: deps build web
+bench:
+	@scripts/deps.sh portal
+	@$(MAKE) --no-print-directory build web node_modules/.package-lock.json tests/bench/portal/node_modules/.package-lock.json
 	@tests/bench/bench.sh
+
+# make bench's Lighthouse, from its own lockfile: make test does not need it.
+tests/bench/portal/node_modules/.package-lock.json: tests/bench/portal/package.json tests/bench/portal/package-lock.json
+	@cd tests/bench/portal && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 clean:
 	rm -rf bin build node_modules

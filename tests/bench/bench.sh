@@ -3,8 +3,12 @@
 # the same run — nginx serving the same bytes statically, and a bare libfcgi
 # responder behind the same nginx. Prints req/s, p50/p99 latency, ratios and
 # worker RSS. A benchmark, not a test: it asserts nothing about speed.
+# Then the portal (tests/bench/portal/portal.mjs, run first on the quiet
+# stack): bytes and time to a usable worklist screen, Lighthouse scores.
 # BENCH_DURATION (s, default 5), BENCH_RUNS (median of, default 3),
-# BENCH_CONNS (default 64), TB_WORKERS (per service, default 2).
+# BENCH_CONNS (default 64), TB_WORKERS (per service, default 2);
+# BENCH_PORTAL=0 leaves the portal out, BENCH_PORTAL_RUNS (cold loads, 5),
+# BENCH_LH_RUNS (Lighthouse runs per page, 3).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -61,6 +65,24 @@ INSERT INTO outbox.message (at, topic, case_id, payload) VALUES (now(), 'case.cr
 INSERT INTO audit.event (at, actor_id, actor_name, agency_code, action, object_type, object_id, outcome, details) VALUES (now(), 1, 'bencher', '451302', 'case.create', 'case', currval('cases.case_id_seq')::text, 'success', '{"state": "draft"}');
 COMMIT;
 SQL
+# the portal on the quiet stack, before the load: the same clerk's worklist
+# with a few cases in it (the bench's one and four more)
+PORTAL_RC=0
+if [ "${BENCH_PORTAL:-1}" != 0 ]; then
+	for _ in 1 2 3 4; do
+		curl -fsS -XPOST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+			-d "$CASE_BODY" "$BASE/api/v1/cases" >/dev/null
+	done
+	# the baseline: a static page, no script, no stylesheet
+	printf '%s\n' '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' \
+		'<meta name="viewport" content="width=device-width, initial-scale=1">' \
+		'<meta name="description" content="基准页"><link rel="icon" href="data:,"><title>基准页</title></head>' \
+		'<body><h1>广西不动产登记全区通办平台</h1><p>基准页：没有脚本，没有样式表。</p></body></html>' \
+		>"$STACK/web/bench-page.html"
+	TB_PORT=$PORT BENCH_TOKEN=$TOKEN BENCH_BASELINE=/bench-page.html node tests/bench/portal/portal.mjs \
+		>"$STACK/portal.txt" 2>&1 || PORTAL_RC=$?
+fi
+
 PGBENCH=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pgbench
 pgb() {
 	local tps
@@ -161,3 +183,8 @@ for s in admin intake query public; do
 	printf '%-16s %7s %9s %9s %9s %9.2f %9.2f\n' "$s" "$n" "$rss" "$pss" "$uss" \
 		"$(echo "$rss / $brss" | bc -l)" "$(echo "$uss / $buss" | bc -l)"
 done
+if [ "${BENCH_PORTAL:-1}" != 0 ]; then
+	echo
+	cat "$STACK/portal.txt"
+	[ "$PORTAL_RC" -eq 0 ] || { echo "the portal measurement failed (exit $PORTAL_RC)"; exit "$PORTAL_RC"; }
+fi
