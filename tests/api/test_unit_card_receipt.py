@@ -5,17 +5,14 @@ QR code) for the receiving side once a case is submitted."""
 import ctypes
 import ctypes.util
 import itertools
-import os
 import random
 import struct
-import subprocess
-import tempfile
 import zlib
 from urllib.parse import quote
 
-from case_lib import (DECIDING, HOLDER, PDF, RECEIVING, act, attach, create, fix_check, mortgage_body, seize, staff,
-                      unit)
-from lib import PORT, ROOT, STACK, assert_problem, psql_conninfo, request, sql
+from case_lib import (DECIDING, HOLDER, PDF, RECEIVING, act, attach, create, fix_check, mortgage_body, registry_import,
+                      seize, staff, unit)
+from lib import PORT, assert_problem, request, sql
 from test_openapi import conforms
 
 CLERK = ("intake_clerk", RECEIVING)
@@ -33,17 +30,7 @@ def imported_unit(holders):
     cert = "桂(2025)南宁市不动产权第%07d号" % n
     text = HEADER + "".join("%s,青秀区民族大道%d号,residential,120.25,%s,%s,resident_id,%s,%s\n"
                             % (code, n, cert, name, idn, share) for name, idn, share in holders)
-    fd, path = tempfile.mkstemp(suffix=".csv")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    try:
-        p = subprocess.run([os.path.join(ROOT, "build/asan/tbctl"), "registry", "import", path],
-                           env=dict(os.environ, TB_PG_ADMIN=psql_conninfo(),
-                                    TB_DATA_KEYS=os.path.join(STACK, "keys", "data.keys")),
-                           capture_output=True, text=True)
-    finally:
-        os.unlink(path)
-    assert p.returncode == 0, p.stdout + p.stderr
+    registry_import(text)
     return code
 
 

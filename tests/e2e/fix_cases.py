@@ -12,14 +12,11 @@
   act        {"username", "id", "action", ...members} → the case after the
              action (status asserted 200)
 """
-import os
 import random
-import subprocess
-import tempfile
 
 import auth_lib
 import case_lib
-from lib import ROOT, STACK, psql_conninfo, sql
+from lib import sql
 
 HEADER = "unit_code,location,use,area_m2,certificate_no,holder_name,holder_id_type,holder_id_number,share\n"
 _sessions = {}
@@ -31,18 +28,7 @@ def _session(username):
     return _sessions[username]
 
 
-def _import(text):
-    fd, path = tempfile.mkstemp(suffix=".csv")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    try:
-        p = subprocess.run([os.path.join(ROOT, "build/asan/tbctl"), "registry", "import", path],
-                           env=dict(os.environ, TB_PG_ADMIN=psql_conninfo(),
-                                    TB_DATA_KEYS=os.path.join(STACK, "keys", "data.keys")),
-                           capture_output=True, text=True)
-    finally:
-        os.unlink(path)
-    assert p.returncode == 0, p.stdout + p.stderr
+_import = case_lib.registry_import
 
 
 def card_unit(a):
