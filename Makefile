@@ -130,4 +130,4 @@ tests/bench/portal/node_modules/.package-lock.json: tests/bench/portal/package.j
 	@touch $@
 
 clean:
-	rm -rf bin build node_modules
+	rm -rf bin build node_modules tests/bench/portal/node_modules
