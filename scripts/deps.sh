@@ -10,11 +10,12 @@ slowhttptest"
 # `deps.sh portal` adds what the portal's tests need: Node with npm (a
 # Node that came with its own npm, e.g. from NodeSource, counts: Debian's
 # npm package would conflict with it), Debian's chromium and the CJK fonts
-# it renders the Chinese with.
+# it renders the Chinese with, and poppler-utils (pdfinfo, pdftoppm: the
+# receipt printed to PDF is measured and looked at).
 for a in "$@"; do
 	case $a in
 	portal)
-		PKGS="$PKGS chromium fonts-noto-cjk"
+		PKGS="$PKGS chromium fonts-noto-cjk poppler-utils"
 		if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 			PKGS="$PKGS nodejs npm"
 		fi ;;
