@@ -409,21 +409,29 @@ static int case_check(struct case_check *k, const struct json *body, struct case
 	return 0;
 }
 
-/* POST /api/v1/cases */
-void h_case_create(struct req *r)
+/* Creation and validation begin alike: case.create over the clerk's own
+ * agency (the receiving side, from the session), a JSON object, and every
+ * problem of it in k. NULL when an answer has been sent. */
+static const struct principal *case_body_checked(struct req *r, struct case_check *k, struct case_input *in)
 {
-	/* the receiving side is the clerk's own agency, from the session */
 	const struct principal *s0 = auth_session(r);
 	const char *own = s0 ? s0->division_code : NULL;
 	const struct principal *p = auth_require(r, "case.create", &own, own ? 1 : 0);
 	if (p == NULL)
-		return;
+		return NULL;
 	const struct json *body = req_json_object(r);
-	if (body == NULL)
-		return;
+	if (body == NULL || case_check(k, body, in) != 0)
+		return NULL;
+	return p;
+}
+
+/* POST /api/v1/cases */
+void h_case_create(struct req *r)
+{
 	struct case_check k = { r, NULL, 0, 0, "" };
 	struct case_input in;
-	if (case_check(&k, body, &in) != 0)
+	const struct principal *p = case_body_checked(r, &k, &in);
+	if (p == NULL)
 		return;
 	if (k.n > 0) {
 		/* the first problem, as the rules meet it */
@@ -495,16 +503,9 @@ void h_case_create(struct req *r)
  * only: nothing is created or written. */
 void h_case_validate(struct req *r)
 {
-	const struct principal *s0 = auth_session(r);
-	const char *own = s0 ? s0->division_code : NULL;
-	if (auth_require(r, "case.create", &own, own ? 1 : 0) == NULL)
-		return;
-	const struct json *body = req_json_object(r);
-	if (body == NULL)
-		return;
 	struct case_check k = { r, NULL, 0, 0, "" };
 	struct case_input in;
-	if (case_check(&k, body, &in) != 0)
+	if (case_body_checked(r, &k, &in) == NULL)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
