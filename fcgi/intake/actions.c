@@ -13,6 +13,7 @@
 
 #include "../core/cache.h"
 #include "../core/micro.h"
+#include "../domain/clock.h"
 #include "../domain/register.h"
 #include "../domain/workdays.h"
 #include "intake.h"
@@ -147,20 +148,12 @@ struct change {
 	char *details;		/* event details JSON */
 };
 
-static int today_ymd(int64_t now_us)
-{
-	time_t t = (time_t)(now_us / 1000000) + 8 * 3600;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-}
-
 /* The due date: promised working days after today, by the calendar table. */
 static char *due_date(struct req *r, int64_t now, int days)
 {
-	int today = today_ymd(now);
+	int today = beijing_ymd(now);
 	char iso[16];
-	snprintf(iso, sizeof(iso), "%04d-%02d-%02d", today / 10000, today / 100 % 100, today % 100);
+	ymd_iso(today, iso, sizeof(iso));
 	const char *pc[] = { iso };
 	PGresult *cal = db_exec(r, &q_calendar, pc);
 	if (cal == NULL)
@@ -260,7 +253,7 @@ static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, 
 	}
 	/* the certificate number: named after the registration area, so
 	 * counted per area and year (a city's districts share one sequence) */
-	int year = today_ymd(now) / 10000;
+	int year = beijing_year(now);
 	const char *pa[] = { PQgetvalue(c, 0, C_DDIV) };
 	PGresult *ar = db_exec(r, &q_area, pa);
 	if (ar == NULL)

@@ -7,6 +7,7 @@
 
 #include "../core/idem.h"
 #include "../core/micro.h"
+#include "../domain/clock.h"
 #include "../domain/register.h"
 #include "../domain/workdays.h"
 #include "intake.h"
@@ -271,14 +272,6 @@ static int id_type_ok(const char *s)
 	return id_type_parse(s) != ID_INVALID_TYPE;
 }
 
-static int beijing_today(struct req *r)
-{
-	time_t t = (time_t)(req_now_us(r) / 1000000) + 8 * 3600;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-}
-
 /* A case body once checked: what creation stores. */
 struct case_input {
 	struct fval v[2]; /* business_type, unit_code */
@@ -352,7 +345,7 @@ static int case_check(struct case_check *k, const struct json *body, struct case
 			}
 			id_number_normalize(t, idn);
 			pv[3].s = idn;
-			enum id_problem ip = id_number_check(t, idn, beijing_today(r));
+			enum id_problem ip = id_number_check(t, idn, beijing_ymd(req_now_us(r)));
 			if (ip != ID_OK)
 				problem(k, 400, "invalid_id_number", arena_printf(r->arena, "%s/id_number", path),
 					id_problem_text(t, ip));
@@ -450,10 +443,7 @@ void h_case_create(struct req *r)
 		return;
 	const char *recv_div = PQgetvalue(ar, 0, 0);
 	int64_t now = req_now_us(r);
-	time_t secs = (time_t)(now / 1000000) + 8 * 3600;
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	int year = tm.tm_year + 1900;
+	int year = beijing_year(now);
 	const struct keyring *keys = data_keys(r);
 	if (keys == NULL || db_begin(r) != 0)
 		return;
