@@ -11,10 +11,17 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "../core/cache.h"
+#include "../core/keyring.h"
+#include "../core/log.h"
 #include "../core/micro.h"
 #include "../domain/clock.h"
 #include "../domain/register.h"
+#include "../domain/registry.h"
+#include "../domain/workflow.h"
+#include "../domain/fees.h"
 #include "../domain/workdays.h"
 #include "intake.h"
 
@@ -74,18 +81,20 @@ static const struct stmt q_calendar = {
 	" WHERE day BETWEEN $1::date AND $1::date + 120 ORDER BY day",
 	1,
 };
-static const struct stmt q_earlier = {
-	"act_earlier",
-	"SELECT number FROM cases.case WHERE unit_code = $1 AND id <> $2"
-	" AND state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
-	" AND received_at < to_timestamp($3::float8 / 1000000) ORDER BY received_at LIMIT 1",
-	3,
-};
-static const struct stmt q_seized = {
-	"act_seized",
-	"SELECT 1 FROM reg.entry WHERE unit_code = $1 AND kind = 'seizure' AND valid_to IS NULL"
-	" AND valid_from <= to_timestamp($2::float8 / 1000000) LIMIT 1",
+/* The facts priority is decided on (domain/registry.h): the other cases
+ * on the unit still pending, by the workflow's one list of states. */
+static const struct stmt q_unit_cases = {
+	"act_unit_cases",
+	"SELECT number, state, coalesce((extract(epoch FROM received_at) * 1000000)::bigint, 0) FROM cases.case"
+	" WHERE unit_code = $1 AND id <> $2 AND cases.state_pending(state)",
 	2,
+};
+/* entries of a kind in force on the unit at $3: how many, the highest rank */
+static const struct stmt q_in_force = {
+	"act_in_force",
+	"SELECT count(*), coalesce(max(rank), 0) FROM reg.entry WHERE unit_code = $1 AND kind = $2"
+	" AND valid_to IS NULL AND valid_from <= to_timestamp($3::float8 / 1000000)",
+	3,
 };
 static const struct stmt q_entry = {
 	"act_entry",
@@ -97,18 +106,41 @@ static const struct stmt q_entry_end = {
 	"UPDATE reg.entry SET valid_to = to_timestamp($2::float8 / 1000000), ended_by_case = $3 WHERE id = $1",
 	3,
 };
-static const struct stmt q_next_rank = {
-	"act_next_rank",
-	"SELECT coalesce(max(rank), 0) + 1 FROM reg.entry WHERE unit_code = $1 AND kind = 'mortgage'"
-	" AND valid_to IS NULL",
+/* every entry of a kind in force ends (the earlier owners on a transfer) */
+static const struct stmt q_kind_end = {
+	"act_kind_end",
+	"UPDATE reg.entry SET valid_to = to_timestamp($3::float8 / 1000000), ended_by_case = $4"
+	" WHERE unit_code = $1 AND kind = $2 AND valid_to IS NULL RETURNING id",
+	4,
+};
+/* the wait-list of a kind in force, for what a release lets take effect */
+static const struct stmt q_waitlist = {
+	"act_waitlist",
+	"SELECT id, coalesce(rank, 0), waiting::int FROM reg.entry WHERE unit_code = $1 AND kind = $2"
+	" AND valid_to IS NULL ORDER BY id FOR UPDATE",
+	2,
+};
+static const struct stmt q_take_effect = {
+	"act_take_effect",
+	"UPDATE reg.entry SET waiting = false, effective_from = to_timestamp($2::float8 / 1000000) WHERE id = $1",
+	2,
+};
+/* the right holders a registration writes as holders, ID numbers sealed */
+static const struct stmt q_holders = {
+	"act_holders",
+	"SELECT name, id_type, id_number, id_number_legacy, coalesce(id_number_masked, ''),"
+	" coalesce(id_number_index, '') FROM cases.party WHERE case_id = $1 AND role = 'right_holder' ORDER BY seq",
 	1,
 };
+enum { H_NAME, H_TYPE, H_SEALED, H_LEGACY, H_MASKED, H_INDEX };
 static const struct stmt q_entry_insert = {
 	"act_entry_insert",
-	"INSERT INTO reg.entry (unit_code, kind, rank, holder_name, amount_fen, certificate_no, details,"
-	" valid_from, made_by_case) VALUES ($1, $2, nullif($3, '0')::int, $4, $5::bigint, $6, $7::jsonb,"
-	" to_timestamp($8::float8 / 1000000), $9) RETURNING id",
-	9,
+	"INSERT INTO reg.entry (unit_code, kind, rank, holder_name, holder_id_type, holder_id_number,"
+	" holder_id_number_masked, holder_id_number_index, share, amount_fen, certificate_no, details,"
+	" valid_from, made_by_case, waiting) VALUES ($1, $2, nullif($3, '0')::int, $4, $5, $6, nullif($7, ''),"
+	" nullif($8, ''), $9, $10::bigint, $11, $12::jsonb, to_timestamp($13::float8 / 1000000), $14, $15::boolean)"
+	" RETURNING id",
+	15,
 };
 static const struct stmt q_area = {
 	"act_area",
@@ -194,62 +226,166 @@ static int text_ok(const struct json *v, size_t max)
 	return 1;
 }
 
-/* 登簿: the registry changes and the certificate number. */
-static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, struct change *ch)
+/* What an action's rule reads and writes: the locked case, the checked
+ * body, the change to store. */
+struct act {
+	struct req *r;
+	PGresult *c;
+	const char *id;
+	int64_t now;
+	const struct fval *bv;
+	const struct json *nested;
+	struct change *ch;
+};
+
+static int internal(struct req *r)
 {
-	const char *unit = PQgetvalue(c, 0, C_UNIT), *cat = PQgetvalue(c, 0, C_CATEGORY);
-	const char *act = PQgetvalue(c, 0, C_ACTION);
+	resp_problem(r, 500, "internal", "The server could not complete the request.");
+	return -1;
+}
+
+/* A right holder's ID number sealed for the registry (it is sealed for
+ * cases.party in the case): NULL when the party has none. */
+static const char *holder_sealed(struct req *r, const struct keyring *k, PGresult *h, int i, int *failed)
+{
+	unsigned char *pt = NULL;
+	size_t n = 0;
+	const char *sealed = NULL;
+	*failed = 0;
+	if (!PQgetisnull(h, i, H_SEALED)) {
+		if (keyring_open(k, r->arena, PQgetvalue(h, i, H_SEALED), "cases.party.id_number", &pt, &n) != 0) {
+			*failed = 1;
+			return NULL;
+		}
+		sealed = keyring_seal(k, r->arena, pt, n, "reg.entry.holder_id_number");
+		OPENSSL_cleanse(pt, n);
+	} else if (!PQgetisnull(h, i, H_LEGACY)) {
+		const char *clear = PQgetvalue(h, i, H_LEGACY);
+		sealed = keyring_seal(k, r->arena, clear, strlen(clear), "reg.entry.holder_id_number");
+	} else {
+		return NULL;
+	}
+	*failed = sealed == NULL;
+	return sealed;
+}
+
+/* After an entry of a wait-listed kind ended: the first waiting one takes
+ * effect when none in force is in effect (domain/registry.h). Its id, 0
+ * when none, -1 after replying. */
+static int64_t waitlist_moves(struct act *a, const char *unit, const char *kind)
+{
+	struct req *r = a->r;
+	const char *pw[] = { unit, kind };
+	PGresult *w = db_exec(r, &q_waitlist, pw);
+	if (w == NULL)
+		return -1;
+	size_t n = (size_t)PQntuples(w);
+	struct seizure_in_force *s = arena_alloc(r->arena, (n + 1) * sizeof(*s));
+	if (s == NULL)
+		return internal(r);
+	for (size_t i = 0; i < n; i++)
+		s[i] = (struct seizure_in_force){ atoll(PQgetvalue(w, (int)i, 0)), atoll(PQgetvalue(w, (int)i, 1)),
+						  atoi(PQgetvalue(w, (int)i, 2)) };
+	int k = reg_takes_effect(s, n);
+	if (k < 0)
+		return 0;
+	const char *pt[] = { i64str(r, s[k].id), i64str(r, a->now) };
+	if (db_exec(r, &q_take_effect, pt) == NULL)
+		return -1;
+	return s[k].id;
+}
+
+/* 登簿: the handler loads the facts — the other cases on the unit, the
+ * restrictions in force, the entry the case names — the domain decides
+ * (domain/registry.h: priority, seizure, what the category writes, its
+ * rank and certificate kind, what it ends), and this stores the result. */
+static int do_register(struct act *a)
+{
+	struct req *r = a->r;
+	PGresult *c = a->c;
+	const char *id = a->id, *unit = PQgetvalue(c, 0, C_UNIT);
+	int64_t now = a->now;
+	struct reg_plan plan;
+	if (reg_plan_for(PQgetvalue(c, 0, C_CATEGORY), PQgetvalue(c, 0, C_ACTION), &plan) != 0) {
+		log_error("business type %s: no registration rule for its category and action", PQgetvalue(c, 0, C_TYPE));
+		return internal(r);
+	}
+	const char *kind = entry_kind_name(plan.cat->kind), *snow = i64str(r, now);
 	/* priority: nothing received earlier on this unit may still be pending */
-	const char *pe[] = { unit, id, PQgetvalue(c, 0, C_RECEIVED) };
-	PGresult *er = db_exec(r, &q_earlier, pe);
+	const char *pe[] = { unit, id };
+	PGresult *er = db_exec(r, &q_unit_cases, pe);
 	if (er == NULL)
 		return -1;
-	if (PQntuples(er) > 0) {
-		char *msg = arena_printf(r->arena, "Case %s on the same unit was received earlier and is still pending.",
-					 PQgetvalue(er, 0, 0));
-		resp_problem(r, 409, "priority_conflict", msg);
+	size_t nu = (size_t)PQntuples(er);
+	struct unit_case *uc = arena_alloc(r->arena, (nu + 1) * sizeof(*uc));
+	if (uc == NULL)
+		return internal(r);
+	for (size_t i = 0; i < nu; i++)
+		uc[i] = (struct unit_case){ PQgetvalue(er, (int)i, 0), PQgetvalue(er, (int)i, 1),
+					    atoll(PQgetvalue(er, (int)i, 2)) };
+	const struct unit_case *first = reg_blocking_case(&plan, atoll(PQgetvalue(c, 0, C_RECEIVED)), uc, nu);
+	if (first) {
+		resp_problem(r, 409, "priority_conflict",
+			     arena_printf(r->arena, "Case %s on the same unit was received earlier and is still pending.",
+					  first->number));
 		return -1;
 	}
-	const char *ps[] = { unit, i64str(r, now) };
-	PGresult *sr = db_exec(r, &q_seized, ps);
+	const char *ps[] = { unit, entry_kind_name(EK_SEIZURE), snow };
+	PGresult *sr = db_exec(r, &q_in_force, ps);
 	if (sr == NULL)
 		return -1;
-	if (PQntuples(sr) > 0 && strcmp(act, "cancellation") != 0) {
+	if (!reg_seizure_allows(&plan, atoi(PQgetvalue(sr, 0, 0)))) {
 		resp_problem(r, 409, "unit_seized", "The unit is under seizure (查封): nothing can be registered on it.");
 		return -1;
 	}
 	struct json *f;
 	const char *ft = PQgetvalue(c, 0, C_FIELDS);
-	if (json_parse(r->arena, (const unsigned char *)ft, strlen(ft), 8, &f) != JSON_OK) {
-		resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return -1;
-	}
-	int64_t entry_id = 0, rank = 0;
+	if (json_parse(r->arena, (const unsigned char *)ft, strlen(ft), 8, &f) != JSON_OK)
+		return internal(r);
+	/* what the registration ends */
+	int64_t entry_id = 0, named_rank = 0;
 	if (json_get(f, "entry_id") && json_int64(json_get(f, "entry_id"), &entry_id) == 0) {
 		const char *pq[] = { i64str(r, entry_id), unit };
 		PGresult *en = db_exec(r, &q_entry, pq);
 		if (en == NULL)
 			return -1;
-		if (PQntuples(en) != 1 || strcmp(PQgetvalue(en, 0, 0), cat) != 0) {
+		if (PQntuples(en) != 1 || strcmp(PQgetvalue(en, 0, 0), kind) != 0) {
 			resp_problem(r, 409, "no_such_right",
 				     "The right or restriction to change does not exist or is no longer in force on this unit.");
 			return -1;
 		}
-		rank = atoll(PQgetvalue(en, 0, 1));
-		const char *pd[] = { i64str(r, entry_id), i64str(r, now), id };
+		named_rank = atoll(PQgetvalue(en, 0, 1));
+		const char *pd[] = { i64str(r, entry_id), snow, id };
 		if (db_exec(r, &q_entry_end, pd) == NULL)
 			return -1;
 	}
-	if (strcmp(act, "cancellation") == 0) {
-		ch->details = json_members(r, NULL, NULL, NULL, NULL, "ended_entry", entry_id);
-		return 0;
-	}
-	if (strcmp(cat, "mortgage") == 0 && rank == 0) {
-		const char *pr[] = { unit };
-		PGresult *rr = db_exec(r, &q_next_rank, pr);
-		if (rr == NULL)
+	PGresult *ended = NULL;
+	if (plan.ends == ENDS_OWNERS) {
+		const char *po[] = { unit, entry_kind_name(EK_OWNERSHIP), snow, id };
+		if ((ended = db_exec(r, &q_kind_end, po)) == NULL)
 			return -1;
-		rank = atoll(PQgetvalue(rr, 0, 0));
+	}
+	int64_t took_effect = 0;
+	if (entry_id && plan.cat->rank == RANK_WAITLIST && (took_effect = waitlist_moves(a, unit, kind)) < 0)
+		return -1;
+	yajl_gen g = json_gen_new(r->arena);
+	yajl_gen_map_open(g);
+	if (!plan.writes) {
+		jg_int(g, "ended_entry", entry_id);
+		if (took_effect)
+			jg_int(g, "took_effect", took_effect);
+		goto details;
+	}
+	/* the rank, and whether the entry waits behind others of its kind */
+	int64_t rank = 0;
+	int waits = 0;
+	if (plan.cat->rank != RANK_NONE) {
+		const char *pk[] = { unit, kind, snow };
+		PGresult *kr = db_exec(r, &q_in_force, pk);
+		if (kr == NULL)
+			return -1;
+		rank = reg_rank(&plan, named_rank, atoll(PQgetvalue(kr, 0, 1)));
+		waits = reg_waits(&plan, atoi(PQgetvalue(kr, 0, 0)));
 	}
 	/* the certificate number: named after the registration area, so
 	 * counted per area and year (a city's districts share one sequence) */
@@ -258,37 +394,97 @@ static int do_register(struct req *r, PGresult *c, const char *id, int64_t now, 
 	PGresult *ar = db_exec(r, &q_area, pa);
 	if (ar == NULL)
 		return -1;
-	if (PQntuples(ar) != 1) {
-		resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return -1;
-	}
+	if (PQntuples(ar) != 1)
+		return internal(r);
 	int city = registration_area_is_city(PQgetvalue(ar, 0, 0));
-	const char *pn[] = { PQgetvalue(ar, 0, city ? 3 : 2), i64str(r, year), "proof" };
+	const char *pn[] = { PQgetvalue(ar, 0, city ? 3 : 2), i64str(r, year), plan.cat->cert == CERT_RIGHT ? "right" : "proof" };
 	PGresult *nr = db_exec(r, &q_cert_counter, pn);
 	if (nr == NULL)
 		return -1;
 	char cert[160];
-	if (cert_number_format(cert, sizeof(cert), year, PQgetvalue(ar, 0, city ? 1 : 0), CERT_PROOF,
-			       atol(PQgetvalue(nr, 0, 0))) != 0) {
-		resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return -1;
+	if (cert_number_format(cert, sizeof(cert), year, PQgetvalue(ar, 0, city ? 1 : 0), plan.cat->cert,
+			       atol(PQgetvalue(nr, 0, 0))) != 0)
+		return internal(r);
+	/* the holders: a field of the case, or its right-holder parties */
+	PGresult *h = NULL;
+	const struct keyring *keys = NULL;
+	int nh = 1;
+	if (plan.cat->holder != HOLDER_FIELD) {
+		const char *ph[] = { id };
+		if ((keys = data_keys(r)) == NULL || (h = db_exec(r, &q_holders, ph)) == NULL)
+			return -1;
+		nh = PQntuples(h);
+		if (nh < 1)
+			return internal(r);
+		if (plan.cat->holder == HOLDER_FIRST_RIGHT_HOLDER)
+			nh = 1;
 	}
-	const struct json *holder = json_get(f, strcmp(cat, "mortgage") == 0 ? "mortgagee_name" : "buyer");
-	const struct json *amount = json_get(f, strcmp(cat, "mortgage") == 0 ? "amount_fen" : "price_fen");
-	const char *kind = strcmp(cat, "mortgage") == 0 ? "mortgage" : strcmp(cat, "pre_notice") == 0 ? "pre_notice" : "ownership";
-	const char *pi[] = { unit, kind, i64str(r, rank), holder ? holder->s : "", amount ? amount->s : NULL,
-			     cert, ft, i64str(r, now), id };
-	PGresult *ir = db_exec(r, &q_entry_insert, pi);
-	if (ir == NULL)
-		return -1;
-	ch->cert = arena_strndup(r->arena, cert, strlen(cert));
-	ch->details = json_members(r, "certificate_no", ch->cert, NULL, NULL, "entry_id",
-				   strtoll(PQgetvalue(ir, 0, 0), NULL, 10));
+	const struct json *shares = plan.cat->holder == HOLDER_RIGHT_HOLDERS ? json_get(f, "shares") : NULL;
+	const struct json *share = shares && shares->type == JSON_ARRAY ? shares->child : NULL;
+	const struct json *amount = plan.cat->amount_field ? json_get(f, plan.cat->amount_field) : NULL;
+	const struct json *hf = plan.cat->holder_field ? json_get(f, plan.cat->holder_field) : NULL;
+	int64_t *written = arena_alloc(r->arena, (size_t)nh * sizeof(*written));
+	if (written == NULL)
+		return internal(r);
+	for (int i = 0; i < nh; i++, share = share ? share->next : NULL) {
+		const char *name = hf && hf->type == JSON_STRING ? hf->s : "", *idtype = NULL, *sealed = NULL;
+		const char *masked = "", *index = "", *sh = NULL;
+		if (h) {
+			int failed;
+			name = PQgetvalue(h, i, H_NAME);
+			idtype = PQgetvalue(h, i, H_TYPE);
+			sealed = holder_sealed(r, keys, h, i, &failed);
+			if (failed)
+				return internal(r);
+			masked = PQgetvalue(h, i, H_MASKED);
+			index = PQgetvalue(h, i, H_INDEX);
+		}
+		if (plan.cat->holder == HOLDER_RIGHT_HOLDERS)
+			sh = share && share->type == JSON_STRING ? share->s : share_default((size_t)nh);
+		const char *pi[] = { unit, kind, i64str(r, rank), name, idtype, sealed, masked, index, sh,
+				     amount ? amount->s : NULL, cert, ft, snow, id, waits ? "true" : "false" };
+		PGresult *ir = db_exec(r, &q_entry_insert, pi);
+		if (ir == NULL)
+			return -1;
+		written[i] = strtoll(PQgetvalue(ir, 0, 0), NULL, 10);
+	}
+	a->ch->cert = arena_strndup(r->arena, cert, strlen(cert));
+	jg_str(g, "certificate_no", cert);
+	jg_int(g, "entry_id", written[0]);
+	if (nh > 1) {
+		jg_key(g, "entry_ids");
+		yajl_gen_array_open(g);
+		for (int i = 0; i < nh; i++)
+			yajl_gen_integer(g, written[i]);
+		yajl_gen_array_close(g);
+	}
+	if (entry_id)
+		jg_int(g, "ended_entry", entry_id);
+	if (ended && PQntuples(ended) > 0) {
+		jg_key(g, "ended_entries");
+		yajl_gen_array_open(g);
+		for (int i = 0; i < PQntuples(ended); i++)
+			yajl_gen_integer(g, strtoll(PQgetvalue(ended, i, 0), NULL, 10));
+		yajl_gen_array_close(g);
+	}
+	if (waits)
+		jg_bool(g, "waiting", 1);
+details:
+	yajl_gen_map_close(g);
+	const unsigned char *b;
+	size_t len;
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
+		return internal(r);
+	a->ch->details = arena_strndup(r->arena, (const char *)b, len);
 	return 0;
 }
 
-static int do_fees(struct req *r, const struct json *items, const char *id, struct change *ch)
+static int do_fees(struct act *a)
 {
+	struct req *r = a->r;
+	const struct json *items = a->nested;
+	const char *id = a->id;
+	struct change *ch = a->ch;
 	if (items->count < 1 || items->count > 20) {
 		valid_reject(r, "invalid_field", "items", "must hold 1 to 20 fee items.");
 		return -1;
@@ -413,30 +609,137 @@ static const struct field f_deliver[] = {
 	{ "tracking_number", V_STRING, 0, 1, 64, NULL },
 };
 enum { F_VERSION, F_COMMENT, F_OWN1, F_OWN2, F_MAX };
-static const struct action_body {
+
+/* submit, resubmit: the required documents are there; the due date from
+ * the promised working days; priority counts from the first receipt */
+static int do_submit(struct act *a)
+{
+	struct req *r = a->r;
+	const char *pid[] = { a->id };
+	PGresult *md = db_exec(r, &q_missing_docs, pid);
+	if (md == NULL)
+		return -1;
+	if (PQgetvalue(md, 0, 0)[0]) {
+		resp_problem(r, 409, "documents_missing",
+			     arena_printf(r->arena, "Required documents are missing: %s.", PQgetvalue(md, 0, 0)));
+		return -1;
+	}
+	if (strcmp(PQgetvalue(a->c, 0, C_RECEIVED), "0") == 0)
+		a->ch->received = i64str(r, a->now);
+	a->ch->due = due_date(r, a->now, atoi(PQgetvalue(a->c, 0, C_DAYS)));
+	return a->ch->due ? 0 : -1;
+}
+
+static int do_supplement(struct act *a)
+{
+	struct req *r = a->r;
+	const struct json *nested = a->nested;
+	if (nested->count < 1 || nested->count > 20) {
+		valid_reject(r, "invalid_field", "missing", "lists 1 to 20 missing items.");
+		return -1;
+	}
+	yajl_gen g = json_gen_new(r->arena);
+	yajl_gen_map_open(g);
+	jg_key(g, "missing");
+	yajl_gen_array_open(g);
+	for (const struct json *m = nested->child; m; m = m->next) {
+		if (!text_ok(m, 200)) {
+			valid_reject(r, "invalid_field", "missing", "each item is a description of up to 200 characters.");
+			return -1;
+		}
+		jg_cstr(g, m->s);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	const unsigned char *b;
+	size_t len;
+	yajl_gen_get_buf(g, &b, &len);
+	a->ch->details = arena_strndup(r->arena, (const char *)b, len);
+	return 0;
+}
+
+static int do_reject(struct act *a)
+{
+	a->ch->details = json_pairs(a->r, "reason", a->bv[F_OWN1].s, NULL, NULL);
+	return 0;
+}
+
+static int do_payment(struct act *a)
+{
+	if (a->bv[F_OWN2].i != atoll(PQgetvalue(a->c, 0, C_FEE))) {
+		valid_reject(a->r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
+		return -1;
+	}
+	a->ch->details = json_members(a->r, "receipt_number", a->bv[F_OWN1].s, NULL, NULL, "amount_fen",
+				      a->bv[F_OWN2].i);
+	return 0;
+}
+
+static int do_deliver(struct act *a)
+{
+	const struct fval *bv = a->bv;
+	if (strcmp(bv[F_OWN1].s, "mail") == 0) {
+		if (!bv[F_OWN2].present) {
+			valid_reject(a->r, "missing_field", "tracking_number", "is required for mail delivery.");
+			return -1;
+		}
+		a->ch->details = json_pairs(a->r, "method", "mail", "tracking_number", bv[F_OWN2].s);
+	} else {
+		if (bv[F_OWN2].present) {
+			valid_reject(a->r, "invalid_field", "tracking_number", "is only for mail delivery.");
+			return -1;
+		}
+		a->ch->details = json_pairs(a->r, "method", "pickup", "agency_code", PQgetvalue(a->c, 0, C_RAGENCY));
+	}
+	return 0;
+}
+
+/* Every action of the workflow (cases.transition) and what it takes and
+ * does: the body's fields (a list member, checked by the rule, named in
+ * nested) and its rule, or NULL for the state change alone. An action of
+ * cases.transition without a row here is an error the intake worker
+ * refuses to start with (actions_worker_init). */
+#define BODY(a) a, sizeof(a) / sizeof(a[0])
+static const struct action_def {
 	const char *action;
 	const struct field *spec;
 	size_t n;
 	const char *nested;
-} action_bodies[] = {
-	{ "request_supplement", f_common, 2, "missing" },
-	{ "reject", f_reject, 3, NULL },
-	{ "set_fees", f_common, 2, "items" },
-	{ "record_payment", f_payment, 4, NULL },
-	{ "deliver", f_deliver, 4, NULL },
+	int (*apply)(struct act *a);
+} action_defs[] = {
+	{ "submit", BODY(f_common), NULL, do_submit },
+	{ "resubmit", BODY(f_common), NULL, do_submit },
+	{ "accept", BODY(f_common), NULL, NULL },
+	{ "request_supplement", BODY(f_common), "missing", do_supplement },
+	{ "reject", BODY(f_reject), NULL, do_reject },
+	{ "approve", BODY(f_common), NULL, NULL },
+	{ "register", BODY(f_common), NULL, do_register },
+	{ "set_fees", BODY(f_common), "items", do_fees },
+	{ "record_payment", BODY(f_payment), NULL, do_payment },
+	{ "issue", BODY(f_common), NULL, NULL },
+	{ "deliver", BODY(f_deliver), NULL, do_deliver },
+	{ "close", BODY(f_common), NULL, NULL },
+	{ "withdraw", BODY(f_common), NULL, NULL },
 };
+
+static const struct action_def *action_def(const char *action)
+{
+	for (size_t i = 0; action && i < sizeof(action_defs) / sizeof(action_defs[0]); i++)
+		if (strcmp(action_defs[i].action, action) == 0)
+			return &action_defs[i];
+	return NULL;
+}
 
 /* Validate the body for the action into v[F_MAX]; the nested member (or
  * NULL). -1 after replying. */
 static int action_body(struct req *r, const char *action, const struct json *body, struct fval *v,
 		       const struct json **nested)
 {
-	const struct action_body *ab = NULL;
-	for (size_t i = 0; i < sizeof(action_bodies) / sizeof(action_bodies[0]); i++)
-		if (strcmp(action_bodies[i].action, action) == 0)
-			ab = &action_bodies[i];
+	/* an action the table lacks is checked as the common body: the
+	 * workflow answers for it (unknown_action, invalid_state) */
+	const struct action_def *ab = action_def(action);
 	const struct field *spec = ab ? ab->spec : f_common;
-	size_t n = ab ? ab->n : 2;
+	size_t n = ab ? ab->n : sizeof(f_common) / sizeof(f_common[0]);
 	*nested = ab && ab->nested ? json_get(body, ab->nested) : NULL;
 	const struct json *scalars = *nested ? json_without(r->arena, body, *nested, NULL) : body;
 	if (scalars == NULL) {
@@ -620,73 +923,18 @@ void h_case_action(struct req *r)
 	int64_t now = req_now_us(r);
 	struct change ch = { "", "", NULL, NULL, NULL };
 	const char *to = PQgetvalue(t, 0, MV_TO);
-	if (strcmp(action, "submit") == 0 || strcmp(action, "resubmit") == 0) {
-		PGresult *md = db_exec(r, &q_missing_docs, pid);
-		if (md == NULL)
-			return;
-		if (PQgetvalue(md, 0, 0)[0]) {
-			resp_problem(r, 409, "documents_missing",
-				     arena_printf(r->arena, "Required documents are missing: %s.", PQgetvalue(md, 0, 0)));
-			return;
-		}
-		if (strcmp(action, "submit") == 0)
-			ch.received = i64str(r, now); /* priority counts from first receipt */
-		ch.due = due_date(r, now, atoi(PQgetvalue(c, 0, C_DAYS)));
-		if (ch.due == NULL)
-			return;
-	} else if (strcmp(action, "request_supplement") == 0) {
-		if (nested->count < 1 || nested->count > 20) {
-			valid_reject(r, "invalid_field", "missing", "lists 1 to 20 missing items.");
-			return;
-		}
-		yajl_gen g = json_gen_new(r->arena);
-		yajl_gen_map_open(g);
-		jg_key(g, "missing");
-		yajl_gen_array_open(g);
-		for (const struct json *m = nested->child; m; m = m->next) {
-			if (!text_ok(m, 200)) {
-				valid_reject(r, "invalid_field", "missing", "each item is a description of up to 200 characters.");
-				return;
-			}
-			jg_cstr(g, m->s);
-		}
-		yajl_gen_array_close(g);
-		yajl_gen_map_close(g);
-		const unsigned char *b;
-		size_t len;
-		yajl_gen_get_buf(g, &b, &len);
-		ch.details = arena_strndup(r->arena, (const char *)b, len);
-	} else if (strcmp(action, "reject") == 0) {
-		ch.details = json_pairs(r, "reason", bv[F_OWN1].s, NULL, NULL);
-	} else if (strcmp(action, "register") == 0) {
-		if (do_register(r, c, id, now, &ch) != 0)
-			return;
-	} else if (strcmp(action, "set_fees") == 0) {
-		if (do_fees(r, nested, id, &ch) != 0)
-			return;
-	} else if (strcmp(action, "record_payment") == 0) {
-		if (bv[F_OWN2].i != atoll(PQgetvalue(c, 0, C_FEE))) {
-			valid_reject(r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
-			return;
-		}
-		ch.details = json_members(r, "receipt_number", bv[F_OWN1].s, NULL, NULL, "amount_fen",
-					  bv[F_OWN2].i);
-	} else if (strcmp(action, "deliver") == 0) {
-		const char *method = bv[F_OWN1].s;
-		if (strcmp(method, "mail") == 0) {
-			if (!bv[F_OWN2].present) {
-				valid_reject(r, "missing_field", "tracking_number", "is required for mail delivery.");
-				return;
-			}
-			ch.details = json_pairs(r, "method", "mail", "tracking_number", bv[F_OWN2].s);
-		} else {
-			if (bv[F_OWN2].present) {
-				valid_reject(r, "invalid_field", "tracking_number", "is only for mail delivery.");
-				return;
-			}
-			ch.details = json_pairs(r, "method", "pickup", "agency_code", PQgetvalue(c, 0, C_RAGENCY));
-		}
+	/* the action's own rule; a transition without one in the table is a
+	 * workflow this program does not know (the worker check refuses to
+	 * start with it; this stops it should the table change meanwhile) */
+	const struct action_def *def = action_def(action);
+	if (def == NULL) {
+		log_error("case action %s is in the workflow but has no entry in the action table", action);
+		resp_problem(r, 500, "action_not_implemented", "This action of the workflow is not implemented.");
+		return;
 	}
+	struct act a = { r, c, id, now, bv, nested, &ch };
+	if (def->apply && def->apply(&a) != 0)
+		return;
 	const char *pu[] = { id, i64str(r, version), to, i64str(r, now), ch.received, ch.due, ch.cert, ch.fee };
 	PGresult *ur = db_exec(r, &q_update, pu);
 	if (ur == NULL)
@@ -712,4 +960,94 @@ void h_case_action(struct req *r)
 	/* cached views of cases are stale now (this one, and the conflicts
 	 * shown on others of the unit) */
 	micro_invalidate(r->w);
+}
+
+/* ---- the workflow in the database against the domain and this table ---- */
+
+/* Run one check query on the worker's connection: the result, or NULL
+ * (logged). */
+static PGresult *check_query(PGconn *conn, const char *sql)
+{
+	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("workflow check: %s", PQerrorMessage(conn));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Problems between the workflow as data and the code that serves it: an
+ * action of cases.transition without a row in action_defs, a state whose
+ * class SQL (cases.state_class, cases.state_pending) and the domain
+ * (domain/workflow.c) tell differently, a business type without a
+ * registration rule or with a fee rule the domain does not know. The
+ * count of problems (each logged), or -1 when the database did not answer. */
+static int workflow_problems(PGconn *conn)
+{
+	int bad = 0;
+	PGresult *res = check_query(conn, "SELECT DISTINCT action FROM cases.transition ORDER BY 1");
+	if (res == NULL)
+		return -1;
+	int nactions = PQntuples(res);
+	for (int i = 0; i < nactions; i++)
+		if (action_def(PQgetvalue(res, i, 0)) == NULL) {
+			log_error("workflow check: action %s of cases.transition has no entry in the action table",
+				  PQgetvalue(res, i, 0));
+			bad++;
+		}
+	PQclear(res);
+	res = check_query(conn, "SELECT s, coalesce(cases.state_class(s), ''), cases.state_pending(s)::int"
+				" FROM (SELECT from_state AS s FROM cases.transition UNION SELECT to_state FROM cases.transition) t"
+				" ORDER BY 1");
+	if (res == NULL)
+		return -1;
+	int nstates = PQntuples(res);
+	for (int i = 0; i < nstates; i++) {
+		const char *st = PQgetvalue(res, i, 0), *cls = state_class_name(workflow_state_class(st));
+		if (cls == NULL || strcmp(cls, PQgetvalue(res, i, 1)) != 0 ||
+		    workflow_state_pending(st) != atoi(PQgetvalue(res, i, 2))) {
+			log_error("workflow check: state %s is %s in the domain but %s in cases.state_class", st,
+				  cls ? cls : "unknown", PQgetvalue(res, i, 1)[0] ? PQgetvalue(res, i, 1) : "unknown");
+			bad++;
+		}
+	}
+	PQclear(res);
+	res = check_query(conn, "SELECT code, category, action, fee_rule FROM cases.business_type ORDER BY 1");
+	if (res == NULL)
+		return -1;
+	int ntypes = PQntuples(res);
+	for (int i = 0; i < ntypes; i++) {
+		struct reg_plan plan;
+		struct fee_facts ff = { PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3) };
+		if (reg_plan_for(ff.category, ff.action, &plan) != 0) {
+			log_error("workflow check: business type %s has no registration rule in the domain",
+				  PQgetvalue(res, i, 0));
+			bad++;
+		}
+		if (fee_rule_for(&ff) == FEE_UNKNOWN) {
+			log_error("workflow check: business type %s has fee rule %s, unknown to the domain",
+				  PQgetvalue(res, i, 0), ff.fee_rule);
+			bad++;
+		}
+	}
+	PQclear(res);
+	if (bad == 0)
+		log_info("workflow check: %d actions, %d states and %d business types agree with the domain", nactions,
+			 nstates, ntypes);
+	return bad;
+}
+
+int actions_worker_init(struct worker *w)
+{
+	if (db_ensure(&w->db, w->mslot) != 0) {
+		/* requests answer 503 until the database is back; an action
+		 * missing from the table still stops at its first use */
+		log_warn("workflow check: the database is unreachable; not checked");
+		return 0;
+	}
+	int bad = workflow_problems(w->db.conn);
+	if (bad > 0)
+		log_error("workflow check: %d problems; this worker does not start", bad);
+	return bad > 0 ? -1 : 0;
 }

@@ -9,6 +9,7 @@
 #include "../core/micro.h"
 #include "../domain/clock.h"
 #include "../domain/register.h"
+#include "../domain/registry.h"
 #include "../domain/workdays.h"
 #include "intake.h"
 
@@ -113,16 +114,18 @@ static int is_mortgage_type(const char *s)
 	return strcmp(s, "ordinary") == 0 || strcmp(s, "maximum") == 0;
 }
 
-/* Business fields per category and action, declared like request fields. */
+/* Business fields per category and action, declared like request fields;
+ * which list a type takes is the table type_fields below. */
+enum { MG_BANK, MG_NAME, MG_AMOUNT, MG_FROM, MG_TO, MG_TYPE, MG_DEBTOR, MG_ENTRY };
 static const struct field mortgage_fields[] = {
-	{ "mortgagee_bank", V_STRING, 0, 2, 8, NULL },
-	{ "mortgagee_name", V_STRING, 0, 2, 100, NULL },
-	{ "amount_fen", V_INT, 1, 1, 1000000000000000LL, NULL },
-	{ "term_from", V_STRING, 1, 10, 10, is_date },
-	{ "term_to", V_STRING, 1, 10, 10, is_date },
-	{ "mortgage_type", V_STRING, 1, 7, 8, is_mortgage_type },
-	{ "debtor", V_STRING, 1, 1, 100, NULL },
-	{ "entry_id", V_INT, 0, 1, 1LL << 60, NULL },
+	[MG_BANK] = { "mortgagee_bank", V_STRING, 0, 2, 8, NULL },
+	[MG_NAME] = { "mortgagee_name", V_STRING, 0, 2, 100, NULL },
+	[MG_AMOUNT] = { "amount_fen", V_INT, 1, 1, 1000000000000000LL, NULL },
+	[MG_FROM] = { "term_from", V_STRING, 1, 10, 10, is_date },
+	[MG_TO] = { "term_to", V_STRING, 1, 10, 10, is_date },
+	[MG_TYPE] = { "mortgage_type", V_STRING, 1, 7, 8, is_mortgage_type },
+	[MG_DEBTOR] = { "debtor", V_STRING, 1, 1, 100, NULL },
+	[MG_ENTRY] = { "entry_id", V_INT, 0, 1, 1LL << 60, NULL },
 };
 static const struct field pre_notice_fields[] = {
 	{ "buyer", V_STRING, 1, 1, 100, NULL },
@@ -134,6 +137,34 @@ static const struct field pre_notice_fields[] = {
 static const struct field cancel_fields[] = {
 	{ "entry_id", V_INT, 1, 1, 1LL << 60, NULL },
 	{ "reason", V_STRING, 0, 1, 500, NULL },
+};
+/* ownership (产权): the cause, and "shares" (a list, checked in
+ * ownership_check) of the right holders when they own by shares */
+static const struct field ownership_fields[] = {
+	{ "description", V_STRING, 1, 1, 2000, NULL },
+	{ "entry_id", V_INT, 0, 1, 1LL << 60, NULL },
+};
+/* seizure (查封): the court's order — who, its document number, the day
+ * of the ruling — and the term of the seizure */
+enum { SZ_COURT, SZ_DOC, SZ_RULED, SZ_FROM, SZ_TO };
+static const struct field seizure_fields[] = {
+	[SZ_COURT] = { "court", V_STRING, 1, 2, 100, NULL },
+	[SZ_DOC] = { "document_number", V_STRING, 1, 1, 64, NULL },
+	[SZ_RULED] = { "ruling_date", V_STRING, 1, 10, 10, is_date },
+	[SZ_FROM] = { "term_from", V_STRING, 1, 10, 10, is_date },
+	[SZ_TO] = { "term_to", V_STRING, 1, 10, 10, is_date },
+};
+/* release (解封): the seizure ended, on the court's order */
+static const struct field release_fields[] = {
+	{ "entry_id", V_INT, 1, 1, 1LL << 60, NULL },
+	{ "court", V_STRING, 1, 2, 100, NULL },
+	{ "document_number", V_STRING, 1, 1, 64, NULL },
+	{ "ruling_date", V_STRING, 1, 10, 10, is_date },
+	{ "reason", V_STRING, 0, 1, 500, NULL },
+};
+/* objection (异议): what the objector disputes */
+static const struct field objection_fields[] = {
+	{ "matter", V_STRING, 1, 1, 500, NULL },
 };
 static const struct field other_fields[] = {
 	{ "description", V_STRING, 1, 1, 2000, NULL },
@@ -153,6 +184,7 @@ struct case_check {
 	struct case_problem *p;
 	size_t n, cap;
 	const char *prefix; /* for the names valid_fields_all reports */
+	int holders;	    /* right-holder parties, -1 while the parties are wrong */
 };
 
 static void problem(struct case_check *k, int status, const char *code, const char *field, const char *detail)
@@ -178,6 +210,118 @@ static void field_problem(void *ctx, const char *code, const char *field, const 
 	problem(k, 400, code, arena_printf(k->r->arena, "%s%s", k->prefix, field), detail);
 }
 
+/* A type's own rules beyond its field list: 0, or -1 after replying. */
+struct fields_check {
+	struct case_check *k;
+	const struct json *f;	/* the fields object */
+	const char *action;
+	struct fval *v;		/* the values, by the list's order */
+	const struct json *nested; /* the type's list member, when given */
+	yajl_gen g;		/* extra members of the object to store */
+};
+
+static int mortgage_check(struct fields_check *c)
+{
+	struct case_check *k = c->k;
+	struct fval *v = c->v;
+	if (v[MG_BANK].present && v[MG_NAME].present) {
+		problem(k, 400, "invalid_field", "fields/mortgagee_bank",
+			"give either mortgagee_bank (a bank code) or mortgagee_name.");
+	} else if (v[MG_BANK].present) {
+		const char *pb[] = { v[MG_BANK].s };
+		PGresult *br = db_exec(k->r, &q_bank, pb);
+		if (br == NULL)
+			return -1;
+		if (PQntuples(br) != 1)
+			problem(k, 400, "invalid_field", "fields/mortgagee_bank", "No bank has this code.");
+		else
+			jg_str(c->g, "mortgagee_name", PQgetvalue(br, 0, 0));
+	} else if (!v[MG_NAME].present && !json_get(c->f, "mortgagee_bank") && !json_get(c->f, "mortgagee_name")) {
+		problem(k, 400, "invalid_field", "fields/mortgagee_bank",
+			"give either mortgagee_bank (a bank code) or mortgagee_name.");
+	}
+	if (v[MG_FROM].present && v[MG_TO].present && term_check(v[MG_FROM].s, v[MG_TO].s) != TERM_OK)
+		problem(k, 400, "invalid_field", "fields/term_to", "must be a date after term_from.");
+	if (strcmp(c->action, "establish") != 0 && !v[MG_ENTRY].present && !json_get(c->f, "entry_id"))
+		problem(k, 400, "missing_field", "fields/entry_id", "names the mortgage this case changes.");
+	return 0;
+}
+
+/* The co-owners' shares: one "p/q" per right holder, adding up to 1
+ * (domain/registry.h); not given, the holders own alone or jointly. */
+static int ownership_check(struct fields_check *c)
+{
+	const struct json *s = c->nested;
+	if (s == NULL)
+		return 0;
+	struct case_check *k = c->k;
+	if (s->type != JSON_ARRAY || s->count < 1 || s->count > MAX_PARTIES) {
+		problem(k, 400, "invalid_field", "fields/shares", "must be a list of 1 to 20 shares such as \"1/2\".");
+		return 0;
+	}
+	const char *sh[MAX_PARTIES];
+	size_t n = 0;
+	for (const struct json *e = s->child; e; e = e->next) {
+		if (e->type != JSON_STRING || strlen(e->s) != e->len) {
+			problem(k, 400, "invalid_field", "fields/shares", share_problem_text(SHARES_FORM));
+			return 0;
+		}
+		sh[n++] = e->s;
+	}
+	enum share_problem sp = shares_check(sh, n, k->holders >= 0 ? (size_t)k->holders : n);
+	if (sp != SHARES_OK) {
+		problem(k, 400, "invalid_field", "fields/shares", share_problem_text(sp));
+		return 0;
+	}
+	jg_key(c->g, "shares");
+	yajl_gen_array_open(c->g);
+	for (size_t i = 0; i < n; i++)
+		jg_cstr(c->g, sh[i]);
+	yajl_gen_array_close(c->g);
+	return 0;
+}
+
+static int seizure_check(struct fields_check *c)
+{
+	struct fval *v = c->v;
+	if (v[SZ_FROM].present && v[SZ_TO].present && seizure_term_check(v[SZ_FROM].s, v[SZ_TO].s) != 0)
+		problem(c->k, 400, "invalid_field", "fields/term_to",
+			"must be a date after term_from, at most three years after it.");
+	return 0;
+}
+
+/* Which fields each business type takes: the first row whose category and
+ * action match (NULL matches any). A new type takes a row here (or an
+ * existing one) and its registration rule in domain/registry.c. */
+#define FIELDS(a) a, sizeof(a) / sizeof(a[0])
+static const struct type_fields {
+	const char *category, *action;
+	const struct field *spec;
+	size_t n;
+	const char *nested;	/* a list member the check reads, or NULL */
+	int (*check)(struct fields_check *c);
+} type_fields[] = {
+	{ "seizure", "establish", FIELDS(seizure_fields), NULL, seizure_check },
+	{ "seizure", "cancellation", FIELDS(release_fields), NULL, NULL },
+	{ NULL, "cancellation", FIELDS(cancel_fields), NULL, NULL },
+	{ "mortgage", NULL, FIELDS(mortgage_fields), NULL, mortgage_check },
+	{ "pre_notice", NULL, FIELDS(pre_notice_fields), NULL, NULL },
+	{ "ownership", NULL, FIELDS(ownership_fields), "shares", ownership_check },
+	{ "objection", NULL, FIELDS(objection_fields), NULL, NULL },
+	{ NULL, NULL, FIELDS(other_fields), NULL, NULL },
+};
+#define MAX_TYPE_FIELDS 8
+
+static const struct type_fields *fields_of(const char *category, const char *action)
+{
+	for (size_t i = 0;; i++) {
+		const struct type_fields *t = &type_fields[i];
+		if ((t->category == NULL || strcmp(t->category, category) == 0) &&
+		    (t->action == NULL || strcmp(t->action, action) == 0))
+			return t;
+	}
+}
+
 /* Check "fields" for the type; the JSON object to store (NULL with a
  * problem noted, or after replying when *replied). Bank codes are resolved
  * to the bank's name. */
@@ -185,72 +329,43 @@ static char *business_fields(struct case_check *k, const struct json *f, const c
 			     int *replied)
 {
 	struct req *r = k->r;
-	const struct field *spec;
-	size_t n;
-	if (strcmp(action, "cancellation") == 0) {
-		spec = cancel_fields;
-		n = 2;
-	} else if (strcmp(category, "mortgage") == 0) {
-		spec = mortgage_fields;
-		n = 8;
-	} else if (strcmp(category, "pre_notice") == 0) {
-		spec = pre_notice_fields;
-		n = 5;
-	} else {
-		spec = other_fields;
-		n = 2;
-	}
+	const struct type_fields *t = fields_of(category, action);
 	if (f == NULL || f->type != JSON_OBJECT) {
 		problem(k, 400, "invalid_field", "fields", "must be an object.");
 		return NULL;
 	}
-	struct fval v[8];
+	const struct json *nested = t->nested ? json_get(f, t->nested) : NULL;
+	const struct json *scalars = nested ? json_without(r->arena, f, nested, NULL) : f;
+	if (scalars == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		*replied = 1;
+		return NULL;
+	}
+	struct fval v[MAX_TYPE_FIELDS];
 	size_t before = k->n;
 	k->prefix = "fields/";
-	valid_fields_all(f, spec, n, v, field_problem, k);
+	valid_fields_all(scalars, t->spec, t->n, v, field_problem, k);
 	/* an establishment makes a new right: naming one in force would end it */
-	for (size_t i = 0; i < n && strcmp(action, "establish") == 0; i++)
-		if (strcmp(spec[i].name, "entry_id") == 0 && v[i].present)
+	for (size_t i = 0; i < t->n && strcmp(action, "establish") == 0; i++)
+		if (strcmp(t->spec[i].name, "entry_id") == 0 && v[i].present)
 			problem(k, 400, "invalid_field", "fields/entry_id", "an establishment changes no existing right.");
-	const char *bank_name = NULL;
-	if (spec == mortgage_fields) {
-		if (v[0].present && v[1].present) {
-			problem(k, 400, "invalid_field", "fields/mortgagee_bank",
-				"give either mortgagee_bank (a bank code) or mortgagee_name.");
-		} else if (v[0].present) {
-			const char *pb[] = { v[0].s };
-			PGresult *br = db_exec(r, &q_bank, pb);
-			if (br == NULL) {
-				*replied = 1;
-				return NULL;
-			}
-			if (PQntuples(br) != 1)
-				problem(k, 400, "invalid_field", "fields/mortgagee_bank", "No bank has this code.");
-			else
-				bank_name = arena_strndup(r->arena, PQgetvalue(br, 0, 0), strlen(PQgetvalue(br, 0, 0)));
-		} else if (!v[1].present && !json_get(f, "mortgagee_bank") && !json_get(f, "mortgagee_name")) {
-			problem(k, 400, "invalid_field", "fields/mortgagee_bank",
-				"give either mortgagee_bank (a bank code) or mortgagee_name.");
-		}
-		if (v[3].present && v[4].present && term_check(v[3].s, v[4].s) != TERM_OK)
-			problem(k, 400, "invalid_field", "fields/term_to", "must be a date after term_from.");
-		if (strcmp(action, "establish") != 0 && !v[7].present && !json_get(f, "entry_id"))
-			problem(k, 400, "missing_field", "fields/entry_id", "names the mortgage this case changes.");
+	yajl_gen g = json_gen_new(r->arena);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < t->n; i++) {
+		if (!v[i].present)
+			continue;
+		if (t->spec[i].type == V_INT)
+			jg_int(g, t->spec[i].name, v[i].i);
+		else
+			jg_strn(g, t->spec[i].name, v[i].s, v[i].len);
+	}
+	struct fields_check c = { k, f, action, v, nested, g };
+	if (t->check && t->check(&c) != 0) {
+		*replied = 1;
+		return NULL;
 	}
 	if (k->n > before)
 		return NULL;
-	yajl_gen g = json_gen_new(r->arena);
-	yajl_gen_map_open(g);
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].present)
-			continue;
-		if (spec[i].type == V_INT)
-			jg_int(g, spec[i].name, v[i].i);
-		else
-			jg_strn(g, spec[i].name, v[i].s, v[i].len);
-	}
-	if (bank_name)
-		jg_str(g, "mortgagee_name", bank_name);
 	yajl_gen_map_close(g);
 	const unsigned char *b;
 	size_t len;
@@ -317,6 +432,7 @@ static int case_check(struct case_check *k, const struct json *body, struct case
 		unit_ok = up == UNIT_OK;
 	}
 	in->np = 0;
+	k->holders = -1;
 	if (parties == NULL || parties->type != JSON_ARRAY || parties->count < 1 || parties->count > MAX_PARTIES) {
 		problem(k, 400, parties ? "invalid_field" : "missing_field", "parties",
 			"must be an array of 1 to 20 parties.");
@@ -352,6 +468,7 @@ static int case_check(struct case_check *k, const struct json *body, struct case
 		}
 		if (holders == 0 && roles_known)
 			problem(k, 400, "invalid_field", "parties", "must name at least one right holder.");
+		k->holders = roles_known ? holders : -1;
 	}
 	const char *category = NULL, *action = NULL;
 	int pilot_only = 0;
@@ -421,7 +538,7 @@ static const struct principal *case_body_checked(struct req *r, struct case_chec
 /* POST /api/v1/cases */
 void h_case_create(struct req *r)
 {
-	struct case_check k = { r, NULL, 0, 0, "" };
+	struct case_check k = { r, NULL, 0, 0, "", -1 };
 	struct case_input in;
 	const struct principal *p = case_body_checked(r, &k, &in);
 	if (p == NULL)
@@ -493,7 +610,7 @@ void h_case_create(struct req *r)
  * only: nothing is created or written. */
 void h_case_validate(struct req *r)
 {
-	struct case_check k = { r, NULL, 0, 0, "" };
+	struct case_check k = { r, NULL, 0, 0, "", -1 };
 	struct case_input in;
 	if (case_body_checked(r, &k, &in) == NULL)
 		return;

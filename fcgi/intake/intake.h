@@ -55,6 +55,10 @@ int party_seal(struct req *r, const struct keyring *k, const char *id_type, cons
 	       const char *case_number, struct sealed_id *out) __attribute__((warn_unused_result));
 void h_party_reveal(struct req *r);
 void h_cases_by_id_number(struct req *r);
+/* The intake worker's start (actions.c): the workflow in the database
+ * (actions, states, business types) checked against the domain and the
+ * action table; non-zero (each problem logged) refuses to start. */
+int actions_worker_init(struct worker *w);
 /* Statements shared by creation and transitions. */
 extern const struct stmt q_case_event, q_case_outbox;
 

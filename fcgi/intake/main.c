@@ -27,6 +27,7 @@ static const struct service svc = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
+	.worker_init = actions_worker_init,
 };
 
 int main(void)
