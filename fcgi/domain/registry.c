@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "workdays.h"
 #include "workflow.h"
 
 const char *entry_kind_name(enum entry_kind k)
@@ -89,6 +90,30 @@ int64_t reg_rank(const struct reg_plan *p, int64_t named_rank, int64_t highest_i
 	if (p->keeps_rank && named_rank > 0)
 		return named_rank;
 	return highest_in_force + 1;
+}
+
+int seizure_term_check(const char *from, const char *to)
+{
+	int f, t;
+	if (iso_date_parse(from, &f) != 0 || iso_date_parse(to, &t) != 0 || t <= f)
+		return -1;
+	/* three years on: the same month and day (a 29 February ends on 1 March) */
+	int limit = f + 30000;
+	if (!ymd_valid(limit))
+		limit = (f / 10000 + 3) * 10000 + 301;
+	return t <= limit ? 0 : -1;
+}
+
+int reg_takes_effect(const struct seizure_in_force *s, size_t n)
+{
+	int first = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!s[i].waiting)
+			return -1;
+		if (first < 0 || s[i].rank < s[first].rank)
+			first = (int)i;
+	}
+	return first;
 }
 
 int share_parse(const char *s, long *num, long *den)

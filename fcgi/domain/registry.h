@@ -79,6 +79,19 @@ int reg_waits(const struct reg_plan *p, int same_kind_in_force);
  * force, or 0 (none). */
 int64_t reg_rank(const struct reg_plan *p, int64_t named_rank, int64_t highest_in_force);
 
+/* A seizure's term (查封期限), YYYY-MM-DD: to after from, and no longer than
+ * three years (a court renews a seizure by a new order). 0, or -1. */
+int seizure_term_check(const char *from, const char *to);
+
+/* A seizure in force, as loaded, for what a release lets take effect. */
+struct seizure_in_force {
+	int64_t id, rank;	/* rank 0: none recorded (before the wait-list) */
+	int waiting;
+};
+/* After a release: the index of the wait-listed seizure that takes effect
+ * now — the first in rank, when none in force is in effect — or -1. */
+int reg_takes_effect(const struct seizure_in_force *s, size_t n);
+
 /* ---- shares of co-owners ---------------------------------------------------
  * A share is "p/q" (1 <= p <= q <= 10000). Given, there is one per owner in
  * party order and they sum to exactly 1 (按份共有); not given, a sole owner

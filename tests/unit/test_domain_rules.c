@@ -117,6 +117,23 @@ static void test_seizure_decisions(void)
 	CHECK(reg_plan_for("mortgage", "change", &p) == 0 && reg_rank(&p, 2, 5) == 2);
 }
 
+static void test_seizure_terms_and_the_wait_list(void)
+{
+	CHECK(seizure_term_check("2026-03-01", "2029-03-01") == 0);
+	CHECK(seizure_term_check("2026-03-01", "2029-03-02") == -1);	/* longer than three years */
+	CHECK(seizure_term_check("2028-02-29", "2031-03-01") == 0);
+	CHECK(seizure_term_check("2028-02-29", "2031-03-02") == -1);
+	CHECK(seizure_term_check("2026-03-01", "2026-03-01") == -1);
+	CHECK(seizure_term_check("2026-03-01", "2026-02-30") == -1);
+	/* released the one in effect: the first wait-listed one takes effect */
+	struct seizure_in_force s[] = { { 7, 3, 1 }, { 5, 2, 1 }, { 9, 4, 1 } };
+	CHECK(reg_takes_effect(s, 3) == 1);
+	/* released a wait-listed one: the one in effect stays, nothing moves */
+	struct seizure_in_force t[] = { { 7, 3, 1 }, { 4, 1, 0 } };
+	CHECK(reg_takes_effect(t, 2) == -1);
+	CHECK(reg_takes_effect(s, 0) == -1);
+}
+
 static void test_shares(void)
 {
 	long n, d;
@@ -161,6 +178,7 @@ int main(void)
 	TEST(test_ownership_transfer_ends_the_earlier_owners_and_writes_the_new);
 	TEST(test_priority_over_the_unit_cases);
 	TEST(test_seizure_decisions);
+	TEST(test_seizure_terms_and_the_wait_list);
 	TEST(test_shares);
 	TEST(test_fee_rules);
 	return check_done();
