@@ -108,15 +108,60 @@ static int lost(struct db *d)
 	return 0;
 }
 
-static int prepare(struct req *r, const struct stmt *s)
+/* Does PostgreSQL's description of a prepared typed statement match its
+ * declaration? Checked once per connection, when it is prepared. */
+static int shape_ok(PGconn *conn, const struct db_query *q)
 {
-	struct db *d = &r->w->db;
+	PGresult *d = PQdescribePrepared(conn, q->s.name);
+	int ok = PQresultStatus(d) == PGRES_COMMAND_OK;
+	if (ok && (PQnparams(d) != q->s.nparams || PQnfields(d) != q->ncols)) {
+		log_error("statement %s: PostgreSQL sees %d parameters and %d columns, declared %d and %d", q->s.name,
+			  PQnparams(d), PQnfields(d), q->s.nparams, q->ncols);
+		ok = 0;
+	}
+	for (int i = 0; ok && i < q->ncols; i++) {
+		Oid t = PQftype(d, i);
+		/* int2 21, int4 23, int8 20, bool 16, bytea 17 */
+		int good = q->ctypes[i] == DB_T_I64 || q->ctypes[i] == DB_T_INT ? t == 20 || t == 21 || t == 23
+			   : q->ctypes[i] == DB_T_BOOL				   ? t == 16
+			   : q->ctypes[i] == DB_T_BYTES				   ? t == 17
+										   : 1;
+		if (!good) {
+			log_error("statement %s: column %d (%s) has type oid %u, not the declared kind", q->s.name, i + 1,
+				  PQfname(d, i), (unsigned)t);
+			ok = 0;
+		}
+	}
+	PQclear(d);
+	return ok;
+}
+
+/* The types a typed statement's parameters are prepared with: bigint,
+ * integer, boolean, bytea; text parameters take the type their use gives. */
+static int prepare_types(const struct db_query *q, Oid *types)
+{
+	for (int i = 0; i < q->s.nparams; i++)
+		types[i] = q->ptypes[i] == DB_T_I64    ? 20
+			   : q->ptypes[i] == DB_T_INT	? 23
+			   : q->ptypes[i] == DB_T_BOOL	? 16
+			   : q->ptypes[i] == DB_T_BYTES ? 17
+							: 0;
+	return q->s.nparams;
+}
+
+static int prepare(struct db *d, const struct stmt *s, const struct db_query *q)
+{
 	for (size_t i = 0; i < d->nprepared; i++)
 		if (d->prepared[i] == s)
 			return 0;
-	if (d->nprepared == DB_MAX_STMTS)
+	if (d->nprepared == DB_MAX_STMTS) {
+		log_error("more than %d statements: raise DB_MAX_STMTS", DB_MAX_STMTS);
 		return -1;
-	PGresult *res = PQprepare(d->conn, s->name, s->sql, s->nparams, NULL);
+	}
+	Oid types[64] = { 0 };
+	if (q && q->s.nparams > 64)
+		return -1;
+	PGresult *res = PQprepare(d->conn, s->name, s->sql, s->nparams, q ? (prepare_types(q, types), types) : NULL);
 	ExecStatusType st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK) {
 		if (!lost(d))
@@ -125,12 +170,54 @@ static int prepare(struct req *r, const struct stmt *s)
 		return -1;
 	}
 	PQclear(res);
+	if (q && !shape_ok(d->conn, q)) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name); /* names are identifiers we wrote */
+		PQclear(PQexec(d->conn, sql));
+		return -1;
+	}
 	d->prepared[d->nprepared++] = s;
 	return 0;
 }
 
-PGresult *db_exec_bin(struct req *r, const struct stmt *s, const char *const *params,
-		      const int *lengths, const int *formats, const char **sqlstate)
+static PGresult *pg_exec_q(struct db *d, const struct stmt *s, const struct db_query *q, const char *const *params,
+			   const int *lengths, const int *formats, const char **sqlstate)
+{
+	*sqlstate = NULL;
+	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK)
+		return NULL;
+	if (prepare(d, s, q) != 0) {
+		if (d->conn != NULL)
+			*sqlstate = "XX000";
+		return NULL;
+	}
+	PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, params, lengths, formats, 0);
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	if (res == NULL || lost(d)) {
+		PQclear(res);
+		return NULL;
+	}
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	/* one worker thread: the last error's code stays readable until the next */
+	static char code[6];
+	snprintf(code, sizeof(code), "%s", state && strlen(state) == 5 ? state : "XX000");
+	*sqlstate = code;
+	if (strcmp(*sqlstate, "57014") != 0 && strncmp(*sqlstate, "23", 2) != 0 && strncmp(*sqlstate, "40", 2) != 0)
+		log_error("statement %s failed: %s", s->name, PQresultErrorMessage(res));
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *pg_exec(struct db *d, const struct stmt *s, const char *const *params, const int *lengths,
+		  const int *formats, const char **sqlstate)
+{
+	return pg_exec_q(d, s, NULL, params, lengths, formats, sqlstate);
+}
+
+static PGresult *exec_req(struct req *r, const struct stmt *s, const struct db_query *q, const char *const *params,
+			  const int *lengths, const int *formats, const char **sqlstate)
 {
 	struct db *d = &r->w->db;
 	*sqlstate = NULL;
@@ -138,32 +225,28 @@ PGresult *db_exec_bin(struct req *r, const struct stmt *s, const char *const *pa
 		unavailable(r);
 		return NULL;
 	}
-	if (prepare(r, s) != 0) {
-		if (d->conn == NULL)
-			unavailable(r);
-		else
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return NULL;
-	}
-	PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, params, lengths, formats, 0);
-	ExecStatusType st = PQresultStatus(res);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+	PGresult *res = pg_exec_q(d, s, q, params, lengths, formats, sqlstate);
+	if (res != NULL) {
 		keep_result(r, res);
 		return res;
 	}
-	if (res == NULL || lost(d)) {
-		PQclear(res);
+	if (*sqlstate == NULL) {
 		r->in_tx = 0; /* the server rolled it back with the connection */
 		unavailable(r);
-		return NULL;
 	}
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	*sqlstate = state ? arena_strndup(r->arena, state, strlen(state)) : "XX000";
-	if (strcmp(*sqlstate, "57014") != 0 && strncmp(*sqlstate, "23", 2) != 0 &&
-	    strncmp(*sqlstate, "40", 2) != 0)
-		log_error("statement %s failed: %s", s->name, PQresultErrorMessage(res));
-	PQclear(res);
 	return NULL;
+}
+
+PGresult *db_exec_bin(struct req *r, const struct stmt *s, const char *const *params,
+		      const int *lengths, const int *formats, const char **sqlstate)
+{
+	return exec_req(r, s, NULL, params, lengths, formats, sqlstate);
+}
+
+PGresult *db_query_exec(struct req *r, const struct db_query *q, const char *const *params, const int *lengths,
+			const int *formats, const char **sqlstate)
+{
+	return exec_req(r, &q->s, q, params, lengths, formats, sqlstate);
 }
 
 PGresult *db_exec_try(struct req *r, const struct stmt *s, const char *const *params,
@@ -176,15 +259,19 @@ PGresult *db_exec(struct req *r, const struct stmt *s, const char *const *params
 {
 	const char *state;
 	PGresult *res = db_exec_bin(r, s, params, NULL, NULL, &state);
-	if (res == NULL && state != NULL) {
-		if (strcmp(state, "57014") == 0) {
-			resp_header(r, "Retry-After", "1");
-			resp_problem(r, 503, "database_timeout", "The database took too long to answer.");
-		} else {
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
-		}
-	}
+	if (res == NULL && state != NULL)
+		db_reply_sqlstate(r, state);
 	return res;
+}
+
+void db_reply_sqlstate(struct req *r, const char *state)
+{
+	if (strcmp(state, "57014") == 0) {
+		resp_header(r, "Retry-After", "1");
+		resp_problem(r, 503, "database_timeout", "The database took too long to answer.");
+	} else {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+	}
 }
 
 PGresult *db_exec_unique(struct req *r, const struct stmt *s, const char *const *params,
@@ -257,4 +344,90 @@ int db_ping(struct db *d, struct met_slot *m)
 			return -1;
 	}
 	return -1;
+}
+
+/* ---- typed statements: parameters and columns --------------------------- */
+
+void *db_rows(struct req *r, size_t n, size_t size)
+{
+	return n == 0 ? NULL : arena_alloc(r->arena, n * size);
+}
+
+void db_param_TEXT(struct req *r, const char *v, const char **pv, int *pl, int *pf)
+{
+	(void)r;
+	*pv = v;
+	*pl = 0;
+	*pf = 0;
+}
+
+void db_param_I64(struct req *r, int64_t v, const char **pv, int *pl, int *pf)
+{
+	*pv = i64str(r, v);
+	*pl = 0;
+	*pf = 0;
+}
+
+void db_param_INT(struct req *r, int v, const char **pv, int *pl, int *pf)
+{
+	db_param_I64(r, v, pv, pl, pf);
+}
+
+void db_param_BOOL(struct req *r, int v, const char **pv, int *pl, int *pf)
+{
+	(void)r;
+	*pv = v ? "t" : "f";
+	*pl = 0;
+	*pf = 0;
+}
+
+void db_param_BYTES(struct req *r, struct db_bytes v, const char **pv, int *pl, int *pf)
+{
+	(void)r;
+	*pv = (const char *)v.p;
+	*pl = v.p ? (int)v.len : 0;
+	*pf = 1;
+}
+
+void db_col_TEXT(const PGresult *res, int row, int col, const char **out, struct req *r)
+{
+	(void)r;
+	*out = PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+void db_col_I64(const PGresult *res, int row, int col, int64_t *out, struct req *r)
+{
+	(void)r;
+	*out = PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+void db_col_INT(const PGresult *res, int row, int col, int *out, struct req *r)
+{
+	(void)r;
+	*out = PQgetisnull(res, row, col) ? 0 : (int)strtol(PQgetvalue(res, row, col), NULL, 10);
+}
+
+void db_col_BOOL(const PGresult *res, int row, int col, int *out, struct req *r)
+{
+	(void)r;
+	*out = !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+}
+
+void db_col_BYTES(const PGresult *res, int row, int col, struct db_bytes *out, struct req *r)
+{
+	out->p = NULL;
+	out->len = 0;
+	if (PQgetisnull(res, row, col))
+		return;
+	size_t n = 0;
+	unsigned char *u = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
+	if (u == NULL)
+		return;
+	unsigned char *c = n ? arena_alloc(r->arena, n) : NULL;
+	if (c != NULL) {
+		memcpy(c, u, n);
+		out->p = c;
+		out->len = n;
+	}
+	PQfreemem(u);
 }

@@ -26,16 +26,45 @@ typedef void (*handler_fn)(struct req *r);
 
 enum route_flags {
 	ROUTE_LOOPBACK = 1 << 0, /* only from 127.0.0.1 / ::1 */
+	ROUTE_SESSION = 1 << 1,	 /* a valid session (no particular permission) */
 };
+
+/* A query key a route takes, validated before the handler runs: present
+ * at most once and well-formed, else 400 invalid_parameter naming it.
+ * Keys a route does not declare are ignored. */
+enum qkey_kind {
+	QK_INT = 1,	/* decimal digits only, in [min, max]; dflt when absent */
+	QK_ENUM,	/* one of choices (NULL-terminated) */
+	QK_TEXT,	/* 1..max bytes; check() when given */
+};
+struct qkey {
+	const char *name;
+	enum qkey_kind kind;
+	int64_t min, max, dflt;
+	const char *const *choices;
+	int (*check)(const char *v);
+	const char *what; /* for the error: "an id", "a case number", ... */
+};
+#define QKEY_INT(n, lo, hi, d) { .name = (n), .kind = QK_INT, .min = (lo), .max = (hi), .dflt = (d) }
+#define QKEY_ENUM(n, ...) { .name = (n), .kind = QK_ENUM, .choices = (const char *const[]){ __VA_ARGS__, NULL } }
+#define QKEY_TEXT(n, maxlen, fn, w) { .name = (n), .kind = QK_TEXT, .max = (maxlen), .check = (fn), .what = (w) }
+#define QKEY_END { .name = NULL }
 
 /* Pattern segments are literals or {name:type}, type one of
  * int (positive, up to 18 digits), code (6 digits), slug ([a-z0-9_-], 1-64),
- * uuid, str (1-128 bytes without '/'). */
+ * uuid, str (1-128 bytes without '/').
+ * perm: the permission the caller must hold somewhere (auth_require with no
+ * divisions: 401 without a session, 403 without it) before the handler
+ * runs; the handler then checks it over the object's divisions. NULL: no
+ * permission (public routes, log-in; ROUTE_SESSION asks for a session).
+ * query: the keys the route takes, QKEY_END-terminated; NULL: none. */
 struct route {
 	unsigned methods;
 	const char *pattern;
 	handler_fn fn;
 	unsigned flags;
+	const char *perm;
+	const struct qkey *query;
 };
 
 #define REQ_MAX_PARAMS 8
@@ -64,6 +93,7 @@ struct req {
 	size_t body_len;
 	int body_too_big;
 	int route_index;		/* index into the service's routes, -1 unmatched */
+	const struct route *route;	/* the matched route, or NULL */
 	struct kv params[REQ_MAX_PARAMS];
 	size_t nparams;
 	int64_t started_us;
@@ -98,6 +128,9 @@ size_t req_query_count(const struct req *r, const char *name);
  * caller replies 400 invalid_parameter. */
 int req_query_int(const struct req *r, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out)
 	__attribute__((warn_unused_result));
+/* A QK_INT key of the request's route, already validated: its value or
+ * the key's default. */
+int64_t req_qint(const struct req *r, const char *name);
 const char *req_cookie(struct req *r, const char *name);
 int req_is_loopback(const struct req *r);
 /* Wall-clock time in microseconds since the epoch. In test builds

@@ -1,5 +1,6 @@
 #include "route.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,4 +155,69 @@ int route_check(const struct route *routes, size_t n)
 		}
 	}
 	return 0;
+}
+
+static const struct qkey *qkey_find(const struct route *rt, const char *name)
+{
+	for (const struct qkey *k = rt ? rt->query : NULL; k && k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+/* What a key takes, for the 400: "limit: an integer from 1 to 200". */
+static const char *qkey_expects(struct arena *a, const struct qkey *k)
+{
+	switch (k->kind) {
+	case QK_INT:
+		return arena_printf(a, "%s: an integer from %" PRId64 " to %" PRId64 ", given once.", k->name, k->min,
+				    k->max);
+	case QK_ENUM: {
+		char buf[256];
+		size_t o = 0;
+		buf[0] = '\0';
+		for (const char *const *c = k->choices; *c; c++) {
+			int w = snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? ", " : "", *c);
+			if (w < 0 || (size_t)w >= sizeof(buf) - o)
+				break;
+			o += (size_t)w;
+		}
+		return arena_printf(a, "%s: one of %s, given once.", k->name, buf);
+	}
+	default:
+		return arena_printf(a, "%s: %s, given once.", k->name, k->what ? k->what : "text");
+	}
+}
+
+int route_query_check(struct req *r, const struct route *rt)
+{
+	for (const struct qkey *k = rt->query; k && k->name; k++) {
+		const char *v = req_query(r, k->name);
+		if (v == NULL)
+			continue;
+		int ok = req_query_count(r, k->name) == 1;
+		int64_t x;
+		if (ok && k->kind == QK_INT)
+			ok = req_query_int(r, k->name, k->min, k->max, k->dflt, &x) == 1;
+		else if (ok && k->kind == QK_ENUM) {
+			ok = 0;
+			for (const char *const *c = k->choices; *c && !ok; c++)
+				ok = strcmp(*c, v) == 0;
+		} else if (ok)
+			ok = v[0] != '\0' && strlen(v) <= (size_t)k->max && (k->check == NULL || k->check(v));
+		if (!ok) {
+			resp_problem(r, 400, "invalid_parameter", qkey_expects(r->arena, k));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int64_t req_qint(const struct req *r, const char *name)
+{
+	const struct qkey *k = qkey_find(r->route, name);
+	int64_t x = k ? k->dflt : 0;
+	if (k == NULL || req_query_int(r, name, k->min, k->max, k->dflt, &x) < 0)
+		return k ? k->dflt : 0;
+	return x;
 }

@@ -12,6 +12,9 @@ enum route_result route_match(struct req *r, const struct route *routes, size_t 
 			      unsigned *allowed);
 /* "GET, HEAD, POST" for a method set, in the arena. */
 const char *route_allow_header(struct arena *a, unsigned methods);
+/* Validate r's query against the route's keys: 0, or -1 after replying
+ * 400 invalid_parameter. */
+int route_query_check(struct req *r, const struct route *rt);
 /* Check patterns at start-up: -1 for an unknown parameter type. */
 int route_check(const struct route *routes, size_t n);
 

@@ -96,9 +96,9 @@ static void h_metrics(struct req *r)
 }
 
 static const struct route core_routes[] = {
-	{ M_GET, "/healthz", h_healthz, 0 },
-	{ M_GET, "/readyz", h_readyz, 0 },
-	{ M_GET, "/metrics", h_metrics, ROUTE_LOOPBACK },
+	{ .methods = M_GET, .pattern = "/healthz", .fn = h_healthz },
+	{ .methods = M_GET, .pattern = "/readyz", .fn = h_readyz },
+	{ .methods = M_GET, .pattern = "/metrics", .fn = h_metrics, .flags = ROUTE_LOOPBACK },
 };
 #define NCORE (sizeof(core_routes) / sizeof(core_routes[0]))
 
@@ -155,10 +155,16 @@ void server_dispatch(struct worker *w, struct req *r)
 			break;
 		case ROUTE_FOUND: {
 			const struct route *rt = &w->routes[r->route_index];
+			r->route = rt;
 			if ((rt->flags & ROUTE_LOOPBACK) && !req_is_loopback(r)) {
 				resp_problem(r, 404, "not_found", "No such resource.");
 			} else if (r->body_too_big) {
 				resp_problem(r, 413, "body_too_large", "The request body is too large.");
+			} else if ((rt->perm || (rt->flags & ROUTE_SESSION)) &&
+				   auth_require(r, rt->perm, NULL, 0) == NULL) {
+				/* refused before the handler: the route's permission */
+			} else if (route_query_check(r, rt) != 0) {
+				/* 400 invalid_parameter, naming the key */
 			} else {
 				rt->fn(r);
 				if (!r->responded) {

@@ -16,6 +16,9 @@ void h_attachment_upload(struct req *r);
 void h_attachment_list(struct req *r);
 void h_attachment_get(struct req *r);
 void h_case_list(struct req *r);
+/* the query keys of the list routes (worklists.c) */
+extern const struct qkey case_list_query[], notifications_query[];
+int case_number_ok(const char *s);
 void h_notifications(struct req *r);
 void h_notification_read(struct req *r);
 /* receipt.c: the acceptance receipt and its QR code */

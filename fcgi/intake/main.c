@@ -4,22 +4,22 @@
 #include "intake.h"
 
 static const struct route routes[] = {
-	{ M_POST, "/api/v1/cases", h_case_create, 0 },
-	{ M_GET, "/api/v1/cases", h_case_list, 0 },
-	{ M_POST, "/api/v1/cases/by-id-number", h_cases_by_id_number, 0 },
-	{ M_POST, "/api/v1/cases/validate", h_case_validate, 0 },
-	{ M_GET, "/api/v1/notifications", h_notifications, 0 },
-	{ M_POST, "/api/v1/notifications/{id:int}/read", h_notification_read, 0 },
-	{ M_GET, "/api/v1/cases/{id:int}", h_case_get, 0 },
-	{ M_POST, "/api/v1/cases/{id:int}/parties/{seq:int}/reveal", h_party_reveal, 0 },
-	{ M_POST, "/api/v1/cases/{id:int}/actions/{action:slug}", h_case_action, 0 },
-	{ M_GET, "/api/v1/business-types", h_business_types, 0 },
-	{ M_POST, "/api/v1/cases/{id:int}/attachments", h_attachment_upload, 0 },
-	{ M_GET, "/api/v1/cases/{id:int}/attachments", h_attachment_list, 0 },
-	{ M_GET, "/api/v1/cases/{id:int}/attachments/{aid:int}", h_attachment_get, 0 },
+	{ .methods = M_POST, .pattern = "/api/v1/cases", .fn = h_case_create },
+	{ .methods = M_GET, .pattern = "/api/v1/cases", .fn = h_case_list, .perm = "case.read", .query = case_list_query },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/by-id-number", .fn = h_cases_by_id_number },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/validate", .fn = h_case_validate },
+	{ .methods = M_GET, .pattern = "/api/v1/notifications", .fn = h_notifications, .perm = "case.read", .query = notifications_query },
+	{ .methods = M_POST, .pattern = "/api/v1/notifications/{id:int}/read", .fn = h_notification_read, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}", .fn = h_case_get },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/parties/{seq:int}/reveal", .fn = h_party_reveal },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/actions/{action:slug}", .fn = h_case_action },
+	{ .methods = M_GET, .pattern = "/api/v1/business-types", .fn = h_business_types },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_upload },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_list },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments/{aid:int}", .fn = h_attachment_get },
 	/* the acceptance receipt (receipt.c) */
-	{ M_GET, "/api/v1/cases/{id:int}/receipt", h_receipt, 0 },
-	{ M_GET, "/api/v1/cases/{id:int}/receipt/qr.png", h_receipt_qr, 0 },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt", .fn = h_receipt },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt/qr.png", .fn = h_receipt_qr },
 };
 
 static const struct service svc = {

@@ -6,11 +6,11 @@
 #include "public.h"
 
 static const struct route routes[] = {
-	{ M_GET, "/api/v1/divisions", h_division_list, 0 },
-	{ M_POST, "/api/v1/divisions/resolve", h_division_resolve, 0 },
-	{ M_GET, "/api/v1/divisions/{code:code}", h_division_get, 0 },
-	{ M_POST, "/api/v1/public/progress", h_progress, 0 },
-	{ M_GET, "/api/v1/banks", h_bank_list, 0 },
+	{ .methods = M_GET, .pattern = "/api/v1/divisions", .fn = h_division_list },
+	{ .methods = M_POST, .pattern = "/api/v1/divisions/resolve", .fn = h_division_resolve },
+	{ .methods = M_GET, .pattern = "/api/v1/divisions/{code:code}", .fn = h_division_get },
+	{ .methods = M_POST, .pattern = "/api/v1/public/progress", .fn = h_progress },
+	{ .methods = M_GET, .pattern = "/api/v1/banks", .fn = h_bank_list },
 };
 
 static const struct service svc = {

@@ -5,7 +5,7 @@
 #include "query.h"
 
 static const struct route routes[] = {
-	{ M_GET, "/api/v1/registry/units/{code:str}", h_unit_card, 0 },
+	{ .methods = M_GET, .pattern = "/api/v1/registry/units/{code:str}", .fn = h_unit_card },
 };
 
 static const struct service svc = {

@@ -216,10 +216,10 @@ static void dummy(struct req *r)
 static void test_route_match_typed_params_and_405(void)
 {
 	static const struct route routes[] = {
-		{ M_GET, "/api/v1/cases", dummy, 0 },
-		{ M_POST, "/api/v1/cases", dummy, 0 },
-		{ M_POST, "/api/v1/cases/{id:int}/actions/{action:slug}", dummy, 0 },
-		{ M_GET, "/api/v1/divisions/{code:code}", dummy, 0 },
+		{ .methods = M_GET, .pattern = "/api/v1/cases", .fn = dummy },
+		{ .methods = M_POST, .pattern = "/api/v1/cases", .fn = dummy },
+		{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/actions/{action:slug}", .fn = dummy },
+		{ .methods = M_GET, .pattern = "/api/v1/divisions/{code:code}", .fn = dummy },
 	};
 	CHECK(route_check(routes, 4) == 0);
 	struct req r;
@@ -244,7 +244,7 @@ static void test_route_match_typed_params_and_405(void)
 	CHECK(route_match(&r, routes, 4, &allowed) == ROUTE_NOT_FOUND);
 	r.path = "/api/v1/cases/";
 	CHECK(route_match(&r, routes, 4, &allowed) == ROUTE_NOT_FOUND);
-	static const struct route bad[] = { { M_GET, "/x/{id:float}", dummy, 0 } };
+	static const struct route bad[] = { { .methods = M_GET, .pattern = "/x/{id:float}", .fn = dummy } };
 	CHECK(route_check(bad, 1) == -1);
 }
 
