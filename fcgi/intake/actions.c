@@ -25,155 +25,127 @@
 #include "../domain/workdays.h"
 #include "intake.h"
 
-static const struct stmt q_lock = {
-	"act_lock",
-	"SELECT c.state, c.version, c.receiving_division, c.deciding_division, c.unit_code, c.business_type,"
-	" t.category, t.action, t.promised_days, c.fields::text, c.number, c.deciding_agency,"
-	" coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0), coalesce(c.fee_total_fen, -1),"
-	" c.receiving_agency"
-	" FROM cases.case c JOIN cases.business_type t ON t.code = c.business_type WHERE c.id = $1 FOR UPDATE OF c",
-	1,
-};
+#define Q_LOCK(P, C)                                                                          \
+	P(id, TEXT)                                                                          \
+	C(state, TEXT) C(version, INT) C(rdiv, TEXT) C(ddiv, TEXT) C(unit, TEXT) C(type, TEXT)   \
+	C(category, TEXT) C(action, TEXT) C(days, INT) C(fields, TEXT) C(number, TEXT)           \
+	C(dagency, TEXT) C(received, I64) C(fee, I64) C(ragency, TEXT)
+DB_QUERY(act_lock, Q_LOCK,
+	 "SELECT c.state, c.version, c.receiving_division, c.deciding_division, c.unit_code, c.business_type,"
+	 " t.category, t.action, t.promised_days, c.fields::text, c.number, c.deciding_agency,"
+	 " coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0), coalesce(c.fee_total_fen, -1),"
+	 " c.receiving_agency"
+	 " FROM cases.case c JOIN cases.business_type t ON t.code = c.business_type WHERE c.id = $1 FOR UPDATE OF c");
 /* The transitions out of a case's state (all, or only action $2): where
  * each leads, the permission and side it needs, whether it is switched on
  * for the business type, and the earlier step of a two-person rule the
  * user $5 did on this case ('' when none bars them). The action endpoint
  * and allowed_actions read the workflow through this one statement. */
-static const struct stmt q_moves = {
-	"act_moves",
-	"SELECT t.action, t.to_state, t.permission, t.side, (t.enabled AND NOT EXISTS (SELECT 1"
-	" FROM cases.type_action_off o WHERE o.business_type = $3 AND o.action = t.action))::int,"
-	" coalesce((SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = t.action"
-	"  AND (s.business_type IS NULL OR s.business_type = $3) AND EXISTS (SELECT 1 FROM cases.event e"
-	"  WHERE e.case_id = $4 AND e.action = s.earlier_action AND e.actor_id = $5) ORDER BY s.id LIMIT 1), '')"
-	" FROM cases.transition t WHERE t.from_state = $1 AND ($2 = '' OR t.action = $2) ORDER BY t.action",
-	5,
-};
-enum { MV_ACTION, MV_TO, MV_PERM, MV_SIDE, MV_ENABLED, MV_BARRED_BY };
-static const struct stmt q_action_known = {
-	"act_known", "SELECT 1 FROM cases.transition WHERE action = $1 LIMIT 1", 1,
-};
-static const struct stmt q_update = {
-	"act_update",
-	"UPDATE cases.case SET state = $3, version = version + 1, updated_at = to_timestamp($4::float8 / 1000000),"
-	" received_at = CASE WHEN $5 = '' THEN received_at ELSE to_timestamp($5::float8 / 1000000) END,"
-	" due_date = CASE WHEN $6 = '' THEN due_date ELSE $6::date END,"
-	" certificate_no = coalesce($7, certificate_no), fee_total_fen = coalesce($8::bigint, fee_total_fen)"
-	" WHERE id = $1 AND version = $2::int",
-	8,
-};
-static const struct stmt q_missing_docs = {
-	"act_missing_docs",
-	"SELECT coalesce(string_agg(d, ', ' ORDER BY d), '') FROM cases.case c"
-	" JOIN cases.business_type t ON t.code = c.business_type, unnest(t.required_docs) d"
-	" WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM cases.attachment a WHERE a.case_id = c.id AND a.document_type = d)",
-	1,
-};
-static const struct stmt q_notify = {
-	"act_notify",
-	"INSERT INTO cases.notification (agency_code, case_id, kind, message, created_at)"
-	" VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000000))",
-	5,
-};
-static const struct stmt q_calendar = {
-	"act_calendar",
-	"SELECT to_char(day, 'YYYYMMDD')::int, kind FROM cases.calendar"
-	" WHERE day BETWEEN $1::date AND $1::date + 120 ORDER BY day",
-	1,
-};
+#define Q_MOVES(P, C)                                                                         \
+	P(state, TEXT) P(action, TEXT) P(type, TEXT) P(case_id, TEXT) P(user_id, I64)            \
+	C(action, TEXT) C(to, TEXT) C(perm, TEXT) C(side, TEXT) C(enabled, BOOL) C(barred_by, TEXT)
+DB_QUERY(act_moves, Q_MOVES,
+	 "SELECT t.action, t.to_state, t.permission, t.side, (t.enabled AND NOT EXISTS (SELECT 1"
+	 " FROM cases.type_action_off o WHERE o.business_type = $3 AND o.action = t.action)),"
+	 " coalesce((SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = t.action"
+	 "  AND (s.business_type IS NULL OR s.business_type = $3) AND EXISTS (SELECT 1 FROM cases.event e"
+	 "  WHERE e.case_id = $4 AND e.action = s.earlier_action AND e.actor_id = $5) ORDER BY s.id LIMIT 1), '')"
+	 " FROM cases.transition t WHERE t.from_state = $1 AND ($2 = '' OR t.action = $2) ORDER BY t.action");
+#define Q_ACTION_KNOWN(P, C) P(action, TEXT) C(one, INT)
+DB_QUERY(act_known, Q_ACTION_KNOWN, "SELECT 1 FROM cases.transition WHERE action = $1 LIMIT 1");
+/* received 0, due '', cert and fee NULL: unchanged */
+#define Q_UPDATE(P, C)                                                                        \
+	P(id, TEXT) P(version, I64) P(to, TEXT) P(now, I64) P(received, I64) P(due, TEXT)         \
+	P(cert, TEXT) P(fee, TEXT)
+DB_QUERY(act_update, Q_UPDATE,
+	 "UPDATE cases.case SET state = $3, version = version + 1, updated_at = to_timestamp($4::float8 / 1000000),"
+	 " received_at = CASE WHEN $5 = 0 THEN received_at ELSE to_timestamp($5::float8 / 1000000) END,"
+	 " due_date = CASE WHEN $6 = '' THEN due_date ELSE $6::date END,"
+	 " certificate_no = coalesce($7, certificate_no), fee_total_fen = coalesce($8::bigint, fee_total_fen)"
+	 " WHERE id = $1 AND version = $2::int");
+#define Q_MISSING_DOCS(P, C) P(id, TEXT) C(missing, TEXT)
+DB_QUERY(act_missing_docs, Q_MISSING_DOCS,
+	 "SELECT coalesce(string_agg(d, ', ' ORDER BY d), '') FROM cases.case c"
+	 " JOIN cases.business_type t ON t.code = c.business_type, unnest(t.required_docs) d"
+	 " WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM cases.attachment a WHERE a.case_id = c.id AND a.document_type = d)");
+#define Q_NOTIFY(P, C) P(agency, TEXT) P(case_id, TEXT) P(kind, TEXT) P(message, TEXT) P(now, I64)
+DB_QUERY(act_notify, Q_NOTIFY,
+	 "INSERT INTO cases.notification (agency_code, case_id, kind, message, created_at)"
+	 " VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000000))");
+#define Q_CALENDAR(P, C) P(from, TEXT) C(day, INT) C(kind, TEXT)
+DB_QUERY(act_calendar, Q_CALENDAR,
+	 "SELECT to_char(day, 'YYYYMMDD')::int, kind FROM cases.calendar"
+	 " WHERE day BETWEEN $1::date AND $1::date + 120 ORDER BY day");
 /* The facts priority is decided on (domain/registry.h): the other cases
  * on the unit still pending, by the workflow's one list of states. */
-static const struct stmt q_unit_cases = {
-	"act_unit_cases",
-	"SELECT number, state, coalesce((extract(epoch FROM received_at) * 1000000)::bigint, 0) FROM cases.case"
-	" WHERE unit_code = $1 AND id <> $2 AND cases.state_pending(state)",
-	2,
-};
-/* entries of a kind in force on the unit at $3: how many, the highest rank */
-static const struct stmt q_in_force = {
-	"act_in_force",
-	"SELECT count(*), coalesce(max(rank), 0) FROM reg.entry WHERE unit_code = $1 AND kind = $2"
-	" AND valid_to IS NULL AND valid_from <= to_timestamp($3::float8 / 1000000)",
-	3,
-};
-static const struct stmt q_entry = {
-	"act_entry",
-	"SELECT kind, coalesce(rank, 0) FROM reg.entry WHERE id = $1 AND unit_code = $2 AND valid_to IS NULL FOR UPDATE",
-	2,
-};
-static const struct stmt q_entry_end = {
-	"act_entry_end",
-	"UPDATE reg.entry SET valid_to = to_timestamp($2::float8 / 1000000), ended_by_case = $3 WHERE id = $1",
-	3,
-};
+#define Q_UNIT_CASES(P, C) P(unit, TEXT) P(id, TEXT) C(number, TEXT) C(state, TEXT) C(received, I64)
+DB_QUERY(act_unit_cases, Q_UNIT_CASES,
+	 "SELECT number, state, coalesce((extract(epoch FROM received_at) * 1000000)::bigint, 0) FROM cases.case"
+	 " WHERE unit_code = $1 AND id <> $2 AND cases.state_pending(state)");
+/* entries of a kind in force on the unit at now: how many, the highest rank */
+#define Q_IN_FORCE(P, C) P(unit, TEXT) P(kind, TEXT) P(now, I64) C(n, I64) C(highest, I64)
+DB_QUERY(act_in_force, Q_IN_FORCE,
+	 "SELECT count(*), coalesce(max(rank), 0)::bigint FROM reg.entry WHERE unit_code = $1 AND kind = $2"
+	 " AND valid_to IS NULL AND valid_from <= to_timestamp($3::float8 / 1000000)");
+#define Q_ENTRY(P, C) P(id, I64) P(unit, TEXT) C(kind, TEXT) C(rank, I64)
+DB_QUERY(act_entry, Q_ENTRY,
+	 "SELECT kind, coalesce(rank, 0)::bigint FROM reg.entry WHERE id = $1 AND unit_code = $2 AND valid_to IS NULL"
+	 " FOR UPDATE");
+#define Q_ENTRY_END(P, C) P(id, I64) P(now, I64) P(case_id, TEXT)
+DB_QUERY(act_entry_end, Q_ENTRY_END,
+	 "UPDATE reg.entry SET valid_to = to_timestamp($2::float8 / 1000000), ended_by_case = $3 WHERE id = $1");
 /* every entry of a kind in force ends (the earlier owners on a transfer) */
-static const struct stmt q_kind_end = {
-	"act_kind_end",
-	"UPDATE reg.entry SET valid_to = to_timestamp($3::float8 / 1000000), ended_by_case = $4"
-	" WHERE unit_code = $1 AND kind = $2 AND valid_to IS NULL RETURNING id",
-	4,
-};
+#define Q_KIND_END(P, C) P(unit, TEXT) P(kind, TEXT) P(now, I64) P(case_id, TEXT) C(id, I64)
+DB_QUERY(act_kind_end, Q_KIND_END,
+	 "UPDATE reg.entry SET valid_to = to_timestamp($3::float8 / 1000000), ended_by_case = $4"
+	 " WHERE unit_code = $1 AND kind = $2 AND valid_to IS NULL RETURNING id");
 /* the wait-list of a kind in force, for what a release lets take effect */
-static const struct stmt q_waitlist = {
-	"act_waitlist",
-	"SELECT id, coalesce(rank, 0), waiting::int FROM reg.entry WHERE unit_code = $1 AND kind = $2"
-	" AND valid_to IS NULL ORDER BY id FOR UPDATE",
-	2,
-};
-static const struct stmt q_take_effect = {
-	"act_take_effect",
-	"UPDATE reg.entry SET waiting = false, effective_from = to_timestamp($2::float8 / 1000000) WHERE id = $1",
-	2,
-};
+#define Q_WAITLIST(P, C) P(unit, TEXT) P(kind, TEXT) C(id, I64) C(rank, I64) C(waiting, BOOL)
+DB_QUERY(act_waitlist, Q_WAITLIST,
+	 "SELECT id, coalesce(rank, 0)::bigint, waiting FROM reg.entry WHERE unit_code = $1 AND kind = $2"
+	 " AND valid_to IS NULL ORDER BY id FOR UPDATE");
+#define Q_TAKE_EFFECT(P, C) P(id, I64) P(now, I64)
+DB_QUERY(act_take_effect, Q_TAKE_EFFECT,
+	 "UPDATE reg.entry SET waiting = false, effective_from = to_timestamp($2::float8 / 1000000) WHERE id = $1");
 /* the right holders a registration writes as holders, ID numbers sealed */
-static const struct stmt q_holders = {
-	"act_holders",
-	"SELECT name, id_type, id_number, id_number_legacy, coalesce(id_number_masked, ''),"
-	" coalesce(id_number_index, '') FROM cases.party WHERE case_id = $1 AND role = 'right_holder' ORDER BY seq",
-	1,
-};
-enum { H_NAME, H_TYPE, H_SEALED, H_LEGACY, H_MASKED, H_INDEX };
-static const struct stmt q_entry_insert = {
-	"act_entry_insert",
-	"INSERT INTO reg.entry (unit_code, kind, rank, holder_name, holder_id_type, holder_id_number,"
-	" holder_id_number_masked, holder_id_number_index, share, amount_fen, certificate_no, details,"
-	" valid_from, made_by_case, waiting) VALUES ($1, $2, nullif($3, '0')::int, $4, $5, $6, nullif($7, ''),"
-	" nullif($8, ''), $9, $10::bigint, $11, $12::jsonb, to_timestamp($13::float8 / 1000000), $14, $15::boolean)"
-	" RETURNING id",
-	15,
-};
-static const struct stmt q_area = {
-	"act_area",
-	"SELECT d.name, p.name, d.code, p.code FROM ref.division d JOIN ref.division p ON p.code = d.parent_code"
-	" WHERE d.code = $1",
-	1,
-};
-static const struct stmt q_fee_item = {
-	"act_fee_item",
-	"INSERT INTO cases.fee_item (case_id, seq, code, description, quantity, unit_price_fen, amount_fen)"
-	" VALUES ($1, $2, $3, $4, $5::int, $6::bigint, $5::int * $6::bigint)",
-	6,
-};
+#define Q_HOLDERS(P, C)                                                                       \
+	P(case_id, TEXT) C(name, TEXT) C(id_type, TEXT) C(sealed, TEXT) C(legacy, TEXT) C(masked, TEXT) \
+	C(idx, TEXT)
+DB_QUERY(act_holders, Q_HOLDERS,
+	 "SELECT name, id_type, id_number, id_number_legacy, coalesce(id_number_masked, ''),"
+	 " coalesce(id_number_index, '') FROM cases.party WHERE case_id = $1 AND role = 'right_holder' ORDER BY seq");
+#define Q_ENTRY_INSERT(P, C)                                                                  \
+	P(unit, TEXT) P(kind, TEXT) P(rank, I64) P(holder, TEXT) P(id_type, TEXT) P(sealed, TEXT)  \
+	P(masked, TEXT) P(idx, TEXT) P(share, TEXT) P(amount, TEXT) P(cert, TEXT) P(details, TEXT)  \
+	P(now, I64) P(case_id, TEXT) P(waiting, BOOL) C(id, I64)
+DB_QUERY(act_entry_insert, Q_ENTRY_INSERT,
+	 "INSERT INTO reg.entry (unit_code, kind, rank, holder_name, holder_id_type, holder_id_number,"
+	 " holder_id_number_masked, holder_id_number_index, share, amount_fen, certificate_no, details,"
+	 " valid_from, made_by_case, waiting) VALUES ($1, $2, nullif($3, 0)::int, $4, $5, $6, nullif($7, ''),"
+	 " nullif($8, ''), $9, $10::bigint, $11, $12::jsonb, to_timestamp($13::float8 / 1000000), $14, $15)"
+	 " RETURNING id");
+#define Q_AREA(P, C) P(division, TEXT) C(name, TEXT) C(city_name, TEXT) C(code, TEXT) C(city_code, TEXT)
+DB_QUERY(act_area, Q_AREA,
+	 "SELECT d.name, p.name, d.code, p.code FROM ref.division d JOIN ref.division p ON p.code = d.parent_code"
+	 " WHERE d.code = $1");
+#define Q_FEE_ITEM(P, C)                                                                      \
+	P(case_id, TEXT) P(seq, INT) P(code, TEXT) P(description, TEXT) P(quantity, I64) P(unit_price, I64)
+DB_QUERY(act_fee_item, Q_FEE_ITEM,
+	 "INSERT INTO cases.fee_item (case_id, seq, code, description, quantity, unit_price_fen, amount_fen)"
+	 " VALUES ($1, $2, $3, $4, $5::int, $6, $5 * $6)");
 /* per registration area and year: the row lock orders concurrent 登簿 of
  * one area, and a rolled-back registration gives its number back */
-static const struct stmt q_cert_counter = {
-	"act_cert_counter",
-	"INSERT INTO cases.certificate_counter (area_code, year, kind, last) VALUES ($1, $2::int, $3, 1)"
-	" ON CONFLICT (area_code, year, kind) DO UPDATE SET last = cases.certificate_counter.last + 1 RETURNING last",
-	3,
-};
-static const struct stmt q_next_sides = {
-	"act_next_sides",
-	"SELECT DISTINCT t.side FROM cases.transition t WHERE t.from_state = $1 AND t.enabled AND t.action <> 'withdraw'"
-	" AND NOT EXISTS (SELECT 1 FROM cases.type_action_off o WHERE o.business_type = $2 AND o.action = t.action)",
-	2,
-};
-
-enum { C_STATE, C_VERSION, C_RDIV, C_DDIV, C_UNIT, C_TYPE, C_CATEGORY, C_ACTION, C_DAYS, C_FIELDS,
-       C_NUMBER, C_DAGENCY, C_RECEIVED, C_FEE, C_RAGENCY };
+#define Q_CERT_COUNTER(P, C) P(area, TEXT) P(year, INT) P(kind, TEXT) C(last, INT)
+DB_QUERY(act_cert_counter, Q_CERT_COUNTER,
+	 "INSERT INTO cases.certificate_counter (area_code, year, kind, last) VALUES ($1, $2, $3, 1)"
+	 " ON CONFLICT (area_code, year, kind) DO UPDATE SET last = cases.certificate_counter.last + 1 RETURNING last");
+#define Q_NEXT_SIDES(P, C) P(state, TEXT) P(type, TEXT) C(side, TEXT)
+DB_QUERY(act_next_sides, Q_NEXT_SIDES,
+	 "SELECT DISTINCT t.side FROM cases.transition t WHERE t.from_state = $1 AND t.enabled AND t.action <> 'withdraw'"
+	 " AND NOT EXISTS (SELECT 1 FROM cases.type_action_off o WHERE o.business_type = $2 AND o.action = t.action)");
 
 struct change {
-	const char *received;	/* epoch us text, or "" */
+	int64_t received;	/* epoch us, or 0 */
 	const char *due;	/* YYYY-MM-DD or "" */
 	const char *cert;	/* NULL: unchanged */
 	const char *fee;	/* NULL: unchanged */
@@ -186,22 +158,25 @@ static char *due_date(struct req *r, int64_t now, int days)
 	int today = beijing_ymd(now);
 	char iso[16];
 	ymd_iso(today, iso, sizeof(iso));
-	const char *pc[] = { iso };
-	PGresult *cal = db_exec(r, &q_calendar, pc);
-	if (cal == NULL)
+	struct act_calendar_row *cal;
+	int n = act_calendar_run(r, &(struct act_calendar_in){ .from = iso }, &cal), hol[128], mk[128];
+	if (n < 0)
 		return NULL;
-	int n = PQntuples(cal), hol[128], mk[128];
 	size_t nh = 0, nm = 0;
 	for (int i = 0; i < n && i < 128; i++) {
-		int d = atoi(PQgetvalue(cal, i, 0));
-		if (strcmp(PQgetvalue(cal, i, 1), "holiday") == 0)
-			hol[nh++] = d;
+		if (strcmp(cal[i].kind, "holiday") == 0)
+			hol[nh++] = cal[i].day;
 		else
-			mk[nm++] = d;
+			mk[nm++] = cal[i].day;
 	}
 	struct calendar c = { hol, nh, mk, nm };
 	int due = workdays_add(&c, today, days);
-	return arena_printf(r->arena, "%04d-%02d-%02d", due / 10000, due / 100 % 100, due % 100);
+	char *out = arena_alloc(r->arena, 11);
+	if (out == NULL || ymd_iso(due, out, 11) != 0) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return NULL;
+	}
+	return out;
 }
 
 /* A line of text for the timeline: 1 to max characters, no NUL, no
@@ -230,7 +205,7 @@ static int text_ok(const struct json *v, size_t max)
  * body, the change to store. */
 struct act {
 	struct req *r;
-	PGresult *c;
+	const struct act_lock_row *c;
 	const char *id;
 	int64_t now;
 	const struct fval *bv;
@@ -246,22 +221,22 @@ static int internal(struct req *r)
 
 /* A right holder's ID number sealed for the registry (it is sealed for
  * cases.party in the case): NULL when the party has none. */
-static const char *holder_sealed(struct req *r, const struct keyring *k, PGresult *h, int i, int *failed)
+static const char *holder_sealed(struct req *r, const struct keyring *k, const struct act_holders_row *h,
+				 int *failed)
 {
 	unsigned char *pt = NULL;
 	size_t n = 0;
 	const char *sealed = NULL;
 	*failed = 0;
-	if (!PQgetisnull(h, i, H_SEALED)) {
-		if (keyring_open(k, r->arena, PQgetvalue(h, i, H_SEALED), "cases.party.id_number", &pt, &n) != 0) {
+	if (h->sealed) {
+		if (keyring_open(k, r->arena, h->sealed, "cases.party.id_number", &pt, &n) != 0) {
 			*failed = 1;
 			return NULL;
 		}
 		sealed = keyring_seal(k, r->arena, pt, n, "reg.entry.holder_id_number");
 		OPENSSL_cleanse(pt, n);
-	} else if (!PQgetisnull(h, i, H_LEGACY)) {
-		const char *clear = PQgetvalue(h, i, H_LEGACY);
-		sealed = keyring_seal(k, r->arena, clear, strlen(clear), "reg.entry.holder_id_number");
+	} else if (h->legacy) {
+		sealed = keyring_seal(k, r->arena, h->legacy, strlen(h->legacy), "reg.entry.holder_id_number");
 	} else {
 		return NULL;
 	}
@@ -275,178 +250,104 @@ static const char *holder_sealed(struct req *r, const struct keyring *k, PGresul
 static int64_t waitlist_moves(struct act *a, const char *unit, const char *kind)
 {
 	struct req *r = a->r;
-	const char *pw[] = { unit, kind };
-	PGresult *w = db_exec(r, &q_waitlist, pw);
-	if (w == NULL)
+	struct act_waitlist_row *w;
+	int nw = act_waitlist_run(r, &(struct act_waitlist_in){ .unit = unit, .kind = kind }, &w);
+	if (nw < 0)
 		return -1;
-	size_t n = (size_t)PQntuples(w);
+	size_t n = (size_t)nw;
 	struct seizure_in_force *s = arena_alloc(r->arena, (n + 1) * sizeof(*s));
 	if (s == NULL)
 		return internal(r);
 	for (size_t i = 0; i < n; i++)
-		s[i] = (struct seizure_in_force){ atoll(PQgetvalue(w, (int)i, 0)), atoll(PQgetvalue(w, (int)i, 1)),
-						  atoi(PQgetvalue(w, (int)i, 2)) };
+		s[i] = (struct seizure_in_force){ w[i].id, w[i].rank, w[i].waiting };
 	int k = reg_takes_effect(s, n);
 	if (k < 0)
 		return 0;
-	const char *pt[] = { i64str(r, s[k].id), i64str(r, a->now) };
-	if (db_exec(r, &q_take_effect, pt) == NULL)
+	if (act_take_effect_run(r, &(struct act_take_effect_in){ .id = s[k].id, .now = a->now }, NULL) < 0)
 		return -1;
 	return s[k].id;
 }
 
-/* 登簿: the handler loads the facts — the other cases on the unit, the
- * restrictions in force, the entry the case names — the domain decides
- * (domain/registry.h: priority, seizure, what the category writes, its
- * rank and certificate kind, what it ends), and this stores the result. */
-static int do_register(struct act *a)
+/* What a registration writes (plan.writes): its entries — one, or one per
+ * right holder with their shares — ranked and wait-listed as the domain
+ * says, under a certificate number of the category's kind. The members of
+ * the timeline's details into g. 0, or -1 after replying. */
+static int write_entries(struct act *a, const struct reg_plan *plan, const struct json *f, int64_t named_rank,
+			 yajl_gen g)
 {
 	struct req *r = a->r;
-	PGresult *c = a->c;
-	const char *id = a->id, *unit = PQgetvalue(c, 0, C_UNIT);
-	int64_t now = a->now;
-	struct reg_plan plan;
-	if (reg_plan_for(PQgetvalue(c, 0, C_CATEGORY), PQgetvalue(c, 0, C_ACTION), &plan) != 0) {
-		log_error("business type %s: no registration rule for its category and action", PQgetvalue(c, 0, C_TYPE));
-		return internal(r);
-	}
-	const char *kind = entry_kind_name(plan.cat->kind), *snow = i64str(r, now);
-	/* priority: nothing received earlier on this unit may still be pending */
-	const char *pe[] = { unit, id };
-	PGresult *er = db_exec(r, &q_unit_cases, pe);
-	if (er == NULL)
-		return -1;
-	size_t nu = (size_t)PQntuples(er);
-	struct unit_case *uc = arena_alloc(r->arena, (nu + 1) * sizeof(*uc));
-	if (uc == NULL)
-		return internal(r);
-	for (size_t i = 0; i < nu; i++)
-		uc[i] = (struct unit_case){ PQgetvalue(er, (int)i, 0), PQgetvalue(er, (int)i, 1),
-					    atoll(PQgetvalue(er, (int)i, 2)) };
-	const struct unit_case *first = reg_blocking_case(&plan, atoll(PQgetvalue(c, 0, C_RECEIVED)), uc, nu);
-	if (first) {
-		resp_problem(r, 409, "priority_conflict",
-			     arena_printf(r->arena, "Case %s on the same unit was received earlier and is still pending.",
-					  first->number));
-		return -1;
-	}
-	const char *ps[] = { unit, entry_kind_name(EK_SEIZURE), snow };
-	PGresult *sr = db_exec(r, &q_in_force, ps);
-	if (sr == NULL)
-		return -1;
-	if (!reg_seizure_allows(&plan, atoi(PQgetvalue(sr, 0, 0)))) {
-		resp_problem(r, 409, "unit_seized", "The unit is under seizure (查封): nothing can be registered on it.");
-		return -1;
-	}
-	struct json *f;
-	const char *ft = PQgetvalue(c, 0, C_FIELDS);
-	if (json_parse(r->arena, (const unsigned char *)ft, strlen(ft), 8, &f) != JSON_OK)
-		return internal(r);
-	/* what the registration ends */
-	int64_t entry_id = 0, named_rank = 0;
-	if (json_get(f, "entry_id") && json_int64(json_get(f, "entry_id"), &entry_id) == 0) {
-		const char *pq[] = { i64str(r, entry_id), unit };
-		PGresult *en = db_exec(r, &q_entry, pq);
-		if (en == NULL)
-			return -1;
-		if (PQntuples(en) != 1 || strcmp(PQgetvalue(en, 0, 0), kind) != 0) {
-			resp_problem(r, 409, "no_such_right",
-				     "The right or restriction to change does not exist or is no longer in force on this unit.");
-			return -1;
-		}
-		named_rank = atoll(PQgetvalue(en, 0, 1));
-		const char *pd[] = { i64str(r, entry_id), snow, id };
-		if (db_exec(r, &q_entry_end, pd) == NULL)
-			return -1;
-	}
-	PGresult *ended = NULL;
-	if (plan.ends == ENDS_OWNERS) {
-		const char *po[] = { unit, entry_kind_name(EK_OWNERSHIP), snow, id };
-		if ((ended = db_exec(r, &q_kind_end, po)) == NULL)
-			return -1;
-	}
-	int64_t took_effect = 0;
-	if (entry_id && plan.cat->rank == RANK_WAITLIST && (took_effect = waitlist_moves(a, unit, kind)) < 0)
-		return -1;
-	yajl_gen g = json_gen_new(r->arena);
-	yajl_gen_map_open(g);
-	if (!plan.writes) {
-		jg_int(g, "ended_entry", entry_id);
-		if (took_effect)
-			jg_int(g, "took_effect", took_effect);
-		goto details;
-	}
+	const struct act_lock_row *c = a->c;
+	const char *kind = entry_kind_name(plan->cat->kind);
 	/* the rank, and whether the entry waits behind others of its kind */
 	int64_t rank = 0;
 	int waits = 0;
-	if (plan.cat->rank != RANK_NONE) {
-		const char *pk[] = { unit, kind, snow };
-		PGresult *kr = db_exec(r, &q_in_force, pk);
-		if (kr == NULL)
+	if (plan->cat->rank != RANK_NONE) {
+		struct act_in_force_row *k;
+		if (act_in_force_run(r, &(struct act_in_force_in){ .unit = c->unit, .kind = kind, .now = a->now }, &k) != 1)
 			return -1;
-		rank = reg_rank(&plan, named_rank, atoll(PQgetvalue(kr, 0, 1)));
-		waits = reg_waits(&plan, atoi(PQgetvalue(kr, 0, 0)));
+		rank = reg_rank(plan, named_rank, k->highest);
+		waits = reg_waits(plan, (int)k->n);
 	}
 	/* the certificate number: named after the registration area, so
 	 * counted per area and year (a city's districts share one sequence) */
-	int year = beijing_year(now);
-	const char *pa[] = { PQgetvalue(c, 0, C_DDIV) };
-	PGresult *ar = db_exec(r, &q_area, pa);
-	if (ar == NULL)
+	int year = beijing_year(a->now);
+	struct act_area_row *ar;
+	int na = act_area_run(r, &(struct act_area_in){ .division = c->ddiv }, &ar);
+	if (na < 0)
 		return -1;
-	if (PQntuples(ar) != 1)
+	if (na != 1)
 		return internal(r);
-	int city = registration_area_is_city(PQgetvalue(ar, 0, 0));
-	const char *pn[] = { PQgetvalue(ar, 0, city ? 3 : 2), i64str(r, year), plan.cat->cert == CERT_RIGHT ? "right" : "proof" };
-	PGresult *nr = db_exec(r, &q_cert_counter, pn);
-	if (nr == NULL)
+	int city = registration_area_is_city(ar->name);
+	struct act_cert_counter_row *nr;
+	if (act_cert_counter_run(r, &(struct act_cert_counter_in){ .area = city ? ar->city_code : ar->code, .year = year,
+								  .kind = plan->cat->cert == CERT_RIGHT ? "right" : "proof" },
+				 &nr) != 1)
 		return -1;
 	char cert[160];
-	if (cert_number_format(cert, sizeof(cert), year, PQgetvalue(ar, 0, city ? 1 : 0), plan.cat->cert,
-			       atol(PQgetvalue(nr, 0, 0))) != 0)
+	if (cert_number_format(cert, sizeof(cert), year, city ? ar->city_name : ar->name, plan->cat->cert, nr->last) != 0)
 		return internal(r);
 	/* the holders: a field of the case, or its right-holder parties */
-	PGresult *h = NULL;
+	struct act_holders_row *h = NULL;
 	const struct keyring *keys = NULL;
 	int nh = 1;
-	if (plan.cat->holder != HOLDER_FIELD) {
-		const char *ph[] = { id };
-		if ((keys = data_keys(r)) == NULL || (h = db_exec(r, &q_holders, ph)) == NULL)
+	if (plan->cat->holder != HOLDER_FIELD) {
+		if ((keys = data_keys(r)) == NULL ||
+		    (nh = act_holders_run(r, &(struct act_holders_in){ .case_id = a->id }, &h)) < 0)
 			return -1;
-		nh = PQntuples(h);
 		if (nh < 1)
 			return internal(r);
-		if (plan.cat->holder == HOLDER_FIRST_RIGHT_HOLDER)
+		if (plan->cat->holder == HOLDER_FIRST_RIGHT_HOLDER)
 			nh = 1;
 	}
-	const struct json *shares = plan.cat->holder == HOLDER_RIGHT_HOLDERS ? json_get(f, "shares") : NULL;
+	const struct json *shares = plan->cat->holder == HOLDER_RIGHT_HOLDERS ? json_get(f, "shares") : NULL;
 	const struct json *share = shares && shares->type == JSON_ARRAY ? shares->child : NULL;
-	const struct json *amount = plan.cat->amount_field ? json_get(f, plan.cat->amount_field) : NULL;
-	const struct json *hf = plan.cat->holder_field ? json_get(f, plan.cat->holder_field) : NULL;
+	const struct json *amount = plan->cat->amount_field ? json_get(f, plan->cat->amount_field) : NULL;
+	const struct json *hf = plan->cat->holder_field ? json_get(f, plan->cat->holder_field) : NULL;
 	int64_t *written = arena_alloc(r->arena, (size_t)nh * sizeof(*written));
 	if (written == NULL)
 		return internal(r);
 	for (int i = 0; i < nh; i++, share = share ? share->next : NULL) {
-		const char *name = hf && hf->type == JSON_STRING ? hf->s : "", *idtype = NULL, *sealed = NULL;
-		const char *masked = "", *index = "", *sh = NULL;
+		struct act_entry_insert_in in = {
+			.unit = c->unit, .kind = kind, .rank = rank, .holder = hf && hf->type == JSON_STRING ? hf->s : "",
+			.masked = "", .idx = "", .amount = amount ? amount->s : NULL, .cert = cert, .details = c->fields,
+			.now = a->now, .case_id = a->id, .waiting = waits,
+		};
 		if (h) {
 			int failed;
-			name = PQgetvalue(h, i, H_NAME);
-			idtype = PQgetvalue(h, i, H_TYPE);
-			sealed = holder_sealed(r, keys, h, i, &failed);
+			in.holder = h[i].name;
+			in.id_type = h[i].id_type;
+			in.sealed = holder_sealed(r, keys, &h[i], &failed);
 			if (failed)
 				return internal(r);
-			masked = PQgetvalue(h, i, H_MASKED);
-			index = PQgetvalue(h, i, H_INDEX);
+			in.masked = h[i].masked;
+			in.idx = h[i].idx;
 		}
-		if (plan.cat->holder == HOLDER_RIGHT_HOLDERS)
-			sh = share && share->type == JSON_STRING ? share->s : share_default((size_t)nh);
-		const char *pi[] = { unit, kind, i64str(r, rank), name, idtype, sealed, masked, index, sh,
-				     amount ? amount->s : NULL, cert, ft, snow, id, waits ? "true" : "false" };
-		PGresult *ir = db_exec(r, &q_entry_insert, pi);
-		if (ir == NULL)
+		if (plan->cat->holder == HOLDER_RIGHT_HOLDERS)
+			in.share = share && share->type == JSON_STRING ? share->s : share_default((size_t)nh);
+		struct act_entry_insert_row *ir;
+		if (act_entry_insert_run(r, &in, &ir) != 1)
 			return -1;
-		written[i] = strtoll(PQgetvalue(ir, 0, 0), NULL, 10);
+		written[i] = ir->id;
 	}
 	a->ch->cert = arena_strndup(r->arena, cert, strlen(cert));
 	jg_str(g, "certificate_no", cert);
@@ -458,18 +359,99 @@ static int do_register(struct act *a)
 			yajl_gen_integer(g, written[i]);
 		yajl_gen_array_close(g);
 	}
-	if (entry_id)
-		jg_int(g, "ended_entry", entry_id);
-	if (ended && PQntuples(ended) > 0) {
-		jg_key(g, "ended_entries");
-		yajl_gen_array_open(g);
-		for (int i = 0; i < PQntuples(ended); i++)
-			yajl_gen_integer(g, strtoll(PQgetvalue(ended, i, 0), NULL, 10));
-		yajl_gen_array_close(g);
-	}
 	if (waits)
 		jg_bool(g, "waiting", 1);
-details:
+	return 0;
+}
+
+/* 登簿: the handler loads the facts — the other cases on the unit, the
+ * restrictions in force, the entry the case names — the domain decides
+ * (domain/registry.h: priority, seizure, what the category writes, its
+ * rank and certificate kind, what it ends), and this stores the result. */
+static int do_register(struct act *a)
+{
+	struct req *r = a->r;
+	const struct act_lock_row *c = a->c;
+	const char *id = a->id, *unit = c->unit;
+	int64_t now = a->now;
+	struct reg_plan plan;
+	if (reg_plan_for(c->category, c->action, &plan) != 0) {
+		log_error("business type %s: no registration rule for its category and action", c->type);
+		return internal(r);
+	}
+	const char *kind = entry_kind_name(plan.cat->kind);
+	/* priority: nothing received earlier on this unit may still be pending */
+	struct act_unit_cases_row *oc;
+	int nu = act_unit_cases_run(r, &(struct act_unit_cases_in){ .unit = unit, .id = id }, &oc);
+	if (nu < 0)
+		return -1;
+	struct unit_case *uc = arena_alloc(r->arena, ((size_t)nu + 1) * sizeof(*uc));
+	if (uc == NULL)
+		return internal(r);
+	for (int i = 0; i < nu; i++)
+		uc[i] = (struct unit_case){ oc[i].number, oc[i].state, oc[i].received };
+	const struct unit_case *first = reg_blocking_case(&plan, c->received, uc, (size_t)nu);
+	if (first) {
+		resp_problem(r, 409, "priority_conflict",
+			     arena_printf(r->arena, "Case %s on the same unit was received earlier and is still pending.",
+					  first->number));
+		return -1;
+	}
+	struct act_in_force_row *seized;
+	if (act_in_force_run(r, &(struct act_in_force_in){ .unit = unit, .kind = entry_kind_name(EK_SEIZURE), .now = now },
+			     &seized) != 1)
+		return -1;
+	if (!reg_seizure_allows(&plan, (int)seized->n)) {
+		resp_problem(r, 409, "unit_seized", "The unit is under seizure (查封): nothing can be registered on it.");
+		return -1;
+	}
+	struct json *f;
+	if (json_parse(r->arena, (const unsigned char *)c->fields, strlen(c->fields), 8, &f) != JSON_OK)
+		return internal(r);
+	/* what the registration ends */
+	int64_t entry_id = 0, named_rank = 0;
+	if (json_get(f, "entry_id") && json_int64(json_get(f, "entry_id"), &entry_id) == 0) {
+		struct act_entry_row *en;
+		int ne = act_entry_run(r, &(struct act_entry_in){ .id = entry_id, .unit = unit }, &en);
+		if (ne < 0)
+			return -1;
+		if (ne != 1 || strcmp(en->kind, kind) != 0) {
+			resp_problem(r, 409, "no_such_right",
+				     "The right or restriction to change does not exist or is no longer in force on this unit.");
+			return -1;
+		}
+		named_rank = en->rank;
+		if (act_entry_end_run(r, &(struct act_entry_end_in){ .id = entry_id, .now = now, .case_id = id }, NULL) < 0)
+			return -1;
+	}
+	struct act_kind_end_row *ended = NULL;
+	int nended = 0;
+	if (plan.ends == ENDS_OWNERS &&
+	    (nended = act_kind_end_run(r, &(struct act_kind_end_in){ .unit = unit, .kind = entry_kind_name(EK_OWNERSHIP),
+								      .now = now, .case_id = id }, &ended)) < 0)
+		return -1;
+	int64_t took_effect = 0;
+	if (entry_id && plan.cat->rank == RANK_WAITLIST && (took_effect = waitlist_moves(a, unit, kind)) < 0)
+		return -1;
+	yajl_gen g = json_gen_new(r->arena);
+	yajl_gen_map_open(g);
+	if (!plan.writes) {
+		jg_int(g, "ended_entry", entry_id);
+		if (took_effect)
+			jg_int(g, "took_effect", took_effect);
+	} else if (write_entries(a, &plan, f, named_rank, g) != 0) {
+		return -1;
+	} else {
+		if (entry_id)
+			jg_int(g, "ended_entry", entry_id);
+		if (nended > 0) {
+			jg_key(g, "ended_entries");
+			yajl_gen_array_open(g);
+			for (int i = 0; i < nended; i++)
+				yajl_gen_integer(g, ended[i].id);
+			yajl_gen_array_close(g);
+		}
+	}
 	yajl_gen_map_close(g);
 	const unsigned char *b;
 	size_t len;
@@ -489,29 +471,32 @@ static int do_fees(struct act *a)
 		valid_reject(r, "invalid_field", "items", "must hold 1 to 20 fee items.");
 		return -1;
 	}
-	static const struct field spec[] = {
-		{ "code", V_STRING, 1, 1, 32, NULL },
-		{ "description", V_STRING, 1, 1, 100, NULL },
-		{ "quantity", V_INT, 1, 1, 1000, NULL },
-		{ "unit_price_fen", V_INT, 1, 0, 100000000, NULL },
+	enum { FI_CODE, FI_DESCRIPTION, FI_QUANTITY, FI_PRICE, FI_N };
+	static const struct field spec[FI_N] = {
+		[FI_CODE] = { "code", V_STRING, 1, 1, 32, NULL },
+		[FI_DESCRIPTION] = { "description", V_STRING, 1, 1, 100, NULL },
+		[FI_QUANTITY] = { "quantity", V_INT, 1, 1, 1000, NULL },
+		[FI_PRICE] = { "unit_price_fen", V_INT, 1, 0, 100000000, NULL },
 	};
 	int64_t total = 0;
 	int seq = 0;
 	for (const struct json *it = items->child; it; it = it->next) {
-		struct fval v[4];
+		struct fval v[FI_N];
 		if (it->type != JSON_OBJECT) {
 			valid_reject(r, "invalid_field", "items", "each item must be an object.");
 			return -1;
 		}
-		if (valid_fields(r, it, spec, 4, v) != 0)
+		if (valid_fields(r, it, spec, FI_N, v) != 0)
 			return -1;
 		if (!text_ok(json_get(it, "code"), 32) || !text_ok(json_get(it, "description"), 100)) {
 			valid_reject(r, "invalid_field", "items", "code and description are plain text.");
 			return -1;
 		}
-		total += v[2].i * v[3].i;
-		const char *pf[] = { id, i64str(r, ++seq), v[0].s, v[1].s, i64str(r, v[2].i), i64str(r, v[3].i) };
-		if (db_exec(r, &q_fee_item, pf) == NULL)
+		total += v[FI_QUANTITY].i * v[FI_PRICE].i;
+		struct act_fee_item_in in = { .case_id = id, .seq = ++seq, .code = v[FI_CODE].s,
+					      .description = v[FI_DESCRIPTION].s, .quantity = v[FI_QUANTITY].i,
+					      .unit_price = v[FI_PRICE].i };
+		if (act_fee_item_run(r, &in, NULL) < 0)
 			return -1;
 	}
 	ch->fee = i64str(r, total);
@@ -530,7 +515,7 @@ static int side_bits(const char *side)
 	return strcmp(side, "receiving") == 0 ? SIDE_R : strcmp(side, "deciding") == 0 ? SIDE_D : SIDE_R | SIDE_D;
 }
 
-static int notify_next(struct req *r, PGresult *c, const struct principal *p, const char *id, const char *action,
+static int notify_next(struct req *r, const struct act_lock_row *c, const struct principal *p, const char *id, const char *action,
 		       const char *perm, const char *side, const char *to_state, int64_t now)
 {
 	static const struct {
@@ -545,7 +530,7 @@ static int notify_next(struct req *r, PGresult *c, const struct principal *p, co
 		{ "record_payment", "已收费：请缮证发证", 0 },
 		{ "issue", "证书已缮发：请送达申请人", 0 },
 	};
-	const char *ragency = PQgetvalue(c, 0, C_RAGENCY), *dagency = PQgetvalue(c, 0, C_DAGENCY);
+	const char *ragency = c->ragency, *dagency = c->dagency;
 	if (strcmp(ragency, dagency) == 0)
 		return 0;
 	size_t i = 0;
@@ -562,26 +547,27 @@ static int notify_next(struct req *r, PGresult *c, const struct principal *p, co
 		else if (strcmp(p->agency_code, dagency) == 0)
 			actor = SIDE_D;
 		else
-			actor = auth_allows(r, p, perm, PQgetvalue(c, 0, C_RDIV)) ? SIDE_R : SIDE_D;
+			actor = auth_allows(r, p, perm, c->rdiv) ? SIDE_R : SIDE_D;
 	}
 	int next = 0;
 	if (notes[i].to_window) {
 		next = SIDE_R;
 	} else {
-		const char *pn[] = { to_state, PQgetvalue(c, 0, C_TYPE) };
-		PGresult *ns = db_exec(r, &q_next_sides, pn);
-		if (ns == NULL)
+		struct act_next_sides_row *ns;
+		int nn = act_next_sides_run(r, &(struct act_next_sides_in){ .state = to_state, .type = c->type }, &ns);
+		if (nn < 0)
 			return -1;
-		for (int k = 0; k < PQntuples(ns); k++)
-			next |= side_bits(PQgetvalue(ns, k, 0));
+		for (int k = 0; k < nn; k++)
+			next |= side_bits(ns[k].side);
 	}
 	next &= ~actor;
 	for (int s = SIDE_R; s <= SIDE_D; s <<= 1) {
 		if (!(next & s))
 			continue;
 		const char *to = s == SIDE_R ? ragency : dagency;
-		const char *params[] = { to, id, action, notes[i].message, i64str(r, now) };
-		if (db_exec(r, &q_notify, params) == NULL)
+		struct act_notify_in in = { .agency = to, .case_id = id, .kind = action, .message = notes[i].message,
+					    .now = now };
+		if (act_notify_run(r, &in, NULL) < 0)
 			return -1;
 	}
 	return 0;
@@ -615,18 +601,17 @@ enum { F_VERSION, F_COMMENT, F_OWN1, F_OWN2, F_MAX };
 static int do_submit(struct act *a)
 {
 	struct req *r = a->r;
-	const char *pid[] = { a->id };
-	PGresult *md = db_exec(r, &q_missing_docs, pid);
-	if (md == NULL)
+	struct act_missing_docs_row *md;
+	if (act_missing_docs_run(r, &(struct act_missing_docs_in){ .id = a->id }, &md) != 1)
 		return -1;
-	if (PQgetvalue(md, 0, 0)[0]) {
+	if (md->missing[0]) {
 		resp_problem(r, 409, "documents_missing",
-			     arena_printf(r->arena, "Required documents are missing: %s.", PQgetvalue(md, 0, 0)));
+			     arena_printf(r->arena, "Required documents are missing: %s.", md->missing));
 		return -1;
 	}
-	if (strcmp(PQgetvalue(a->c, 0, C_RECEIVED), "0") == 0)
-		a->ch->received = i64str(r, a->now);
-	a->ch->due = due_date(r, a->now, atoi(PQgetvalue(a->c, 0, C_DAYS)));
+	if (a->c->received == 0)
+		a->ch->received = a->now;
+	a->ch->due = due_date(r, a->now, a->c->days);
 	return a->ch->due ? 0 : -1;
 }
 
@@ -666,7 +651,7 @@ static int do_reject(struct act *a)
 
 static int do_payment(struct act *a)
 {
-	if (a->bv[F_OWN2].i != atoll(PQgetvalue(a->c, 0, C_FEE))) {
+	if (a->bv[F_OWN2].i != a->c->fee) {
 		valid_reject(a->r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
 		return -1;
 	}
@@ -689,7 +674,7 @@ static int do_deliver(struct act *a)
 			valid_reject(a->r, "invalid_field", "tracking_number", "is only for mail delivery.");
 			return -1;
 		}
-		a->ch->details = json_pairs(a->r, "method", "pickup", "agency_code", PQgetvalue(a->c, 0, C_RAGENCY));
+		a->ch->details = json_pairs(a->r, "method", "pickup", "agency_code", a->c->ragency);
 	}
 	return 0;
 }
@@ -811,20 +796,20 @@ static int move_permitted(const struct req *r, const struct principal *p, const 
 	return 0;
 }
 
-static PGresult *case_moves(struct req *r, const char *id, const char *state, const char *type, const char *action,
-			    const struct principal *p)
+static int case_moves(struct req *r, const char *id, const char *state, const char *type, const char *action,
+		      const struct principal *p, struct act_moves_row **out)
 {
-	const char *pm[] = { state, action, type, id, i64str(r, p->user_id) };
-	return db_exec(r, &q_moves, pm);
+	struct act_moves_in in = { .state = state, .action = action, .type = type, .case_id = id, .user_id = p->user_id };
+	return act_moves_run(r, &in, out);
 }
 
 int case_allowed_actions(struct req *r, const struct principal *p, const char *id, const char *state,
 			 const char *type, const char *rdiv, const char *ddiv, const char ***out)
 {
-	PGresult *m = case_moves(r, id, state, type, "", p);
-	if (m == NULL)
+	struct act_moves_row *m;
+	int n = case_moves(r, id, state, type, "", p, &m), k = 0;
+	if (n < 0)
 		return -1;
-	int n = PQntuples(m), k = 0;
 	const char **acts = arena_alloc(r->arena, (size_t)(n + 1) * sizeof(*acts));
 	if (acts == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
@@ -833,9 +818,8 @@ int case_allowed_actions(struct req *r, const struct principal *p, const char *i
 	/* the checks h_case_action makes before the version and the action's
 	 * own rules (documents, priority, seizure: those answer 409 there) */
 	for (int i = 0; i < n; i++)
-		if (atoi(PQgetvalue(m, i, MV_ENABLED)) && PQgetvalue(m, i, MV_BARRED_BY)[0] == '\0' &&
-		    move_permitted(r, p, PQgetvalue(m, i, MV_PERM), PQgetvalue(m, i, MV_SIDE), rdiv, ddiv))
-			acts[k++] = PQgetvalue(m, i, MV_ACTION);
+		if (m[i].enabled && m[i].barred_by[0] == '\0' && move_permitted(r, p, m[i].perm, m[i].side, rdiv, ddiv))
+			acts[k++] = m[i].action;
 	*out = acts;
 	return k;
 }
@@ -859,30 +843,29 @@ void h_case_action(struct req *r)
 	const char *comment = bv[F_COMMENT].present ? bv[F_COMMENT].s : NULL;
 	if (db_begin(r) != 0)
 		return;
-	const char *pid[] = { id };
-	PGresult *c = db_exec(r, &q_lock, pid);
-	if (c == NULL)
+	struct act_lock_row *c;
+	int found = act_lock_run(r, &(struct act_lock_in){ .id = id }, &c);
+	if (found < 0)
 		return;
 	/* someone with no authority over either side gets the answer a
 	 * missing case gets: the id tells them nothing */
-	int found = PQntuples(c) == 1;
-	const char *rdiv = found ? PQgetvalue(c, 0, C_RDIV) : NULL, *ddiv = found ? PQgetvalue(c, 0, C_DDIV) : NULL;
+	const char *rdiv = found ? c->rdiv : NULL, *ddiv = found ? c->ddiv : NULL;
 	if (!found || !case_readable(r, p, rdiv, ddiv)) {
 		if (db_commit(r) == 0)
 			case_not_found(r, p, found ? id : NULL);
 		return;
 	}
-	const char *state = PQgetvalue(c, 0, C_STATE);
-	PGresult *t = case_moves(r, id, state, PQgetvalue(c, 0, C_TYPE), action, p);
-	if (t == NULL)
+	const char *state = c->state;
+	struct act_moves_row *t;
+	int nt = case_moves(r, id, state, c->type, action, p, &t);
+	if (nt < 0)
 		return;
-	if (PQntuples(t) != 1) {
+	if (nt != 1) {
 		/* rare, so looked up only here: an action no state has is unknown */
-		const char *pa[] = { action };
-		PGresult *known = db_exec(r, &q_action_known, pa);
-		if (known == NULL)
+		int known = act_known_run(r, &(struct act_known_in){ .action = action }, NULL);
+		if (known < 0)
 			return;
-		if (PQntuples(known) == 0) {
+		if (known == 0) {
 			resp_problem(r, 404, "unknown_action", "No such case action.");
 			return;
 		}
@@ -892,17 +875,17 @@ void h_case_action(struct req *r)
 	}
 	/* who may act is checked before the version: a reader without the
 	 * permission learns nothing more about the case */
-	const char *perm = PQgetvalue(t, 0, MV_PERM), *side = PQgetvalue(t, 0, MV_SIDE);
+	const char *perm = t->perm, *side = t->side;
 	if (!move_permitted(r, p, perm, side, rdiv, ddiv)) {
 		const char *divs[2];
 		size_t nd = side_divisions(side, rdiv, ddiv, divs);
-		const char *ws = wanted_side(p, side, PQgetvalue(c, 0, C_RAGENCY), PQgetvalue(c, 0, C_DAGENCY));
+		const char *ws = wanted_side(p, side, c->ragency, c->dagency);
 		deny_after_tx(r, perm, divs, nd, ws, strcmp(ws, "receiving") == 0 ? rdiv : ddiv);
 		return;
 	}
 	/* the two-person rule, against the case's own events */
-	if (PQgetvalue(t, 0, MV_BARRED_BY)[0]) {
-		const char *earlier = PQgetvalue(t, 0, MV_BARRED_BY);
+	if (t->barred_by[0]) {
+		const char *earlier = t->barred_by;
 		char *why = json_pairs(r, "code", "two_person_rule", "earlier_action", earlier);
 		if (why == NULL || db_commit(r) != 0 ||
 		    audit_write(r, p, "auth.denied", "case", id, "denied", why) != 0)
@@ -912,17 +895,17 @@ void h_case_action(struct req *r)
 					  earlier, action));
 		return;
 	}
-	if (!atoi(PQgetvalue(t, 0, MV_ENABLED))) {
+	if (!t->enabled) {
 		resp_problem(r, 409, "action_disabled", "This action is switched off in the workflow.");
 		return;
 	}
-	if (version != atoll(PQgetvalue(c, 0, C_VERSION))) {
+	if (version != c->version) {
 		resp_problem(r, 409, "version_conflict", "The case was changed meanwhile; reload it.");
 		return;
 	}
 	int64_t now = req_now_us(r);
-	struct change ch = { "", "", NULL, NULL, NULL };
-	const char *to = PQgetvalue(t, 0, MV_TO);
+	struct change ch = { 0, "", NULL, NULL, NULL };
+	const char *to = t->to;
 	/* the action's own rule; a transition without one in the table is a
 	 * workflow this program does not know (the worker check refuses to
 	 * start with it; this stops it should the table change meanwhile) */
@@ -935,19 +918,22 @@ void h_case_action(struct req *r)
 	struct act a = { r, c, id, now, bv, nested, &ch };
 	if (def->apply && def->apply(&a) != 0)
 		return;
-	const char *pu[] = { id, i64str(r, version), to, i64str(r, now), ch.received, ch.due, ch.cert, ch.fee };
-	PGresult *ur = db_exec(r, &q_update, pu);
-	if (ur == NULL)
+	struct act_update_in up = { .id = id, .version = version, .to = to, .now = now, .received = ch.received,
+				    .due = ch.due, .cert = ch.cert, .fee = ch.fee };
+	int nup = act_update_run(r, &up, NULL);
+	if (nup < 0)
 		return;
-	if (strcmp(PQcmdTuples(ur), "1") != 0) {
+	if (nup != 1) {
 		resp_problem(r, 409, "version_conflict", "The case was changed meanwhile; reload it.");
 		return;
 	}
-	const char *pe[] = { id, i64str(r, now), i64str(r, p->user_id), p->agency_code, action, state, to,
-			     comment, ch.details };
-	char *payload = json_pairs(r, "number", PQgetvalue(c, 0, C_NUMBER), "state", to);
-	const char *po[] = { i64str(r, now), arena_printf(r->arena, "case.%s", action), id, payload };
-	if (db_exec(r, &q_case_event, pe) == NULL || db_exec(r, &q_case_outbox, po) == NULL ||
+	struct case_event_insert_in ev = { .case_id = id, .now = now, .actor_id = p->user_id, .agency = p->agency_code,
+					   .action = action, .from = state, .to = to, .comment = comment,
+					   .details = ch.details };
+	char *payload = json_pairs(r, "number", c->number, "state", to);
+	struct case_outbox_in ob = { .now = now, .topic = arena_printf(r->arena, "case.%s", action), .case_id = id,
+				     .payload = payload };
+	if (case_event_insert_run(r, &ev, NULL) < 0 || case_outbox_run(r, &ob, NULL) < 0 ||
 	    audit_write(r, p, arena_printf(r->arena, "case.%s", action), "case", id, "success", payload) != 0)
 		return;
 	if (notify_next(r, c, p, id, action, perm, side, to, now) != 0)
@@ -964,16 +950,28 @@ void h_case_action(struct req *r)
 
 /* ---- the workflow in the database against the domain and this table ---- */
 
-/* Run one check query on the worker's connection: the result, or NULL
- * (logged). */
-static PGresult *check_query(PGconn *conn, const char *sql)
+/* The check runs before any request, so on the statement layer under
+ * db_exec (pg_exec), reading columns in the order of each statement. */
+static const struct stmt q_check_actions = {
+	"act_check_actions", "SELECT DISTINCT action FROM cases.transition ORDER BY 1", 0,
+};
+static const struct stmt q_check_states = {
+	"act_check_states",
+	"SELECT s, coalesce(cases.state_class(s), ''), cases.state_pending(s)::int"
+	" FROM (SELECT from_state AS s FROM cases.transition UNION SELECT to_state FROM cases.transition) t ORDER BY 1",
+	0,
+};
+static const struct stmt q_check_types = {
+	"act_check_types", "SELECT code, category, action, fee_rule FROM cases.business_type ORDER BY 1", 0,
+};
+
+/* One check statement: the result (PQclear it), or NULL (logged). */
+static PGresult *check_query(struct db *d, const struct stmt *s)
 {
-	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_error("workflow check: %s", PQerrorMessage(conn));
-		PQclear(res);
-		return NULL;
-	}
+	const char *state;
+	PGresult *res = pg_exec(d, s, NULL, NULL, NULL, &state);
+	if (res == NULL)
+		log_error("workflow check: %s failed (%s)", s->name, state ? state : "connection lost");
 	return res;
 }
 
@@ -983,10 +981,10 @@ static PGresult *check_query(PGconn *conn, const char *sql)
  * (domain/workflow.c) tell differently, a business type without a
  * registration rule or with a fee rule the domain does not know. The
  * count of problems (each logged), or -1 when the database did not answer. */
-static int workflow_problems(PGconn *conn)
+static int workflow_problems(struct db *d)
 {
 	int bad = 0;
-	PGresult *res = check_query(conn, "SELECT DISTINCT action FROM cases.transition ORDER BY 1");
+	PGresult *res = check_query(d, &q_check_actions);
 	if (res == NULL)
 		return -1;
 	int nactions = PQntuples(res);
@@ -997,9 +995,7 @@ static int workflow_problems(PGconn *conn)
 			bad++;
 		}
 	PQclear(res);
-	res = check_query(conn, "SELECT s, coalesce(cases.state_class(s), ''), cases.state_pending(s)::int"
-				" FROM (SELECT from_state AS s FROM cases.transition UNION SELECT to_state FROM cases.transition) t"
-				" ORDER BY 1");
+	res = check_query(d, &q_check_states);
 	if (res == NULL)
 		return -1;
 	int nstates = PQntuples(res);
@@ -1013,7 +1009,7 @@ static int workflow_problems(PGconn *conn)
 		}
 	}
 	PQclear(res);
-	res = check_query(conn, "SELECT code, category, action, fee_rule FROM cases.business_type ORDER BY 1");
+	res = check_query(d, &q_check_types);
 	if (res == NULL)
 		return -1;
 	int ntypes = PQntuples(res);
@@ -1046,7 +1042,7 @@ int actions_worker_init(struct worker *w)
 		log_warn("workflow check: the database is unreachable; not checked");
 		return 0;
 	}
-	int bad = workflow_problems(w->db.conn);
+	int bad = workflow_problems(&w->db);
 	if (bad > 0)
 		log_error("workflow check: %d problems; this worker does not start", bad);
 	return bad > 0 ? -1 : 0;

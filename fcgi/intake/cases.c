@@ -15,58 +15,43 @@
 
 #define MAX_PARTIES 20
 
-static const struct stmt q_type = {
-	"case_type",
-	"SELECT category, action, enabled::int, pilot_only::int, promised_days FROM cases.business_type WHERE code = $1",
-	1,
-};
-static const struct stmt q_pilot = {
-	"case_pilot", "SELECT 1 FROM cases.pilot WHERE ref.covers(division_code, $1) AND category = $2", 2,
-};
+#define Q_TYPE(P, C) P(code, TEXT) C(category, TEXT) C(action, TEXT) C(enabled, BOOL) C(pilot_only, BOOL)
+DB_QUERY(case_type, Q_TYPE, "SELECT category, action, enabled, pilot_only FROM cases.business_type WHERE code = $1");
+#define Q_PILOT(P, C) P(county, TEXT) P(category, TEXT) C(one, INT)
+DB_QUERY(case_pilot, Q_PILOT, "SELECT 1 FROM cases.pilot WHERE ref.covers(division_code, $1) AND category = $2");
 /* no row: the code names no county that exists; a NULL unit: no such unit */
-static const struct stmt q_unit = {
-	"case_unit",
-	"SELECT u.county_code FROM ref.division d LEFT JOIN reg.unit u ON u.code = $2"
-	" WHERE d.code = $1 AND d.level = 'county'",
-	2,
-};
-static const struct stmt q_agency = {
-	"case_agency", "SELECT division_code FROM iam.agency WHERE code = $1", 1,
-};
-static const struct stmt q_bank = {
-	"case_bank", "SELECT name FROM ref.bank WHERE code = $1", 1,
-};
-static const struct stmt q_next = {
-	"case_counter",
-	"INSERT INTO cases.counter (agency_code, year, kind, last) VALUES ($1, $2, $3, 1)"
-	" ON CONFLICT (agency_code, year, kind) DO UPDATE SET last = cases.counter.last + 1 RETURNING last",
-	3,
-};
-static const struct stmt q_insert = {
-	"case_insert",
-	"INSERT INTO cases.case (number, business_type, unit_code, receiving_agency, deciding_agency,"
-	" receiving_division, deciding_division, state, fields, created_by, created_at, updated_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8::jsonb, $9, to_timestamp($10::float8 / 1000000),"
-	" to_timestamp($10::float8 / 1000000)) RETURNING id",
-	10,
-};
-static const struct stmt q_party = {
-	"case_party_insert",
-	"INSERT INTO cases.party (case_id, seq, role, name, id_type, id_number, id_number_masked, id_number_index,"
-	" progress_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-	9,
-};
-const struct stmt q_case_event = {
-	"case_event_insert",
-	"INSERT INTO cases.event (case_id, at, actor_id, agency_code, action, from_state, to_state, comment, details)"
-	" VALUES ($1, to_timestamp($2::float8 / 1000000), $3, $4, $5, $6, $7, $8, coalesce($9::jsonb, '{}'))",
-	9,
-};
-const struct stmt q_case_outbox = {
-	"case_outbox",
-	"INSERT INTO outbox.message (at, topic, case_id, payload) VALUES (to_timestamp($1::float8 / 1000000), $2, $3, $4::jsonb)",
-	4,
-};
+#define Q_UNIT(P, C) P(county, TEXT) P(unit, TEXT) C(county, TEXT)
+DB_QUERY(case_unit, Q_UNIT,
+	 "SELECT u.county_code FROM ref.division d LEFT JOIN reg.unit u ON u.code = $2"
+	 " WHERE d.code = $1 AND d.level = 'county'");
+#define Q_AGENCY(P, C) P(agency, TEXT) C(division, TEXT)
+DB_QUERY(case_agency, Q_AGENCY, "SELECT division_code FROM iam.agency WHERE code = $1");
+#define Q_BANK(P, C) P(code, TEXT) C(name, TEXT)
+DB_QUERY(case_bank, Q_BANK, "SELECT name FROM ref.bank WHERE code = $1");
+#define Q_COUNTER(P, C) P(agency, TEXT) P(year, INT) P(kind, TEXT) C(last, I64)
+DB_QUERY(case_counter, Q_COUNTER,
+	 "INSERT INTO cases.counter (agency_code, year, kind, last) VALUES ($1, $2, $3, 1)"
+	 " ON CONFLICT (agency_code, year, kind) DO UPDATE SET last = cases.counter.last + 1 RETURNING last");
+#define Q_INSERT(P, C)                                                                        \
+	P(number, TEXT) P(type, TEXT) P(unit, TEXT) P(ragency, TEXT) P(dagency, TEXT) P(rdiv, TEXT) \
+	P(ddiv, TEXT) P(fields, TEXT) P(created_by, I64) P(now, I64) C(id, TEXT)
+DB_QUERY(case_insert, Q_INSERT,
+	 "INSERT INTO cases.case (number, business_type, unit_code, receiving_agency, deciding_agency,"
+	 " receiving_division, deciding_division, state, fields, created_by, created_at, updated_at)"
+	 " VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8::jsonb, $9, to_timestamp($10::float8 / 1000000),"
+	 " to_timestamp($10::float8 / 1000000)) RETURNING id::text");
+#define Q_PARTY(P, C)                                                                         \
+	P(case_id, TEXT) P(seq, INT) P(role, TEXT) P(name, TEXT) P(id_type, TEXT) P(sealed, TEXT)  \
+	P(masked, TEXT) P(idx, TEXT) P(progress, TEXT)
+DB_QUERY(case_party_insert, Q_PARTY,
+	 "INSERT INTO cases.party (case_id, seq, role, name, id_type, id_number, id_number_masked, id_number_index,"
+	 " progress_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+DB_QUERY_DEF(case_event_insert, Q_CASE_EVENT,
+	     "INSERT INTO cases.event (case_id, at, actor_id, agency_code, action, from_state, to_state, comment, details)"
+	     " VALUES ($1, to_timestamp($2::float8 / 1000000), $3, $4, $5, $6, $7, $8, coalesce($9::jsonb, '{}'))");
+DB_QUERY_DEF(case_outbox, Q_CASE_OUTBOX,
+	     "INSERT INTO outbox.message (at, topic, case_id, payload)"
+	     " VALUES (to_timestamp($1::float8 / 1000000), $2, $3, $4::jsonb)");
 /* The whole detail in one round trip: kind 0 the case,
  * 1 its parties, 2 its timeline, 3 its priority conflicts. */
 #define N13 "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
@@ -96,12 +81,12 @@ static const struct stmt q_detail = {
 	1,
 };
 
-static const struct stmt q_types = {
-	"business_types",
-	"SELECT code, category, action, name, promised_days, statutory_days, fee_rule,"
-	" array_to_string(required_docs, ' '), pilot_only::int, enabled::int FROM cases.business_type ORDER BY code",
-	0,
-};
+#define Q_TYPES(P, C)                                                                         \
+	C(code, TEXT) C(category, TEXT) C(action, TEXT) C(name, TEXT) C(promised_days, INT)        \
+	C(statutory_days, INT) C(fee_rule, TEXT) C(docs, TEXT) C(pilot_only, BOOL) C(enabled, BOOL)
+DB_QUERY(business_types, Q_TYPES,
+	 "SELECT code, category, action, name, promised_days, statutory_days, fee_rule,"
+	 " array_to_string(required_docs, ' '), pilot_only, enabled FROM cases.business_type ORDER BY code");
 
 static int is_date(const char *s)
 {
@@ -228,14 +213,14 @@ static int mortgage_check(struct fields_check *c)
 		problem(k, 400, "invalid_field", "fields/mortgagee_bank",
 			"give either mortgagee_bank (a bank code) or mortgagee_name.");
 	} else if (v[MG_BANK].present) {
-		const char *pb[] = { v[MG_BANK].s };
-		PGresult *br = db_exec(k->r, &q_bank, pb);
-		if (br == NULL)
+		struct case_bank_row *bank;
+		int nb = case_bank_run(k->r, &(struct case_bank_in){ .code = v[MG_BANK].s }, &bank);
+		if (nb < 0)
 			return -1;
-		if (PQntuples(br) != 1)
+		if (nb != 1)
 			problem(k, 400, "invalid_field", "fields/mortgagee_bank", "No bank has this code.");
 		else
-			jg_str(c->g, "mortgagee_name", PQgetvalue(br, 0, 0));
+			jg_str(c->g, "mortgagee_name", bank->name);
 	} else if (!v[MG_NAME].present && !json_get(c->f, "mortgagee_bank") && !json_get(c->f, "mortgagee_name")) {
 		problem(k, 400, "invalid_field", "fields/mortgagee_bank",
 			"give either mortgagee_bank (a bank code) or mortgagee_name.");
@@ -388,23 +373,25 @@ static int id_type_ok(const char *s)
 }
 
 /* A case body once checked: what creation stores. */
+enum { CS_TYPE, CS_UNIT, CS_N };
+enum { PT_ROLE, PT_NAME, PT_ID_TYPE, PT_ID_NUMBER, PT_N };
 struct case_input {
-	struct fval v[2]; /* business_type, unit_code */
-	struct fval pv[MAX_PARTIES][4];
+	struct fval v[CS_N];
+	struct fval pv[MAX_PARTIES][PT_N];
 	size_t np;
 	const char *county; /* the unit's county: the deciding side */
 	char *fjson;	    /* the business fields to store */
 };
 
-static const struct field case_spec[] = {
-	{ "business_type", V_STRING, 1, 3, 40, NULL },
-	{ "unit_code", V_STRING, 1, 28, 28, NULL },
+static const struct field case_spec[CS_N] = {
+	[CS_TYPE] = { "business_type", V_STRING, 1, 3, 40, NULL },
+	[CS_UNIT] = { "unit_code", V_STRING, 1, 28, 28, NULL },
 };
-static const struct field party_spec[] = {
-	{ "role", V_STRING, 1, 5, 12, party_role },
-	{ "name", V_STRING, 1, 1, 100, NULL },
-	{ "id_type", V_STRING, 1, 2, 20, id_type_ok },
-	{ "id_number", V_STRING, 1, 2, 32, NULL },
+static const struct field party_spec[PT_N] = {
+	[PT_ROLE] = { "role", V_STRING, 1, 5, 12, party_role },
+	[PT_NAME] = { "name", V_STRING, 1, 1, 100, NULL },
+	[PT_ID_TYPE] = { "id_type", V_STRING, 1, 2, 20, id_type_ok },
+	[PT_ID_NUMBER] = { "id_number", V_STRING, 1, 2, 32, NULL },
 };
 
 /* Every rule a new case must meet, in the order creation has always met
@@ -423,10 +410,10 @@ static int case_check(struct case_check *k, const struct json *body, struct case
 		return -1;
 	}
 	k->prefix = "";
-	valid_fields_all(scalars, case_spec, 2, in->v, field_problem, k);
+	valid_fields_all(scalars, case_spec, CS_N, in->v, field_problem, k);
 	int unit_ok = 0;
-	if (in->v[1].present) {
-		enum unit_problem up = unit_code_check(in->v[1].s);
+	if (in->v[CS_UNIT].present) {
+		enum unit_problem up = unit_code_check(in->v[CS_UNIT].s);
 		if (up != UNIT_OK)
 			problem(k, 400, "invalid_unit_code", "unit_code", unit_problem_text(up));
 		unit_ok = up == UNIT_OK;
@@ -442,25 +429,25 @@ static int case_check(struct case_check *k, const struct json *body, struct case
 			struct fval *pv = in->pv[in->np];
 			char *path = arena_printf(r->arena, "parties/%zu", in->np);
 			if (pj->type != JSON_OBJECT) {
-				memset(pv, 0, 4 * sizeof(*pv));
+				memset(pv, 0, PT_N * sizeof(*pv));
 				problem(k, 400, "invalid_field", path, "each party must be an object.");
 				roles_known = 0;
 				continue;
 			}
 			k->prefix = arena_printf(r->arena, "%s/", path);
-			valid_fields_all(pj, party_spec, 4, pv, field_problem, k);
-			roles_known &= pv[0].present;
-			holders += pv[0].present && strcmp(pv[0].s, "right_holder") == 0;
-			if (!pv[2].present || !pv[3].present)
+			valid_fields_all(pj, party_spec, PT_N, pv, field_problem, k);
+			roles_known &= pv[PT_ROLE].present;
+			holders += pv[PT_ROLE].present && strcmp(pv[PT_ROLE].s, "right_holder") == 0;
+			if (!pv[PT_ID_TYPE].present || !pv[PT_ID_NUMBER].present)
 				continue;
-			enum id_type t = id_type_parse(pv[2].s);
-			char *idn = arena_strndup(r->arena, pv[3].s, pv[3].len);
+			enum id_type t = id_type_parse(pv[PT_ID_TYPE].s);
+			char *idn = arena_strndup(r->arena, pv[PT_ID_NUMBER].s, pv[PT_ID_NUMBER].len);
 			if (idn == NULL) {
 				resp_problem(r, 500, "internal", "The server could not complete the request.");
 				return -1;
 			}
 			id_number_normalize(t, idn);
-			pv[3].s = idn;
+			pv[PT_ID_NUMBER].s = idn;
 			enum id_problem ip = id_number_check(t, idn, beijing_ymd(req_now_us(r)));
 			if (ip != ID_OK)
 				problem(k, 400, "invalid_id_number", arena_printf(r->arena, "%s/id_number", path),
@@ -472,40 +459,39 @@ static int case_check(struct case_check *k, const struct json *body, struct case
 	}
 	const char *category = NULL, *action = NULL;
 	int pilot_only = 0;
-	if (in->v[0].present) {
-		const char *pt[] = { in->v[0].s };
-		PGresult *tr = db_exec(r, &q_type, pt);
-		if (tr == NULL)
+	if (in->v[CS_TYPE].present) {
+		struct case_type_row *tr;
+		int nt = case_type_run(r, &(struct case_type_in){ .code = in->v[CS_TYPE].s }, &tr);
+		if (nt < 0)
 			return -1;
-		if (PQntuples(tr) != 1 || !atoi(PQgetvalue(tr, 0, 2))) {
+		if (nt != 1 || !tr->enabled) {
 			problem(k, 400, "unknown_business_type", "business_type", "No enabled business type has this code.");
 		} else {
-			category = PQgetvalue(tr, 0, 0);
-			action = PQgetvalue(tr, 0, 1);
-			pilot_only = atoi(PQgetvalue(tr, 0, 3));
+			category = tr->category;
+			action = tr->action;
+			pilot_only = tr->pilot_only;
 		}
 	}
 	in->county = NULL;
 	if (unit_ok) {
 		char ucounty[7];
-		unit_code_county(in->v[1].s, ucounty);
-		const char *pu[] = { ucounty, in->v[1].s };
-		PGresult *ur = db_exec(r, &q_unit, pu);
-		if (ur == NULL)
+		unit_code_county(in->v[CS_UNIT].s, ucounty);
+		struct case_unit_row *ur;
+		int nu = case_unit_run(r, &(struct case_unit_in){ .county = ucounty, .unit = in->v[CS_UNIT].s }, &ur);
+		if (nu < 0)
 			return -1;
-		if (PQntuples(ur) != 1)
+		if (nu != 1)
 			problem(k, 400, "invalid_unit_code", "unit_code", unit_problem_text(UNIT_COUNTY));
-		else if (PQgetisnull(ur, 0, 0))
+		else if (ur->county == NULL)
 			problem(k, 422, "unit_not_found", "unit_code", "No property unit with this code is in the registry.");
 		else
-			in->county = PQgetvalue(ur, 0, 0);
+			in->county = ur->county;
 	}
 	if (category && in->county && pilot_only) {
-		const char *pp[] = { in->county, category };
-		PGresult *pr = db_exec(r, &q_pilot, pp);
-		if (pr == NULL)
+		int np = case_pilot_run(r, &(struct case_pilot_in){ .county = in->county, .category = category }, NULL);
+		if (np < 0)
 			return -1;
-		if (PQntuples(pr) != 1)
+		if (np != 1)
 			problem(k, 422, "business_type_not_enabled", "business_type",
 				"This business type is not enabled in the unit's division (pilot switch).");
 	}
@@ -549,16 +535,18 @@ void h_case_create(struct req *r)
 		return;
 	}
 	struct fval *v = in.v;
-	struct fval(*pv)[4] = in.pv;
+	struct fval(*pv)[PT_N] = in.pv;
 	size_t np = in.np;
 	const char *county = in.county;
 	char *fjson = in.fjson;
 	/* the deciding agency is the main agency of the unit's county */
-	const char *pa[] = { p->agency_code };
-	PGresult *ar = db_exec(r, &q_agency, pa);
-	if (ar == NULL)
+	struct case_agency_row *ar;
+	if (case_agency_run(r, &(struct case_agency_in){ .agency = p->agency_code }, &ar) != 1) {
+		if (!r->responded)
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
-	const char *recv_div = PQgetvalue(ar, 0, 0);
+	}
+	const char *recv_div = ar->division;
 	int64_t now = req_now_us(r);
 	int year = beijing_year(now);
 	const struct keyring *keys = data_keys(r);
@@ -567,33 +555,35 @@ void h_case_create(struct req *r)
 	enum idem_result ir = idem_begin(r, p->user_id, "POST /api/v1/cases");
 	if (ir == IDEM_DONE)
 		return;
-	const char *pn[] = { county, i64str(r, year), "case" };
-	PGresult *nr = db_exec(r, &q_next, pn);
-	if (nr == NULL)
+	struct case_counter_row *nr;
+	if (case_counter_run(r, &(struct case_counter_in){ .agency = county, .year = year, .kind = "case" }, &nr) != 1)
 		return;
-	char *number = arena_printf(r->arena, "TB-%s-%d-%06ld", county, year, atol(PQgetvalue(nr, 0, 0)));
-	const char *pi[] = { number, v[0].s, v[1].s, p->agency_code, county, recv_div, county, fjson,
-			     i64str(r, p->user_id), i64str(r, now) };
-	PGresult *cr = db_exec(r, &q_insert, pi);
-	if (cr == NULL)
+	char *number = arena_printf(r->arena, "TB-%s-%d-%06" PRId64, county, year, nr->last);
+	struct case_insert_in ci = { .number = number, .type = v[CS_TYPE].s, .unit = v[CS_UNIT].s,
+				     .ragency = p->agency_code, .dagency = county, .rdiv = recv_div, .ddiv = county,
+				     .fields = fjson, .created_by = p->user_id, .now = now };
+	struct case_insert_row *cr;
+	if (case_insert_run(r, &ci, &cr) != 1)
 		return;
-	const char *id = arena_strndup(r->arena, PQgetvalue(cr, 0, 0), strlen(PQgetvalue(cr, 0, 0)));
+	const char *id = cr->id;
 	for (size_t i = 0; i < np; i++) {
 		struct sealed_id sid;
-		if (party_seal(r, keys, pv[i][2].s, pv[i][3].s, number, &sid) != 0) {
+		if (party_seal(r, keys, pv[i][PT_ID_TYPE].s, pv[i][PT_ID_NUMBER].s, number, &sid) != 0) {
 			resp_problem(r, 500, "internal", "The server could not complete the request.");
 			return;
 		}
-		const char *pp[] = { id, i64str(r, (int64_t)i + 1), pv[i][0].s, pv[i][1].s, pv[i][2].s,
-				     sid.sealed, sid.masked, sid.index, sid.progress };
-		if (db_exec(r, &q_party, pp) == NULL)
+		struct case_party_insert_in pi = { .case_id = id, .seq = (int)i + 1, .role = pv[i][PT_ROLE].s,
+						   .name = pv[i][PT_NAME].s, .id_type = pv[i][PT_ID_TYPE].s,
+						   .sealed = sid.sealed, .masked = sid.masked, .idx = sid.index,
+						   .progress = sid.progress };
+		if (case_party_insert_run(r, &pi, NULL) < 0)
 			return;
 	}
-	const char *pe[] = { id, i64str(r, now), i64str(r, p->user_id), p->agency_code, "create", NULL, "draft",
-			     NULL, NULL };
+	struct case_event_insert_in ev = { .case_id = id, .now = now, .actor_id = p->user_id, .agency = p->agency_code,
+					   .action = "create", .to = "draft" };
 	char *payload = json_pairs(r, "number", number, "state", "draft");
-	const char *po[] = { i64str(r, now), "case.created", id, payload };
-	if (db_exec(r, &q_case_event, pe) == NULL || db_exec(r, &q_case_outbox, po) == NULL ||
+	struct case_outbox_in ob = { .now = now, .topic = "case.created", .case_id = id, .payload = payload };
+	if (case_event_insert_run(r, &ev, NULL) < 0 || case_outbox_run(r, &ob, NULL) < 0 ||
 	    audit_write(r, p, "case.create", "case", id, "success", payload) != 0)
 		return;
 	gen_case(r, id);
@@ -812,25 +802,26 @@ void h_business_types(struct req *r)
 {
 	if (auth_require(r, NULL, NULL, 0) == NULL)
 		return;
-	PGresult *res = db_exec(r, &q_types, NULL);
-	if (res == NULL)
+	struct business_types_row *t;
+	int n = business_types_run(r, &(struct business_types_in){ 0 }, &t);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_key(g, "items");
 	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < n; i++) {
 		yajl_gen_map_open(g);
-		jg_str(g, "code", PQgetvalue(res, i, 0));
-		jg_str(g, "category", PQgetvalue(res, i, 1));
-		jg_str(g, "action", PQgetvalue(res, i, 2));
-		jg_str(g, "name", PQgetvalue(res, i, 3));
-		jg_int(g, "promised_days", atoll(PQgetvalue(res, i, 4)));
-		jg_int(g, "statutory_days", atoll(PQgetvalue(res, i, 5)));
-		jg_str(g, "fee_rule", PQgetvalue(res, i, 6));
-		jg_words(g, r->arena, "required_documents", PQgetvalue(res, i, 7));
-		jg_bool(g, "pilot_only", atoi(PQgetvalue(res, i, 8)));
-		jg_bool(g, "enabled", atoi(PQgetvalue(res, i, 9)));
+		jg_str(g, "code", t[i].code);
+		jg_str(g, "category", t[i].category);
+		jg_str(g, "action", t[i].action);
+		jg_str(g, "name", t[i].name);
+		jg_int(g, "promised_days", t[i].promised_days);
+		jg_int(g, "statutory_days", t[i].statutory_days);
+		jg_str(g, "fee_rule", t[i].fee_rule);
+		jg_words(g, r->arena, "required_documents", t[i].docs);
+		jg_bool(g, "pilot_only", t[i].pilot_only);
+		jg_bool(g, "enabled", t[i].enabled);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

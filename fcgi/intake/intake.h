@@ -62,7 +62,14 @@ void h_cases_by_id_number(struct req *r);
  * (actions, states, business types) checked against the domain and the
  * action table; non-zero (each problem logged) refuses to start. */
 int actions_worker_init(struct worker *w);
-/* Statements shared by creation and transitions. */
-extern const struct stmt q_case_event, q_case_outbox;
+/* Statements shared by creation and transitions (defined in cases.c):
+ * the case event (from NULL for creation, details NULL for none) and the
+ * outbox message. */
+#define Q_CASE_EVENT(P, C)                                                                    \
+	P(case_id, TEXT) P(now, I64) P(actor_id, I64) P(agency, TEXT) P(action, TEXT) P(from, TEXT) \
+	P(to, TEXT) P(comment, TEXT) P(details, TEXT)
+DB_QUERY_DECL(case_event_insert, Q_CASE_EVENT);
+#define Q_CASE_OUTBOX(P, C) P(now, I64) P(topic, TEXT) P(case_id, TEXT) P(payload, TEXT)
+DB_QUERY_DECL(case_outbox, Q_CASE_OUTBOX);
 
 #endif
