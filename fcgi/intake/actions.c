@@ -33,11 +33,7 @@ static const struct stmt q_lock = {
  * and allowed_actions read the workflow through this one statement. */
 static const struct stmt q_moves = {
 	"act_moves",
-	"SELECT t.action, t.to_state, t.permission, t.side, (t.enabled AND NOT EXISTS (SELECT 1"
-	" FROM cases.type_action_off o WHERE o.business_type = $3 AND o.action = t.action))::int,"
-	" coalesce((SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = t.action"
-	"  AND (s.business_type IS NULL OR s.business_type = $3) AND EXISTS (SELECT 1 FROM cases.event e"
-	"  WHERE e.case_id = $4 AND e.action = s.earlier_action AND e.actor_id = $5) ORDER BY s.id LIMIT 1), '')"
+	"SELECT" CASE_MOVES_COLS("$3", "$4", "$5")
 	" FROM cases.transition t WHERE t.from_state = $1 AND ($2 = '' OR t.action = $2) ORDER BY t.action",
 	5,
 };
@@ -522,26 +518,12 @@ static PGresult *case_moves(struct req *r, const char *id, const char *state, co
 	return db_exec(r, &q_moves, pm);
 }
 
-int case_allowed_actions(struct req *r, const struct principal *p, const char *id, const char *state,
-			 const char *type, const char *rdiv, const char *ddiv, const char ***out)
+int case_move_allowed(const struct req *r, const struct principal *p, int enabled, const char *barred_by,
+		      const char *perm, const char *side, const char *rdiv, const char *ddiv)
 {
-	PGresult *m = case_moves(r, id, state, type, "", p);
-	if (m == NULL)
-		return -1;
-	int n = PQntuples(m), k = 0;
-	const char **acts = arena_alloc(r->arena, (size_t)(n + 1) * sizeof(*acts));
-	if (acts == NULL) {
-		resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return -1;
-	}
 	/* the checks h_case_action makes before the version and the action's
 	 * own rules (documents, priority, seizure: those answer 409 there) */
-	for (int i = 0; i < n; i++)
-		if (atoi(PQgetvalue(m, i, MV_ENABLED)) && PQgetvalue(m, i, MV_BARRED_BY)[0] == '\0' &&
-		    move_permitted(r, p, PQgetvalue(m, i, MV_PERM), PQgetvalue(m, i, MV_SIDE), rdiv, ddiv))
-			acts[k++] = PQgetvalue(m, i, MV_ACTION);
-	*out = acts;
-	return k;
+	return enabled && barred_by[0] == '\0' && move_permitted(r, p, perm, side, rdiv, ddiv);
 }
 
 void h_case_action(struct req *r)
