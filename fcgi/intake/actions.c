@@ -30,7 +30,8 @@ static const struct stmt q_lock = {
  * each leads, the permission and side it needs, whether it is switched on
  * for the business type, and the earlier step of a two-person rule the
  * user $5 did on this case ('' when none bars them). The action endpoint
- * and allowed_actions read the workflow through this one statement. */
+ * and allowed_actions (the detail's statement) read the workflow through
+ * this one text, CASE_MOVES_COLS. */
 static const struct stmt q_moves = {
 	"act_moves",
 	"SELECT" CASE_MOVES_COLS("$3", "$4", "$5")
