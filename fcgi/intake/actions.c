@@ -40,16 +40,13 @@ DB_QUERY(act_lock, Q_LOCK,
  * each leads, the permission and side it needs, whether it is switched on
  * for the business type, and the earlier step of a two-person rule the
  * user $5 did on this case ('' when none bars them). The action endpoint
- * and allowed_actions read the workflow through this one statement. */
+ * and the detail's allowed actions read the workflow through this one
+ * text, CASE_MOVES_COLS. */
 #define Q_MOVES(P, C)                                                                         \
 	P(state, TEXT) P(action, TEXT) P(type, TEXT) P(case_id, TEXT) P(user_id, I64)            \
-	C(action, TEXT) C(to, TEXT) C(perm, TEXT) C(side, TEXT) C(enabled, BOOL) C(barred_by, TEXT)
+	C(action, TEXT) C(to, TEXT) C(perm, TEXT) C(side, TEXT) C(enabled, INT) C(barred_by, TEXT)
 DB_QUERY(act_moves, Q_MOVES,
-	 "SELECT t.action, t.to_state, t.permission, t.side, (t.enabled AND NOT EXISTS (SELECT 1"
-	 " FROM cases.type_action_off o WHERE o.business_type = $3 AND o.action = t.action)),"
-	 " coalesce((SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = t.action"
-	 "  AND (s.business_type IS NULL OR s.business_type = $3) AND EXISTS (SELECT 1 FROM cases.event e"
-	 "  WHERE e.case_id = $4 AND e.action = s.earlier_action AND e.actor_id = $5) ORDER BY s.id LIMIT 1), '')"
+	 "SELECT" CASE_MOVES_COLS("$3", "$4", "$5")
 	 " FROM cases.transition t WHERE t.from_state = $1 AND ($2 = '' OR t.action = $2) ORDER BY t.action");
 #define Q_ACTION_KNOWN(P, C) P(action, TEXT) C(one, INT)
 DB_QUERY(act_known, Q_ACTION_KNOWN, "SELECT 1 FROM cases.transition WHERE action = $1 LIMIT 1");
@@ -803,25 +800,12 @@ static int case_moves(struct req *r, const char *id, const char *state, const ch
 	return act_moves_run(r, &in, out);
 }
 
-int case_allowed_actions(struct req *r, const struct principal *p, const char *id, const char *state,
-			 const char *type, const char *rdiv, const char *ddiv, const char ***out)
+int case_move_allowed(const struct req *r, const struct principal *p, int enabled, const char *barred_by,
+		      const char *perm, const char *side, const char *rdiv, const char *ddiv)
 {
-	struct act_moves_row *m;
-	int n = case_moves(r, id, state, type, "", p, &m), k = 0;
-	if (n < 0)
-		return -1;
-	const char **acts = arena_alloc(r->arena, (size_t)(n + 1) * sizeof(*acts));
-	if (acts == NULL) {
-		resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return -1;
-	}
 	/* the checks h_case_action makes before the version and the action's
 	 * own rules (documents, priority, seizure: those answer 409 there) */
-	for (int i = 0; i < n; i++)
-		if (m[i].enabled && m[i].barred_by[0] == '\0' && move_permitted(r, p, m[i].perm, m[i].side, rdiv, ddiv))
-			acts[k++] = m[i].action;
-	*out = acts;
-	return k;
+	return enabled && barred_by[0] == '\0' && move_permitted(r, p, perm, side, rdiv, ddiv);
 }
 
 void h_case_action(struct req *r)

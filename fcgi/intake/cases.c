@@ -52,35 +52,6 @@ DB_QUERY_DEF(case_event_insert, Q_CASE_EVENT,
 DB_QUERY_DEF(case_outbox, Q_CASE_OUTBOX,
 	     "INSERT INTO outbox.message (at, topic, case_id, payload)"
 	     " VALUES (to_timestamp($1::float8 / 1000000), $2, $3, $4::jsonb)");
-/* The whole detail in one round trip: kind 0 the case,
- * 1 its parties, 2 its timeline, 3 its priority conflicts. */
-#define N13 "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-static const struct stmt q_detail = {
-	"case_detail",
-	"SELECT * FROM ("
-	" SELECT 0 AS k, 0::bigint AS ord, c.id::text, c.number, c.business_type, c.unit_code, c.receiving_agency,"
-	"  c.deciding_agency, c.receiving_division, c.deciding_division, c.state, c.version::text, c.fields::text,"
-	"  coalesce((extract(epoch FROM c.received_at) * 1000000)::bigint, 0)::text, coalesce(c.due_date::text, ''),"
-	"  coalesce(c.certificate_no, ''), coalesce(c.fee_total_fen, -1)::text,"
-	"  ((extract(epoch FROM c.created_at) * 1000000)::bigint)::text, ra.name, da.name"
-	"  FROM cases.case c JOIN iam.agency ra ON ra.code = c.receiving_agency"
-	"  JOIN iam.agency da ON da.code = c.deciding_agency WHERE c.id = $1"
-	" UNION ALL SELECT 1, p.seq::bigint, p.role, p.name, p.id_type,"
-	"  coalesce(p.id_number_masked, p.id_number_legacy, ''), p.seq::text, " N13
-	"  FROM cases.party p WHERE p.case_id = $1"
-	" UNION ALL SELECT 2, e.id, ((extract(epoch FROM e.at) * 1000000)::bigint)::text, e.action,"
-	"  coalesce(e.from_state, ''), e.to_state, coalesce(e.comment, ''), coalesce(u.display_name, ''),"
-	"  coalesce(e.agency_code, ''), e.details::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-	"  FROM cases.event e LEFT JOIN iam.user u ON u.id = e.actor_id WHERE e.case_id = $1"
-	" UNION ALL SELECT 3, o.received_at_us, o.id::text, o.number, o.state, o.received_at_us::text, NULL, " N13
-	"  FROM (SELECT o.id, o.number, o.state, (extract(epoch FROM o.received_at) * 1000000)::bigint AS received_at_us"
-	"   FROM cases.case o, cases.case c WHERE c.id = $1 AND o.unit_code = c.unit_code AND o.id <> c.id"
-	"   AND o.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')"
-	"   AND c.state IN ('submitted', 'accepted', 'supplement_requested', 'approved')) o"
-	") d ORDER BY k, ord",
-	1,
-};
-
 #define Q_TYPES(P, C)                                                                         \
 	C(code, TEXT) C(category, TEXT) C(action, TEXT) C(name, TEXT) C(promised_days, INT)        \
 	C(statutory_days, INT) C(fee_rule, TEXT) C(docs, TEXT) C(pilot_only, BOOL) C(enabled, BOOL)
@@ -621,100 +592,173 @@ void h_case_validate(struct req *r)
 	resp_json(r, 200);
 }
 
-#define V(row, col) PQgetvalue(d, (row), 2 + (col))
-/* The actions the request's user may take on the case of detail row d. */
-static int detail_allowed(struct req *r, const char *id, PGresult *d, const char ***acts)
+/* The whole detail in one round trip, its rows ordered by kind: 0 the case,
+ * 1 its parties, 2 its timeline, 3 its priority conflicts (the other
+ * pending cases on its unit while it is pending), 4 the transitions out of
+ * its state with what decides whether the user may take them (the text the
+ * action endpoint reads them with). Each kind fills its own columns; the
+ * others are NULL. */
+#define Q_CASE_DETAIL(P, C)                                                                                       \
+	P(id, I64)                                                                                                \
+	P(user, I64)                                                                                              \
+	C(kind, INT) C(ord, I64)                                                                                  \
+	C(id, I64) C(number, TEXT) C(business_type, TEXT) C(unit_code, TEXT) C(ragency, TEXT) C(dagency, TEXT)   \
+	C(rdiv, TEXT) C(ddiv, TEXT) C(state, TEXT) C(version, I64) C(fields, TEXT) C(received_us, I64)            \
+	C(due_date, TEXT) C(certificate_no, TEXT) C(fee_fen, I64) C(created_us, I64) C(ragency_name, TEXT)        \
+	C(dagency_name, TEXT)                                                                                     \
+	C(p_seq, I64) C(p_role, TEXT) C(p_name, TEXT) C(p_id_type, TEXT) C(p_id_number, TEXT)                     \
+	C(e_at_us, I64) C(e_action, TEXT) C(e_from, TEXT) C(e_to, TEXT) C(e_comment, TEXT) C(e_actor, TEXT)       \
+	C(e_agency, TEXT) C(e_details, TEXT)                                                                      \
+	C(o_id, I64) C(o_number, TEXT) C(o_state, TEXT) C(o_received_us, I64)                                     \
+	C(m_action, TEXT) C(m_to, TEXT) C(m_perm, TEXT) C(m_side, TEXT) C(m_enabled, INT) C(m_barred_by, TEXT)
+/* the NULLs standing for the columns of the other kinds, typed for the union */
+#define NO_CASE                                                                                             \
+	" NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,"   \
+	" NULL::text, NULL::integer, NULL::text, NULL::bigint, NULL::text, NULL::text, NULL::bigint,"          \
+	" NULL::bigint, NULL::text, NULL::text,"
+#define NO_PARTY " NULL::integer, NULL::text, NULL::text, NULL::text, NULL::text,"
+#define NO_EVENT " NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,"
+#define NO_CONFLICT " NULL::bigint, NULL::text, NULL::text, NULL::bigint,"
+#define NO_MOVE " NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, NULL::text"
+#define US(t) "(extract(epoch FROM " t ") * 1000000)::bigint"
+DB_QUERY(q_case_detail, Q_CASE_DETAIL,
+	 "SELECT 0 AS kind, 0::bigint AS ord, c.id, c.number, c.business_type, c.unit_code, c.receiving_agency,"
+	 " c.deciding_agency, c.receiving_division, c.deciding_division, c.state, c.version, c.fields::text,"
+	 " " US("c.received_at") ", c.due_date::text, nullif(c.certificate_no, ''), coalesce(c.fee_total_fen, -1),"
+	 " " US("c.created_at") ", ra.name, da.name," NO_PARTY NO_EVENT NO_CONFLICT NO_MOVE
+	 " FROM cases.case c JOIN iam.agency ra ON ra.code = c.receiving_agency"
+	 " JOIN iam.agency da ON da.code = c.deciding_agency WHERE c.id = $1"
+	 " UNION ALL SELECT 1, p.seq," NO_CASE " p.seq, p.role, p.name, p.id_type,"
+	 " coalesce(p.id_number_masked, p.id_number_legacy, '')," NO_EVENT NO_CONFLICT NO_MOVE
+	 " FROM cases.party p WHERE p.case_id = $1"
+	 " UNION ALL SELECT 2, e.id," NO_CASE NO_PARTY " " US("e.at") ", e.action, nullif(e.from_state, ''), e.to_state,"
+	 " nullif(e.comment, ''), coalesce(u.display_name, ''), coalesce(e.agency_code, ''), e.details::text," NO_CONFLICT NO_MOVE
+	 " FROM cases.event e LEFT JOIN iam.user u ON u.id = e.actor_id WHERE e.case_id = $1"
+	 " UNION ALL SELECT 3, o.received_us," NO_CASE NO_PARTY NO_EVENT " o.id, o.number, o.state, o.received_us,"
+	 NO_MOVE " FROM (SELECT o.id, o.number, o.state, " US("o.received_at") " AS received_us"
+	 "  FROM cases.case o, cases.case c WHERE c.id = $1 AND o.unit_code = c.unit_code AND o.id <> c.id"
+	 "  AND cases.state_pending(o.state)"
+	 "  AND cases.state_pending(c.state)) o"
+	 " UNION ALL SELECT 4, row_number() OVER (ORDER BY t.action)," NO_CASE NO_PARTY NO_EVENT NO_CONFLICT
+	 CASE_MOVES_COLS("c.business_type", "c.id", "$2")
+	 " FROM cases.case c JOIN cases.transition t ON t.from_state = c.state WHERE c.id = $1"
+	 " ORDER BY kind, ord");
+#undef NO_CASE
+#undef NO_PARTY
+#undef NO_EVENT
+#undef NO_CONFLICT
+#undef NO_MOVE
+#undef US
+
+/* The detail's rows read: d[0] the case, then the other kinds in order. */
+struct case_detail {
+	const struct q_case_detail_row *d;
+	int n;
+};
+
+/* Read the case; 0, or -1 after replying (404 when no case has the id). */
+static int detail_read(struct req *r, int64_t id, int64_t user, struct case_detail *cd)
 {
-	const struct principal *p = auth_session(r);
-	if (p == NULL) {
+	struct q_case_detail_row *rows;
+	int n = q_case_detail_run(r, &(struct q_case_detail_in){ .id = id, .user = user }, &rows);
+	if (n < 0)
+		return -1;
+	if (n < 1 || rows[0].kind != 0) {
+		resp_problem(r, 404, "case_not_found", "No case has this id.");
+		return -1;
+	}
+	cd->d = rows;
+	cd->n = n;
+	return 0;
+}
+
+/* The actions the request's user may take on the case now: its kind 4
+ * rows that case_move_allowed lets through, in the arena; the count, or -1
+ * after replying. */
+static int detail_allowed(struct req *r, const struct principal *p, const struct case_detail *cd,
+			  const char ***acts)
+{
+	const struct q_case_detail_row *c = &cd->d[0];
+	*acts = arena_alloc(r->arena, (size_t)cd->n * sizeof(**acts));
+	if (*acts == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;
 	}
-	return case_allowed_actions(r, p, id, V(0, 8), V(0, 2), V(0, 6), V(0, 7), acts);
-}
-
-void gen_case(struct req *r, const char *id)
-{
-	const char *pid[] = { id };
-	PGresult *d = db_exec(r, &q_detail, pid);
-	if (d == NULL)
-		return;
-	if (PQntuples(d) < 1 || atoi(PQgetvalue(d, 0, 0)) != 0) {
-		resp_problem(r, 404, "case_not_found", "No case has this id.");
-		return;
+	int k = 0;
+	for (int i = 1; i < cd->n; i++) {
+		const struct q_case_detail_row *m = &cd->d[i];
+		if (m->kind == 4 && case_move_allowed(r, p, m->m_enabled, m->m_barred_by, m->m_perm, m->m_side,
+						      c->rdiv, c->ddiv))
+			(*acts)[k++] = m->m_action;
 	}
-	const char **acts;
-	int nacts = detail_allowed(r, id, d, &acts);
-	if (nacts >= 0)
-		gen_case_row(r, d, acts, (size_t)nacts);
+	return k;
 }
 
-void gen_case_row(struct req *r, PGresult *d, const char *const *acts, size_t nacts)
+static void gen_case_row(struct req *r, const struct case_detail *cd, const char *const *acts, size_t nacts)
 {
-	int n = PQntuples(d);
+	const struct q_case_detail_row *c = &cd->d[0];
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_int(g, "id", strtoll(V(0, 0), NULL, 10));
-	jg_str(g, "number", V(0, 1));
-	jg_str(g, "business_type", V(0, 2));
-	jg_str(g, "unit_code", V(0, 3));
+	jg_int(g, "id", c->id);
+	jg_str(g, "number", c->number);
+	jg_str(g, "business_type", c->business_type);
+	jg_str(g, "unit_code", c->unit_code);
 	jg_key(g, "receiving_agency");
 	yajl_gen_map_open(g);
-	jg_str(g, "code", V(0, 4));
-	jg_str(g, "name", V(0, 16));
+	jg_str(g, "code", c->ragency);
+	jg_str(g, "name", c->ragency_name);
 	yajl_gen_map_close(g);
 	jg_key(g, "deciding_agency");
 	yajl_gen_map_open(g);
-	jg_str(g, "code", V(0, 5));
-	jg_str(g, "name", V(0, 17));
+	jg_str(g, "code", c->dagency);
+	jg_str(g, "name", c->dagency_name);
 	yajl_gen_map_close(g);
-	jg_str(g, "state", V(0, 8));
-	jg_int(g, "version", atoll(V(0, 9)));
-	int64_t received = strtoll(V(0, 11), NULL, 10);
-	jg_str(g, "received_at", received ? time_rfc3339(r->arena, received) : NULL);
-	jg_str(g, "due_date", V(0, 12)[0] ? V(0, 12) : NULL);
-	jg_str(g, "certificate_no", V(0, 13)[0] ? V(0, 13) : NULL);
-	int64_t fee = strtoll(V(0, 14), NULL, 10);
-	if (fee >= 0)
-		jg_int(g, "fee_total_fen", fee);
+	jg_str(g, "state", c->state);
+	jg_int(g, "version", c->version);
+	jg_str(g, "received_at", c->received_us ? time_rfc3339(r->arena, c->received_us) : NULL);
+	jg_str(g, "due_date", c->due_date);
+	jg_str(g, "certificate_no", c->certificate_no);
+	if (c->fee_fen >= 0)
+		jg_int(g, "fee_total_fen", c->fee_fen);
 	else
 		jg_null(g, "fee_total_fen");
-	jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(V(0, 15), NULL, 10)));
+	jg_str(g, "created_at", time_rfc3339(r->arena, c->created_us));
 	jg_key(g, "fields");
-	yajl_gen_number(g, V(0, 10), strlen(V(0, 10))); /* stored JSON, written as it is */
+	yajl_gen_number(g, c->fields, strlen(c->fields)); /* stored JSON, written as it is */
 	static const char *const sections[] = { NULL, "parties", "timeline", "conflicts" };
-	for (int k = 1, row = 1; k <= 3; k++) {
+	int i = 1;
+	for (int k = 1; k <= 3; k++) {
 		jg_key(g, sections[k]);
 		yajl_gen_array_open(g);
-		for (; row < n && atoi(PQgetvalue(d, row, 0)) == k; row++) {
+		for (; i < cd->n && cd->d[i].kind == k; i++) {
+			const struct q_case_detail_row *d = &cd->d[i];
 			yajl_gen_map_open(g);
 			if (k == 1) {
 				/* masked at rest; a value not sealed yet is masked here */
 				char masked[40];
-				id_mask(V(row, 3), masked, sizeof(masked));
-				jg_int(g, "seq", strtoll(V(row, 4), NULL, 10));
-				jg_str(g, "role", V(row, 0));
-				jg_str(g, "name", V(row, 1));
-				jg_str(g, "id_type", V(row, 2));
+				id_mask(d->p_id_number, masked, sizeof(masked));
+				jg_int(g, "seq", d->p_seq);
+				jg_str(g, "role", d->p_role);
+				jg_str(g, "name", d->p_name);
+				jg_str(g, "id_type", d->p_id_type);
 				jg_str(g, "id_number", masked);
 			} else if (k == 2) {
-				jg_str(g, "at", time_rfc3339(r->arena, strtoll(V(row, 0), NULL, 10)));
-				jg_str(g, "action", V(row, 1));
-				jg_str(g, "from_state", V(row, 2)[0] ? V(row, 2) : NULL);
-				jg_str(g, "to_state", V(row, 3));
-				jg_str(g, "comment", V(row, 4)[0] ? V(row, 4) : NULL);
-				jg_str(g, "actor", V(row, 5));
-				jg_str(g, "agency_code", V(row, 6));
+				jg_str(g, "at", time_rfc3339(r->arena, d->e_at_us));
+				jg_str(g, "action", d->e_action);
+				jg_str(g, "from_state", d->e_from);
+				jg_str(g, "to_state", d->e_to);
+				jg_str(g, "comment", d->e_comment);
+				jg_str(g, "actor", d->e_actor);
+				jg_str(g, "agency_code", d->e_agency);
 				jg_key(g, "details");
-				yajl_gen_number(g, V(row, 7), strlen(V(row, 7)));
+				yajl_gen_number(g, d->e_details, strlen(d->e_details));
 			} else {
 				/* priority: pending cases on the same unit, for both sides to see */
-				int64_t other = strtoll(V(row, 3), NULL, 10);
-				jg_int(g, "id", strtoll(V(row, 0), NULL, 10));
-				jg_str(g, "number", V(row, 1));
-				jg_str(g, "state", V(row, 2));
-				jg_str(g, "received_at", time_rfc3339(r->arena, other));
-				jg_bool(g, "earlier", other < received);
+				jg_int(g, "id", d->o_id);
+				jg_str(g, "number", d->o_number);
+				jg_str(g, "state", d->o_state);
+				jg_str(g, "received_at", time_rfc3339(r->arena, d->o_received_us));
+				jg_bool(g, "earlier", d->o_received_us < c->received_us);
 			}
 			yajl_gen_map_close(g);
 		}
@@ -722,13 +766,28 @@ void gen_case_row(struct req *r, PGresult *d, const char *const *acts, size_t na
 	}
 	jg_key(g, "allowed_actions");
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < nacts; i++)
-		jg_cstr(g, acts[i]);
+	for (size_t a = 0; a < nacts; a++)
+		jg_cstr(g, acts[a]);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
-#undef V
+
+void gen_case(struct req *r, const char *id)
+{
+	const struct principal *p = auth_session(r);
+	if (p == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	struct case_detail cd;
+	if (detail_read(r, strtoll(id, NULL, 10), p->user_id, &cd) != 0)
+		return;
+	const char **acts;
+	int nacts = detail_allowed(r, p, &cd, &acts);
+	if (nacts >= 0)
+		gen_case_row(r, &cd, acts, (size_t)nacts);
+}
 
 int case_readable(const struct req *r, const struct principal *p, const char *rdiv, const char *ddiv)
 {
@@ -772,24 +831,20 @@ void h_case_get(struct req *r)
 		resp_raw(r, 200, "application/json", hit + 14, mlen - 14);
 		return;
 	}
-	const char *pid[] = { req_param(r, "id") };
-	PGresult *c = db_exec(r, &q_detail, pid);
-	if (c == NULL)
+	const char *id = req_param(r, "id");
+	struct case_detail cd;
+	if (detail_read(r, strtoll(id, NULL, 10), p->user_id, &cd) != 0)
 		return;
-	if (PQntuples(c) < 1 || atoi(PQgetvalue(c, 0, 0)) != 0) {
-		resp_problem(r, 404, "case_not_found", "No case has this id.");
-		return;
-	}
-	const char *divs[] = { PQgetvalue(c, 0, 2 + 6), PQgetvalue(c, 0, 2 + 7) };
+	const char *divs[] = { cd.d[0].rdiv, cd.d[0].ddiv };
 	if (!case_readable(r, p, divs[0], divs[1])) {
-		case_not_found(r, p, pid[0]);
+		case_not_found(r, p, id);
 		return;
 	}
 	const char **acts;
-	int nacts = detail_allowed(r, pid[0], c, &acts);
+	int nacts = detail_allowed(r, p, &cd, &acts);
 	if (nacts < 0)
 		return;
-	gen_case_row(r, c, acts, (size_t)nacts);
+	gen_case_row(r, &cd, acts, (size_t)nacts);
 	/* "<receiving> <deciding>\n<json>" */
 	char *val = r->status == 200 ? arena_printf(r->arena, "%s %s\n%.*s", divs[0], divs[1], (int)r->resp_len,
 						   (const char *)r->resp_body) : NULL;

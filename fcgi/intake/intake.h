@@ -28,16 +28,26 @@ void h_receipt_qr(struct req *r);
 /* The case as JSON (detail view: parties masked, timeline, conflicts, and
  * the actions the request's user may take now). */
 void gen_case(struct req *r, const char *id);
-/* The same from the rows of the case query already read, with the allowed
- * actions already found. */
-void gen_case_row(struct req *r, PGresult *row, const char *const *acts, size_t nacts);
-/* The actions p may take on the case now (actions.c): the transitions out
- * of its state enabled for its type, whose permission p holds over the
- * acting side, not barred for p by a two-person rule — the checks the
- * action endpoint makes, through the same statement. The count (names in
- * *out, in the arena), or -1 after replying. */
-int case_allowed_actions(struct req *r, const struct principal *p, const char *id, const char *state,
-			 const char *type, const char *rdiv, const char *ddiv, const char ***out);
+/* The transitions out of a case's state, with what decides whether a user
+ * may take each: action, to_state, permission, side, enabled for the type
+ * (0 or 1), and the earlier action by which a two-person rule bars the user
+ * ('' when none). TYPE, ID and USER are SQL expressions for the case's
+ * business type, its id and the user's id; the caller writes FROM
+ * cases.transition t and the condition on t.from_state. One text for the
+ * action endpoint (actions.c) and the detail (cases.c), read in its own
+ * round trip there and in the detail's statement here. */
+#define CASE_MOVES_COLS(TYPE, ID, USER)                                                                         \
+	" t.action, t.to_state, t.permission, t.side, (t.enabled AND NOT EXISTS (SELECT 1"                      \
+	" FROM cases.type_action_off o WHERE o.business_type = " TYPE " AND o.action = t.action))::int,"        \
+	" coalesce((SELECT s.earlier_action FROM cases.two_person_rule s WHERE s.later_action = t.action"      \
+	"  AND (s.business_type IS NULL OR s.business_type = " TYPE ") AND EXISTS (SELECT 1 FROM cases.event e" \
+	"  WHERE e.case_id = " ID " AND e.action = s.earlier_action AND e.actor_id = " USER ") ORDER BY s.id LIMIT 1), '')"
+/* Whether p may take a transition of CASE_MOVES_COLS now (actions.c): enabled
+ * for the type, not barred for p by a two-person rule, its permission held
+ * over the acting side — the checks the action endpoint makes before the
+ * version and the action's own rules. */
+int case_move_allowed(const struct req *r, const struct principal *p, int enabled, const char *barred_by,
+		      const char *perm, const char *side, const char *rdiv, const char *ddiv);
 /* Whether p reads cases on either side (case.read over the receiving or
  * the deciding division). */
 int case_readable(const struct req *r, const struct principal *p, const char *rdiv, const char *ddiv);
