@@ -20,7 +20,7 @@ def served_routes():
             if not f.endswith(".c"):
                 continue
             src = open(os.path.join(d, f), encoding="utf-8").read()
-            for m in re.finditer(r'\{\s*((?:M_[A-Z]+\s*\|?\s*)+),\s*"(/api/[^"]*)"', src):
+            for m in re.finditer(r'\{\s*(?:\.methods\s*=\s*)?((?:M_[A-Z]+\s*\|?\s*)+),\s*(?:\.pattern\s*=\s*)?"(/api/[^"]*)"', src):
                 path = re.sub(r"\{(\w+):\w+\}", r"{\1}", m.group(2))
                 for meth in re.findall(r"M_[A-Z]+", m.group(1)):
                     out.add((METHODS[meth], path))
