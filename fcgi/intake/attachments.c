@@ -153,7 +153,8 @@ void h_attachment_upload(struct req *r)
 	const char *boundary = multipart_boundary(r->arena, r->content_type);
 	if (boundary) {
 		struct part parts[4];
-		int n = multipart_parse(r->arena, r->body, r->body_len, boundary, parts, 4);
+		int n = multipart_parse(r->arena, r->body, r->body_len, boundary, parts,
+					(int)(sizeof(parts) / sizeof(parts[0])));
 		const struct part *file = NULL;
 		for (int i = 0; i < n; i++) {
 			if (strcmp(parts[i].name, "file") == 0 && parts[i].filename)
@@ -202,7 +203,7 @@ void h_attachment_upload(struct req *r)
 	unsigned char h[32];
 	char sha[65];
 	crypto_sha256(data, len, h);
-	hex_encode(h, 32, sha);
+	hex_encode(h, sizeof(h), sha);
 	int64_t now = req_now_us(r);
 	if (db_begin(r) != 0)
 		return;
