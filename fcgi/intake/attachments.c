@@ -7,50 +7,60 @@
 
 #include "../core/crypto.h"
 #include "../core/idem.h"
+#include "../core/list.h"
 #include "../core/multipart.h"
 #include "intake.h"
 
 #define ATTACHMENT_MAX (20u << 20)
 
-static const struct stmt q_case_sides = {
-	"att_case",
-	"SELECT c.state, c.receiving_division, c.deciding_division, array_to_string(t.required_docs, ' ')"
-	" FROM cases.case c JOIN cases.business_type t ON t.code = c.business_type WHERE c.id = $1",
-	1,
-};
-static const struct stmt q_att_insert = {
-	"att_insert",
-	"INSERT INTO cases.attachment (case_id, document_type, filename, content_type, size, sha256, data,"
-	" uploaded_by, agency_code, uploaded_at) VALUES ($1, $2, $3, $4, $5::int, $6, $7, $8, $9,"
-	" to_timestamp($10::float8 / 1000000)) RETURNING id",
-	10,
-};
+#define Q_CASE_SIDES(P, C) \
+	P(case_id, I64) C(state, TEXT) C(receiving_division, TEXT) C(deciding_division, TEXT) C(required_docs, TEXT)
+DB_QUERY(att_case, Q_CASE_SIDES,
+	 "SELECT c.state, c.receiving_division, c.deciding_division, array_to_string(t.required_docs, ' ')"
+	 " FROM cases.case c JOIN cases.business_type t ON t.code = c.business_type WHERE c.id = $1");
+#define Q_ATT_INSERT(P, C)                                                                        \
+	P(case_id, I64) P(document_type, TEXT) P(filename, TEXT) P(content_type, TEXT) P(size, I64) \
+	P(sha256, TEXT) P(data, BYTES) P(user_id, I64) P(agency, TEXT) P(now_us, I64) C(id, I64)
+DB_QUERY(att_insert, Q_ATT_INSERT,
+	 "INSERT INTO cases.attachment (case_id, document_type, filename, content_type, size, sha256, data,"
+	 " uploaded_by, agency_code, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+	 " to_timestamp($10::float8 / 1000000)) RETURNING id");
 /* the state again, under a lock a transition waits for: no document joins
  * a case once it is registered, even when the two cross. The lock also
  * serialises uploads to one case, so the count and bytes below hold. */
-static const struct stmt q_case_open = {
-	"att_case_open",
-	"SELECT (SELECT count(*) FROM cases.attachment a WHERE a.case_id = c.id),"
-	" (SELECT coalesce(sum(a.size), 0) FROM cases.attachment a WHERE a.case_id = c.id)"
-	" FROM cases.case c WHERE c.id = $1"
-	" AND c.state IN ('draft', 'submitted', 'accepted', 'supplement_requested', 'approved')"
-	" FOR NO KEY UPDATE OF c",
-	1,
-};
+#define Q_CASE_OPEN(P, C) P(case_id, I64) C(count, I64) C(bytes, I64)
+DB_QUERY(att_case_open, Q_CASE_OPEN,
+	 "SELECT (SELECT count(*) FROM cases.attachment a WHERE a.case_id = c.id),"
+	 " (SELECT coalesce(sum(a.size), 0) FROM cases.attachment a WHERE a.case_id = c.id)"
+	 " FROM cases.case c WHERE c.id = $1"
+	 " AND c.state IN ('draft', 'submitted', 'accepted', 'supplement_requested', 'approved')"
+	 " FOR NO KEY UPDATE OF c");
 /* One case's documents: enough for any application (a few dozen scans),
  * bounded so that one session cannot fill the database through one case. */
 #define CASE_MAX_ATTACHMENTS 100
 #define CASE_MAX_ATTACHMENT_BYTES (400LL << 20)
-static const struct stmt q_att_list = {
-	"att_list",
-	"SELECT id, document_type, filename, content_type, size, sha256,"
-	" (extract(epoch FROM uploaded_at) * 1000000)::bigint FROM cases.attachment WHERE case_id = $1 ORDER BY id",
-	1,
-};
-static const struct stmt q_att_get = {
-	"att_get",
-	"SELECT filename, content_type, data, sha256 FROM cases.attachment WHERE id = $1 AND case_id = $2",
-	2,
+#define Q_ATT_LIST(P, C)                                                                          \
+	P(case_id, I64)                                                                            \
+	C(id, I64) C(document_type, TEXT) C(filename, TEXT) C(content_type, TEXT) C(size, I64)      \
+	C(sha256, TEXT) C(uploaded_at, I64)
+DB_QUERY(att_list, Q_ATT_LIST,
+	 "SELECT id, document_type, filename, content_type, size, sha256,"
+	 " (extract(epoch FROM uploaded_at) * 1000000)::bigint FROM cases.attachment WHERE case_id = $1 ORDER BY id");
+#define Q_ATT_GET(P, C) \
+	P(id, I64) P(case_id, I64) C(filename, TEXT) C(content_type, TEXT) C(data, BYTES) C(sha256, TEXT)
+DB_QUERY(att_get, Q_ATT_GET,
+	 "SELECT filename, content_type, data, sha256 FROM cases.attachment WHERE id = $1 AND case_id = $2");
+
+/* An attachment as the API shows it: what the upload answers, what the list holds. */
+static const struct jcol att_cols[] = {
+	JCOL_INT("id", struct att_list_row, id),
+	JCOL_STR("document_type", struct att_list_row, document_type),
+	JCOL_STR("filename", struct att_list_row, filename),
+	JCOL_STR("content_type", struct att_list_row, content_type),
+	JCOL_INT("size", struct att_list_row, size),
+	JCOL_STR("sha256", struct att_list_row, sha256),
+	JCOL_TIME("uploaded_at", struct att_list_row, uploaded_at),
+	JCOL_END,
 };
 
 static const char *sniff(const unsigned char *p, size_t n)
@@ -97,21 +107,20 @@ static char *clean_filename(struct req *r, const char *raw, size_t n)
 /* The case's sides after checking the caller may read (or, for upload,
  * add to) it; NULL after replying. Whoever reads neither side gets the 404
  * of a missing case; a reader without the right to add gets 403. */
-static PGresult *case_for(struct req *r, int upload, const struct principal **pp)
+static const struct att_case_row *case_for(struct req *r, int upload, const struct principal **pp)
 {
-	const struct principal *p = auth_require(r, "case.read", NULL, 0);
-	if (p == NULL)
+	const struct principal *p = auth_session(r); /* the route asked case.read */
+	const char *id = req_param(r, "id");
+	struct att_case_row *c;
+	int n = att_case_run(r, &(struct att_case_in){ .case_id = strtoll(id, NULL, 10) }, &c);
+	if (n < 0)
 		return NULL;
-	const char *pid[] = { req_param(r, "id") };
-	PGresult *c = db_exec(r, &q_case_sides, pid);
-	if (c == NULL)
-		return NULL;
-	if (PQntuples(c) != 1 || !case_readable(r, p, PQgetvalue(c, 0, 1), PQgetvalue(c, 0, 2))) {
-		case_not_found(r, p, PQntuples(c) == 1 ? pid[0] : NULL);
+	if (n != 1 || !case_readable(r, p, c->receiving_division, c->deciding_division)) {
+		case_not_found(r, p, n == 1 ? id : NULL);
 		return NULL;
 	}
-	const char *rdiv = PQgetvalue(c, 0, 1), *ddiv = PQgetvalue(c, 0, 2);
-	if (upload && !auth_allows(r, p, "case.create", rdiv) && !auth_allows(r, p, "case.review", ddiv)) {
+	if (upload && !auth_allows(r, p, "case.create", c->receiving_division) &&
+	    !auth_allows(r, p, "case.review", c->deciding_division)) {
 		/* the refusal goes through the one call, so it is audited: a
 		 * division nobody covers makes it deny */
 		const char *nowhere[] = { "" };
@@ -124,28 +133,14 @@ static PGresult *case_for(struct req *r, int upload, const struct principal **pp
 	return c;
 }
 
-static void gen_attachment(yajl_gen g, struct req *r, const char *id, const char *doc, const char *fname,
-			   const char *ct, long long size, const char *sha, int64_t at)
-{
-	yajl_gen_map_open(g);
-	jg_int(g, "id", strtoll(id, NULL, 10));
-	jg_str(g, "document_type", doc);
-	jg_str(g, "filename", fname);
-	jg_str(g, "content_type", ct);
-	jg_int(g, "size", size);
-	jg_str(g, "sha256", sha);
-	jg_str(g, "uploaded_at", time_rfc3339(r->arena, at));
-	yajl_gen_map_close(g);
-}
-
 /* POST /api/v1/cases/{id}/attachments */
 void h_attachment_upload(struct req *r)
 {
 	const struct principal *p;
-	PGresult *c = case_for(r, 1, &p);
+	const struct att_case_row *c = case_for(r, 1, &p);
 	if (c == NULL)
 		return;
-	const char *state = PQgetvalue(c, 0, 0);
+	const char *state = c->state;
 	if (strcmp(state, "draft") && strcmp(state, "submitted") && strcmp(state, "accepted") &&
 	    strcmp(state, "supplement_requested") && strcmp(state, "approved")) {
 		resp_problem(r, 409, "invalid_state", "Documents are added only before registration.");
@@ -158,7 +153,8 @@ void h_attachment_upload(struct req *r)
 	const char *boundary = multipart_boundary(r->arena, r->content_type);
 	if (boundary) {
 		struct part parts[4];
-		int n = multipart_parse(r->arena, r->body, r->body_len, boundary, parts, 4);
+		int n = multipart_parse(r->arena, r->body, r->body_len, boundary, parts,
+					(int)(sizeof(parts) / sizeof(parts[0])));
 		const struct part *file = NULL;
 		for (int i = 0; i < n; i++) {
 			if (strcmp(parts[i].name, "file") == 0 && parts[i].filename)
@@ -207,48 +203,50 @@ void h_attachment_upload(struct req *r)
 	unsigned char h[32];
 	char sha[65];
 	crypto_sha256(data, len, h);
-	hex_encode(h, 32, sha);
+	hex_encode(h, sizeof(h), sha);
 	int64_t now = req_now_us(r);
 	if (db_begin(r) != 0)
 		return;
-	enum idem_result ir = idem_begin(r, p->user_id, arena_printf(r->arena, "POST /api/v1/cases/%s/attachments",
-								     req_param(r, "id")));
+	const char *id = req_param(r, "id");
+	int64_t case_id = strtoll(id, NULL, 10);
+	enum idem_result ir = idem_begin(r, p->user_id, arena_printf(r->arena, "POST /api/v1/cases/%s/attachments", id));
 	if (ir == IDEM_DONE)
 		return;
-	const char *pid[] = { req_param(r, "id") };
-	PGresult *open = db_exec(r, &q_case_open, pid);
-	if (open == NULL)
+	struct att_case_open_row *open;
+	int no = att_case_open_run(r, &(struct att_case_open_in){ .case_id = case_id }, &open);
+	if (no < 0)
 		return;
-	if (PQntuples(open) != 1) {
+	if (no != 1) {
 		resp_problem(r, 409, "invalid_state", "Documents are added only before registration.");
 		return;
 	}
-	if (strtoll(PQgetvalue(open, 0, 0), NULL, 10) >= CASE_MAX_ATTACHMENTS ||
-	    strtoll(PQgetvalue(open, 0, 1), NULL, 10) + (long long)len > CASE_MAX_ATTACHMENT_BYTES) {
+	if (open->count >= CASE_MAX_ATTACHMENTS || open->bytes + (long long)len > CASE_MAX_ATTACHMENT_BYTES) {
 		resp_problem(r, 409, "attachment_limit",
 			     "A case holds at most 100 attachments and 400 MiB in all.");
 		return;
 	}
-	const char *params[] = { req_param(r, "id"), doc, fname, ct, i64str(r, (int64_t)len), sha,
-				 (const char *)data, i64str(r, p->user_id), p->agency_code, i64str(r, now) };
-	int lens[10] = { 0 }, formats[10] = { 0 };
-	lens[6] = (int)len;
-	formats[6] = 1;
-	const char *state_err;
-	PGresult *res = db_exec_bin(r, &q_att_insert, params, lens, formats, &state_err);
-	if (res == NULL) {
-		if (state_err)
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
+	/* the answer is a row as the list shows it */
+	struct att_list_row att = { .document_type = doc, .filename = fname, .content_type = ct,
+				    .size = (int64_t)len, .sha256 = sha, .uploaded_at = now };
+	struct att_insert_row *ins;
+	if (att_insert_run(r,
+			   &(struct att_insert_in){ .case_id = case_id, .document_type = doc, .filename = fname,
+						    .content_type = ct, .size = (int64_t)len, .sha256 = sha,
+						    .data = { data, len }, .user_id = p->user_id,
+						    .agency = p->agency_code, .now_us = now },
+			   &ins) != 1)
 		return;
-	}
-	const char *aid = arena_strndup(r->arena, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-	if (audit_write(r, p, "case.attachment.add", "case", req_param(r, "id"), "success",
+	att.id = ins->id;
+	const char *aid = i64str(r, att.id);
+	if (audit_write(r, p, "case.attachment.add", "case", id, "success",
 			json_pairs(r, "attachment_id", aid, "sha256", sha)) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
-	gen_attachment(g, r, aid, doc, fname, ct, (long long)len, sha, now);
+	yajl_gen_map_open(g);
+	list_members(r, g, &att, att_cols);
+	yajl_gen_map_close(g);
 	resp_json(r, 201);
-	resp_header(r, "Location", arena_printf(r->arena, "/api/v1/cases/%s/attachments/%s", req_param(r, "id"), aid));
+	resp_header(r, "Location", arena_printf(r->arena, "/api/v1/cases/%s/attachments/%s", id, aid));
 	if ((ir == IDEM_NEW && idem_store(r, p->user_id) != 0) || db_commit(r) != 0)
 		return;
 }
@@ -257,30 +255,24 @@ void h_attachment_upload(struct req *r)
 void h_attachment_list(struct req *r)
 {
 	const struct principal *p;
-	PGresult *c = case_for(r, 0, &p);
+	const struct att_case_row *c = case_for(r, 0, &p);
 	if (c == NULL)
 		return;
-	const char *pid[] = { req_param(r, "id") };
-	PGresult *res = db_exec(r, &q_att_list, pid);
-	if (res == NULL)
+	struct att_list_row *rows;
+	int n = att_list_run(r, &(struct att_list_in){ .case_id = strtoll(req_param(r, "id"), NULL, 10) }, &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_key(g, "items");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(res); i++)
-		gen_attachment(g, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-			       PQgetvalue(res, i, 3), atoll(PQgetvalue(res, i, 4)), PQgetvalue(res, i, 5),
-			       strtoll(PQgetvalue(res, i, 6), NULL, 10));
-	yajl_gen_array_close(g);
+	list_items(r, g, "items", rows, (size_t)n, sizeof(*rows), att_cols);
 	jg_key(g, "checklist");
 	yajl_gen_array_open(g);
-	char *docs = arena_strndup(r->arena, PQgetvalue(c, 0, 3), strlen(PQgetvalue(c, 0, 3)));
+	char *docs = arena_strndup(r->arena, c->required_docs, strlen(c->required_docs));
 	char *save = NULL;
 	for (char *t = docs ? strtok_r(docs, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
 		int present = 0;
-		for (int i = 0; i < PQntuples(res) && !present; i++)
-			present = strcmp(PQgetvalue(res, i, 1), t) == 0;
+		for (int i = 0; i < n && !present; i++)
+			present = strcmp(rows[i].document_type, t) == 0;
 		yajl_gen_map_open(g);
 		jg_str(g, "document_type", t);
 		jg_bool(g, "present", present);
@@ -295,27 +287,24 @@ void h_attachment_list(struct req *r)
 void h_attachment_get(struct req *r)
 {
 	const struct principal *p;
-	PGresult *c = case_for(r, 0, &p);
-	if (c == NULL)
+	if (case_for(r, 0, &p) == NULL)
 		return;
-	const char *params[] = { req_param(r, "aid"), req_param(r, "id") };
-	PGresult *res = db_exec(r, &q_att_get, params);
-	if (res == NULL)
+	struct att_get_row *a;
+	int n = att_get_run(r,
+			    &(struct att_get_in){ .id = strtoll(req_param(r, "aid"), NULL, 10),
+						  .case_id = strtoll(req_param(r, "id"), NULL, 10) },
+			    &a);
+	if (n < 0)
 		return;
-	if (PQntuples(res) != 1) {
+	if (n != 1) {
 		resp_problem(r, 404, "attachment_not_found", "The case has no attachment with this id.");
 		return;
 	}
-	size_t len = 0;
-	unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 2), &len);
-	unsigned char *data = raw ? arena_alloc(r->arena, len ? len : 1) : NULL;
-	if (data == NULL) {
-		PQfreemem(raw);
+	/* never empty (size >= 1): no bytes means they could not be read */
+	if (a->data.p == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	memcpy(data, raw, len);
-	PQfreemem(raw);
 	if (db_begin(r) != 0 ||
 	    audit_write(r, p, "case.attachment.download", "case", req_param(r, "id"), "success",
 			json_pairs(r, "attachment_id", req_param(r, "aid"), NULL, NULL)) != 0 ||
@@ -327,7 +316,7 @@ void h_attachment_get(struct req *r)
 	 * and the UTF-8 name percent-encoded (RFC 5987: anything but letters,
 	 * digits and .-_ is encoded, so no quote, semicolon or line break can
 	 * reach the header) */
-	const char *fname = PQgetvalue(res, 0, 0), *ct = PQgetvalue(res, 0, 1);
+	const char *fname = a->filename, *ct = a->content_type;
 	const char *ext = extension_of(ct);
 	struct buf enc = { 0 };
 	for (const unsigned char *s = (const unsigned char *)fname; *s; s++) {
@@ -343,6 +332,6 @@ void h_attachment_get(struct req *r)
 				  enc.p ? (const char *)enc.p : "");
 	buf_free(&enc);
 	resp_header(r, "Content-Disposition", disp);
-	resp_header(r, "X-Content-SHA256", arena_strndup(r->arena, PQgetvalue(res, 0, 3), 64));
-	resp_raw(r, 200, arena_strndup(r->arena, ct, strlen(ct)), data, len);
+	resp_header(r, "X-Content-SHA256", arena_strndup(r->arena, a->sha256, 64));
+	resp_raw(r, 200, arena_strndup(r->arena, ct, strlen(ct)), a->data.p, a->data.len);
 }

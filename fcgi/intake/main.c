@@ -6,20 +6,20 @@
 static const struct route routes[] = {
 	{ .methods = M_POST, .pattern = "/api/v1/cases", .fn = h_case_create },
 	{ .methods = M_GET, .pattern = "/api/v1/cases", .fn = h_case_list, .perm = "case.read", .query = case_list_query },
-	{ .methods = M_POST, .pattern = "/api/v1/cases/by-id-number", .fn = h_cases_by_id_number },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/by-id-number", .fn = h_cases_by_id_number, .perm = "case.read" },
 	{ .methods = M_POST, .pattern = "/api/v1/cases/validate", .fn = h_case_validate },
 	{ .methods = M_GET, .pattern = "/api/v1/notifications", .fn = h_notifications, .perm = "case.read", .query = notifications_query },
 	{ .methods = M_POST, .pattern = "/api/v1/notifications/{id:int}/read", .fn = h_notification_read, .perm = "case.read" },
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}", .fn = h_case_get },
-	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/parties/{seq:int}/reveal", .fn = h_party_reveal },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/parties/{seq:int}/reveal", .fn = h_party_reveal, .perm = "case.read" },
 	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/actions/{action:slug}", .fn = h_case_action },
 	{ .methods = M_GET, .pattern = "/api/v1/business-types", .fn = h_business_types },
-	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_upload },
-	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_list },
-	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments/{aid:int}", .fn = h_attachment_get },
+	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_upload, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_list, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments/{aid:int}", .fn = h_attachment_get, .perm = "case.read" },
 	/* the acceptance receipt (receipt.c) */
-	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt", .fn = h_receipt },
-	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt/qr.png", .fn = h_receipt_qr },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt", .fn = h_receipt, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt/qr.png", .fn = h_receipt_qr, .perm = "case.read" },
 };
 
 static const struct service svc = {

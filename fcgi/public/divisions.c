@@ -2,11 +2,11 @@
  * window terminals and applicant pages use to label codes. Public: the data
  * is published by the National Bureau of Statistics. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../core/cache.h"
 #include "../core/db.h"
+#include "../core/list.h"
 #include "../core/server.h"
 #include "../core/valid.h"
 #include "public.h"
@@ -14,30 +14,31 @@
 #define RESOLVE_MAX 100
 #define DIVISION_TTL 3600
 
-static const struct stmt q_division_get = {
-	"division_get",
-	"SELECT d.code, d.name, d.level, d.parent_code,"
-	" (SELECT count(*) FROM ref.division c WHERE c.parent_code = d.code)"
-	" FROM ref.division d WHERE d.code = $1",
-	1,
-};
+#define Q_DIVISION_GET(P, C) \
+	P(code, TEXT) C(code, TEXT) C(name, TEXT) C(level, TEXT) C(parent_code, TEXT) C(children, I64)
+DB_QUERY(division_get, Q_DIVISION_GET,
+	 "SELECT d.code, d.name, d.level, d.parent_code,"
+	 " (SELECT count(*) FROM ref.division c WHERE c.parent_code = d.code)"
+	 " FROM ref.division d WHERE d.code = $1");
 
-static const struct stmt q_division_children = {
-	"division_children",
-	"SELECT code, name, level FROM ref.division WHERE parent_code = $1 ORDER BY code",
-	1,
-};
+/* the lists read rows of one shape */
+#define DIVISION_COLS(P, C) C(code, TEXT) C(name, TEXT) C(level, TEXT)
+DB_ROW(division_row, DIVISION_COLS);
+#define Q_DIVISION_CHILDREN(P, C) DIVISION_COLS(P, C) P(parent, TEXT)
+DB_QUERY_AS(division_children, Q_DIVISION_CHILDREN, division_row,
+	    "SELECT code, name, level FROM ref.division WHERE parent_code = $1 ORDER BY code");
+DB_QUERY_AS(division_top, DIVISION_COLS, division_row,
+	    "SELECT code, name, level FROM ref.division WHERE parent_code IS NULL ORDER BY code");
+/* codes: a text array literal */
+#define Q_DIVISION_MANY(P, C) DIVISION_COLS(P, C) P(codes, TEXT)
+DB_QUERY_AS(division_many, Q_DIVISION_MANY, division_row,
+	    "SELECT code, name, level FROM ref.division WHERE code = ANY($1::text[]) ORDER BY code");
 
-static const struct stmt q_division_top = {
-	"division_top",
-	"SELECT code, name, level FROM ref.division WHERE parent_code IS NULL ORDER BY code",
-	0,
-};
-
-static const struct stmt q_division_many = {
-	"division_many",
-	"SELECT code, name, level FROM ref.division WHERE code = ANY($1::text[]) ORDER BY code",
-	1,
+static const struct jcol division_cols[] = {
+	JCOL_STR("code", struct division_row, code),
+	JCOL_STR("name", struct division_row, name),
+	JCOL_STR("level", struct division_row, level),
+	JCOL_END,
 };
 
 /* GET /api/v1/divisions/{code}: cache-aside in Redis; the database answers
@@ -55,21 +56,21 @@ void h_division_get(struct req *r)
 		resp_raw(r, 200, "application/json", val, vlen);
 		return;
 	}
-	const char *params[] = { code };
-	PGresult *res = db_exec(r, &q_division_get, params);
-	if (res == NULL)
+	struct division_get_row *d;
+	int n = division_get_run(r, &(struct division_get_in){ .code = code }, &d);
+	if (n < 0)
 		return;
-	if (PQntuples(res) != 1) {
+	if (n != 1) {
 		resp_problem(r, 404, "division_not_found", "No division has this code.");
 		return;
 	}
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_str(g, "code", PQgetvalue(res, 0, 0));
-	jg_str(g, "name", PQgetvalue(res, 0, 1));
-	jg_str(g, "level", PQgetvalue(res, 0, 2));
-	jg_str(g, "parent_code", PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3));
-	jg_int(g, "children", atoll(PQgetvalue(res, 0, 4)));
+	jg_str(g, "code", d->code);
+	jg_str(g, "name", d->name);
+	jg_str(g, "level", d->level);
+	jg_str(g, "parent_code", d->parent_code);
+	jg_int(g, "children", d->children);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 	if (r->status == 200 && kl > 0)
@@ -77,41 +78,25 @@ void h_division_get(struct req *r)
 	resp_header(r, "X-Cache", "miss");
 }
 
-static void gen_rows(yajl_gen g, PGresult *res)
-{
-	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(res); i++) {
-		yajl_gen_map_open(g);
-		jg_str(g, "code", PQgetvalue(res, i, 0));
-		jg_str(g, "name", PQgetvalue(res, i, 1));
-		jg_str(g, "level", PQgetvalue(res, i, 2));
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-}
+const struct qkey division_list_query[] = {
+	QKEY_TEXT("parent", 6, valid_digits6, "a 6-digit division code"),
+	QKEY_END,
+};
 
 /* GET /api/v1/divisions?parent=CODE: the children of a division, or the
- * region itself without a parent. */
+ * region itself without a parent. All of them (a division has at most a
+ * few dozen children): no paging. */
 void h_division_list(struct req *r)
 {
 	const char *parent = req_query(r, "parent");
-	if (req_query_count(r, "parent") > 1 || (parent && !valid_digits6(parent))) {
-		resp_problem(r, 400, "invalid_parameter", "parent must be one 6-digit division code.");
-		return;
-	}
-	PGresult *res;
-	if (parent) {
-		const char *params[] = { parent };
-		res = db_exec(r, &q_division_children, params);
-	} else {
-		res = db_exec(r, &q_division_top, NULL);
-	}
-	if (res == NULL)
+	struct division_row *rows;
+	int n = parent ? division_children_run(r, &(struct division_children_in){ .parent = parent }, &rows)
+		       : division_top_run(r, &(struct division_top_in){ 0 }, &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_key(g, "items");
-	gen_rows(g, res);
+	list_items(r, g, "items", rows, (size_t)n, sizeof(*rows), division_cols);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
@@ -157,20 +142,19 @@ void h_division_resolve(struct req *r)
 	}
 	arr[o++] = '}';
 	arr[o] = '\0';
-	const char *params[] = { arr };
-	PGresult *res = db_exec(r, &q_division_many, params);
-	if (res == NULL)
+	struct division_row *rows;
+	int n = division_many_run(r, &(struct division_many_in){ .codes = arr }, &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_key(g, "items");
-	gen_rows(g, res);
+	list_items(r, g, "items", rows, (size_t)n, sizeof(*rows), division_cols);
 	jg_key(g, "unknown");
 	yajl_gen_array_open(g);
 	for (const struct json *c = codes->child; c; c = c->next) {
 		int found = 0;
-		for (int i = 0; i < PQntuples(res) && !found; i++)
-			found = strcmp(PQgetvalue(res, i, 0), c->s) == 0;
+		for (int i = 0; i < n && !found; i++)
+			found = strcmp(rows[i].code, c->s) == 0;
 		if (!found)
 			jg_cstr(g, c->s);
 	}

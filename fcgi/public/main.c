@@ -6,7 +6,7 @@
 #include "public.h"
 
 static const struct route routes[] = {
-	{ .methods = M_GET, .pattern = "/api/v1/divisions", .fn = h_division_list },
+	{ .methods = M_GET, .pattern = "/api/v1/divisions", .fn = h_division_list, .query = division_list_query },
 	{ .methods = M_POST, .pattern = "/api/v1/divisions/resolve", .fn = h_division_resolve },
 	{ .methods = M_GET, .pattern = "/api/v1/divisions/{code:code}", .fn = h_division_get },
 	{ .methods = M_POST, .pattern = "/api/v1/public/progress", .fn = h_progress },

@@ -9,7 +9,6 @@
  * against its case number string whether or not the case exists: 5 wrong
  * in an hour lock that number (429 progress_locked, Retry-After) for every
  * address. No answer is cached: each one is a counted attempt. */
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -20,12 +19,17 @@
 #include "../core/valid.h"
 #include "public.h"
 
-static const struct stmt q_progress = {
-	"public_progress",
-	"SELECT kind, outcome, coalesce(retry_after, 0), business_type, type_name, state, coalesce(due_date, ''),"
-	" coalesce(at_us, 0), action FROM cases.public_progress($1, $2, to_timestamp($3::float8 / 1000000))",
-	3,
-};
+/* The first row says how the attempt went (outcome, retry_after) and, when
+ * it matched, the case; the next rows are of kind 1 (the timeline: at_us,
+ * action, state) or 2 (a missing document in action). */
+enum { PROGRESS_TIMELINE = 1, PROGRESS_MISSING = 2 };
+#define Q_PROGRESS(P, C)                                                                          \
+	P(number, TEXT) P(proof, TEXT) P(now_us, I64)                                              \
+	C(kind, INT) C(outcome, TEXT) C(retry_after, INT) C(business_type, TEXT) C(type_name, TEXT) \
+	C(state, TEXT) C(due_date, TEXT) C(at_us, I64) C(action, TEXT)
+DB_QUERY(public_progress, Q_PROGRESS,
+	 "SELECT kind, outcome, retry_after, business_type, type_name, state, due_date, at_us, action"
+	 " FROM cases.public_progress($1, $2, to_timestamp($3::float8 / 1000000))");
 
 static int valid_number(const char *s)
 {
@@ -48,15 +52,17 @@ static int valid_last6(const char *s)
 	return 1;
 }
 
+enum { PF_NUMBER, PF_LAST6, PF_COUNT };
+
 /* POST /api/v1/public/progress */
 void h_progress(struct req *r)
 {
-	static const struct field spec[] = {
-		{ "number", V_STRING, 1, 21, 21, valid_number },
-		{ "id_last6", V_STRING, 1, 6, 6, valid_last6 },
+	static const struct field spec[PF_COUNT] = {
+		[PF_NUMBER] = { "number", V_STRING, 1, 21, 21, valid_number },
+		[PF_LAST6] = { "id_last6", V_STRING, 1, 6, 6, valid_last6 },
 	};
-	struct fval v[2];
-	if (valid_body(r, spec, 2, v) != 0)
+	struct fval v[PF_COUNT];
+	if (valid_body(r, spec, PF_COUNT, v) != 0)
 		return;
 	const struct keyring *k = r->w->conf.keys;
 	if (!keyring_usable(k)) {
@@ -65,7 +71,7 @@ void h_progress(struct req *r)
 		return;
 	}
 	char proof[32], hex[65];
-	int pl = snprintf(proof, sizeof(proof), "%s:%s", v[0].s, v[1].s);
+	int pl = snprintf(proof, sizeof(proof), "%s:%s", v[PF_NUMBER].s, v[PF_LAST6].s);
 	if (pl < 0 || (size_t)pl >= sizeof(proof))
 		return;
 	for (int i = pl - 6; i < pl; i++)
@@ -75,16 +81,19 @@ void h_progress(struct req *r)
 	OPENSSL_cleanse(proof, sizeof(proof));
 	if (rc != 0)
 		return;
-	const char *params[] = { v[0].s, hex, i64str(r, req_now_us(r)) };
-	PGresult *res = db_exec(r, &q_progress, params);
+	struct public_progress_row *rows;
+	int n = public_progress_run(
+		r, &(struct public_progress_in){ .number = v[PF_NUMBER].s, .proof = hex, .now_us = req_now_us(r) },
+		&rows);
 	OPENSSL_cleanse(hex, sizeof(hex));
-	if (res == NULL)
+	if (n < 0)
 		return;
 	resp_header(r, "Cache-Control", "no-store");
-	const char *outcome = PQntuples(res) > 0 ? PQgetvalue(res, 0, 1) : "";
+	const struct public_progress_row *head = n > 0 ? &rows[0] : NULL;
+	const char *outcome = head && head->outcome ? head->outcome : "";
 	if (strcmp(outcome, "locked") == 0) {
 		/* headers are written after the request's results are cleared */
-		resp_header(r, "Retry-After", i64str(r, strtoll(PQgetvalue(res, 0, 2), NULL, 10)));
+		resp_header(r, "Retry-After", i64str(r, head->retry_after));
 		resp_problem(r, 429, "progress_locked",
 			     "Too many wrong attempts for this case number; try again later.");
 		return;
@@ -96,31 +105,30 @@ void h_progress(struct req *r)
 	}
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_str(g, "number", v[0].s);
-	jg_str(g, "business_type", PQgetvalue(res, 0, 3));
-	jg_str(g, "business_type_name", PQgetvalue(res, 0, 4));
-	jg_str(g, "state", PQgetvalue(res, 0, 5));
-	const char *due = PQgetvalue(res, 0, 6);
-	jg_str(g, "due_date", due[0] ? due : NULL);
-	/* kind 1: the timeline; kind 2: what the deciding agency asked for in
-	 * its latest request for a supplement, while the case waits for it */
+	jg_str(g, "number", v[PF_NUMBER].s);
+	jg_str(g, "business_type", head->business_type);
+	jg_str(g, "business_type_name", head->type_name);
+	jg_str(g, "state", head->state);
+	jg_str(g, "due_date", head->due_date && head->due_date[0] ? head->due_date : NULL);
+	/* the timeline; then what the deciding agency asked for in its latest
+	 * request for a supplement, while the case waits for it */
 	jg_key(g, "timeline");
 	yajl_gen_array_open(g);
-	for (int i = 1; i < PQntuples(res); i++) {
-		if (atoi(PQgetvalue(res, i, 0)) != 1)
+	for (int i = 1; i < n; i++) {
+		if (rows[i].kind != PROGRESS_TIMELINE)
 			continue;
 		yajl_gen_map_open(g);
-		jg_str(g, "at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 7), NULL, 10)));
-		jg_str(g, "action", PQgetvalue(res, i, 8));
-		jg_str(g, "state", PQgetvalue(res, i, 5));
+		jg_str(g, "at", time_rfc3339(r->arena, rows[i].at_us));
+		jg_str(g, "action", rows[i].action);
+		jg_str(g, "state", rows[i].state);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	jg_key(g, "missing");
 	yajl_gen_array_open(g);
-	for (int i = 1; i < PQntuples(res); i++)
-		if (atoi(PQgetvalue(res, i, 0)) == 2)
-			jg_cstr(g, PQgetvalue(res, i, 8));
+	for (int i = 1; i < n; i++)
+		if (rows[i].kind == PROGRESS_MISSING)
+			jg_cstr(g, rows[i].action);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);

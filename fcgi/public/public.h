@@ -7,5 +7,7 @@ void h_division_list(struct req *r);
 void h_division_resolve(struct req *r);
 void h_progress(struct req *r);
 void h_bank_list(struct req *r);
+/* the query keys of GET /api/v1/divisions (divisions.c) */
+extern const struct qkey division_list_query[];
 
 #endif

@@ -5,7 +5,7 @@
 #include "query.h"
 
 static const struct route routes[] = {
-	{ .methods = M_GET, .pattern = "/api/v1/registry/units/{code:str}", .fn = h_unit_card },
+	{ .methods = M_GET, .pattern = "/api/v1/registry/units/{code:str}", .fn = h_unit_card, .perm = "case.create" },
 };
 
 static const struct service svc = {
