@@ -33,7 +33,7 @@ DB_QUERY(att_case_open, Q_CASE_OPEN,
 	 "SELECT (SELECT count(*) FROM cases.attachment a WHERE a.case_id = c.id),"
 	 " (SELECT coalesce(sum(a.size), 0) FROM cases.attachment a WHERE a.case_id = c.id)"
 	 " FROM cases.case c WHERE c.id = $1"
-	 " AND c.state IN ('draft', 'submitted', 'accepted', 'supplement_requested', 'approved')"
+	 " AND cases.state_class(c.state) IN ('draft', 'pending')"
 	 " FOR NO KEY UPDATE OF c");
 /* One case's documents: enough for any application (a few dozen scans),
  * bounded so that one session cannot fill the database through one case. */

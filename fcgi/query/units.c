@@ -15,7 +15,7 @@
 DB_QUERY(unit_card, Q_UNIT,
 	 "SELECT u.code, u.location, u.use, u.area_m2::text, u.county_code, d.name, a.code, a.name,"
 	 " (SELECT count(*) FROM cases.case c WHERE c.unit_code = u.code"
-	 "  AND c.state IN ('submitted', 'accepted', 'supplement_requested', 'approved'))"
+	 "  AND cases.state_pending(c.state))"
 	 " FROM reg.unit u JOIN ref.division d ON d.code = u.county_code"
 	 " LEFT JOIN iam.agency a ON a.code = u.county_code WHERE u.code = $1");
 /* in force: valid_to open; mortgages in rank order, the rest as written.
