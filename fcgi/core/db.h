@@ -165,8 +165,8 @@ struct db_query {
 	spec int id##_try(struct req *r, const struct id##_in *in, ROWT **out, const char **sqlstate) \
 	{                                                                                                  \
 		enum { np_ = 1 LIST(DB__ONE, DB__NO) };                                                      \
-		const char *pv_[np_];                                                                        \
-		int pl_[np_], pf_[np_], i_ = 0;                                                              \
+		const char *pv_[np_] = { 0 }; /* np_ >= 1: a statement without parameters passes one */      \
+		int pl_[np_] = { 0 }, pf_[np_] = { 0 }, i_ = 0;                                              \
 		(void)in;                                                                                    \
 		if (out)                                                                                     \
 			*out = NULL;                                                                         \
