@@ -9,6 +9,7 @@
 #include "../core/db.h"
 #include "../core/json.h"
 #include "../core/keyring.h"
+#include "../core/list.h"
 #include "../core/server.h"
 #include "../core/valid.h"
 
@@ -45,8 +46,9 @@ void h_grant_delete(struct req *r);
 void h_permreq_create(struct req *r);
 void h_permreq_list(struct req *r);
 void h_permreq_decide(struct req *r);
-/* SELECT 1 FROM ref.division WHERE code = $1 */
-extern const struct stmt q_division_exists;
+/* Does a division have this code? (one row or none; defined in grants.c) */
+#define Q_DIVISION_EXISTS(P, C) P(code, TEXT) C(one, INT)
+DB_QUERY_DECL(division_exists, Q_DIVISION_EXISTS);
 int grant_allowed(struct req *r, const struct principal *p, const char *role, const char *scope);
 /* agencies.c */
 void h_agencies_list(struct req *r);
@@ -63,19 +65,16 @@ void h_pilots(struct req *r);
 void h_pilot_switch(struct req *r);
 
 /* helpers */
-/* The JSON of a user row (columns per USER_COLUMNS) */
-#define USER_COLUMNS                                                                            \
-	"u.id, u.username, u.display_name, u.agency_code, a.division_code, coalesce(u.phone, ''), " \
-	"u.status, u.must_change_password::int,"                                                  \
-	" (u.totp_secret IS NOT NULL OR u.totp_secret_legacy IS NOT NULL)::int, u.version, "      \
-	"(extract(epoch FROM u.created_at) * 1000000)::bigint"
-void gen_user(struct req *r, yajl_gen g, PGresult *res, int row);
-/* The same fields inside a map the caller opens and closes. */
-void gen_user_fields(struct req *r, yajl_gen g, PGresult *res, int row);
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* The route keys of the lists (main.c's table). */
+extern const struct qkey users_query[], agencies_query[], permreq_query[], audit_query[];
+/* The answer to a statement that failed with sqlstate: a unique violation
+ * 409 with code and detail, otherwise db_reply_sqlstate's. */
+void refuse_unique(struct req *r, const char *sqlstate, const char *code, const char *detail);
 /* 0 when p may manage account uid with perm (iam.may_manage: never their
  * own, never an equal or higher account), or -1 after replying 403
  * own_account / higher_account. */
-int require_manageable(struct req *r, const struct principal *p, const char *uid, const char *perm);
+int require_manageable(struct req *r, const struct principal *p, int64_t uid, const char *perm);
 /* Name who acts in this transaction (tb.actor) for the trigger that guards
  * passwords, status and enrolment codes of accounts. 0 or -1 after replying. */
 int db_set_actor(struct req *r, int64_t uid);

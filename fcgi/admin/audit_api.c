@@ -10,39 +10,34 @@
 #include "../core/log.h"
 #include "admin.h"
 
-static const struct stmt q_audit = {
-	"audit_list",
-	"SELECT e.seq, (extract(epoch FROM e.at) * 1000000)::bigint, coalesce(e.actor_id, 0),"
-	" e.actor_name, e.agency_code, e.action, e.object_type, e.object_id, e.outcome, e.request_id,"
-	" e.client_addr, e.details::text"
-	" FROM audit.event e LEFT JOIN iam.agency a ON a.code = e.agency_code"
-	" WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) s"
-	"   WHERE (a.division_code IS NOT NULL AND ref.covers(s, a.division_code))"
-	"      OR (a.division_code IS NULL AND s = '450000'))"
-	" AND ($2 = '' OR e.actor_id = nullif($2, '')::bigint) AND ($3 = '' OR e.action = $3)"
-	" AND ($4 = '' OR e.object_type = $4) AND ($5 = '' OR e.object_id = $5)"
-	" AND (nullif($6, '') IS NULL OR e.at >= nullif($6, '')::timestamptz) AND (nullif($7, '') IS NULL OR e.at < nullif($7, '')::timestamptz)"
-	" AND ($8 = '' OR e.seq < nullif($8, '')::bigint) ORDER BY e.seq DESC LIMIT $9::int",
-	9,
-};
+#define Q_AUDIT(P, C)                                                                           \
+	P(scopes, TEXT) P(actor, I64) P(action, TEXT) P(object_type, TEXT) P(object_id, TEXT)          \
+	P(from, TEXT) P(to, TEXT) P(before, I64) P(limit, I64)                                      \
+	C(seq, I64) C(at, I64) C(actor_id, I64) C(actor_name, TEXT) C(agency_code, TEXT) C(action, TEXT) \
+	C(object_type, TEXT) C(object_id, TEXT) C(outcome, TEXT) C(request_id, TEXT) C(client_addr, TEXT) \
+	C(details, TEXT)
+/* absent filters are -1 (actor) or NULL */
+DB_QUERY(audit_list, Q_AUDIT,
+	 "SELECT e.seq, (extract(epoch FROM e.at) * 1000000)::bigint, coalesce(e.actor_id, 0),"
+	 " e.actor_name, e.agency_code, e.action, e.object_type, e.object_id, e.outcome, e.request_id,"
+	 " e.client_addr, e.details::text"
+	 " FROM audit.event e LEFT JOIN iam.agency a ON a.code = e.agency_code"
+	 " WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) s"
+	 "   WHERE (a.division_code IS NOT NULL AND ref.covers(s, a.division_code))"
+	 "      OR (a.division_code IS NULL AND s = '450000'))"
+	 " AND ($2 < 0 OR e.actor_id = $2) AND ($3::text IS NULL OR e.action = $3)"
+	 " AND ($4::text IS NULL OR e.object_type = $4) AND ($5::text IS NULL OR e.object_id = $5)"
+	 " AND ($6::timestamptz IS NULL OR e.at >= $6) AND ($7::timestamptz IS NULL OR e.at < $7)"
+	 " AND e.seq < $8 ORDER BY e.seq DESC LIMIT $9");
 
-static const struct stmt q_chain_status = {
-	"audit_chain_status",
-	"SELECT (extract(epoch FROM checked_at) * 1000000)::bigint, ok::int, refusing::int, head_pos, head_seq,"
-	" head_hash, verified_pos, unsealed, first_broken_pos, first_broken_seq, reason"
-	" FROM audit.chain_status WHERE checked_at IS NOT NULL",
-	0,
-};
-
-static int is_uint(const char *s)
-{
-	if (s == NULL || *s == '\0' || strlen(s) > 18)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
+#define Q_CHAIN_STATUS(P, C)                                                                     \
+	C(checked_at, I64) C(ok, BOOL) C(refusing, BOOL) C(head_pos, I64) C(head_seq, I64)             \
+	C(head_hash, TEXT) C(verified_pos, I64) C(unsealed, I64) C(broken, BOOL) C(first_broken_pos, I64) \
+	C(first_broken_seq, I64) C(reason, TEXT)
+DB_QUERY(audit_chain_status, Q_CHAIN_STATUS,
+	 "SELECT (extract(epoch FROM checked_at) * 1000000)::bigint, coalesce(ok, false), refusing, head_pos,"
+	 " head_seq, head_hash, verified_pos, unsealed, first_broken_pos IS NOT NULL, first_broken_pos,"
+	 " first_broken_seq, reason FROM audit.chain_status WHERE checked_at IS NOT NULL");
 
 /* RFC 3339 with an offset: 2026-11-27T08:00:00+08:00 or ...Z */
 static int is_rfc3339(const char *s)
@@ -64,133 +59,155 @@ static int is_rfc3339(const char *s)
 	       t[2] >= '0' && t[2] <= '9' && t[3] == ':' && t[4] >= '0' && t[4] <= '9' && t[5] >= '0' && t[5] <= '9';
 }
 
-static int is_action(const char *s)
+/* [a-z_.] */
+static int dotted(const char *s)
 {
-	size_t n = strlen(s);
-	if (n < 3 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || s[i] == '.'))
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_' || *s == '.'))
 			return 0;
 	return 1;
 }
 
-/* GET /api/v1/audit?actor=&action=&object_type=&object_id=&from=&to=&before=&limit= */
-void h_audit_list(struct req *r)
+/* an action: 3-64 of [a-z_.] */
+static int is_action(const char *s)
 {
-	const struct principal *p = auth_require(r, "audit.read", NULL, 0);
-	if (p == NULL)
-		return;
-	const char *actor = req_query(r, "actor"), *action = req_query(r, "action");
-	const char *otype = req_query(r, "object_type"), *oid = req_query(r, "object_id");
-	const char *from = req_query(r, "from"), *to = req_query(r, "to");
-	const char *before = req_query(r, "before"), *limit = req_query(r, "limit");
-	long lim = limit && is_uint(limit) ? atol(limit) : (limit ? -1 : 50);
-	if ((actor && !is_uint(actor)) || (action && !is_action(action)) ||
-	    (otype && !is_action(arena_printf(r->arena, "x.%s", otype))) || (oid && strlen(oid) > 64) ||
-	    (from && !is_rfc3339(from)) || (to && !is_rfc3339(to)) || (before && !is_uint(before)) ||
-	    lim < 1 || lim > 500) {
-		resp_problem(r, 400, "invalid_parameter",
-			     "actor and before are ids, action a dotted name, from and to RFC 3339 times, limit 1-500.");
+	return strlen(s) >= 3 && dotted(s);
+}
+
+const struct qkey audit_query[] = {
+	QKEY_INT("actor", 0, INT64_MAX, 0),
+	QKEY_TEXT("action", 64, is_action, "a dotted name of 3 to 64 characters (a-z, _ and .)"),
+	QKEY_TEXT("object_type", 62, dotted, "a name of 1 to 62 characters (a-z, _ and .)"),
+	QKEY_TEXT("object_id", 64, NULL, "an object's id of 1 to 64 bytes"),
+	QKEY_TEXT("from", 35, is_rfc3339, "an RFC 3339 time with its offset"),
+	QKEY_TEXT("to", 35, is_rfc3339, "an RFC 3339 time with its offset"),
+	LIST_BEFORE(500, 50),
+	QKEY_END,
+};
+
+/* an item's members before actor_id, and between it and details */
+static const struct jcol audit_cols_head[] = {
+	JCOL_INT("seq", struct audit_list_row, seq),
+	JCOL_TIME("at", struct audit_list_row, at),
+	JCOL_END,
+};
+static const struct jcol audit_cols_mid[] = {
+	JCOL_STR("actor_name", struct audit_list_row, actor_name),
+	JCOL_STR("agency_code", struct audit_list_row, agency_code),
+	JCOL_STR("action", struct audit_list_row, action),
+	JCOL_STR("object_type", struct audit_list_row, object_type),
+	JCOL_STR("object_id", struct audit_list_row, object_id),
+	JCOL_STR("outcome", struct audit_list_row, outcome),
+	JCOL_STR("request_id", struct audit_list_row, request_id),
+	JCOL_STR("client_addr", struct audit_list_row, client_addr),
+	JCOL_END,
+};
+
+/* details is JSON the platform wrote: passed through parsed (flat) */
+static void gen_details(struct req *r, yajl_gen g, const char *dt)
+{
+	struct json *d;
+	jg_key(g, "details");
+	if (dt == NULL || json_parse(r->arena, (const unsigned char *)dt, strlen(dt), 16, &d) != JSON_OK ||
+	    d->type != JSON_OBJECT) {
+		yajl_gen_null(g);
 		return;
 	}
-	const char *params[] = { scope_array(r, p, "audit.read"), actor ? actor : "", action ? action : "", otype ? otype : "",
-				 oid ? oid : "", from ? from : "", to ? to : "", before ? before : "",
-				 i64str(r, lim) };
-	PGresult *res = db_exec(r, &q_audit, params);
-	if (res == NULL)
+	yajl_gen_map_open(g);
+	for (const struct json *m = d->child; m; m = m->next) {
+		jg_key(g, m->key);
+		if (m->type == JSON_STRING)
+			jg_cstr(g, m->s);
+		else if (m->type == JSON_NUMBER)
+			yajl_gen_number(g, m->s, m->len);
+		else if (m->type == JSON_BOOL)
+			yajl_gen_bool(g, m->b);
+		else
+			yajl_gen_null(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+/* GET /api/v1/audit?actor=&action=&object_type=&object_id=&from=&to=&before=&limit=
+ * (audit.read, keys checked by the route) */
+void h_audit_list(struct req *r)
+{
+	const struct principal *p = auth_session(r);
+	struct page pg = page_of(r);
+	struct audit_list_row *rows;
+	int n = audit_list_run(r,
+			       &(struct audit_list_in){ .scopes = scope_array(r, p, "audit.read"),
+							.actor = req_query(r, "actor") ? req_qint(r, "actor") : -1,
+							.action = req_query(r, "action"),
+							.object_type = req_query(r, "object_type"),
+							.object_id = req_query(r, "object_id"),
+							.from = req_query(r, "from"),
+							.to = req_query(r, "to"),
+							.before = pg.cursor,
+							.limit = pg.limit },
+			       &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_key(g, "items");
 	yajl_gen_array_open(g);
-	int n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
 		yajl_gen_map_open(g);
-		jg_int(g, "seq", strtoll(PQgetvalue(res, i, 0), NULL, 10));
-		jg_str(g, "at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 1), NULL, 10)));
-		int64_t actor_id = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-		if (actor_id)
-			jg_int(g, "actor_id", actor_id);
+		list_members(r, g, &rows[i], audit_cols_head);
+		if (rows[i].actor_id)
+			jg_int(g, "actor_id", rows[i].actor_id);
 		else
 			jg_null(g, "actor_id");
-		static const char *names[] = { "actor_name", "agency_code", "action", "object_type", "object_id",
-					       "outcome", "request_id", "client_addr" };
-		for (int k = 0; k < 8; k++)
-			jg_str(g, names[k], PQgetisnull(res, i, 3 + k) ? NULL : PQgetvalue(res, i, 3 + k));
-		/* details is JSON the platform wrote: pass it through parsed */
-		struct json *d;
-		jg_key(g, "details");
-		const char *dt = PQgetvalue(res, i, 11);
-		if (json_parse(r->arena, (const unsigned char *)dt, strlen(dt), 16, &d) == JSON_OK &&
-		    d->type == JSON_OBJECT) {
-			yajl_gen_map_open(g);
-			for (const struct json *m = d->child; m; m = m->next) {
-				jg_key(g, m->key);
-				if (m->type == JSON_STRING)
-					jg_cstr(g, m->s);
-				else if (m->type == JSON_NUMBER)
-					yajl_gen_number(g, m->s, m->len);
-				else if (m->type == JSON_BOOL)
-					yajl_gen_bool(g, m->b);
-				else
-					yajl_gen_null(g);
-			}
-			yajl_gen_map_close(g);
-		} else {
-			yajl_gen_null(g);
-		}
+		list_members(r, g, &rows[i], audit_cols_mid);
+		gen_details(r, g, rows[i].details);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	if (n == lim)
-		jg_str(g, "next_before", PQgetvalue(res, n - 1, 0));
-	else
-		jg_null(g, "next_before");
+	page_next(g, &pg, (size_t)n, n > 0 ? rows[n - 1].seq : 0);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
 
-/* GET /api/v1/audit/verify: the background process's latest verification
- * (it walks the chain in bounded chunks against the anchors outside the
- * database); nothing is re-hashed inside the request. */
+/* GET /api/v1/audit/verify (audit.read): the background process's latest
+ * verification (it walks the chain in bounded chunks against the anchors
+ * outside the database); nothing is re-hashed inside the request. */
 void h_audit_verify(struct req *r)
 {
-	const struct principal *p = auth_require(r, "audit.read", NULL, 0);
-	if (p == NULL)
+	const struct principal *p = auth_session(r);
+	struct audit_chain_status_row *st;
+	int n = audit_chain_status_run(r, &(struct audit_chain_status_in){ 0 }, &st);
+	if (n < 0)
 		return;
-	PGresult *res = db_exec(r, &q_chain_status, NULL);
-	if (res == NULL)
-		return;
-	if (PQntuples(res) != 1) {
+	if (n != 1) {
 		resp_header(r, "Retry-After", "1");
 		resp_problem(r, 503, "verification_pending", "The audit chain has not been verified yet; retry shortly.");
 		return;
 	}
-	int ok = atoi(PQgetvalue(res, 0, 1));
-	const char *reason = PQgetisnull(res, 0, 10) ? NULL : PQgetvalue(res, 0, 10);
-	if (audit_write(r, p, "audit.verify", "audit", NULL, ok ? "success" : "failure",
-			ok ? NULL : json_pairs(r, "broken_seq", PQgetvalue(res, 0, 9), "reason", reason)) != 0)
+	if (audit_write(r, p, "audit.verify", "audit", NULL, st->ok ? "success" : "failure",
+			st->ok ? NULL
+			       : json_pairs(r, "broken_seq", st->broken ? i64str(r, st->first_broken_seq) : NULL,
+					    "reason", st->reason)) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_bool(g, "ok", ok);
-	jg_str(g, "checked_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-	jg_bool(g, "sealing", !atoi(PQgetvalue(res, 0, 2)));
-	jg_int(g, "sealed", strtoll(PQgetvalue(res, 0, 3), NULL, 10));
-	jg_int(g, "head_pos", strtoll(PQgetvalue(res, 0, 3), NULL, 10));
-	jg_int(g, "head_seq", strtoll(PQgetvalue(res, 0, 4), NULL, 10));
-	jg_str(g, "head", PQgetvalue(res, 0, 5));
-	jg_int(g, "verified_pos", strtoll(PQgetvalue(res, 0, 6), NULL, 10));
-	jg_int(g, "unsealed", strtoll(PQgetvalue(res, 0, 7), NULL, 10));
-	if (PQgetisnull(res, 0, 8)) {
+	jg_bool(g, "ok", st->ok);
+	jg_str(g, "checked_at", time_rfc3339(r->arena, st->checked_at));
+	jg_bool(g, "sealing", !st->refusing);
+	jg_int(g, "sealed", st->head_pos);
+	jg_int(g, "head_pos", st->head_pos);
+	jg_int(g, "head_seq", st->head_seq);
+	jg_str(g, "head", st->head_hash);
+	jg_int(g, "verified_pos", st->verified_pos);
+	jg_int(g, "unsealed", st->unsealed);
+	if (st->broken) {
+		jg_int(g, "first_broken_pos", st->first_broken_pos);
+		jg_int(g, "first_broken_seq", st->first_broken_seq);
+	} else {
 		jg_null(g, "first_broken_pos");
 		jg_null(g, "first_broken_seq");
-	} else {
-		jg_int(g, "first_broken_pos", strtoll(PQgetvalue(res, 0, 8), NULL, 10));
-		jg_int(g, "first_broken_seq", strtoll(PQgetvalue(res, 0, 9), NULL, 10));
 	}
-	jg_str(g, "reason", reason);
+	jg_str(g, "reason", st->reason);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }

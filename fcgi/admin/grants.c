@@ -7,87 +7,70 @@
 
 #include "admin.h"
 
-static const struct stmt q_roles = {
-	"roles",
-	"SELECT r.code, r.name, r.needs_mfa::int, coalesce(r.triad, ''),"
-	" coalesce(string_agg(rp.permission_code, ' ' ORDER BY rp.permission_code), '')"
-	" FROM iam.role r LEFT JOIN iam.role_permission rp ON rp.role_code = r.code"
-	" GROUP BY r.code ORDER BY r.code",
-	0,
-};
-static const struct stmt q_rules = {
-	"grant_rules", "SELECT granter_role, role_code, strictly_below::int FROM iam.role_grant_rule", 0,
-};
-static const struct stmt q_user_div = {
-	"grant_user_div",
-	"SELECT a.division_code FROM iam.user u JOIN iam.agency a ON a.code = u.agency_code WHERE u.id = $1",
-	1,
-};
-static const struct stmt q_grants = {
-	"grants_of_user",
-	"SELECT g.id, g.role_code, g.scope_code, coalesce(g.granted_by, 0),"
-	" (extract(epoch FROM g.granted_at) * 1000000)::bigint FROM iam.grant g WHERE g.user_id = $1 ORDER BY g.id",
-	1,
-};
-static const struct stmt q_grant_insert = {
-	"grant_insert",
-	"INSERT INTO iam.grant (user_id, role_code, scope_code, granted_by) VALUES ($1, $2, $3, $4) RETURNING id",
-	4,
-};
-static const struct stmt q_grant_get = {
-	"grant_get",
-	"SELECT g.user_id, g.role_code, g.scope_code, a.division_code FROM iam.grant g"
-	" JOIN iam.user u ON u.id = g.user_id JOIN iam.agency a ON a.code = u.agency_code WHERE g.id = $1",
-	1,
-};
-static const struct stmt q_grant_delete = {
-	"grant_delete", "DELETE FROM iam.grant WHERE id = $1", 1,
-};
-const struct stmt q_division_exists = {
-	"division_exists", "SELECT 1 FROM ref.division WHERE code = $1", 1,
-};
-static const struct stmt q_role_exists = {
-	"grant_role_exists", "SELECT 1 FROM iam.role WHERE code = $1", 1,
-};
+#define Q_ROLES(P, C) C(code, TEXT) C(name, TEXT) C(needs_mfa, BOOL) C(triad, TEXT) C(permissions, TEXT)
+DB_QUERY(roles, Q_ROLES,
+	 "SELECT r.code, r.name, r.needs_mfa, r.triad,"
+	 " coalesce(string_agg(rp.permission_code, ' ' ORDER BY rp.permission_code), '')"
+	 " FROM iam.role r LEFT JOIN iam.role_permission rp ON rp.role_code = r.code"
+	 " GROUP BY r.code ORDER BY r.code");
+#define Q_RULES(P, C) C(granter_role, TEXT) C(role, TEXT) C(strictly_below, BOOL)
+DB_QUERY(grant_rules, Q_RULES, "SELECT granter_role, role_code, strictly_below FROM iam.role_grant_rule");
+#define Q_USER_DIV(P, C) P(user_id, I64) C(division_code, TEXT)
+DB_QUERY(grant_user_div, Q_USER_DIV,
+	 "SELECT a.division_code FROM iam.user u JOIN iam.agency a ON a.code = u.agency_code WHERE u.id = $1");
+#define Q_GRANTS(P, C)                                                                           \
+	P(user_id, I64) C(id, I64) C(role, TEXT) C(scope, TEXT) C(granted_by, I64) C(granted_at, I64)
+DB_QUERY(grants_of_user, Q_GRANTS,
+	 "SELECT g.id, g.role_code, g.scope_code, coalesce(g.granted_by, 0),"
+	 " (extract(epoch FROM g.granted_at) * 1000000)::bigint FROM iam.grant g WHERE g.user_id = $1 ORDER BY g.id");
+#define Q_GRANT_INSERT(P, C) P(user_id, I64) P(role, TEXT) P(scope, TEXT) P(granted_by, I64) C(id, I64)
+DB_QUERY(grant_insert, Q_GRANT_INSERT,
+	 "INSERT INTO iam.grant (user_id, role_code, scope_code, granted_by) VALUES ($1, $2, $3, $4) RETURNING id");
+#define Q_GRANT_GET(P, C) P(id, I64) C(user_id, I64) C(role, TEXT) C(scope, TEXT) C(division_code, TEXT)
+DB_QUERY(grant_get, Q_GRANT_GET,
+	 "SELECT g.user_id, g.role_code, g.scope_code, a.division_code FROM iam.grant g"
+	 " JOIN iam.user u ON u.id = g.user_id JOIN iam.agency a ON a.code = u.agency_code WHERE g.id = $1");
+#define Q_GRANT_DELETE(P, C) P(id, I64)
+DB_QUERY(grant_delete, Q_GRANT_DELETE, "DELETE FROM iam.grant WHERE id = $1");
+DB_QUERY_DEF(division_exists, Q_DIVISION_EXISTS, "SELECT 1 FROM ref.division WHERE code = $1");
+#define Q_ROLE_EXISTS(P, C) P(code, TEXT) C(one, INT)
+DB_QUERY(grant_role_exists, Q_ROLE_EXISTS, "SELECT 1 FROM iam.role WHERE code = $1");
 /* For the two-person rules: who made the account, whether the caller may
  * manage it, and whether the role would mix administrator and
  * case-handling roles on it. */
-static const struct stmt q_grant_target = {
-	"grant_target",
-	"SELECT coalesce(u.created_by, 0), iam.may_manage($2, u.id, 'role.manage')::int,"
-	" EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
-	"   JOIN iam.role nr ON nr.code = $3 WHERE g.user_id = u.id AND r.kind <> nr.kind)::int"
-	" FROM iam.user u WHERE u.id = $1",
-	3,
-};
-static const struct stmt q_pr_insert = {
-	"permreq_insert",
-	"INSERT INTO iam.permission_request (user_id, role_code, scope_code, reason, created_at)"
-	" VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000000)) RETURNING id",
-	5,
-};
-static const struct stmt q_pr_list = {
-	"permreq_list",
-	"SELECT pr.id, pr.user_id, u.username, pr.role_code, pr.scope_code, pr.reason, pr.status,"
-	" coalesce(pr.comment, ''), (extract(epoch FROM pr.created_at) * 1000000)::bigint"
-	" FROM iam.permission_request pr JOIN iam.user u ON u.id = pr.user_id"
-	" WHERE (pr.user_id = $1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) s WHERE ref.covers(s, pr.scope_code)))"
-	" AND ($3 = '' OR pr.status = $3) ORDER BY pr.id DESC LIMIT 200",
-	3,
-};
-static const struct stmt q_pr_get = {
-	"permreq_get",
-	"SELECT pr.user_id, pr.role_code, pr.scope_code, pr.status, a.division_code"
-	" FROM iam.permission_request pr JOIN iam.user u ON u.id = pr.user_id"
-	" JOIN iam.agency a ON a.code = u.agency_code WHERE pr.id = $1 FOR UPDATE OF pr",
-	1,
-};
-static const struct stmt q_pr_decide = {
-	"permreq_decide",
-	"UPDATE iam.permission_request SET status = $2, decided_by = $3, comment = $4,"
-	" decided_at = to_timestamp($5::float8 / 1000000) WHERE id = $1 AND status = 'pending'",
-	5,
-};
+#define Q_GRANT_TARGET(P, C)                                                                     \
+	P(user_id, I64) P(manager, I64) P(role, TEXT) C(created_by, I64) C(may_manage, BOOL) C(mixes, BOOL)
+DB_QUERY(grant_target, Q_GRANT_TARGET,
+	 "SELECT coalesce(u.created_by, 0), coalesce(iam.may_manage($2, u.id, 'role.manage'), false),"
+	 " EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
+	 "   JOIN iam.role nr ON nr.code = $3 WHERE g.user_id = u.id AND r.kind <> nr.kind)"
+	 " FROM iam.user u WHERE u.id = $1");
+#define Q_PR_INSERT(P, C)                                                                        \
+	P(user_id, I64) P(role, TEXT) P(scope, TEXT) P(reason, TEXT) P(created_us, I64) C(id, I64)
+DB_QUERY(permreq_insert, Q_PR_INSERT,
+	 "INSERT INTO iam.permission_request (user_id, role_code, scope_code, reason, created_at)"
+	 " VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000000)) RETURNING id");
+/* status NULL: every status */
+#define Q_PR_LIST(P, C)                                                                          \
+	P(user_id, I64) P(scopes, TEXT) P(status, TEXT)                                              \
+	C(id, I64) C(user_id, I64) C(username, TEXT) C(role, TEXT) C(scope, TEXT) C(reason, TEXT)       \
+	C(status, TEXT) C(comment, TEXT) C(created_at, I64)
+DB_QUERY(permreq_list, Q_PR_LIST,
+	 "SELECT pr.id, pr.user_id, u.username, pr.role_code, pr.scope_code, pr.reason, pr.status,"
+	 " pr.comment, (extract(epoch FROM pr.created_at) * 1000000)::bigint"
+	 " FROM iam.permission_request pr JOIN iam.user u ON u.id = pr.user_id"
+	 " WHERE (pr.user_id = $1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) s WHERE ref.covers(s, pr.scope_code)))"
+	 " AND ($3::text IS NULL OR pr.status = $3) ORDER BY pr.id DESC LIMIT 200");
+#define Q_PR_GET(P, C)                                                                           \
+	P(id, I64) C(user_id, I64) C(role, TEXT) C(scope, TEXT) C(status, TEXT) C(division_code, TEXT)
+DB_QUERY(permreq_get, Q_PR_GET,
+	 "SELECT pr.user_id, pr.role_code, pr.scope_code, pr.status, a.division_code"
+	 " FROM iam.permission_request pr JOIN iam.user u ON u.id = pr.user_id"
+	 " JOIN iam.agency a ON a.code = u.agency_code WHERE pr.id = $1 FOR UPDATE OF pr");
+#define Q_PR_DECIDE(P, C) P(id, I64) P(status, TEXT) P(decided_by, I64) P(comment, TEXT) P(decided_us, I64)
+DB_QUERY(permreq_decide, Q_PR_DECIDE,
+	 "UPDATE iam.permission_request SET status = $2, decided_by = $3, comment = $4,"
+	 " decided_at = to_timestamp($5::float8 / 1000000) WHERE id = $1 AND status = 'pending'");
 
 static int covers(struct req *r, const char *scope, const char *div)
 {
@@ -96,121 +79,128 @@ static int covers(struct req *r, const char *scope, const char *div)
 
 int grant_allowed(struct req *r, const struct principal *p, const char *role, const char *scope)
 {
-	PGresult *rules = db_exec(r, &q_rules, NULL);
-	if (rules == NULL)
+	struct grant_rules_row *rules;
+	int n = grant_rules_run(r, &(struct grant_rules_in){ 0 }, &rules);
+	if (n < 0)
 		return -1;
 	for (size_t i = 0; i < p->nperms; i++) {
 		const struct auth_perm *ap = &p->perms[i];
 		if (strcmp(ap->perm, "role.manage") != 0 || (ap->needs_mfa && !p->mfa))
 			continue;
-		for (int k = 0; k < PQntuples(rules); k++) {
-			if (strcmp(PQgetvalue(rules, k, 0), ap->role) != 0 || strcmp(PQgetvalue(rules, k, 1), role) != 0)
+		for (int k = 0; k < n; k++) {
+			if (strcmp(rules[k].granter_role, ap->role) != 0 || strcmp(rules[k].role, role) != 0)
 				continue;
-			int strict = atoi(PQgetvalue(rules, k, 2));
-			if (covers(r, ap->scope, scope) && !(strict && strcmp(ap->scope, scope) == 0))
+			if (covers(r, ap->scope, scope) && !(rules[k].strictly_below && strcmp(ap->scope, scope) == 0))
 				return 1;
 		}
 	}
 	return 0;
 }
 
-/* GET /api/v1/roles */
+static const struct jcol role_cols[] = {
+	JCOL_STR("code", struct roles_row, code),
+	JCOL_STR("name", struct roles_row, name),
+	JCOL_BOOL("needs_mfa", struct roles_row, needs_mfa),
+	JCOL_STR_NE("triad", struct roles_row, triad),
+	JCOL_WORDS("permissions", struct roles_row, permissions),
+	JCOL_END,
+};
+
+/* GET /api/v1/roles (any session) */
 void h_roles(struct req *r)
 {
-	if (auth_require(r, NULL, NULL, 0) == NULL)
-		return;
-	PGresult *res = db_exec(r, &q_roles, NULL);
-	if (res == NULL)
+	struct roles_row *rows;
+	int n = roles_run(r, &(struct roles_in){ 0 }, &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_key(g, "items");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(res); i++) {
-		yajl_gen_map_open(g);
-		jg_str(g, "code", PQgetvalue(res, i, 0));
-		jg_str(g, "name", PQgetvalue(res, i, 1));
-		jg_bool(g, "needs_mfa", atoi(PQgetvalue(res, i, 2)));
-		const char *triad = PQgetvalue(res, i, 3);
-		jg_str(g, "triad", triad[0] ? triad : NULL);
-		jg_words(g, r->arena, "permissions", PQgetvalue(res, i, 4));
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
+	list_items(r, g, "items", rows, (size_t)n, sizeof(*rows), role_cols);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
 
-/* The target user's division after checking the caller may manage users or
- * roles there; NULL after replying. */
-static const char *user_division(struct req *r, const char *uid, const struct principal **pp)
+/* The target user's division after checking the caller may manage roles
+ * there (the route asked for role.manage somewhere); NULL after replying. */
+static const char *user_division(struct req *r, int64_t uid)
 {
-	const struct principal *p = auth_require(r, "role.manage", NULL, 0);
-	if (p == NULL)
+	struct grant_user_div_row *u;
+	int n = grant_user_div_run(r, &(struct grant_user_div_in){ .user_id = uid }, &u);
+	if (n < 0)
 		return NULL;
-	const char *params[] = { uid };
-	PGresult *res = db_exec(r, &q_user_div, params);
-	if (res == NULL)
-		return NULL;
-	if (PQntuples(res) != 1) {
+	if (n != 1) {
 		resp_problem(r, 404, "user_not_found", "No user has this id.");
 		return NULL;
 	}
-	const char *div = PQgetvalue(res, 0, 0);
+	const char *div = u->division_code;
 	if (auth_require(r, "role.manage", &div, 1) == NULL)
 		return NULL;
-	*pp = p;
 	return div;
 }
 
-/* GET /api/v1/users/{id}/grants */
+/* a grant's members around granted_by (null when the platform granted it) */
+static const struct jcol grant_cols_head[] = {
+	JCOL_INT("id", struct grants_of_user_row, id),
+	JCOL_STR("role", struct grants_of_user_row, role),
+	JCOL_STR("scope", struct grants_of_user_row, scope),
+	JCOL_END,
+};
+static const struct jcol grant_cols_tail[] = {
+	JCOL_TIME("granted_at", struct grants_of_user_row, granted_at),
+	JCOL_END,
+};
+
+/* GET /api/v1/users/{id}/grants (role.manage over the user's division) */
 void h_grants_list(struct req *r)
 {
-	const struct principal *p;
-	if (user_division(r, req_param(r, "id"), &p) == NULL)
+	int64_t uid = strtoll(req_param(r, "id"), NULL, 10);
+	if (user_division(r, uid) == NULL)
 		return;
-	const char *params[] = { req_param(r, "id") };
-	PGresult *res = db_exec(r, &q_grants, params);
-	if (res == NULL)
+	struct grants_of_user_row *rows;
+	int n = grants_of_user_run(r, &(struct grants_of_user_in){ .user_id = uid }, &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_key(g, "items");
 	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < n; i++) {
 		yajl_gen_map_open(g);
-		jg_int(g, "id", strtoll(PQgetvalue(res, i, 0), NULL, 10));
-		jg_str(g, "role", PQgetvalue(res, i, 1));
-		jg_str(g, "scope", PQgetvalue(res, i, 2));
-		int64_t by = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-		if (by)
-			jg_int(g, "granted_by", by);
+		list_members(r, g, &rows[i], grant_cols_head);
+		if (rows[i].granted_by)
+			jg_int(g, "granted_by", rows[i].granted_by);
 		else
 			jg_null(g, "granted_by");
-		jg_str(g, "granted_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 4), NULL, 10)));
+		list_members(r, g, &rows[i], grant_cols_tail);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
+}
+
+/* Do role and scope exist? 0, or -1 after replying (invalid_field naming
+ * the unknown one, with detail_role / detail_scope). */
+static int check_known(struct req *r, const char *role, const char *scope, const char *detail_role,
+		       const char *detail_scope)
+{
+	int nr = grant_role_exists_run(r, &(struct grant_role_exists_in){ .code = role }, NULL);
+	int ns = nr < 0 ? -1 : division_exists_run(r, &(struct division_exists_in){ .code = scope }, NULL);
+	if (ns < 0)
+		return -1;
+	if (nr != 1 || ns != 1) {
+		valid_reject(r, "invalid_field", nr != 1 ? "role" : "scope", nr != 1 ? detail_role : detail_scope);
+		return -1;
+	}
+	return 0;
 }
 
 /* Check role and scope exist and may be granted to a user of division div. */
 static int check_grantable(struct req *r, const struct principal *p, const char *role,
 			   const char *scope, const char *div)
 {
-	const char *pr[] = { role }, *ps[] = { scope };
-	PGresult *rr = db_exec(r, &q_role_exists, pr), *sr = rr ? db_exec(r, &q_division_exists, ps) : NULL;
-	if (sr == NULL)
+	if (check_known(r, role, scope, "No role has this code.", "No division has this code.") != 0)
 		return -1;
-	if (PQntuples(rr) != 1) {
-		valid_reject(r, "invalid_field", "role", "No role has this code.");
-		return -1;
-	}
-	if (PQntuples(sr) != 1) {
-		valid_reject(r, "invalid_field", "scope", "No division has this code.");
-		return -1;
-	}
 	if (!covers(r, div, scope)) {
 		resp_problem(r, 422, "scope_outside_agency",
 			     "A role can be granted only within the user's own agency's division.");
@@ -238,137 +228,153 @@ static void refuse_mix(struct req *r)
  * NULL: a decision that grants nothing (only the first and third apply).
  * 0, or -1 after replying. The database's trigger on iam.grant says the
  * same (insert_grant maps its answers). */
-static int check_two_people(struct req *r, const struct principal *p, const char *uid, const char *role)
+static int check_two_people(struct req *r, const struct principal *p, int64_t uid, const char *role)
 {
-	if (strtoll(uid, NULL, 10) == p->user_id) {
+	if (uid == p->user_id) {
 		resp_problem(r, 403, "own_account", "Nobody grants or revokes roles of their own account.");
 		return -1;
 	}
-	const char *params[] = { uid, i64str(r, p->user_id), role ? role : "intake_clerk" };
-	PGresult *res = db_exec(r, &q_grant_target, params);
-	if (res == NULL)
+	struct grant_target_row *t;
+	int n = grant_target_run(
+		r, &(struct grant_target_in){ .user_id = uid, .manager = p->user_id, .role = role ? role : "intake_clerk" },
+		&t);
+	if (n < 0)
 		return -1;
-	if (role && strtoll(PQgetvalue(res, 0, 0), NULL, 10) == p->user_id) {
+	if (n != 1) {
+		resp_problem(r, 404, "user_not_found", "No user has this id.");
+		return -1;
+	}
+	if (role && t->created_by == p->user_id) {
 		resp_problem(r, 403, "creator_may_not_grant",
 			     "Whoever made an account does not give it roles: another administrator does.");
 		return -1;
 	}
-	if (atoi(PQgetvalue(res, 0, 1)) != 1) {
+	if (!t->may_manage) {
 		resp_problem(r, 403, "higher_account",
 			     "You manage only accounts whose every role you could grant yourself, below your level"
 			     " for administrator roles.");
 		return -1;
 	}
-	if (role && atoi(PQgetvalue(res, 0, 2))) {
+	if (role && t->mixes) {
 		refuse_mix(r);
 		return -1;
 	}
 	return 0;
 }
 
-static int insert_grant(struct req *r, const struct principal *p, const char *uid, const char *role,
-			const char *scope, const char **grant_id)
+/* The answers to the database's refusals of a grant (sqlstate). */
+static void grant_refused(struct req *r, const char *state)
 {
-	const char *params[] = { uid, role, scope, i64str(r, p->user_id) };
-	const char *state;
-	PGresult *res = db_exec_try(r, &q_grant_insert, params, &state);
-	if (res == NULL) {
-		if (state && strcmp(state, "23505") == 0)
-			resp_problem(r, 409, "grant_exists", "The user already holds this role at this scope.");
-		else if (state && strcmp(state, "23P01") == 0)
-			resp_problem(r, 409, "separation_of_duties",
-				     "No user may hold two of system administrator, security administrator and auditor.");
-		else if (state && strcmp(state, "TBS01") == 0)
-			resp_problem(r, 403, "own_account", "Nobody grants or revokes roles of their own account.");
-		else if (state && strcmp(state, "TBS02") == 0)
-			resp_problem(r, 403, "creator_may_not_grant",
-				     "Whoever made an account does not give it roles: another administrator does.");
-		else if (state && strcmp(state, "TBS03") == 0)
-			resp_problem(r, 403, "forbidden", "You may not grant this role at this scope.");
-		else if (state && strcmp(state, "TBS04") == 0)
-			refuse_mix(r);
-		else if (state && strcmp(state, "TBS05") == 0)
-			resp_problem(r, 403, "higher_account",
-				     "You manage only accounts whose every role you could grant yourself, below your"
-				     " level for administrator roles.");
-		else if (state)
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return -1;
-	}
-	*grant_id = PQgetvalue(res, 0, 0);
-	return audit_write(r, p, "grant.create", "grant", *grant_id, "success",
-			   json_pairs(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope)));
+	static const struct {
+		const char *state;
+		int status;
+		const char *code, *detail;
+	} answers[] = {
+		{ "23505", 409, "grant_exists", "The user already holds this role at this scope." },
+		{ "23P01", 409, "separation_of_duties",
+		  "No user may hold two of system administrator, security administrator and auditor." },
+		{ "TBS01", 403, "own_account", "Nobody grants or revokes roles of their own account." },
+		{ "TBS02", 403, "creator_may_not_grant",
+		  "Whoever made an account does not give it roles: another administrator does." },
+		{ "TBS03", 403, "forbidden", "You may not grant this role at this scope." },
+		{ "TBS04", 409, "admin_and_business_roles",
+		  "Administrator accounts hold no case-handling roles, and case-handling accounts no"
+		  " administrator roles." },
+		{ "TBS05", 403, "higher_account",
+		  "You manage only accounts whose every role you could grant yourself, below your"
+		  " level for administrator roles." },
+	};
+	for (size_t i = 0; i < NELEM(answers); i++)
+		if (strcmp(state, answers[i].state) == 0) {
+			resp_problem(r, answers[i].status, answers[i].code, answers[i].detail);
+			return;
+		}
+	resp_problem(r, 500, "internal", "The server could not complete the request.");
 }
 
-static void gen_grant(struct req *r, const char *id, const char *uid, const char *role, const char *scope)
+static int insert_grant(struct req *r, const struct principal *p, int64_t uid, const char *role,
+			const char *scope, int64_t *grant_id)
 {
+	const char *state;
+	struct grant_insert_row *g;
+	if (grant_insert_try(r,
+			     &(struct grant_insert_in){ .user_id = uid, .role = role, .scope = scope,
+							.granted_by = p->user_id },
+			     &g, &state) < 0) {
+		if (state)
+			grant_refused(r, state);
+		return -1;
+	}
+	*grant_id = g->id;
+	return audit_write(r, p, "grant.create", "grant", i64str(r, g->id), "success",
+			   json_pairs(r, "user_id", i64str(r, uid), "role", arena_printf(r->arena, "%s@%s", role, scope)));
+}
+
+/* POST /api/v1/users/{id}/grants {"role", "scope"} (role.manage over the
+ * user's division) */
+void h_grant_create(struct req *r)
+{
+	enum { F_ROLE, F_SCOPE };
+	static const struct field spec[] = {
+		[F_ROLE] = { "role", V_STRING, 1, 1, 32, NULL },
+		[F_SCOPE] = { "scope", V_STRING, 1, 6, 6, valid_digits6 },
+	};
+	struct fval v[NELEM(spec)];
+	const struct principal *p = auth_session(r);
+	int64_t uid = strtoll(req_param(r, "id"), NULL, 10);
+	const char *div = user_division(r, uid);
+	if (div == NULL)
+		return;
+	if (valid_body(r, spec, NELEM(spec), v) != 0)
+		return;
+	const char *role = v[F_ROLE].s, *scope = v[F_SCOPE].s;
+	int64_t gid;
+	if (check_grantable(r, p, role, scope, div) != 0 || check_two_people(r, p, uid, role) != 0 ||
+	    db_begin(r) != 0 || insert_grant(r, p, uid, role, scope, &gid) != 0 || db_commit(r) != 0)
+		return;
+	auth_forget_user(r, uid);
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_int(g, "id", strtoll(id, NULL, 10));
-	jg_int(g, "user_id", strtoll(uid, NULL, 10));
+	jg_int(g, "id", gid);
+	jg_int(g, "user_id", uid);
 	jg_str(g, "role", role);
 	jg_str(g, "scope", scope);
 	yajl_gen_map_close(g);
-}
-
-/* POST /api/v1/users/{id}/grants {"role", "scope"} */
-void h_grant_create(struct req *r)
-{
-	static const struct field spec[] = {
-		{ "role", V_STRING, 1, 1, 32, NULL },
-		{ "scope", V_STRING, 1, 6, 6, valid_digits6 },
-	};
-	struct fval v[2];
-	const struct principal *p;
-	const char *uid = req_param(r, "id");
-	const char *div = user_division(r, uid, &p);
-	if (div == NULL)
-		return;
-	if (valid_body(r, spec, 2, v) != 0)
-		return;
-	const char *gid;
-	if (check_grantable(r, p, v[0].s, v[1].s, div) != 0 || check_two_people(r, p, uid, v[0].s) != 0 ||
-	    db_begin(r) != 0 ||
-	    insert_grant(r, p, uid, v[0].s, v[1].s, &gid) != 0 || db_commit(r) != 0)
-		return;
-	auth_forget_user(r, strtoll(uid, NULL, 10));
-	gen_grant(r, gid, uid, v[0].s, v[1].s);
 	resp_json(r, 201);
 }
 
-/* DELETE /api/v1/grants/{id}: revoking needs the authority to grant it. */
+/* DELETE /api/v1/grants/{id} (role.manage over the user's division):
+ * revoking needs the authority to grant it. */
 void h_grant_delete(struct req *r)
 {
-	const struct principal *p = auth_require(r, "role.manage", NULL, 0);
-	if (p == NULL)
+	const struct principal *p = auth_session(r);
+	int64_t id = strtoll(req_param(r, "id"), NULL, 10);
+	struct grant_get_row *gr;
+	int n = grant_get_run(r, &(struct grant_get_in){ .id = id }, &gr);
+	if (n < 0)
 		return;
-	const char *id = req_param(r, "id");
-	const char *params[] = { id };
-	PGresult *res = db_exec(r, &q_grant_get, params);
-	if (res == NULL)
-		return;
-	if (PQntuples(res) != 1) {
+	if (n != 1) {
 		resp_problem(r, 404, "grant_not_found", "No grant has this id.");
 		return;
 	}
-	const char *uid = PQgetvalue(res, 0, 0), *role = PQgetvalue(res, 0, 1), *scope = PQgetvalue(res, 0, 2);
-	const char *div = PQgetvalue(res, 0, 3);
+	const char *div = gr->division_code;
 	if (auth_require(r, "role.manage", &div, 1) == NULL)
 		return;
-	if (check_two_people(r, p, uid, NULL) != 0)
+	if (check_two_people(r, p, gr->user_id, NULL) != 0)
 		return;
-	int ok = grant_allowed(r, p, role, scope);
+	int ok = grant_allowed(r, p, gr->role, gr->scope);
 	if (ok <= 0) {
 		if (ok == 0)
 			resp_problem(r, 403, "forbidden", "You may not revoke this role at this scope.");
 		return;
 	}
-	if (db_begin(r) != 0 || db_exec(r, &q_grant_delete, params) == NULL ||
-	    audit_write(r, p, "grant.delete", "grant", id, "success",
-			json_pairs(r, "user_id", uid, "role", arena_printf(r->arena, "%s@%s", role, scope))) != 0 ||
+	if (db_begin(r) != 0 || grant_delete_run(r, &(struct grant_delete_in){ .id = id }, NULL) < 0 ||
+	    audit_write(r, p, "grant.delete", "grant", i64str(r, id), "success",
+			json_pairs(r, "user_id", i64str(r, gr->user_id), "role",
+				   arena_printf(r->arena, "%s@%s", gr->role, gr->scope))) != 0 ||
 	    db_commit(r) != 0)
 		return;
-	auth_forget_user(r, strtoll(uid, NULL, 10));
+	auth_forget_user(r, gr->user_id);
 	resp_raw(r, 204, NULL, NULL, 0);
 }
 
@@ -376,163 +382,165 @@ void h_grant_delete(struct req *r)
  * a session asks for a role within their agency's division. */
 void h_permreq_create(struct req *r)
 {
+	enum { F_ROLE, F_SCOPE, F_REASON };
 	static const struct field spec[] = {
-		{ "role", V_STRING, 1, 1, 32, NULL },
-		{ "scope", V_STRING, 1, 6, 6, valid_digits6 },
-		{ "reason", V_STRING, 1, 1, 500, NULL },
+		[F_ROLE] = { "role", V_STRING, 1, 1, 32, NULL },
+		[F_SCOPE] = { "scope", V_STRING, 1, 6, 6, valid_digits6 },
+		[F_REASON] = { "reason", V_STRING, 1, 1, 500, NULL },
 	};
-	struct fval v[3];
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
+	struct fval v[NELEM(spec)];
+	const struct principal *p = auth_session(r);
+	if (valid_body(r, spec, NELEM(spec), v) != 0)
 		return;
-	if (valid_body(r, spec, 3, v) != 0)
+	const char *role = v[F_ROLE].s, *scope = v[F_SCOPE].s;
+	if (check_known(r, role, scope, "is unknown.", "is unknown.") != 0)
 		return;
-	const char *pr[] = { v[0].s }, *ps[] = { v[1].s };
-	PGresult *rr = db_exec(r, &q_role_exists, pr), *sr = rr ? db_exec(r, &q_division_exists, ps) : NULL;
-	if (sr == NULL)
-		return;
-	if (PQntuples(rr) != 1 || PQntuples(sr) != 1) {
-		valid_reject(r, "invalid_field", PQntuples(rr) != 1 ? "role" : "scope", "is unknown.");
-		return;
-	}
-	if (!covers(r, p->division_code, v[1].s)) {
+	if (!covers(r, p->division_code, scope)) {
 		resp_problem(r, 422, "scope_outside_agency", "Ask only for roles within your agency's division.");
 		return;
 	}
-	const char *pt[] = { i64str(r, p->user_id), "0", v[0].s };
-	PGresult *tr = db_exec(r, &q_grant_target, pt);
-	if (tr == NULL)
+	struct grant_target_row *t;
+	int n = grant_target_run(r, &(struct grant_target_in){ .user_id = p->user_id, .manager = 0, .role = role },
+				 &t);
+	if (n < 0)
 		return;
-	if (atoi(PQgetvalue(tr, 0, 2))) {
+	if (n == 1 && t->mixes) {
 		refuse_mix(r);
 		return;
 	}
-	const char *params[] = { i64str(r, p->user_id), v[0].s, v[1].s, v[2].s, i64str(r, req_now_us(r)) };
 	if (db_begin(r) != 0)
 		return;
-	PGresult *res = db_exec_unique(r, &q_pr_insert, params, "request_pending",
-					"You already asked for this role at this scope.");
-	if (res == NULL)
+	const char *st;
+	struct permreq_insert_row *ins;
+	if (permreq_insert_try(r,
+			       &(struct permreq_insert_in){ .user_id = p->user_id, .role = role, .scope = scope,
+							    .reason = v[F_REASON].s, .created_us = req_now_us(r) },
+			       &ins, &st) < 0) {
+		if (st)
+			refuse_unique(r, st, "request_pending", "You already asked for this role at this scope.");
 		return;
-	const char *id = PQgetvalue(res, 0, 0);
-	if (audit_write(r, p, "permission_request.create", "permission_request", id, "success",
-			json_pairs(r, "role", v[0].s, "scope", v[1].s)) != 0 ||
+	}
+	if (audit_write(r, p, "permission_request.create", "permission_request", i64str(r, ins->id), "success",
+			json_pairs(r, "role", role, "scope", scope)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_int(g, "id", strtoll(id, NULL, 10));
-	jg_str(g, "role", v[0].s);
-	jg_str(g, "scope", v[1].s);
+	jg_int(g, "id", ins->id);
+	jg_str(g, "role", role);
+	jg_str(g, "scope", scope);
 	jg_str(g, "status", "pending");
 	yajl_gen_map_close(g);
 	resp_json(r, 201);
 }
 
-/* GET /api/v1/permission-requests?status=: one's own, and those one could decide */
+const struct qkey permreq_query[] = {
+	QKEY_ENUM("status", "pending", "approved", "rejected"),
+	QKEY_END,
+};
+
+static const struct jcol permreq_cols[] = {
+	JCOL_INT("id", struct permreq_list_row, id),
+	JCOL_INT("user_id", struct permreq_list_row, user_id),
+	JCOL_STR("username", struct permreq_list_row, username),
+	JCOL_STR("role", struct permreq_list_row, role),
+	JCOL_STR("scope", struct permreq_list_row, scope),
+	JCOL_STR("reason", struct permreq_list_row, reason),
+	JCOL_STR("status", struct permreq_list_row, status),
+	JCOL_STR_NE("comment", struct permreq_list_row, comment),
+	JCOL_TIME("created_at", struct permreq_list_row, created_at),
+	JCOL_END,
+};
+
+/* GET /api/v1/permission-requests?status= (a session): one's own, and
+ * those one could decide */
 void h_permreq_list(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
-		return;
-	const char *status = req_query(r, "status");
-	if (status && strcmp(status, "pending") && strcmp(status, "approved") && strcmp(status, "rejected")) {
-		resp_problem(r, 400, "invalid_parameter", "status must be pending, approved or rejected.");
-		return;
-	}
-	const char *params[] = { i64str(r, p->user_id), scope_array(r, p, "role.manage"), status ? status : "" };
-	PGresult *res = db_exec(r, &q_pr_list, params);
-	if (res == NULL)
+	const struct principal *p = auth_session(r);
+	struct permreq_list_row *rows;
+	int n = permreq_list_run(r,
+				 &(struct permreq_list_in){ .user_id = p->user_id,
+							    .scopes = scope_array(r, p, "role.manage"),
+							    .status = req_query(r, "status") },
+				 &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_key(g, "items");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(res); i++) {
-		yajl_gen_map_open(g);
-		jg_int(g, "id", strtoll(PQgetvalue(res, i, 0), NULL, 10));
-		jg_int(g, "user_id", strtoll(PQgetvalue(res, i, 1), NULL, 10));
-		jg_str(g, "username", PQgetvalue(res, i, 2));
-		jg_str(g, "role", PQgetvalue(res, i, 3));
-		jg_str(g, "scope", PQgetvalue(res, i, 4));
-		jg_str(g, "reason", PQgetvalue(res, i, 5));
-		jg_str(g, "status", PQgetvalue(res, i, 6));
-		const char *c = PQgetvalue(res, i, 7);
-		jg_str(g, "comment", c[0] ? c : NULL);
-		jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 8), NULL, 10)));
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
+	list_items(r, g, "items", rows, (size_t)n, sizeof(*rows), permreq_cols);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
 
-/* POST /api/v1/permission-requests/{id}/{approve|reject} {"comment"?}:
- * decided by someone who may grant that role there — never the applicant. */
+/* POST /api/v1/permission-requests/{id}/{approve|reject} {"comment"?}
+ * (role.manage over the applicant's division): decided by someone who may
+ * grant that role there — never the applicant. */
 void h_permreq_decide(struct req *r)
 {
-	static const struct field spec[] = { { "comment", V_STRING, 0, 0, 500, NULL } };
-	struct fval v[1];
+	enum { F_COMMENT };
+	static const struct field spec[] = { [F_COMMENT] = { "comment", V_STRING, 0, 0, 500, NULL } };
+	struct fval v[NELEM(spec)];
+	memset(v, 0, sizeof(v));
 	const char *decision = req_param(r, "decision");
 	int approve = strcmp(decision, "approve") == 0;
 	if (!approve && strcmp(decision, "reject") != 0) {
 		resp_problem(r, 404, "not_found", "No such resource.");
 		return;
 	}
-	const struct principal *p = auth_require(r, "role.manage", NULL, 0);
-	if (p == NULL)
-		return;
+	const struct principal *p = auth_session(r);
 	const struct json *body = r->body_len ? req_json_object(r) : NULL;
-	if (r->body_len && (body == NULL || valid_fields(r, body, spec, 1, v) != 0))
+	if (r->body_len && (body == NULL || valid_fields(r, body, spec, NELEM(spec), v) != 0))
 		return;
-	if (!r->body_len)
-		memset(v, 0, sizeof(v));
-	const char *id = req_param(r, "id");
-	const char *params[] = { id };
-	PGresult *res;
-	if (db_begin(r) != 0 || (res = db_exec(r, &q_pr_get, params)) == NULL)
+	int64_t id = strtoll(req_param(r, "id"), NULL, 10);
+	struct permreq_get_row *pr;
+	int n;
+	if (db_begin(r) != 0 || (n = permreq_get_run(r, &(struct permreq_get_in){ .id = id }, &pr)) < 0)
 		return;
-	if (PQntuples(res) != 1) {
+	if (n != 1) {
 		resp_problem(r, 404, "request_not_found", "No permission request has this id.");
 		return;
 	}
-	const char *uid = PQgetvalue(res, 0, 0), *role = PQgetvalue(res, 0, 1), *scope = PQgetvalue(res, 0, 2);
-	const char *div = PQgetvalue(res, 0, 4);
+	const char *div = pr->division_code;
 	if (auth_require(r, "role.manage", &div, 1) == NULL)
 		return;
-	if (strtoll(uid, NULL, 10) == p->user_id) {
+	if (pr->user_id == p->user_id) {
 		resp_problem(r, 403, "own_request", "Nobody decides their own request.");
 		return;
 	}
-	int ok = grant_allowed(r, p, role, scope);
+	int ok = grant_allowed(r, p, pr->role, pr->scope);
 	if (ok <= 0) {
 		if (ok == 0)
 			resp_problem(r, 403, "forbidden", "You may not grant this role at this scope.");
 		return;
 	}
-	if (check_two_people(r, p, uid, approve ? role : NULL) != 0)
+	if (check_two_people(r, p, pr->user_id, approve ? pr->role : NULL) != 0)
 		return;
-	if (strcmp(PQgetvalue(res, 0, 3), "pending") != 0) {
+	if (strcmp(pr->status, "pending") != 0) {
 		resp_problem(r, 409, "already_decided", "This request has been decided.");
 		return;
 	}
-	const char *pd[] = { id, approve ? "approved" : "rejected", i64str(r, p->user_id),
-			     v[0].present ? v[0].s : NULL, i64str(r, req_now_us(r)) };
-	const char *gid = NULL;
-	if (db_exec(r, &q_pr_decide, pd) == NULL ||
-	    (approve && insert_grant(r, p, uid, role, scope, &gid) != 0) ||
+	int64_t gid = 0;
+	const struct fval *comment = &v[F_COMMENT];
+	if (permreq_decide_run(r,
+			       &(struct permreq_decide_in){ .id = id, .status = approve ? "approved" : "rejected",
+							    .decided_by = p->user_id,
+							    .comment = comment->present ? comment->s : NULL,
+							    .decided_us = req_now_us(r) },
+			       NULL) < 0 ||
+	    (approve && insert_grant(r, p, pr->user_id, pr->role, pr->scope, &gid) != 0) ||
 	    audit_write(r, p, approve ? "permission_request.approve" : "permission_request.reject",
-			"permission_request", id, "success", json_pairs(r, "role", role, "scope", scope)) != 0 ||
+			"permission_request", i64str(r, id), "success",
+			json_pairs(r, "role", pr->role, "scope", pr->scope)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	if (approve)
-		auth_forget_user(r, strtoll(uid, NULL, 10));
+		auth_forget_user(r, pr->user_id);
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_int(g, "id", strtoll(id, NULL, 10));
+	jg_int(g, "id", id);
 	jg_str(g, "status", approve ? "approved" : "rejected");
 	if (gid)
-		jg_int(g, "grant_id", strtoll(gid, NULL, 10));
+		jg_int(g, "grant_id", gid);
 	else
 		jg_null(g, "grant_id");
 	yajl_gen_map_close(g);

@@ -3,44 +3,51 @@
 #include "../domain/division.h"
 #include "admin.h"
 
+/* Each route names what it needs before its handler runs: .perm, a
+ * permission held somewhere (the handler then checks it over the object's
+ * divisions), or ROUTE_SESSION, any session; log-in needs neither. .query:
+ * the query keys it takes (anything else in the query is ignored). The
+ * method and path come first, unnamed (tests/api/test_openapi.py reads them). */
+#define SESSION .flags = ROUTE_SESSION
 static const struct route routes[] = {
-	{ .methods = M_POST, .pattern = "/api/v1/auth/login", .fn = h_login },
-	{ .methods = M_POST, .pattern = "/api/v1/auth/logout", .fn = h_logout },
-	{ .methods = M_GET, .pattern = "/api/v1/auth/me", .fn = h_me },
-	{ .methods = M_POST, .pattern = "/api/v1/auth/password", .fn = h_password },
-	{ .methods = M_POST, .pattern = "/api/v1/auth/totp/enroll", .fn = h_totp_enroll },
-	{ .methods = M_POST, .pattern = "/api/v1/auth/totp/confirm", .fn = h_totp_confirm },
-	{ .methods = M_GET, .pattern = "/api/v1/auth/sessions", .fn = h_sessions },
-	{ .methods = M_DELETE, .pattern = "/api/v1/auth/sessions/{id:int}", .fn = h_session_revoke },
-	{ .methods = M_GET, .pattern = "/api/v1/users", .fn = h_users_list },
-	{ .methods = M_POST, .pattern = "/api/v1/users", .fn = h_user_create },
-	{ .methods = M_GET, .pattern = "/api/v1/users/{id:int}", .fn = h_user_get },
-	{ .methods = M_PATCH, .pattern = "/api/v1/users/{id:int}", .fn = h_user_patch },
-	{ .methods = M_POST, .pattern = "/api/v1/users/{id:int}/password-reset", .fn = h_user_password_reset },
-	{ .methods = M_GET, .pattern = "/api/v1/users/{id:int}/grants", .fn = h_grants_list },
-	{ .methods = M_POST, .pattern = "/api/v1/users/{id:int}/grants", .fn = h_grant_create },
-	{ .methods = M_DELETE, .pattern = "/api/v1/grants/{id:int}", .fn = h_grant_delete },
-	{ .methods = M_GET, .pattern = "/api/v1/roles", .fn = h_roles },
-	{ .methods = M_GET, .pattern = "/api/v1/auth/login-locks", .fn = h_login_locks },
-	{ .methods = M_DELETE, .pattern = "/api/v1/auth/login-locks/{id:int}", .fn = h_login_lock_lift },
-	{ .methods = M_GET, .pattern = "/api/v1/agencies", .fn = h_agencies_list },
-	{ .methods = M_POST, .pattern = "/api/v1/agencies", .fn = h_agency_create },
-	{ .methods = M_PATCH, .pattern = "/api/v1/agencies/{code:str}", .fn = h_agency_patch },
-	{ .methods = M_POST, .pattern = "/api/v1/permission-requests", .fn = h_permreq_create },
-	{ .methods = M_GET, .pattern = "/api/v1/permission-requests", .fn = h_permreq_list },
-	{ .methods = M_POST, .pattern = "/api/v1/permission-requests/{id:int}/{decision:slug}", .fn = h_permreq_decide },
-	{ .methods = M_GET, .pattern = "/api/v1/audit", .fn = h_audit_list },
-	{ .methods = M_GET, .pattern = "/api/v1/audit/verify", .fn = h_audit_verify },
-	{ .methods = M_GET, .pattern = "/api/v1/workflows/business-types", .fn = h_workflow_types },
-	{ .methods = M_PATCH, .pattern = "/api/v1/workflows/business-types/{code:str}", .fn = h_workflow_type_patch },
-	{ .methods = M_GET, .pattern = "/api/v1/workflows/pilots", .fn = h_pilots },
-	{ .methods = M_PUT | M_DELETE, .pattern = "/api/v1/workflows/pilots/{division:code}", .fn = h_pilot_switch },
+	{ M_POST, "/api/v1/auth/login", h_login, .perm = NULL }, /* public */
+	{ M_POST, "/api/v1/auth/logout", h_logout, SESSION },
+	{ M_GET, "/api/v1/auth/me", h_me, SESSION },
+	{ M_POST, "/api/v1/auth/password", h_password, SESSION },
+	{ M_POST, "/api/v1/auth/totp/enroll", h_totp_enroll, SESSION },
+	{ M_POST, "/api/v1/auth/totp/confirm", h_totp_confirm, SESSION },
+	{ M_GET, "/api/v1/auth/sessions", h_sessions, SESSION },
+	{ M_DELETE, "/api/v1/auth/sessions/{id:int}", h_session_revoke, SESSION },
+	{ M_GET, "/api/v1/users", h_users_list, .perm = "user.manage", .query = users_query },
+	{ M_POST, "/api/v1/users", h_user_create, .perm = "user.manage" },
+	{ M_GET, "/api/v1/users/{id:int}", h_user_get, .perm = "user.manage" },
+	{ M_PATCH, "/api/v1/users/{id:int}", h_user_patch, .perm = "user.manage" },
+	{ M_POST, "/api/v1/users/{id:int}/password-reset", h_user_password_reset, .perm = "user.manage" },
+	{ M_GET, "/api/v1/users/{id:int}/grants", h_grants_list, .perm = "role.manage" },
+	{ M_POST, "/api/v1/users/{id:int}/grants", h_grant_create, .perm = "role.manage" },
+	{ M_DELETE, "/api/v1/grants/{id:int}", h_grant_delete, .perm = "role.manage" },
+	{ M_GET, "/api/v1/roles", h_roles, SESSION },
+	/* user.manage or role.manage: the handler decides */
+	{ M_GET, "/api/v1/auth/login-locks", h_login_locks, SESSION },
+	{ M_DELETE, "/api/v1/auth/login-locks/{id:int}", h_login_lock_lift, SESSION },
+	{ M_GET, "/api/v1/agencies", h_agencies_list, SESSION, .query = agencies_query },
+	{ M_POST, "/api/v1/agencies", h_agency_create, .perm = "agency.manage" },
+	{ M_PATCH, "/api/v1/agencies/{code:str}", h_agency_patch, .perm = "agency.manage" },
+	{ M_POST, "/api/v1/permission-requests", h_permreq_create, SESSION },
+	{ M_GET, "/api/v1/permission-requests", h_permreq_list, SESSION, .query = permreq_query },
+	{ M_POST, "/api/v1/permission-requests/{id:int}/{decision:slug}", h_permreq_decide, .perm = "role.manage" },
+	{ M_GET, "/api/v1/audit", h_audit_list, .perm = "audit.read", .query = audit_query },
+	{ M_GET, "/api/v1/audit/verify", h_audit_verify, .perm = "audit.read" },
+	{ M_GET, "/api/v1/workflows/business-types", h_workflow_types, .perm = "workflow.manage" },
+	{ M_PATCH, "/api/v1/workflows/business-types/{code:str}", h_workflow_type_patch, .perm = "workflow.manage" },
+	{ M_GET, "/api/v1/workflows/pilots", h_pilots, .perm = "workflow.manage" },
+	{ M_PUT | M_DELETE, "/api/v1/workflows/pilots/{division:code}", h_pilot_switch, .perm = "workflow.manage" },
 };
 
 static const struct service svc = {
 	.name = "admin",
 	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.nroutes = NELEM(routes),
 	.scope_covers = division_covers,
 	.background = admin_background,
 };

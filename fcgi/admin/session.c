@@ -24,121 +24,104 @@
 #define FAIL_WINDOW_S (60 * 60)
 #define ALERT_SOURCES 5
 
-static const struct stmt q_thr_row = {
-	"login_thr_row",
-	"INSERT INTO iam.login_throttle (name_key, source, user_id, failures, last_at)"
-	" VALUES ($1, $2, nullif($3, '0')::bigint, 0, to_timestamp($4::float8 / 1000000))"
-	" ON CONFLICT (name_key, source) DO NOTHING",
-	4,
-};
-static const struct stmt q_thr_get = {
-	"login_thr_get",
-	"SELECT id, failures, (extract(epoch FROM last_at) * 1000000)::bigint,"
-	" coalesce((extract(epoch FROM locked_until) * 1000000)::bigint, 0)"
-	" FROM iam.login_throttle WHERE name_key = $1 AND source = $2 FOR UPDATE",
-	2,
-};
-static const struct stmt q_thr_set = {
-	"login_thr_set",
-	"UPDATE iam.login_throttle SET failures = $2, last_at = to_timestamp($3::float8 / 1000000),"
-	" locked_until = to_timestamp(nullif($4, '0')::float8 / 1000000) WHERE id = $1",
-	4,
-};
-static const struct stmt q_thr_clear = {
-	"login_thr_clear", "DELETE FROM iam.login_throttle WHERE id = $1", 1,
-};
-static const struct stmt q_thr_sources = {
-	"login_thr_sources",
-	"SELECT count(*) FROM iam.login_throttle WHERE name_key = $1 AND failures > 0"
-	" AND last_at > to_timestamp($2::float8 / 1000000) - make_interval(secs => $3::int)",
-	3,
-};
-static const struct stmt q_login_user = {
-	"login_user",
-	"SELECT u.id, u.password_hash, u.status, u.agency_code, coalesce(u.totp_secret, ''),"
-	" u.totp_last_step, EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
-	"   WHERE g.user_id = u.id AND r.needs_mfa)::int, u.display_name, u.must_change_password::int,"
-	" coalesce(encode(u.totp_secret_legacy, 'hex'), ''), u.username"
-	" FROM iam.user u WHERE u.username = $1",
-	1,
-};
-static const struct stmt q_totp_seal_legacy = {
-	"login_totp_seal_legacy",
-	"UPDATE iam.user SET totp_secret = $2, totp_secret_legacy = NULL WHERE id = $1 AND totp_secret IS NULL",
-	2,
-};
-static const struct stmt q_rehash = {
-	"login_rehash", "UPDATE iam.user SET password_hash = $2 WHERE id = $1", 2,
-};
-static const struct stmt q_totp_step = {
-	"login_totp_step", "UPDATE iam.user SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2", 2,
-};
-static const struct stmt q_session_new = {
-	"session_new",
-	"INSERT INTO iam.session (token_hash, csrf_hash, user_id, mfa, created_at, last_seen_at,"
-	" expires_at, client_addr, user_agent) VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4,"
-	" to_timestamp($5::float8 / 1000000), to_timestamp($5::float8 / 1000000),"
-	" to_timestamp($6::float8 / 1000000), $7, left($8, 200)) RETURNING id",
-	8,
-};
-static const struct stmt q_session_revoke = {
-	"session_revoke",
-	"UPDATE iam.session SET revoked_at = to_timestamp($3::float8 / 1000000)"
-	" WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING encode(token_hash, 'hex')",
-	3,
-};
-static const struct stmt q_sessions_revoke_others = {
-	"sessions_revoke_others",
-	"UPDATE iam.session SET revoked_at = to_timestamp($3::float8 / 1000000)"
-	" WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL RETURNING encode(token_hash, 'hex')",
-	3,
-};
-static const struct stmt q_pw_get = {
-	"pw_get", "SELECT password_hash, username FROM iam.user WHERE id = $1 FOR UPDATE", 1,
-};
-static const struct stmt q_pw_set = {
-	"pw_set",
-	"UPDATE iam.user SET password_hash = $2, must_change_password = false,"
-	" password_changed_at = now(), updated_at = now(), version = version + 1 WHERE id = $1",
-	2,
-};
-static const struct stmt q_totp_get = {
-	"totp_get",
-	"SELECT (u.totp_secret IS NOT NULL OR u.totp_secret_legacy IS NOT NULL)::int, coalesce(u.totp_pending, ''),"
-	" u.totp_last_step, u.username,"
-	" EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
-	"   WHERE g.user_id = u.id AND r.kind = 'admin')::int,"
-	" coalesce(encode(u.enrol_code_hash, 'hex'), ''),"
-	" coalesce((extract(epoch FROM u.enrol_code_expires) * 1000000)::bigint, 0)"
-	" FROM iam.user u WHERE u.id = $1 FOR UPDATE",
-	1,
-};
-static const struct stmt q_totp_pending = {
-	"totp_pending",
-	"UPDATE iam.user SET totp_pending = $2, totp_pending_legacy = NULL, enrol_code_hash = NULL,"
-	" enrol_code_expires = NULL WHERE id = $1",
-	2,
-};
-static const struct stmt q_totp_enable = {
-	"totp_enable",
-	"UPDATE iam.user SET totp_secret = $3, totp_secret_legacy = NULL, totp_pending = NULL,"
-	" totp_pending_legacy = NULL, totp_last_step = $2, updated_at = now(), version = version + 1 WHERE id = $1",
-	3,
-};
-static const struct stmt q_session_mfa = {
-	"session_mfa", "UPDATE iam.session SET mfa = true WHERE id = $1", 1,
-};
-static const struct stmt q_sessions_list = {
-	"sessions_list",
-	"SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint,"
-	" (extract(epoch FROM last_seen_at) * 1000000)::bigint,"
-	" (extract(epoch FROM expires_at) * 1000000)::bigint, coalesce(client_addr, ''),"
-	" coalesce(user_agent, ''), mfa::int FROM iam.session"
-	" WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > to_timestamp($2::float8 / 1000000)"
-	" AND last_seen_at > to_timestamp($2::float8 / 1000000) - interval '30 minutes' ORDER BY id",
-	2,
-};
-
+#define Q_THR_ROW(P, C) P(name_key, TEXT) P(source, TEXT) P(user_id, I64) P(now_us, I64)
+DB_QUERY(login_thr_row, Q_THR_ROW,
+	 "INSERT INTO iam.login_throttle (name_key, source, user_id, failures, last_at)"
+	 " VALUES ($1, $2, nullif($3, 0), 0, to_timestamp($4::float8 / 1000000))"
+	 " ON CONFLICT (name_key, source) DO NOTHING");
+#define Q_THR_GET(P, C) P(name_key, TEXT) P(source, TEXT) C(id, I64) C(failures, INT) C(last_at, I64) C(locked_until, I64)
+DB_QUERY(login_thr_get, Q_THR_GET,
+	 "SELECT id, failures, (extract(epoch FROM last_at) * 1000000)::bigint,"
+	 " coalesce((extract(epoch FROM locked_until) * 1000000)::bigint, 0)"
+	 " FROM iam.login_throttle WHERE name_key = $1 AND source = $2 FOR UPDATE");
+/* locked_until 0: not locked */
+#define Q_THR_SET(P, C) P(id, I64) P(failures, INT) P(now_us, I64) P(locked_until, I64)
+DB_QUERY(login_thr_set, Q_THR_SET,
+	 "UPDATE iam.login_throttle SET failures = $2, last_at = to_timestamp($3::float8 / 1000000),"
+	 " locked_until = to_timestamp(nullif($4, 0)::float8 / 1000000) WHERE id = $1");
+#define Q_THR_CLEAR(P, C) P(id, I64)
+DB_QUERY(login_thr_clear, Q_THR_CLEAR, "DELETE FROM iam.login_throttle WHERE id = $1");
+#define Q_THR_SOURCES(P, C) P(name_key, TEXT) P(now_us, I64) P(window_s, INT) C(n, I64)
+DB_QUERY(login_thr_sources, Q_THR_SOURCES,
+	 "SELECT count(*) FROM iam.login_throttle WHERE name_key = $1 AND failures > 0"
+	 " AND last_at > to_timestamp($2::float8 / 1000000) - make_interval(secs => $3)");
+/* totp_secret and totp_legacy_hex are "" when absent */
+#define Q_LOGIN_USER(P, C)                                                                        \
+	P(username, TEXT)                                                                             \
+	C(id, I64) C(password_hash, TEXT) C(status, TEXT) C(agency_code, TEXT) C(totp_secret, TEXT)     \
+	C(totp_last_step, I64) C(mfa_required, BOOL) C(display_name, TEXT) C(must_change_password, BOOL) \
+	C(totp_legacy_hex, TEXT) C(username, TEXT)
+DB_QUERY(login_user, Q_LOGIN_USER,
+	 "SELECT u.id, u.password_hash, u.status, u.agency_code, coalesce(u.totp_secret, ''),"
+	 " u.totp_last_step, EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
+	 "   WHERE g.user_id = u.id AND r.needs_mfa), u.display_name, u.must_change_password,"
+	 " coalesce(encode(u.totp_secret_legacy, 'hex'), ''), u.username"
+	 " FROM iam.user u WHERE u.username = $1");
+#define Q_TOTP_SEAL_LEGACY(P, C) P(id, I64) P(sealed, TEXT)
+DB_QUERY(login_totp_seal_legacy, Q_TOTP_SEAL_LEGACY,
+	 "UPDATE iam.user SET totp_secret = $2, totp_secret_legacy = NULL WHERE id = $1 AND totp_secret IS NULL");
+#define Q_REHASH(P, C) P(id, I64) P(password_hash, TEXT)
+DB_QUERY(login_rehash, Q_REHASH, "UPDATE iam.user SET password_hash = $2 WHERE id = $1");
+#define Q_TOTP_STEP(P, C) P(id, I64) P(step, I64)
+DB_QUERY(login_totp_step, Q_TOTP_STEP,
+	 "UPDATE iam.user SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2");
+#define Q_SESSION_NEW(P, C)                                                                       \
+	P(token_hash, TEXT) P(csrf_hash, TEXT) P(user_id, I64) P(mfa, BOOL) P(now_us, I64) P(expires_us, I64) \
+	P(client_addr, TEXT) P(user_agent, TEXT) C(id, I64)
+DB_QUERY(session_new, Q_SESSION_NEW,
+	 "INSERT INTO iam.session (token_hash, csrf_hash, user_id, mfa, created_at, last_seen_at,"
+	 " expires_at, client_addr, user_agent) VALUES (decode($1, 'hex'), decode($2, 'hex'), $3, $4,"
+	 " to_timestamp($5::float8 / 1000000), to_timestamp($5::float8 / 1000000),"
+	 " to_timestamp($6::float8 / 1000000), $7, left($8, 200)) RETURNING id");
+/* the revoked sessions' token hashes (hex), to drop from the cache */
+#define Q_SESSION_REVOKE(P, C) P(id, I64) P(user_id, I64) P(now_us, I64) C(token_hash, TEXT)
+DB_QUERY(session_revoke, Q_SESSION_REVOKE,
+	 "UPDATE iam.session SET revoked_at = to_timestamp($3::float8 / 1000000)"
+	 " WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING encode(token_hash, 'hex')");
+#define Q_REVOKE_OTHERS(P, C) P(user_id, I64) P(keep_id, I64) P(now_us, I64) C(token_hash, TEXT)
+DB_QUERY(sessions_revoke_others, Q_REVOKE_OTHERS,
+	 "UPDATE iam.session SET revoked_at = to_timestamp($3::float8 / 1000000)"
+	 " WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL RETURNING encode(token_hash, 'hex')");
+#define Q_PW_GET(P, C) P(id, I64) C(password_hash, TEXT) C(username, TEXT)
+DB_QUERY(pw_get, Q_PW_GET, "SELECT password_hash, username FROM iam.user WHERE id = $1 FOR UPDATE");
+#define Q_PW_SET(P, C) P(id, I64) P(password_hash, TEXT)
+DB_QUERY(pw_set, Q_PW_SET,
+	 "UPDATE iam.user SET password_hash = $2, must_change_password = false,"
+	 " password_changed_at = now(), updated_at = now(), version = version + 1 WHERE id = $1");
+/* pending and enrol_code_hash are "" when absent, enrol_code_expires 0 */
+#define Q_TOTP_GET(P, C)                                                                          \
+	P(id, I64)                                                                                    \
+	C(has_totp, BOOL) C(pending, TEXT) C(last_step, I64) C(username, TEXT) C(admin, BOOL)           \
+	C(enrol_code_hash, TEXT) C(enrol_code_expires, I64)
+DB_QUERY(totp_get, Q_TOTP_GET,
+	 "SELECT (u.totp_secret IS NOT NULL OR u.totp_secret_legacy IS NOT NULL), coalesce(u.totp_pending, ''),"
+	 " u.totp_last_step, u.username,"
+	 " EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
+	 "   WHERE g.user_id = u.id AND r.kind = 'admin'),"
+	 " coalesce(encode(u.enrol_code_hash, 'hex'), ''),"
+	 " coalesce((extract(epoch FROM u.enrol_code_expires) * 1000000)::bigint, 0)"
+	 " FROM iam.user u WHERE u.id = $1 FOR UPDATE");
+#define Q_TOTP_PENDING(P, C) P(id, I64) P(sealed, TEXT)
+DB_QUERY(totp_pending, Q_TOTP_PENDING,
+	 "UPDATE iam.user SET totp_pending = $2, totp_pending_legacy = NULL, enrol_code_hash = NULL,"
+	 " enrol_code_expires = NULL WHERE id = $1");
+#define Q_TOTP_ENABLE(P, C) P(id, I64) P(step, I64) P(sealed, TEXT)
+DB_QUERY(totp_enable, Q_TOTP_ENABLE,
+	 "UPDATE iam.user SET totp_secret = $3, totp_secret_legacy = NULL, totp_pending = NULL,"
+	 " totp_pending_legacy = NULL, totp_last_step = $2, updated_at = now(), version = version + 1 WHERE id = $1");
+#define Q_SESSION_MFA(P, C) P(id, I64)
+DB_QUERY(session_mfa, Q_SESSION_MFA, "UPDATE iam.session SET mfa = true WHERE id = $1");
+#define Q_SESSIONS(P, C)                                                                          \
+	P(user_id, I64) P(now_us, I64)                                                                \
+	C(id, I64) C(created_at, I64) C(last_seen_at, I64) C(expires_at, I64) C(client_addr, TEXT)      \
+	C(user_agent, TEXT) C(mfa, BOOL)
+DB_QUERY(sessions_list, Q_SESSIONS,
+	 "SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint,"
+	 " (extract(epoch FROM last_seen_at) * 1000000)::bigint,"
+	 " (extract(epoch FROM expires_at) * 1000000)::bigint, coalesce(client_addr, ''),"
+	 " coalesce(user_agent, ''), mfa FROM iam.session"
+	 " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > to_timestamp($2::float8 / 1000000)"
+	 " AND last_seen_at > to_timestamp($2::float8 / 1000000) - interval '30 minutes' ORDER BY id");
 
 char *scope_array(struct req *r, const struct principal *p, const char *perm)
 {
@@ -244,7 +227,8 @@ static void name_key(struct req *r, const char *username, char out[65])
 }
 
 struct throttle {
-	const char *id, *key;
+	int64_t id;
+	const char *key;
 	int failures;
 	int64_t last_us, locked_until_us;
 };
@@ -273,21 +257,23 @@ static void login_failed(struct req *r, const struct throttle *t, const struct a
 	int secs = lock_seconds(failures);
 	int64_t locked = secs ? now + (int64_t)secs * 1000000 : 0;
 	const char *uid = a->uid ? i64str(r, a->uid) : NULL;
-	const char *p[] = { t->id, i64str(r, failures), i64str(r, now), i64str(r, locked) };
-	if (db_exec(r, &q_thr_set, p) == NULL ||
+	if (login_thr_set_run(r,
+			      &(struct login_thr_set_in){ .id = t->id, .failures = failures, .now_us = now,
+							  .locked_until = locked },
+			      NULL) < 0 ||
 	    audit_write_as(r, a->uid, a->name, a->agency, "auth.login", "user", uid, "failure",
 			   json_pairs(r, "reason", why, secs ? "locked_seconds" : NULL, i64str(r, secs))) != 0)
 		return;
 	if (t->failures == 0) {
 		/* a new source failing on this name: many of them is an attack on it */
-		const char *pc[] = { t->key, i64str(r, now), i64str(r, FAIL_WINDOW_S) };
-		PGresult *c = db_exec(r, &q_thr_sources, pc);
-		if (c == NULL)
+		struct login_thr_sources_row *c;
+		if (login_thr_sources_run(
+			    r, &(struct login_thr_sources_in){ .name_key = t->key, .now_us = now, .window_s = FAIL_WINDOW_S },
+			    &c) < 0)
 			return;
-		long n = atol(PQgetvalue(c, 0, 0));
-		if (n >= ALERT_SOURCES &&
+		if (c->n >= ALERT_SOURCES &&
 		    audit_write_as(r, a->uid, a->name, a->agency, "auth.login.alert", "user", uid, "failure",
-				   json_pairs(r, "sources", i64str(r, n), a->uid ? NULL : "name_key",
+				   json_pairs(r, "sources", i64str(r, c->n), a->uid ? NULL : "name_key",
 					      r->w->conf.keys ? t->key : NULL)) != 0)
 			return;
 	}
@@ -299,15 +285,17 @@ static void login_failed(struct req *r, const struct throttle *t, const struct a
 /* POST /api/v1/auth/login {"username", "password", "otp"?} */
 void h_login(struct req *r)
 {
+	enum { F_USERNAME, F_PASSWORD, F_OTP };
 	static const struct field spec[] = {
-		{ "username", V_STRING, 1, 1, 64, NULL },
-		{ "password", V_STRING, 1, 1, 1024, NULL },
-		{ "otp", V_STRING, 0, 6, 6, NULL },
+		[F_USERNAME] = { "username", V_STRING, 1, 1, 64, NULL },
+		[F_PASSWORD] = { "password", V_STRING, 1, 1, 1024, NULL },
+		[F_OTP] = { "otp", V_STRING, 0, 6, 6, NULL },
 	};
-	struct fval v[3];
-	if (valid_body(r, spec, 3, v) != 0)
+	struct fval v[NELEM(spec)];
+	if (valid_body(r, spec, NELEM(spec), v) != 0)
 		return;
-	char *username = arena_strndup(r->arena, v[0].s, v[0].len);
+	const struct fval *password = &v[F_PASSWORD], *otp = &v[F_OTP];
+	char *username = arena_strndup(r->arena, v[F_USERNAME].s, v[F_USERNAME].len);
 	for (char *c = username; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
@@ -315,26 +303,28 @@ void h_login(struct req *r)
 	const char *source = r->remote_addr && r->remote_addr[0] ? r->remote_addr : "-";
 	if (strlen(source) > 64)
 		source = arena_strndup(r->arena, source, 64);
-	const char *pu[] = { username };
-	PGresult *ur;
-	if (db_begin(r) != 0 || (ur = db_exec(r, &q_login_user, pu)) == NULL)
+	struct login_user_row *u;
+	int nu;
+	if (db_begin(r) != 0 || (nu = login_user_run(r, &(struct login_user_in){ .username = username }, &u)) < 0)
 		return;
-	int known = PQntuples(ur) == 1 && username_valid(username);
+	int known = nu == 1 && username_valid(username);
 	struct attempt a = { 0 };
 	if (known) {
-		a.uid = strtoll(PQgetvalue(ur, 0, 0), NULL, 10);
-		a.name = PQgetvalue(ur, 0, 10);
-		a.agency = PQgetvalue(ur, 0, 3);
+		a.uid = u->id;
+		a.name = u->username;
+		a.agency = u->agency_code;
 	}
 	char key[65];
 	name_key(r, username, key);
-	const char *pt[] = { key, source, i64str(r, a.uid), i64str(r, now) };
-	PGresult *tr;
-	if (db_exec(r, &q_thr_row, pt) == NULL || (tr = db_exec(r, &q_thr_get, pt)) == NULL)
+	struct login_thr_get_row *tr;
+	if (login_thr_row_run(r,
+			      &(struct login_thr_row_in){ .name_key = key, .source = source, .user_id = a.uid,
+							  .now_us = now },
+			      NULL) < 0 ||
+	    login_thr_get_run(r, &(struct login_thr_get_in){ .name_key = key, .source = source }, &tr) < 0)
 		return;
-	struct throttle t = { .id = PQgetvalue(tr, 0, 0), .key = key, .failures = atoi(PQgetvalue(tr, 0, 1)),
-			      .last_us = strtoll(PQgetvalue(tr, 0, 2), NULL, 10),
-			      .locked_until_us = strtoll(PQgetvalue(tr, 0, 3), NULL, 10) };
+	struct throttle t = { .id = tr->id, .key = key, .failures = tr->failures, .last_us = tr->last_at,
+			      .locked_until_us = tr->locked_until };
 	if (t.locked_until_us > now) {
 		/* locked: refused without looking at the password */
 		if (audit_write_as(r, a.uid, a.name, a.agency, "auth.login", "user", a.uid ? i64str(r, a.uid) : NULL,
@@ -348,29 +338,29 @@ void h_login(struct req *r)
 	if (now - t.last_us > (int64_t)FAIL_WINDOW_S * 1000000)
 		t.failures = 0; /* failures long ago no longer count */
 	if (!known) {
-		pw_burn(v[1].s, v[1].len); /* as slow as a real check */
+		pw_burn(password->s, password->len); /* as slow as a real check */
 		login_failed(r, &t, &a, now, "unknown user");
 		return;
 	}
 	int64_t uid = a.uid;
 	const char *agency = a.agency, *account = a.name;
 	int weaker = 0;
-	int ok = pw_verify(PQgetvalue(ur, 0, 1), v[1].s, v[1].len, &weaker);
+	int ok = pw_verify(u->password_hash, password->s, password->len, &weaker);
 	if (ok != 1) {
 		login_failed(r, &t, &a, now, "password");
 		return;
 	}
-	if (strcmp(PQgetvalue(ur, 0, 2), "active") != 0) {
+	if (strcmp(u->status, "active") != 0) {
 		login_failed(r, &t, &a, now, "account not active");
 		return;
 	}
 	int mfa = 0;
-	const char *sealed = PQgetvalue(ur, 0, 4), *legacy = PQgetvalue(ur, 0, 9);
+	const char *sealed = u->totp_secret, *legacy = u->totp_legacy_hex;
 	if (sealed[0] || legacy[0]) {
 		const struct keyring *keys = data_keys(r);
 		if (keys == NULL)
 			return;
-		if (!v[2].present) {
+		if (!otp->present) {
 			/* nothing counted: the client asks for the code and tries again */
 			if (db_commit(r) != 0)
 				return;
@@ -381,8 +371,7 @@ void h_login(struct req *r)
 		size_t klen;
 		uint64_t step;
 		if (totp_key(r, keys, sealed, legacy, AAD_SECRET, k, &klen) != 0 ||
-		    !totp_check(k, klen, v[2].s, now / 1000000,
-				(uint64_t)strtoull(PQgetvalue(ur, 0, 5), NULL, 10), &step)) {
+		    !totp_check(k, klen, otp->s, now / 1000000, (uint64_t)u->totp_last_step, &step)) {
 			OPENSSL_cleanse(k, sizeof(k));
 			login_failed(r, &t, &a, now, "one-time code");
 			return;
@@ -390,17 +379,17 @@ void h_login(struct req *r)
 		/* a clear value waiting to be sealed is sealed by its first use */
 		char *now_sealed = sealed[0] ? NULL : keyring_seal(keys, r->arena, k, klen, AAD_SECRET);
 		OPENSSL_cleanse(k, sizeof(k));
-		const char *ps[] = { i64str(r, uid), i64str(r, (int64_t)step) };
-		const char *pl[] = { ps[0], now_sealed };
-		if (db_exec(r, &q_totp_step, ps) == NULL ||
-		    (now_sealed && db_exec(r, &q_totp_seal_legacy, pl) == NULL))
+		if (login_totp_step_run(r, &(struct login_totp_step_in){ .id = uid, .step = (int64_t)step }, NULL) < 0 ||
+		    (now_sealed &&
+		     login_totp_seal_legacy_run(r, &(struct login_totp_seal_legacy_in){ .id = uid, .sealed = now_sealed },
+						NULL) < 0))
 			return;
 		mfa = 1;
 	}
 	if (weaker) {
-		char *h = pw_hash(r->arena, v[1].s, v[1].len, PW_ITERATIONS);
-		const char *ph[] = { i64str(r, uid), h };
-		if (h == NULL || db_set_actor(r, uid) != 0 || db_exec(r, &q_rehash, ph) == NULL) {
+		char *h = pw_hash(r->arena, password->s, password->len, PW_ITERATIONS);
+		if (h == NULL || db_set_actor(r, uid) != 0 ||
+		    login_rehash_run(r, &(struct login_rehash_in){ .id = uid, .password_hash = h }, NULL) < 0) {
 			if (!r->responded)
 				resp_problem(r, 500, "internal", "The server could not complete the request.");
 			return;
@@ -420,12 +409,14 @@ void h_login(struct req *r)
 	hex_encode(chb, 32, ch);
 	int64_t exp = now + (int64_t)AUTH_ABSOLUTE_SECONDS * 1000000;
 	const char *ua = req_header(r, "HTTP_USER_AGENT");
-	const char *pn[] = { th, ch, i64str(r, uid), mfa ? "true" : "false", i64str(r, now), i64str(r, exp),
-			     r->remote_addr, ua ? ua : "" };
-	const char *pc[] = { t.id };
-	PGresult *sr = db_exec(r, &q_session_new, pn);
-	if (sr == NULL || db_exec(r, &q_thr_clear, pc) == NULL ||
-	    audit_write_as(r, uid, account, agency, "auth.login", "session", PQgetvalue(sr, 0, 0), "success",
+	struct session_new_row *sn;
+	if (session_new_run(r,
+			    &(struct session_new_in){ .token_hash = th, .csrf_hash = ch, .user_id = uid, .mfa = mfa,
+						      .now_us = now, .expires_us = exp, .client_addr = r->remote_addr,
+						      .user_agent = ua ? ua : "" },
+			    &sn) < 0 ||
+	    login_thr_clear_run(r, &(struct login_thr_clear_in){ .id = t.id }, NULL) < 0 ||
+	    audit_write_as(r, uid, account, agency, "auth.login", "session", i64str(r, sn->id), "success",
 			   json_pairs(r, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
 	    db_commit(r) != 0)
 		return;
@@ -441,63 +432,40 @@ void h_login(struct req *r)
 	yajl_gen_map_open(g);
 	jg_int(g, "id", uid);
 	jg_str(g, "username", account);
-	jg_str(g, "display_name", PQgetvalue(ur, 0, 7));
+	jg_str(g, "display_name", u->display_name);
 	jg_str(g, "agency_code", agency);
-	jg_bool(g, "must_change_password", atoi(PQgetvalue(ur, 0, 8)));
+	jg_bool(g, "must_change_password", u->must_change_password);
 	jg_bool(g, "mfa", mfa);
-	jg_bool(g, "mfa_required", atoi(PQgetvalue(ur, 0, 6)));
+	jg_bool(g, "mfa_required", u->mfa_required);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
 
-/* POST /api/v1/auth/logout */
+/* POST /api/v1/auth/logout (a session) */
 void h_logout(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
-		return;
-	const char *params[] = { i64str(r, p->session_id), i64str(r, p->user_id), i64str(r, req_now_us(r)) };
-	PGresult *res;
-	if (db_begin(r) != 0 || (res = db_exec(r, &q_session_revoke, params)) == NULL ||
-	    audit_write(r, p, "auth.logout", "session", params[0], "success", NULL) != 0 ||
+	const struct principal *p = auth_session(r);
+	struct session_revoke_row *rev;
+	int n;
+	if (db_begin(r) != 0 ||
+	    (n = session_revoke_run(r,
+				    &(struct session_revoke_in){ .id = p->session_id, .user_id = p->user_id,
+								 .now_us = req_now_us(r) },
+				    &rev)) < 0 ||
+	    audit_write(r, p, "auth.logout", "session", i64str(r, p->session_id), "success", NULL) != 0 ||
 	    db_commit(r) != 0)
 		return;
-	if (PQntuples(res) == 1)
-		auth_forget_token_hash(r, PQgetvalue(res, 0, 0));
+	if (n == 1)
+		auth_forget_token_hash(r, rev->token_hash);
 	resp_header(r, "Set-Cookie", AUTH_COOKIE "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
 	resp_raw(r, 204, NULL, NULL, 0);
-}
-
-void gen_user(struct req *r, yajl_gen g, PGresult *res, int i)
-{
-	yajl_gen_map_open(g);
-	gen_user_fields(r, g, res, i);
-	yajl_gen_map_close(g);
-}
-
-void gen_user_fields(struct req *r, yajl_gen g, PGresult *res, int i)
-{
-	jg_int(g, "id", strtoll(PQgetvalue(res, i, 0), NULL, 10));
-	jg_str(g, "username", PQgetvalue(res, i, 1));
-	jg_str(g, "display_name", PQgetvalue(res, i, 2));
-	jg_str(g, "agency_code", PQgetvalue(res, i, 3));
-	jg_str(g, "division_code", PQgetvalue(res, i, 4));
-	const char *phone = PQgetvalue(res, i, 5);
-	jg_str(g, "phone", phone[0] ? phone : NULL);
-	jg_str(g, "status", PQgetvalue(res, i, 6));
-	jg_bool(g, "must_change_password", atoi(PQgetvalue(res, i, 7)));
-	jg_bool(g, "totp_enabled", atoi(PQgetvalue(res, i, 8)));
-	jg_int(g, "version", atoll(PQgetvalue(res, i, 9)));
-	jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 10), NULL, 10)));
 }
 
 /* GET /api/v1/auth/me: everything comes with the session (no query) */
 void h_me(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
-		return;
+	const struct principal *p = auth_session(r);
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_key(g, "user");
@@ -566,55 +534,58 @@ void h_me(struct req *r)
 
 static int revoke_others(struct req *r, const struct principal *p)
 {
-	const char *params[] = { i64str(r, p->user_id), i64str(r, p->session_id), i64str(r, req_now_us(r)) };
-	PGresult *res = db_exec(r, &q_sessions_revoke_others, params);
-	if (res == NULL)
+	struct sessions_revoke_others_row *rev;
+	int n = sessions_revoke_others_run(r,
+					   &(struct sessions_revoke_others_in){ .user_id = p->user_id,
+										.keep_id = p->session_id,
+										.now_us = req_now_us(r) },
+					   &rev);
+	if (n < 0)
 		return -1;
-	for (int i = 0; i < PQntuples(res); i++)
-		auth_forget_token_hash(r, PQgetvalue(res, i, 0));
+	for (int i = 0; i < n; i++)
+		auth_forget_token_hash(r, rev[i].token_hash);
 	return 0;
 }
 
-/* POST /api/v1/auth/password {"current_password", "new_password"} */
+/* POST /api/v1/auth/password {"current_password", "new_password"} (a session) */
 void h_password(struct req *r)
 {
+	enum { F_CURRENT, F_NEW };
 	static const struct field spec[] = {
-		{ "current_password", V_STRING, 1, 1, 1024, NULL },
-		{ "new_password", V_STRING, 1, 1, 1024, NULL },
+		[F_CURRENT] = { "current_password", V_STRING, 1, 1, 1024, NULL },
+		[F_NEW] = { "new_password", V_STRING, 1, 1, 1024, NULL },
 	};
-	struct fval v[2];
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
+	struct fval v[NELEM(spec)];
+	const struct principal *p = auth_session(r);
+	if (valid_body(r, spec, NELEM(spec), v) != 0)
 		return;
-	if (valid_body(r, spec, 2, v) != 0)
-		return;
-	enum pw_problem pp = password_policy(p->username, v[1].s, v[1].len);
+	const struct fval *cur = &v[F_CURRENT], *new = &v[F_NEW];
+	enum pw_problem pp = password_policy(p->username, new->s, new->len);
 	if (pp != PW_OK) {
 		valid_reject(r, "weak_password", "new_password", password_problem_text(pp));
 		return;
 	}
-	const char *pid[] = { i64str(r, p->user_id) };
-	PGresult *res;
-	if (db_begin(r) != 0 || (res = db_exec(r, &q_pw_get, pid)) == NULL)
+	const char *uid = i64str(r, p->user_id);
+	struct pw_get_row *pw;
+	if (db_begin(r) != 0 || pw_get_run(r, &(struct pw_get_in){ .id = p->user_id }, &pw) < 0)
 		return;
 	int weaker;
-	if (pw_verify(PQgetvalue(res, 0, 0), v[0].s, v[0].len, &weaker) != 1) {
-		if (audit_write(r, p, "auth.password.change", "user", pid[0], "failure",
+	if (pw_verify(pw->password_hash, cur->s, cur->len, &weaker) != 1) {
+		if (audit_write(r, p, "auth.password.change", "user", uid, "failure",
 				json_pairs(r, "reason", "current password", NULL, NULL)) != 0 ||
 		    db_commit(r) != 0)
 			return;
 		resp_problem(r, 403, "invalid_credentials", "The current password is wrong.");
 		return;
 	}
-	if (v[0].len == v[1].len && memcmp(v[0].s, v[1].s, v[0].len) == 0) {
+	if (cur->len == new->len && memcmp(cur->s, new->s, cur->len) == 0) {
 		valid_reject(r, "weak_password", "new_password", "The new password must differ from the current one.");
 		return;
 	}
-	char *h = pw_hash(r->arena, v[1].s, v[1].len, PW_ITERATIONS);
-	const char *ps[] = { pid[0], h };
-	if (h == NULL || db_set_actor(r, p->user_id) != 0 || db_exec(r, &q_pw_set, ps) == NULL ||
-	    revoke_others(r, p) != 0 ||
-	    audit_write(r, p, "auth.password.change", "user", pid[0], "success", NULL) != 0 ||
+	char *h = pw_hash(r->arena, new->s, new->len, PW_ITERATIONS);
+	if (h == NULL || db_set_actor(r, p->user_id) != 0 ||
+	    pw_set_run(r, &(struct pw_set_in){ .id = p->user_id, .password_hash = h }, NULL) < 0 ||
+	    revoke_others(r, p) != 0 || audit_write(r, p, "auth.password.change", "user", uid, "success", NULL) != 0 ||
 	    db_commit(r) != 0) {
 		if (!r->responded)
 			resp_problem(r, 500, "internal", "The server could not complete the request.");
@@ -676,54 +647,53 @@ static void enrol_refused(struct req *r, const struct principal *p, const char *
 	resp_problem(r, 403, code, detail);
 }
 
-/* POST /api/v1/auth/totp/enroll {"enrolment_code"?}: a new secret, pending
- * until confirmed. An administrator account's first second factor needs the
- * one-time enrolment code handed over when the account was made or reset;
- * it is used up here. */
+/* POST /api/v1/auth/totp/enroll {"enrolment_code"?} (a session): a new
+ * secret, pending until confirmed. An administrator account's first second
+ * factor needs the one-time enrolment code handed over when the account was
+ * made or reset; it is used up here. */
 void h_totp_enroll(struct req *r)
 {
-	static const struct field spec[] = { { "enrolment_code", V_STRING, 0, 1, 64, NULL } };
-	struct fval v[1];
+	enum { F_CODE };
+	static const struct field spec[] = { [F_CODE] = { "enrolment_code", V_STRING, 0, 1, 64, NULL } };
+	struct fval v[NELEM(spec)];
 	memset(v, 0, sizeof(v));
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
-		return;
+	const struct principal *p = auth_session(r);
 	if (r->body_len) {
 		const struct json *body = req_json_object(r);
-		if (body == NULL || valid_fields(r, body, spec, 1, v) != 0)
+		if (body == NULL || valid_fields(r, body, spec, NELEM(spec), v) != 0)
 			return;
 	}
 	const struct keyring *keys = data_keys(r);
 	if (keys == NULL)
 		return;
-	const char *pid[] = { i64str(r, p->user_id) };
-	PGresult *res;
-	if (db_begin(r) != 0 || (res = db_exec(r, &q_totp_get, pid)) == NULL)
+	const char *uid = i64str(r, p->user_id);
+	struct totp_get_row *tg;
+	if (db_begin(r) != 0 || totp_get_run(r, &(struct totp_get_in){ .id = p->user_id }, &tg) < 0)
 		return;
-	int has_totp = atoi(PQgetvalue(res, 0, 0)), admin = atoi(PQgetvalue(res, 0, 4));
-	if (has_totp && !p->mfa) {
+	if (tg->has_totp && !p->mfa) {
 		/* replacing a second factor needs the second factor */
 		resp_problem(r, 403, "mfa_required", "Log in with your current one-time code to replace it.");
 		return;
 	}
-	if (!has_totp && admin) {
+	int first_admin = !tg->has_totp && tg->admin;
+	if (first_admin) {
 		/* the password alone (perhaps set by someone else) does not make an
 		 * administrator's second factor */
+		const struct fval *code = &v[F_CODE];
 		char h[65];
-		const char *stored = PQgetvalue(res, 0, 5);
-		int64_t expires = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-		if (!v[0].present) {
+		if (!code->present) {
 			enrol_refused(r, p, "enrolment_code_required", "no code",
 				      "An administrator account enrols its first second factor with the one-time"
 				      " enrolment code it was given.");
 			return;
 		}
-		if (enrol_code_hash(v[0].s, v[0].len, h) != 0 || strlen(stored) != 64 || !crypto_equal(h, stored, 64)) {
+		if (enrol_code_hash(code->s, code->len, h) != 0 || strlen(tg->enrol_code_hash) != 64 ||
+		    !crypto_equal(h, tg->enrol_code_hash, 64)) {
 			enrol_refused(r, p, "invalid_enrolment_code", "wrong code",
 				      "The enrolment code is wrong or has been used.");
 			return;
 		}
-		if (expires <= req_now_us(r)) {
+		if (tg->enrol_code_expires <= req_now_us(r)) {
 			enrol_refused(r, p, "invalid_enrolment_code", "expired code",
 				      "The enrolment code has expired; ask for a password reset.");
 			return;
@@ -743,14 +713,13 @@ void h_totp_enroll(struct req *r)
 	size_t png_len = 0;
 	unsigned char *png = uri ? qr_png(r->arena, uri, 4, &png_len) : NULL;
 	char *png64 = png ? b64_encode(r->arena, png, png_len, 0) : NULL;
-	const char *pp[] = { pid[0], sealed };
 	if (png64 == NULL || sealed == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	if (db_exec(r, &q_totp_pending, pp) == NULL ||
-	    audit_write(r, p, "auth.totp.enroll", "user", pid[0], "success",
-			json_pairs(r, "enrolment_code", !has_totp && admin ? "used" : NULL, NULL, NULL)) != 0 ||
+	if (totp_pending_run(r, &(struct totp_pending_in){ .id = p->user_id, .sealed = sealed }, NULL) < 0 ||
+	    audit_write(r, p, "auth.totp.enroll", "user", uid, "success",
+			json_pairs(r, "enrolment_code", first_admin ? "used" : NULL, NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
@@ -762,38 +731,34 @@ void h_totp_enroll(struct req *r)
 	resp_json(r, 200);
 }
 
-/* POST /api/v1/auth/totp/confirm {"otp"}: the pending secret becomes the
- * user's second factor, and this session counts as opened with it. */
+/* POST /api/v1/auth/totp/confirm {"otp"} (a session): the pending secret
+ * becomes the user's second factor, and this session counts as opened with it. */
 void h_totp_confirm(struct req *r)
 {
-	static const struct field spec[] = { { "otp", V_STRING, 1, 6, 6, NULL } };
-	struct fval v[1];
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
-		return;
-	if (valid_body(r, spec, 1, v) != 0)
+	enum { F_OTP };
+	static const struct field spec[] = { [F_OTP] = { "otp", V_STRING, 1, 6, 6, NULL } };
+	struct fval v[NELEM(spec)];
+	const struct principal *p = auth_session(r);
+	if (valid_body(r, spec, NELEM(spec), v) != 0)
 		return;
 	const struct keyring *keys = data_keys(r);
 	if (keys == NULL)
 		return;
-	const char *pid[] = { i64str(r, p->user_id) };
-	PGresult *res;
-	if (db_begin(r) != 0 || (res = db_exec(r, &q_totp_get, pid)) == NULL)
+	const char *uid = i64str(r, p->user_id);
+	struct totp_get_row *tg;
+	if (db_begin(r) != 0 || totp_get_run(r, &(struct totp_get_in){ .id = p->user_id }, &tg) < 0)
 		return;
 	unsigned char key[64];
 	size_t klen;
 	uint64_t step;
-	const char *pending = PQgetvalue(res, 0, 1);
-	if (pending[0] == '\0') {
+	if (tg->pending[0] == '\0') {
 		resp_problem(r, 409, "no_pending_enrolment", "Start an enrolment first.");
 		return;
 	}
-	if (totp_key(r, keys, pending, "", AAD_PENDING, key, &klen) != 0 ||
-	    !totp_check(key, klen, v[0].s, req_now_us(r) / 1000000,
-			(uint64_t)strtoull(PQgetvalue(res, 0, 2), NULL, 10), &step)) {
+	if (totp_key(r, keys, tg->pending, "", AAD_PENDING, key, &klen) != 0 ||
+	    !totp_check(key, klen, v[F_OTP].s, req_now_us(r) / 1000000, (uint64_t)tg->last_step, &step)) {
 		OPENSSL_cleanse(key, sizeof(key));
-		if (audit_write(r, p, "auth.totp.confirm", "user", pid[0], "failure", NULL) != 0 ||
-		    db_commit(r) != 0)
+		if (audit_write(r, p, "auth.totp.confirm", "user", uid, "failure", NULL) != 0 || db_commit(r) != 0)
 			return;
 		resp_problem(r, 400, "invalid_otp", "The one-time code does not match.");
 		return;
@@ -804,12 +769,10 @@ void h_totp_confirm(struct req *r)
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	const char *pe[] = { pid[0], i64str(r, (int64_t)step), sealed };
-	const char *ps[] = { i64str(r, p->session_id) };
-	if (db_exec(r, &q_totp_enable, pe) == NULL || db_exec(r, &q_session_mfa, ps) == NULL ||
-	    revoke_others(r, p) != 0 ||
-	    audit_write(r, p, "auth.totp.enable", "user", pid[0], "success", NULL) != 0 ||
-	    db_commit(r) != 0)
+	if (totp_enable_run(r, &(struct totp_enable_in){ .id = p->user_id, .step = (int64_t)step, .sealed = sealed },
+			    NULL) < 0 ||
+	    session_mfa_run(r, &(struct session_mfa_in){ .id = p->session_id }, NULL) < 0 || revoke_others(r, p) != 0 ||
+	    audit_write(r, p, "auth.totp.enable", "user", uid, "success", NULL) != 0 || db_commit(r) != 0)
 		return;
 	auth_forget_user(r, p->user_id);
 	yajl_gen g = resp_gen(r);
@@ -820,31 +783,34 @@ void h_totp_confirm(struct req *r)
 	resp_json(r, 200);
 }
 
-/* GET /api/v1/auth/sessions: one's own open sessions */
+static const struct jcol session_cols[] = {
+	JCOL_INT("id", struct sessions_list_row, id),
+	JCOL_TIME("created_at", struct sessions_list_row, created_at),
+	JCOL_TIME("last_seen_at", struct sessions_list_row, last_seen_at),
+	JCOL_TIME("expires_at", struct sessions_list_row, expires_at),
+	JCOL_STR("client_addr", struct sessions_list_row, client_addr),
+	JCOL_STR("user_agent", struct sessions_list_row, user_agent),
+	JCOL_BOOL("mfa", struct sessions_list_row, mfa),
+	JCOL_END,
+};
+
+/* GET /api/v1/auth/sessions (a session): one's own open sessions */
 void h_sessions(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
-		return;
-	const char *params[] = { i64str(r, p->user_id), i64str(r, req_now_us(r)) };
-	PGresult *res = db_exec(r, &q_sessions_list, params);
-	if (res == NULL)
+	const struct principal *p = auth_session(r);
+	struct sessions_list_row *rows;
+	int n = sessions_list_run(r, &(struct sessions_list_in){ .user_id = p->user_id, .now_us = req_now_us(r) },
+				  &rows);
+	if (n < 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	jg_key(g, "items");
 	yajl_gen_array_open(g);
-	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	for (int i = 0; i < n; i++) {
 		yajl_gen_map_open(g);
-		jg_int(g, "id", id);
-		jg_str(g, "created_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 1), NULL, 10)));
-		jg_str(g, "last_seen_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 2), NULL, 10)));
-		jg_str(g, "expires_at", time_rfc3339(r->arena, strtoll(PQgetvalue(res, i, 3), NULL, 10)));
-		jg_str(g, "client_addr", PQgetvalue(res, i, 4));
-		jg_str(g, "user_agent", PQgetvalue(res, i, 5));
-		jg_bool(g, "mfa", atoi(PQgetvalue(res, i, 6)));
-		jg_bool(g, "current", id == p->session_id);
+		list_members(r, g, &rows[i], session_cols);
+		jg_bool(g, "current", rows[i].id == p->session_id);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -852,23 +818,25 @@ void h_sessions(struct req *r)
 	resp_json(r, 200);
 }
 
-/* DELETE /api/v1/auth/sessions/{id}: only one's own (another's id is 404) */
+/* DELETE /api/v1/auth/sessions/{id} (a session): only one's own (another's
+ * id is 404) */
 void h_session_revoke(struct req *r)
 {
-	const struct principal *p = auth_require(r, NULL, NULL, 0);
-	if (p == NULL)
+	const struct principal *p = auth_session(r);
+	int64_t id = strtoll(req_param(r, "id"), NULL, 10);
+	struct session_revoke_row *rev;
+	int n;
+	if (db_begin(r) != 0 ||
+	    (n = session_revoke_run(
+		     r, &(struct session_revoke_in){ .id = id, .user_id = p->user_id, .now_us = req_now_us(r) }, &rev)) < 0)
 		return;
-	const char *params[] = { req_param(r, "id"), i64str(r, p->user_id), i64str(r, req_now_us(r)) };
-	PGresult *res;
-	if (db_begin(r) != 0 || (res = db_exec(r, &q_session_revoke, params)) == NULL)
-		return;
-	if (PQntuples(res) != 1) {
+	if (n != 1) {
 		resp_problem(r, 404, "session_not_found", "You have no open session with this id.");
 		return;
 	}
-	if (audit_write(r, p, "auth.session.revoke", "session", params[0], "success", NULL) != 0 ||
+	if (audit_write(r, p, "auth.session.revoke", "session", i64str(r, id), "success", NULL) != 0 ||
 	    db_commit(r) != 0)
 		return;
-	auth_forget_token_hash(r, PQgetvalue(res, 0, 0));
+	auth_forget_token_hash(r, rev->token_hash);
 	resp_raw(r, 204, NULL, NULL, 0);
 }
