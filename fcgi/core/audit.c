@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "db.h"
-#include "server.h"
+#include "worker.h"
 
 static const struct stmt q_audit_insert = {
 	"audit_insert",

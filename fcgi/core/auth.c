@@ -12,7 +12,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
-#include "server.h"
+#include "server.h" /* the service's scope_covers rule */
 
 /* One row: the session, its user, the user's grants and permissions. */
 static const struct stmt q_session = {

@@ -6,7 +6,7 @@
 
 #include "log.h"
 #include "metrics.h"
-#include "server.h"
+#include "worker.h"
 
 struct db_results {
 	PGresult *r[32];

@@ -8,7 +8,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "keyring.h"
-#include "server.h"
+#include "worker.h"
 
 static const struct stmt q_claim = {
 	"idem_claim",

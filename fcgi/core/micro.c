@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cache.h"
-#include "server.h"
+#include "worker.h"
 
 #define SLOTS 256
 #define KEY_MAX 64

@@ -6,7 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "server.h"
+#include "worker.h"
 
 #define QUERY_MAX_PAIRS 64
 #define QUERY_MAX_BYTES 4096

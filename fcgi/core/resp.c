@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "req.h"
-#include "server.h"
+#include "worker.h"
 
 const char *status_text(int s)
 {

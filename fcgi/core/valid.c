@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server.h"
+#include "worker.h"
 
 size_t utf8_chars(const char *s, size_t n)
 {
