@@ -110,7 +110,7 @@ int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_
 		recs[i].seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 		link_hash(prev, r, i, 0, recs[i].hash);
 		memcpy(prev, recs[i].hash, 32);
-		hex_encode(recs[i].hash, 32, hex);
+		crypto_hex(recs[i].hash, 32, hex);
 		rc |= buf_printf(&pos, "%s%" PRId64, i ? "," : "", recs[i].pos);
 		rc |= buf_printf(&seq, "%s%" PRId64, i ? "," : "", recs[i].seq);
 		rc |= buf_printf(&hashes, "%s%s", i ? "," : "", hex);
@@ -185,7 +185,7 @@ int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct
 		int64_t seq = strtoll(PQgetvalue(r, i, 1), NULL, 10);
 		unsigned char stored[32], h[32];
 		struct anchor_rec ar;
-		int anchored = a ? anchors_get(a, w->pos + 1, &ar) : 0;
+		int anchored = a ? anchor_get(a, w->pos + 1, &ar) : 0;
 		if (pos != w->pos + 1) {
 			done = anchored == 1 ? fail(failure, w->pos + 1, ar.seq, "seal missing (anchored outside the database)")
 					     : fail(failure, w->pos + 1, seq, "seal missing");
@@ -227,7 +227,7 @@ int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct
 	if (done >= 0 && n < limit && a) {
 		/* at the database's head: anchored positions beyond it were removed */
 		struct anchor_rec ar;
-		int more = anchors_get(a, w->pos + 1, &ar);
+		int more = anchor_get(a, w->pos + 1, &ar);
 		if (more < 0)
 			done = fail(failure, w->pos + 1, 0, "anchor record unreadable");
 		else if (more == 1)

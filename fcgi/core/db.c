@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "resp.h"
 #include "log.h"
 #include "metrics.h"
 #include "worker.h"
@@ -363,7 +364,7 @@ void db_param_TEXT(struct req *r, const char *v, const char **pv, int *pl, int *
 
 void db_param_I64(struct req *r, int64_t v, const char **pv, int *pl, int *pf)
 {
-	*pv = i64str(r, v);
+	*pv = req_i64str(r, v);
 	*pl = 0;
 	*pf = 0;
 }

@@ -2,6 +2,7 @@
  * supervisor. Each worker process has one struct worker (worker.h). */
 #ifndef TB_SERVER_H
 #define TB_SERVER_H
+#include "resp.h"
 #include "worker.h"
 
 struct service {

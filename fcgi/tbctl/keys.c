@@ -163,7 +163,7 @@ static long seal_legacy(PGconn *c, const struct keyring *kr, const struct sealed
 			size_t rawlen;
 			char *norm = NULL;
 			if (s->bytea) {
-				if (b64_decode(a, v, strlen(v), 0, &raw, &rawlen) != 0) {
+				if (crypto_b64_decode(a, v, strlen(v), 0, &raw, &rawlen) != 0) {
 					bad = 1;
 					break;
 				}
@@ -335,7 +335,7 @@ static int new_key(const struct keyring *kr)
 	char hex[65], line[96];
 	int rc = -1, fd = path ? open(path, O_RDWR | O_APPEND) : -1;
 	if (fd >= 0 && kr->nenc < KEYRING_MAX && crypto_random(k, sizeof(k)) == 0) {
-		hex_encode(k, sizeof(k), hex);
+		crypto_hex(k, sizeof(k), hex);
 		/* a file not ending in a newline gets one first */
 		char last = '\n';
 		off_t end = lseek(fd, 0, SEEK_END);

@@ -29,7 +29,7 @@ static char *password_from_stdin(struct arena *a, const char *username)
 		return NULL;
 	}
 	enum pw_problem pp = password_policy(username, pw, strlen(pw));
-	char *hash = pp == PW_OK ? pw_hash(a, pw, strlen(pw), PW_ITERATIONS) : NULL;
+	char *hash = pp == PW_OK ? crypto_pw_hash(a, pw, strlen(pw), PW_ITERATIONS) : NULL;
 	if (pp != PW_OK)
 		fprintf(stderr, "tbctl: %s\n", password_problem_text(pp));
 	OPENSSL_cleanse(pw, sizeof(pw));
@@ -68,12 +68,12 @@ static int enrol_code(struct arena *a, char code[20], char hash_hex[65])
 	unsigned char raw[10], h[32];
 	if (crypto_random(raw, sizeof(raw)) != 0)
 		return -1;
-	char *b = b32_encode(a, raw, sizeof(raw));
+	char *b = crypto_b32_encode(a, raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	if (b == NULL || strlen(b) < 16)
 		return -1;
 	crypto_sha256(b, 16, h);
-	hex_encode(h, 32, hash_hex);
+	crypto_hex(h, 32, hash_hex);
 	int n = snprintf(code, 20, "%.4s-%.4s-%.4s-%.4s", b, b + 4, b + 8, b + 12);
 	return n == 19 ? 0 : -1;
 }
