@@ -289,13 +289,13 @@ PGresult *db_exec_unique(struct req *r, const struct stmt *s, const char *const 
 	return res;
 }
 
-static const struct stmt s_begin = { "tb_begin", "BEGIN", 0 };
-static const struct stmt s_commit = { "tb_commit", "COMMIT", 0 };
-static const struct stmt s_rollback = { "tb_rollback", "ROLLBACK", 0 };
+const struct stmt db_stmt_begin = { "tb_begin", "BEGIN", 0 };
+const struct stmt db_stmt_commit = { "tb_commit", "COMMIT", 0 };
+const struct stmt db_stmt_rollback = { "tb_rollback", "ROLLBACK", 0 };
 
 int db_begin(struct req *r)
 {
-	if (db_exec(r, &s_begin, NULL) == NULL)
+	if (db_exec(r, &db_stmt_begin, NULL) == NULL)
 		return -1;
 	r->in_tx = 1;
 	return 0;
@@ -304,7 +304,7 @@ int db_begin(struct req *r)
 int db_commit(struct req *r)
 {
 	const char *state;
-	PGresult *res = db_exec_try(r, &s_commit, NULL, &state);
+	PGresult *res = db_exec_try(r, &db_stmt_commit, NULL, &state);
 	r->in_tx = 0;
 	if (res == NULL) {
 		if (state)
@@ -322,7 +322,7 @@ void db_request_end(struct req *r)
 	r->db_results = NULL;
 	struct db *d = &r->w->db;
 	if (r->in_tx && d->conn && PQstatus(d->conn) == CONNECTION_OK) {
-		PGresult *res = PQexec(d->conn, s_rollback.sql);
+		PGresult *res = PQexec(d->conn, db_stmt_rollback.sql);
 		PQclear(res);
 	}
 	r->in_tx = 0;

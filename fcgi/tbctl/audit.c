@@ -117,8 +117,8 @@ int cmd_audit(int argc, char **argv)
 			EVP_PKEY_free(key);
 		}
 	}
-	PGconn *c = tbctl_connect();
-	if (c == NULL) {
+	struct db d = { 0 };
+	if (tbctl_connect(&d) != 0) {
 		anchor_close(&a);
 		free(dflt);
 		return 1;
@@ -128,9 +128,9 @@ int cmd_audit(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	int64_t n;
 	do
-		n = chain_walk_step(c, &w, WALK_CHUNK, anchored ? &a : NULL, NULL, &f, err, sizeof(err));
+		n = chain_walk_step(&d, &w, WALK_CHUNK, anchored ? &a : NULL, NULL, &f, err, sizeof(err));
 	while (n == WALK_CHUNK);
-	PQfinish(c);
+	db_close(&d);
 	int64_t nanchored = a.count;
 	anchor_close(&a);
 	free(dflt);
