@@ -76,8 +76,7 @@ static PGresult *q(struct db *d, const struct stmt *s, const char *const *p, cha
 	const char *state;
 	PGresult *r = pg_exec(d, s, p, NULL, NULL, &state);
 	if (r == NULL)
-		snprintf(err, errlen, "%s: %s", s->name,
-			 d->conn ? PQerrorMessage(d->conn) : "the database connection was lost\n");
+		snprintf(err, errlen, "%s: %s", s->name, db_last_error(d));
 	return r;
 }
 

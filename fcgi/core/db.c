@@ -217,6 +217,11 @@ PGresult *pg_exec(struct db *d, const struct stmt *s, const char *const *params,
 	return pg_exec_q(d, s, NULL, params, lengths, formats, sqlstate);
 }
 
+const char *db_last_error(const struct db *d)
+{
+	return d->conn ? PQerrorMessage(d->conn) : "the database connection was lost\n";
+}
+
 static PGresult *exec_req(struct req *r, const struct stmt *s, const struct db_query *q, const char *const *params,
 			  const int *lengths, const int *formats, const char **sqlstate)
 {

@@ -55,8 +55,7 @@ PGresult *tbctl_run(struct db *d, const struct stmt *s, const char *const *param
 	const char *state;
 	PGresult *r = pg_exec(d, s, params, NULL, NULL, &state);
 	if (r == NULL)
-		fprintf(stderr, "tbctl: %s: %s", s->name,
-			d->conn ? PQerrorMessage(d->conn) : "the database connection was lost\n");
+		fprintf(stderr, "tbctl: %s: %s", s->name, db_last_error(d));
 	return r;
 }
 

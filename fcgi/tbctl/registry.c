@@ -138,12 +138,6 @@ static const struct stmt q_audit = {
 	1,
 };
 
-/* The error of the statement that just failed on d. */
-static const char *last_error(const struct db *d)
-{
-	return d->conn ? PQerrorMessage(d->conn) : "the database connection was lost\n";
-}
-
 int cmd_registry(int argc, char **argv)
 {
 	if (argc < 3 || strcmp(argv[1], "import") != 0) {
@@ -280,7 +274,7 @@ int cmd_registry(int argc, char **argv)
 			r = pg_exec(&d, &q_unit, pu, NULL, NULL, &state);
 			if (r == NULL || PQntuples(r) != 1) {
 				printf("line %d: rejected: %s\n", rows[i].line,
-				       r == NULL ? last_error(&d)
+				       r == NULL ? db_last_error(&d)
 						 : "the unit is already in the registry, or its county does not exist");
 				bad++;
 			}
@@ -306,7 +300,7 @@ int cmd_registry(int argc, char **argv)
 				     masked, index };
 		r = pg_exec(&d, &q_entry, pe, NULL, NULL, &state);
 		if (r == NULL) {
-			printf("line %d: rejected: %s", rows[i].line, last_error(&d));
+			printf("line %d: rejected: %s", rows[i].line, db_last_error(&d));
 			bad++;
 		}
 		PQclear(r);
