@@ -15,14 +15,22 @@ CFLAGS_A = $(WARN) $(DEFS) -DTB_TEST_HOOKS $(SAN) $(PKGCFLAGS)
 
 SERVICES = admin intake query public
 CORE_SRC = $(wildcard fcgi/core/*.c)
-CORE_HDR = $(wildcard fcgi/core/*.h)
 DOMAIN_SRC = $(wildcard fcgi/domain/*.c)
-DOMAIN_HDR = $(wildcard fcgi/domain/*.h)
 LIB_SRC  = $(CORE_SRC) $(DOMAIN_SRC)
-LIB_HDR  = $(CORE_HDR) $(DOMAIN_HDR)
-svc_src  = $(wildcard fcgi/$(1)/*.c) $(wildcard fcgi/$(1)/*.h)
-TBCTL_SRC = $(wildcard fcgi/tbctl/*.c) fcgi/core/arena.c fcgi/core/buf.c fcgi/core/crypto.c \
-            fcgi/core/audit_chain.c fcgi/core/audit_anchor.c fcgi/core/keyring.c $(DOMAIN_SRC)
+svc_obj  = $(patsubst %.c,$(2)/obj/%.o,$(wildcard fcgi/$(1)/*.c))
+
+# Core and domain are compiled once per flavour into static libraries that
+# every program links: release objects under build/obj and build/lib, the
+# sanitizer build's under build/asan/obj and build/asan/lib. -MMD writes a
+# .d file beside each object naming the headers it read, so a header change
+# rebuilds exactly its users (the .d files are included below).
+REL = build
+ASN = build/asan
+lib_objs = $(patsubst %.c,$(2)/obj/%.o,$(1))
+REL_LIBS = $(REL)/lib/libtbdomain.a $(REL)/lib/libtbcore.a
+ASN_LIBS = $(ASN)/lib/libtbdomain.a $(ASN)/lib/libtbcore.a
+# the group lets either library use the other whatever the order
+link_libs = -Wl,--start-group $(1) -Wl,--end-group
 
 RELEASE_BINS = $(SERVICES:%=bin/tongban-%) bin/tbctl
 ASAN_BINS    = $(SERVICES:%=build/asan/tongban-%) build/asan/tbctl
@@ -30,6 +38,7 @@ UNIT_TESTS   = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/*.c)
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .SECONDEXPANSION:
+.SECONDARY:
 .PHONY: all deps build build-asan web unit run stop test bench fuzz fuzz-replay clean
 all: build web
 
@@ -39,25 +48,39 @@ deps:
 build: $(RELEASE_BINS) build/bench/bare-fcgi
 build-asan: $(ASAN_BINS)
 
-bin/tongban-%: $(LIB_SRC) $(LIB_HDR) $$(call svc_src,$$*)
-	@mkdir -p bin
-	@echo "  CC $@"
-	@$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
+$(REL)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS_R) -Ifcgi -MMD -MP -c -o $@ $<
 
-build/asan/tongban-%: $(LIB_SRC) $(LIB_HDR) $$(call svc_src,$$*)
-	@mkdir -p build/asan
-	@echo "  CC $@ (asan)"
-	@$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
+$(ASN)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC $< (asan)"
+	@$(CC) $(CFLAGS_A) -Ifcgi -MMD -MP -c -o $@ $<
 
-bin/tbctl: $(TBCTL_SRC) $(LIB_HDR) $(wildcard fcgi/tbctl/*.h)
-	@mkdir -p bin
-	@echo "  CC $@"
-	@$(CC) $(CFLAGS_R) -o $@ $(filter %.c,$^) $(HARDLD) $(PKGLIBS)
+$(REL)/lib/libtbcore.a: $(call lib_objs,$(CORE_SRC),$(REL))
+$(REL)/lib/libtbdomain.a: $(call lib_objs,$(DOMAIN_SRC),$(REL))
+$(ASN)/lib/libtbcore.a: $(call lib_objs,$(CORE_SRC),$(ASN))
+$(ASN)/lib/libtbdomain.a: $(call lib_objs,$(DOMAIN_SRC),$(ASN))
+%.a:
+	@mkdir -p $(@D)
+	@echo "  AR $@"
+	@rm -f $@
+	@$(AR) rcs $@ $^
 
-build/asan/tbctl: $(TBCTL_SRC) $(LIB_HDR) $(wildcard fcgi/tbctl/*.h)
-	@mkdir -p build/asan
-	@echo "  CC $@ (asan)"
-	@$(CC) $(CFLAGS_A) -o $@ $(filter %.c,$^) $(PKGLIBS)
+LINK_R = @mkdir -p $(@D); echo "  LD $@"; \
+	 $(CC) $(CFLAGS_R) -o $@ $(filter %.o,$^) $(call link_libs,$(REL_LIBS)) $(HARDLD) $(PKGLIBS)
+LINK_A = @mkdir -p $(@D); echo "  LD $@ (asan)"; \
+	 $(CC) $(CFLAGS_A) -o $@ $(filter %.o,$^) $(call link_libs,$(ASN_LIBS)) $(PKGLIBS)
+
+bin/tongban-%: $$(call svc_obj,$$*,$(REL)) $(REL_LIBS)
+	$(LINK_R)
+bin/tbctl: $(call svc_obj,tbctl,$(REL)) $(REL_LIBS)
+	$(LINK_R)
+build/asan/tongban-%: $$(call svc_obj,$$*,$(ASN)) $(ASN_LIBS)
+	$(LINK_A)
+build/asan/tbctl: $(call svc_obj,tbctl,$(ASN)) $(ASN_LIBS)
+	$(LINK_A)
 
 build/bench/bare-fcgi: tests/bench/bare.c
 	@mkdir -p build/bench
@@ -80,20 +103,20 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 # Unit tests: small C programs over core and domain, built with sanitizers.
-build/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_SRC) $(LIB_HDR)
+build/unit/%: $(ASN)/obj/tests/unit/%.o $(ASN_LIBS)
 	@mkdir -p build/unit
-	@echo "  CC $@"
-	@$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< $(LIB_SRC) $(PKGLIBS)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_A) -o $@ $< $(call link_libs,$(ASN_LIBS)) $(PKGLIBS)
 
 unit: $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
 
 # Fuzz targets: replayed over their corpus and random inputs in `make test`
 # (gcc + ASan, no extra packages); `make fuzz` runs them under libFuzzer.
-build/fuzz/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB_SRC) $(LIB_HDR)
+build/fuzz/replay_%: $(ASN)/obj/tests/fuzz/%.o $(ASN)/obj/tests/fuzz/replay.o $(ASN_LIBS)
 	@mkdir -p build/fuzz
-	@echo "  CC $@"
-	@$(CC) $(CFLAGS_A) -Ifcgi -o $@ $< tests/fuzz/replay.c $(LIB_SRC) $(PKGLIBS)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_A) -o $@ $(filter %.o,$^) $(call link_libs,$(ASN_LIBS)) $(PKGLIBS)
 
 fuzz-replay: $(FUZZ_TARGETS:%=build/fuzz/replay_%)
 	@for t in $(FUZZ_TARGETS); do build/fuzz/replay_$$t tests/fuzz/corpus/$$t 20000 || exit 1; done
@@ -131,3 +154,5 @@ tests/bench/portal/node_modules/.package-lock.json: tests/bench/portal/package.j
 
 clean:
 	rm -rf bin build node_modules tests/bench/portal/node_modules
+
+-include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)

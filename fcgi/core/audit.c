@@ -4,7 +4,6 @@
 #include <stdio.h>
 
 #include "db.h"
-#include "server.h"
 
 static const struct stmt q_audit_insert = {
 	"audit_insert",
@@ -14,9 +13,9 @@ static const struct stmt q_audit_insert = {
 	11,
 };
 
-int audit_write_as(struct req *r, int64_t actor_id, const char *actor_name, const char *agency,
-		   const char *action, const char *object_type, const char *object_id,
-		   const char *outcome, const char *details)
+int audit_write(struct req *r, int64_t actor_id, const char *actor_name, const char *agency,
+		const char *action, const char *object_type, const char *object_id, const char *outcome,
+		const char *details)
 {
 	char at[24], actor[24];
 	snprintf(at, sizeof(at), "%" PRId64, req_now_us(r));
@@ -25,12 +24,4 @@ int audit_write_as(struct req *r, int64_t actor_id, const char *actor_name, cons
 				 action,     object_type,	     object_id,	 outcome,
 				 r->request_id, r->remote_addr,	     details };
 	return db_exec(r, &q_audit_insert, params) ? 0 : -1;
-}
-
-int audit_write(struct req *r, const struct principal *p, const char *action,
-		const char *object_type, const char *object_id, const char *outcome,
-		const char *details)
-{
-	return audit_write_as(r, p ? p->user_id : 0, p ? p->username : NULL, p ? p->agency_code : NULL,
-			      action, object_type, object_id, outcome, details);
 }

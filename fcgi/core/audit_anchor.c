@@ -29,7 +29,7 @@ int anchor_hex32(const char *h, unsigned char out[32])
 	return 0;
 }
 
-int anchors_open(struct anchors *a, const char *dir, int writable, char *err, size_t errlen)
+int anchor_open(struct anchors *a, const char *dir, int writable, char *err, size_t errlen)
 {
 	a->fd = -1;
 	a->count = 0;
@@ -47,14 +47,14 @@ int anchors_open(struct anchors *a, const char *dir, int writable, char *err, si
 	struct stat st;
 	if (fstat(a->fd, &st) != 0 || st.st_size % ANCHOR_RECORD != 0) {
 		snprintf(err, errlen, "%s: not a whole number of records", path);
-		anchors_close(a);
+		anchor_close(a);
 		return -1;
 	}
 	a->count = st.st_size / ANCHOR_RECORD;
 	return 0;
 }
 
-void anchors_close(struct anchors *a)
+void anchor_close(struct anchors *a)
 {
 	if (a->fd >= 0)
 		close(a->fd);
@@ -62,7 +62,7 @@ void anchors_close(struct anchors *a)
 	a->count = 0;
 }
 
-int anchors_get(const struct anchors *a, int64_t pos, struct anchor_rec *out)
+int anchor_get(const struct anchors *a, int64_t pos, struct anchor_rec *out)
 {
 	if (a->fd < 0 || pos < 1 || pos > a->count)
 		return 0;
@@ -82,7 +82,7 @@ int anchors_get(const struct anchors *a, int64_t pos, struct anchor_rec *out)
 	return anchor_hex32(line + 42, out->hash) == 0 ? 1 : -1;
 }
 
-int anchors_append(struct anchors *a, const struct anchor_rec *r, size_t n, char *err, size_t errlen)
+int anchor_append(struct anchors *a, const struct anchor_rec *r, size_t n, char *err, size_t errlen)
 {
 	char *block = malloc(n * ANCHOR_RECORD + 1);
 	if (block == NULL) {
@@ -96,7 +96,7 @@ int anchors_append(struct anchors *a, const struct anchor_rec *r, size_t n, char
 			free(block);
 			return -1;
 		}
-		hex_encode(r[i].hash, 32, hex);
+		crypto_hex(r[i].hash, 32, hex);
 		snprintf(block + i * ANCHOR_RECORD, ANCHOR_RECORD + 1, "%020" PRId64 " %020" PRId64 " %s\n",
 			 r[i].pos, r[i].seq, hex);
 	}
@@ -153,7 +153,7 @@ int anchor_checkpoint(const char *dir, EVP_PKEY *key, int64_t unix_time, const s
 		      char *err, size_t errlen)
 {
 	char hex[65], msg[256], path[4096];
-	hex_encode(head->hash, 32, hex);
+	crypto_hex(head->hash, 32, hex);
 	int ml = snprintf(msg, sizeof(msg), CHECKPOINT_TAG " %" PRId64 " %" PRId64 " %" PRId64 " %s", unix_time,
 			  head->pos, head->seq, hex);
 	if (ml < 0 || (size_t)ml >= sizeof(msg) ||

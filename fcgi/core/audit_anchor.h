@@ -26,12 +26,12 @@ struct anchors {
 };
 
 /* Open dir/anchor.log (created when writable). 0, or -1 with err. */
-int anchors_open(struct anchors *a, const char *dir, int writable, char *err, size_t errlen);
-void anchors_close(struct anchors *a);
+int anchor_open(struct anchors *a, const char *dir, int writable, char *err, size_t errlen);
+void anchor_close(struct anchors *a);
 /* Record at pos: 1 found, 0 beyond the end, -1 malformed/unreadable. */
-int anchors_get(const struct anchors *a, int64_t pos, struct anchor_rec *out);
+int anchor_get(const struct anchors *a, int64_t pos, struct anchor_rec *out);
 /* Append records (consecutive, starting at count + 1) and sync. 0 or -1. */
-int anchors_append(struct anchors *a, const struct anchor_rec *r, size_t n, char *err, size_t errlen);
+int anchor_append(struct anchors *a, const struct anchor_rec *r, size_t n, char *err, size_t errlen);
 
 /* Ed25519 keys from PEM files (private, or public for verifying only). */
 EVP_PKEY *anchor_key_private(const char *path, char *err, size_t errlen);

@@ -43,19 +43,44 @@ static int from_hex(const char *h, unsigned char out[32])
 	return strlen(h) == 64 ? anchor_hex32(h, out) : -1;
 }
 
-static PGresult *q(PGconn *c, const char *sql, int n, const char *const *p, char *err, size_t errlen)
+static const struct stmt q_lock = { "chain_lock", "SELECT pg_advisory_xact_lock(7352911)", 0 };
+static const struct stmt q_head = {
+	"chain_head", "SELECT pos, event_seq, encode(hash, 'hex') FROM audit.seal ORDER BY pos DESC LIMIT 1", 0
+};
+static const struct stmt q_settled = {
+	"chain_settled",
+	"SELECT " CANONICAL " FROM audit.event e"
+	" WHERE e.seq > (SELECT coalesce(max(event_seq), 0) - 100000 FROM audit.seal)"
+	" AND NOT EXISTS (SELECT 1 FROM audit.seal s WHERE s.event_seq = e.seq)"
+	" AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
+	" ORDER BY e.seq LIMIT $1::int",
+	1,
+};
+static const struct stmt q_seal = {
+	"chain_seal",
+	"INSERT INTO audit.seal (pos, event_seq, hash)"
+	" SELECT p, s, decode(h, 'hex') FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS t (p, s, h)",
+	3,
+};
+static const struct stmt q_walk = {
+	"chain_walk",
+	"SELECT s.pos, s.event_seq, encode(s.hash, 'hex'), (e.seq IS NOT NULL)::int, " CANONICAL
+	" FROM audit.seal s LEFT JOIN audit.event e ON e.seq = s.event_seq"
+	" WHERE s.pos > $1::bigint ORDER BY s.pos LIMIT $2::int",
+	2,
+};
+
+/* pg_exec with the failure said in err. */
+static PGresult *q(struct db *d, const struct stmt *s, const char *const *p, char *err, size_t errlen)
 {
-	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		return NULL;
-	}
+	const char *state;
+	PGresult *r = pg_exec(d, s, p, NULL, NULL, &state);
+	if (r == NULL)
+		snprintf(err, errlen, "%s: %s", s->name, db_last_error(d));
 	return r;
 }
 
-int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_rec **out, char *err,
+int64_t chain_seal(struct db *d, int batch, struct chain_walk *head, struct anchor_rec **out, char *err,
 		   size_t errlen)
 {
 	PGresult *r;
@@ -63,14 +88,13 @@ int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_
 	struct anchor_rec *recs = NULL;
 	struct buf pos = { 0 }, seq = { 0 }, hashes = { 0 };
 	*out = NULL;
-	if ((r = q(c, "BEGIN", 0, NULL, err, errlen)) == NULL)
+	if ((r = q(d, &db_stmt_begin, NULL, err, errlen)) == NULL)
 		return -1;
 	PQclear(r);
-	if ((r = q(c, "SELECT pg_advisory_xact_lock(7352911)", 0, NULL, err, errlen)) == NULL)
+	if ((r = q(d, &q_lock, NULL, err, errlen)) == NULL)
 		goto out;
 	PQclear(r);
-	if ((r = q(c, "SELECT pos, event_seq, encode(hash, 'hex') FROM audit.seal ORDER BY pos DESC LIMIT 1", 0, NULL,
-		   err, errlen)) == NULL)
+	if ((r = q(d, &q_head, NULL, err, errlen)) == NULL)
 		goto out;
 	/* never extend a chain whose head is not the one last sealed here */
 	int same = PQntuples(r) == 0 ? head->pos == 0
@@ -89,13 +113,7 @@ int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_
 	char lim[16];
 	snprintf(lim, sizeof(lim), "%d", batch);
 	const char *pl[] = { lim };
-	r = q(c,
-	      "SELECT " CANONICAL " FROM audit.event e"
-	      " WHERE e.seq > (SELECT coalesce(max(event_seq), 0) - 100000 FROM audit.seal)"
-	      " AND NOT EXISTS (SELECT 1 FROM audit.seal s WHERE s.event_seq = e.seq)"
-	      " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
-	      " ORDER BY e.seq LIMIT $1::int",
-	      1, pl, err, errlen);
+	r = q(d, &q_settled, pl, err, errlen);
 	if (r == NULL)
 		goto out;
 	int n = PQntuples(r);
@@ -110,7 +128,7 @@ int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_
 		recs[i].seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 		link_hash(prev, r, i, 0, recs[i].hash);
 		memcpy(prev, recs[i].hash, 32);
-		hex_encode(recs[i].hash, 32, hex);
+		crypto_hex(recs[i].hash, 32, hex);
 		rc |= buf_printf(&pos, "%s%" PRId64, i ? "," : "", recs[i].pos);
 		rc |= buf_printf(&seq, "%s%" PRId64, i ? "," : "", recs[i].seq);
 		rc |= buf_printf(&hashes, "%s%s", i ? "," : "", hex);
@@ -125,15 +143,12 @@ int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_
 	}
 	if (n > 0) {
 		const char *pi[] = { (char *)pos.p, (char *)seq.p, (char *)hashes.p };
-		r = q(c,
-		      "INSERT INTO audit.seal (pos, event_seq, hash)"
-		      " SELECT p, s, decode(h, 'hex') FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS t (p, s, h)",
-		      3, pi, err, errlen);
+		r = q(d, &q_seal, pi, err, errlen);
 		if (r == NULL)
 			goto out;
 		PQclear(r);
 	}
-	if ((r = q(c, "COMMIT", 0, NULL, err, errlen)) == NULL)
+	if ((r = q(d, &db_stmt_commit, NULL, err, errlen)) == NULL)
 		goto out;
 	PQclear(r);
 	sealed = n;
@@ -146,8 +161,9 @@ int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_
 	recs = NULL;
 out:
 	if (sealed < 0) {
-		PGresult *rb = PQexec(c, "ROLLBACK");
-		PQclear(rb);
+		const char *state;
+		if (d->conn != NULL)
+			PQclear(pg_exec(d, &db_stmt_rollback, NULL, NULL, NULL, &state));
 	}
 	free(recs);
 	buf_free(&pos);
@@ -164,18 +180,14 @@ static int64_t fail(struct chain_failure *f, int64_t pos, int64_t seq, const cha
 	return -2;
 }
 
-int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct anchors *a,
+int64_t chain_walk_step(struct db *d, struct chain_walk *w, int limit, const struct anchors *a,
 			struct anchor_rec *recs, struct chain_failure *failure, char *err, size_t errlen)
 {
 	char after[24], lim[16];
 	snprintf(after, sizeof(after), "%" PRId64, w->pos);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	const char *p[] = { after, lim };
-	PGresult *r = q(c,
-			"SELECT s.pos, s.event_seq, encode(s.hash, 'hex'), (e.seq IS NOT NULL)::int, " CANONICAL
-			" FROM audit.seal s LEFT JOIN audit.event e ON e.seq = s.event_seq"
-			" WHERE s.pos > $1::bigint ORDER BY s.pos LIMIT $2::int",
-			2, p, err, errlen);
+	PGresult *r = q(d, &q_walk, p, err, errlen);
 	if (r == NULL)
 		return -1;
 	int n = PQntuples(r);
@@ -185,7 +197,7 @@ int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct
 		int64_t seq = strtoll(PQgetvalue(r, i, 1), NULL, 10);
 		unsigned char stored[32], h[32];
 		struct anchor_rec ar;
-		int anchored = a ? anchors_get(a, w->pos + 1, &ar) : 0;
+		int anchored = a ? anchor_get(a, w->pos + 1, &ar) : 0;
 		if (pos != w->pos + 1) {
 			done = anchored == 1 ? fail(failure, w->pos + 1, ar.seq, "seal missing (anchored outside the database)")
 					     : fail(failure, w->pos + 1, seq, "seal missing");
@@ -227,7 +239,7 @@ int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct
 	if (done >= 0 && n < limit && a) {
 		/* at the database's head: anchored positions beyond it were removed */
 		struct anchor_rec ar;
-		int more = anchors_get(a, w->pos + 1, &ar);
+		int more = anchor_get(a, w->pos + 1, &ar);
 		if (more < 0)
 			done = fail(failure, w->pos + 1, 0, "anchor record unreadable");
 		else if (more == 1)

@@ -6,10 +6,10 @@
  * an event can never appear behind the chain's head later. */
 #ifndef TB_AUDIT_CHAIN_H
 #define TB_AUDIT_CHAIN_H
-#include <libpq-fe.h>
 #include <stdint.h>
 
 #include "audit_anchor.h"
+#include "db.h"
 
 /* Where a verification stopped: the last position that verified and its
  * hash (the next link's input). Zeroed: before position 1. */
@@ -28,7 +28,7 @@ struct chain_failure {
  * records in *out, malloc'd, for the anchor log; *head advanced), -2 when
  * the database does not hold *head as its head (nothing sealed: the caller
  * must find out why), or -1 with the error in err. */
-int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_rec **out, char *err,
+int64_t chain_seal(struct db *d, int batch, struct chain_walk *head, struct anchor_rec **out, char *err,
 		   size_t errlen);
 
 /* Verify up to limit seals after w: each recomputed from its event must
@@ -38,7 +38,7 @@ int64_t chain_seal(PGconn *c, int batch, struct chain_walk *head, struct anchor_
  * when not NULL, room for limit), fewer than limit at the head; -2 when one
  * does not verify (failure filled, w at the last good one); -1 on a
  * database error (err). */
-int64_t chain_walk_step(PGconn *c, struct chain_walk *w, int limit, const struct anchors *a,
+int64_t chain_walk_step(struct db *d, struct chain_walk *w, int limit, const struct anchors *a,
 			struct anchor_rec *recs, struct chain_failure *failure, char *err, size_t errlen);
 
 #endif

@@ -7,12 +7,13 @@
 
 #include <openssl/crypto.h>
 
+#include "resp.h"
 #include "audit.h"
 #include "cache.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
-#include "server.h"
+#include "server.h" /* the service's scope_covers rule */
 
 /* One row: the session, its user, the user's grants and permissions. */
 static const struct stmt q_session = {
@@ -119,7 +120,7 @@ static int64_t current_epoch(struct req *r)
 	struct local_cache *c = local_cache(r->w);
 	if (c == NULL)
 		return -1;
-	int64_t now = now_us();
+	int64_t now = time_mono_us();
 	if (c->epoch_read_us != 0 && now - c->epoch_read_us < EPOCH_FRESH_US)
 		return c->epoch;
 	const char *state;
@@ -142,7 +143,7 @@ static const char **local_get(struct req *r, const char *hash, int64_t epoch)
 {
 	struct local_entry *e = local_slot(r->w, hash);
 	if (e == NULL || e->blob == NULL || strcmp(e->hash, hash) != 0 || e->gen != generation(r->w) ||
-	    e->epoch < epoch || now_us() - e->fetched_us >= LOCAL_TTL_US)
+	    e->epoch < epoch || time_mono_us() - e->fetched_us >= LOCAL_TTL_US)
 		return NULL;
 	return e->f;
 }
@@ -168,7 +169,7 @@ static void local_put(struct req *r, const char *hash, const char *const *f)
 	}
 	memcpy(e->hash, hash, 65);
 	e->epoch = strtoll(f[F_EPOCH], NULL, 10);
-	e->fetched_us = now_us();
+	e->fetched_us = time_mono_us();
 	e->gen = generation(r->w);
 }
 
@@ -202,7 +203,7 @@ int auth_token_hash_hex(const char *token, char out[65])
 	}
 	unsigned char h[32];
 	crypto_sha256(token, n, h);
-	hex_encode(h, 32, out);
+	crypto_hex(h, 32, out);
 	return 0;
 }
 
@@ -217,7 +218,7 @@ void auth_csrf_token(const char *token, char out[65])
 	memcpy(buf + sizeof(label), token, n);
 	crypto_sha256(buf, sizeof(label) + n, h);
 	OPENSSL_cleanse(buf, sizeof(buf));
-	hex_encode(h, 32, out);
+	crypto_hex(h, 32, out);
 }
 
 /* "a b c d;a b c d" -> words; returns the number of records */
@@ -401,7 +402,7 @@ const struct principal *auth_session(struct req *r)
 			p->via_cookie = -1; /* marks a CSRF failure for auth_require */
 		} else {
 			crypto_sha256(csrf, strlen(csrf), h);
-			hex_encode(h, 32, ch);
+			crypto_hex(h, 32, ch);
 			if (!crypto_equal(ch, f[F_CSRF], 64))
 				p->via_cookie = -1;
 		}
@@ -470,8 +471,8 @@ static void deny(struct req *r, const struct principal *p, const char *perm, int
 			yajl_gen_get_buf(g, &b, &len);
 		}
 		char *d = b ? arena_strndup(r->arena, (const char *)b, len) : NULL;
-		if (audit_write(r, p, "auth.denied", "route", r->path, "denied", d) != 0)
-			return; /* audit_write replied (database unavailable) */
+		if (auth_audit(r, p, "auth.denied", "route", r->path, "denied", d) != 0)
+			return; /* auth_audit replied (database unavailable) */
 	}
 	resp_problem_with(r, status, code, detail, members);
 }
@@ -551,4 +552,11 @@ void auth_forget_user(struct req *r, int64_t user_id)
 	PGresult *res = db_exec_try(r, &q_user_sessions, params, &state);
 	for (int i = 0; res && i < PQntuples(res); i++)
 		auth_forget_token_hash(r, PQgetvalue(res, i, 0));
+}
+
+int auth_audit(struct req *r, const struct principal *p, const char *action, const char *object_type,
+	       const char *object_id, const char *outcome, const char *details)
+{
+	return audit_write(r, p ? p->user_id : 0, p ? p->username : NULL, p ? p->agency_code : NULL, action,
+			   object_type, object_id, outcome, details);
 }

@@ -68,6 +68,11 @@ void auth_forget_token_hash(struct req *r, const char *hash_hex);
 /* The scopes in which p holds perm (for filtering lists), in the arena. */
 size_t auth_scopes(struct req *r, const struct principal *p, const char *perm, const char ***out);
 
+/* An audit event (audit.h) whose actor is p, the session's user (p NULL:
+ * no actor). 0, or -1 after replying. */
+int auth_audit(struct req *r, const struct principal *p, const char *action, const char *object_type,
+	       const char *object_id, const char *outcome, const char *details) __attribute__((warn_unused_result));
+
 struct worker;
 /* Release the worker's in-memory session table. */
 void auth_worker_free(struct worker *w);

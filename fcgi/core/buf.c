@@ -84,9 +84,3 @@ void buf_free(struct buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
-
-int str_eq(struct str s, const char *c)
-{
-	size_t n = strlen(c);
-	return s.n == n && (n == 0 || memcmp(s.p, c, n) == 0);
-}

@@ -10,11 +10,6 @@ struct buf {
 	size_t len, cap;
 };
 
-struct str {
-	const char *p;
-	size_t n;
-};
-
 struct kv {
 	const char *k, *v; /* NUL-terminated copies in the request arena */
 	size_t klen, vlen;
@@ -29,7 +24,5 @@ void buf_consume(struct buf *b, size_t n);
 /* Release memory above keep bytes of capacity when the buffer is empty. */
 void buf_shrink(struct buf *b, size_t keep);
 void buf_free(struct buf *b);
-
-int str_eq(struct str s, const char *c);
 
 #endif

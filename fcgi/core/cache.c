@@ -7,13 +7,7 @@
 #include <time.h>
 
 #include "log.h"
-
-int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "time.h"
 
 void cache_init(struct cache *c, const char *where, int timeout_ms, struct met_slot *m)
 {
@@ -35,7 +29,7 @@ static void failed(struct cache *c, const char *what)
 	if (c->c)
 		log_warn("redis %s failed: %s", what, c->c->errstr[0] ? c->c->errstr : "error reply");
 	cache_close(c);
-	c->retry_at_us = now_us() + 1000000;
+	c->retry_at_us = time_mono_us() + 1000000;
 	if (c->m)
 		MET_INC(c->m->cache_errors);
 }
@@ -44,7 +38,7 @@ static int ensure(struct cache *c)
 {
 	if (c->c)
 		return 0;
-	if (c->where == NULL || now_us() < c->retry_at_us)
+	if (c->where == NULL || time_mono_us() < c->retry_at_us)
 		return -1;
 	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
 	const char *colon = strrchr(c->where, ':');

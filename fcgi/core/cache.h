@@ -29,6 +29,4 @@ void cache_del(struct cache *c, const char *key, size_t klen);
 /* 0 when Redis answers PING. */
 int cache_ping(struct cache *c);
 
-int64_t now_us(void);
-
 #endif

@@ -24,7 +24,7 @@ int crypto_equal(const void *a, const void *b, size_t n)
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-void hex_encode(const unsigned char *p, size_t n, char *out)
+void crypto_hex(const unsigned char *p, size_t n, char *out)
 {
 	static const char d[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
@@ -37,7 +37,7 @@ void hex_encode(const unsigned char *p, size_t n, char *out)
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-char *b64_encode(struct arena *a, const unsigned char *p, size_t n, int url)
+char *crypto_b64_encode(struct arena *a, const unsigned char *p, size_t n, int url)
 {
 	const char *t = url ? B64URL : B64;
 	char *o = arena_alloc(a, (n + 2) / 3 * 4 + 1);
@@ -66,7 +66,7 @@ char *b64_encode(struct arena *a, const unsigned char *p, size_t n, int url)
 	return o;
 }
 
-int b64_decode(struct arena *a, const char *s, size_t n, int url, unsigned char **out, size_t *outlen)
+int crypto_b64_decode(struct arena *a, const char *s, size_t n, int url, unsigned char **out, size_t *outlen)
 {
 	const char *t = url ? B64URL : B64;
 	while (!url && n > 0 && s[n - 1] == '=')
@@ -95,7 +95,7 @@ int b64_decode(struct arena *a, const char *s, size_t n, int url, unsigned char 
 	return 0;
 }
 
-char *b32_encode(struct arena *a, const unsigned char *p, size_t n)
+char *crypto_b32_encode(struct arena *a, const unsigned char *p, size_t n)
 {
 	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 	char *o = arena_alloc(a, (n * 8 + 4) / 5 + 1);
@@ -125,19 +125,19 @@ static int pbkdf2(const char *pw, size_t len, const unsigned char *salt, size_t 
 				 out) == 1 ? 0 : -1;
 }
 
-char *pw_hash(struct arena *a, const char *pw, size_t len, unsigned iterations)
+char *crypto_pw_hash(struct arena *a, const char *pw, size_t len, unsigned iterations)
 {
 	unsigned char salt[PW_SALT_BYTES], dk[32];
 	if (crypto_random(salt, sizeof(salt)) != 0 || pbkdf2(pw, len, salt, sizeof(salt), iterations, dk) != 0)
 		return NULL;
-	char *s = b64_encode(a, salt, sizeof(salt), 0), *h = b64_encode(a, dk, sizeof(dk), 0);
+	char *s = crypto_b64_encode(a, salt, sizeof(salt), 0), *h = crypto_b64_encode(a, dk, sizeof(dk), 0);
 	OPENSSL_cleanse(dk, sizeof(dk));
 	if (s == NULL || h == NULL)
 		return NULL;
 	return arena_printf(a, "$pbkdf2-sha256$%u$%s$%s", iterations, s, h);
 }
 
-int pw_verify(const char *stored, const char *pw, size_t len, int *weaker)
+int crypto_pw_verify(const char *stored, const char *pw, size_t len, int *weaker)
 {
 	static const char prefix[] = "$pbkdf2-sha256$";
 	*weaker = 0;
@@ -156,8 +156,8 @@ int pw_verify(const char *stored, const char *pw, size_t len, int *weaker)
 	unsigned char *sb, *hb;
 	size_t sl, hl;
 	int rc = -1;
-	if (b64_decode(&a, salt, (size_t)(dollar - salt), 0, &sb, &sl) == 0 &&
-	    b64_decode(&a, dollar + 1, strlen(dollar + 1), 0, &hb, &hl) == 0 && hl == 32 && sl >= 8) {
+	if (crypto_b64_decode(&a, salt, (size_t)(dollar - salt), 0, &sb, &sl) == 0 &&
+	    crypto_b64_decode(&a, dollar + 1, strlen(dollar + 1), 0, &hb, &hl) == 0 && hl == 32 && sl >= 8) {
 		unsigned char dk[32];
 		if (pbkdf2(pw, len, sb, sl, (unsigned)it, dk) == 0) {
 			rc = crypto_equal(dk, hb, 32) ? 1 : 0;
@@ -169,14 +169,14 @@ int pw_verify(const char *stored, const char *pw, size_t len, int *weaker)
 	return rc;
 }
 
-void pw_burn(const char *pw, size_t len)
+void crypto_pw_burn(const char *pw, size_t len)
 {
 	unsigned char salt[PW_SALT_BYTES] = { 0 }, dk[32];
 	(void)pbkdf2(pw, len, salt, sizeof(salt), PW_ITERATIONS, dk);
 	OPENSSL_cleanse(dk, sizeof(dk));
 }
 
-uint32_t totp_at(const unsigned char *key, size_t keylen, uint64_t step)
+uint32_t crypto_totp_at(const unsigned char *key, size_t keylen, uint64_t step)
 {
 	unsigned char msg[8], md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -193,7 +193,7 @@ uint32_t totp_at(const unsigned char *key, size_t keylen, uint64_t step)
 	return bin % 1000000;
 }
 
-int totp_check(const unsigned char *key, size_t keylen, const char *code, int64_t now_s,
+int crypto_totp_check(const unsigned char *key, size_t keylen, const char *code, int64_t now_s,
 	       uint64_t last_step, uint64_t *step)
 {
 	if (code == NULL || strlen(code) != 6 || now_s < 30)
@@ -209,7 +209,7 @@ int totp_check(const unsigned char *key, size_t keylen, const char *code, int64_
 	/* look at all three windows so timing does not say which matched */
 	for (int d = -1; d <= 1; d++) {
 		uint64_t s = now_step + (uint64_t)(int64_t)d;
-		uint32_t got = totp_at(key, keylen, s);
+		uint32_t got = crypto_totp_at(key, keylen, s);
 		int match = CRYPTO_memcmp(&got, &want, sizeof(got)) == 0 && s > last_step;
 		if (match && !ok) {
 			ok = 1;

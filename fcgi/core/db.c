@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "resp.h"
 #include "log.h"
 #include "metrics.h"
-#include "server.h"
+#include "worker.h"
 
 struct db_results {
 	PGresult *r[32];
@@ -216,6 +217,11 @@ PGresult *pg_exec(struct db *d, const struct stmt *s, const char *const *params,
 	return pg_exec_q(d, s, NULL, params, lengths, formats, sqlstate);
 }
 
+const char *db_last_error(const struct db *d)
+{
+	return d->conn ? PQerrorMessage(d->conn) : "the database connection was lost\n";
+}
+
 static PGresult *exec_req(struct req *r, const struct stmt *s, const struct db_query *q, const char *const *params,
 			  const int *lengths, const int *formats, const char **sqlstate)
 {
@@ -288,13 +294,13 @@ PGresult *db_exec_unique(struct req *r, const struct stmt *s, const char *const 
 	return res;
 }
 
-static const struct stmt s_begin = { "tb_begin", "BEGIN", 0 };
-static const struct stmt s_commit = { "tb_commit", "COMMIT", 0 };
-static const struct stmt s_rollback = { "tb_rollback", "ROLLBACK", 0 };
+const struct stmt db_stmt_begin = { "tb_begin", "BEGIN", 0 };
+const struct stmt db_stmt_commit = { "tb_commit", "COMMIT", 0 };
+const struct stmt db_stmt_rollback = { "tb_rollback", "ROLLBACK", 0 };
 
 int db_begin(struct req *r)
 {
-	if (db_exec(r, &s_begin, NULL) == NULL)
+	if (db_exec(r, &db_stmt_begin, NULL) == NULL)
 		return -1;
 	r->in_tx = 1;
 	return 0;
@@ -303,7 +309,7 @@ int db_begin(struct req *r)
 int db_commit(struct req *r)
 {
 	const char *state;
-	PGresult *res = db_exec_try(r, &s_commit, NULL, &state);
+	PGresult *res = db_exec_try(r, &db_stmt_commit, NULL, &state);
 	r->in_tx = 0;
 	if (res == NULL) {
 		if (state)
@@ -321,7 +327,7 @@ void db_request_end(struct req *r)
 	r->db_results = NULL;
 	struct db *d = &r->w->db;
 	if (r->in_tx && d->conn && PQstatus(d->conn) == CONNECTION_OK) {
-		PGresult *res = PQexec(d->conn, s_rollback.sql);
+		PGresult *res = PQexec(d->conn, db_stmt_rollback.sql);
 		PQclear(res);
 	}
 	r->in_tx = 0;
@@ -363,7 +369,7 @@ void db_param_TEXT(struct req *r, const char *v, const char **pv, int *pl, int *
 
 void db_param_I64(struct req *r, int64_t v, const char **pv, int *pl, int *pf)
 {
-	*pv = i64str(r, v);
+	*pv = req_i64str(r, v);
 	*pl = 0;
 	*pf = 0;
 }

@@ -69,6 +69,11 @@ int db_ping(struct db *d, struct met_slot *m);
  * error, NULL when the connection is lost (then closed). Replies nothing. */
 PGresult *pg_exec(struct db *d, const struct stmt *s, const char *const *params, const int *lengths,
 		  const int *formats, const char **sqlstate) __attribute__((warn_unused_result));
+/* What the last failed pg_exec on d ran into, for a message: libpq's
+ * text (ending in a newline), or that the connection was lost. */
+const char *db_last_error(const struct db *d);
+/* BEGIN, COMMIT and ROLLBACK as statements for pg_exec. */
+extern const struct stmt db_stmt_begin, db_stmt_commit, db_stmt_rollback;
 
 /* ---- typed statements -----------------------------------------------------
  * Each statement is declared once, with named and typed parameters and

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resp.h"
 #include "crypto.h"
 #include "db.h"
 #include "keyring.h"
-#include "server.h"
+#include "worker.h"
 
 static const struct stmt q_claim = {
 	"idem_claim",
@@ -56,7 +57,7 @@ enum idem_result idem_begin(struct req *r, int64_t user_id, const char *route)
 	const void *in = r->body ? (const void *)r->body : (const void *)"";
 	if (keyring_index(r->w->conf.keys, "idempotency", in, r->body_len, hex) != 0) {
 		crypto_sha256(in, r->body_len, h);
-		hex_encode(h, 32, hex);
+		crypto_hex(h, 32, hex);
 	}
 	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
 	const char *pc[] = { uid, key, route, hex };

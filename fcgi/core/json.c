@@ -315,3 +315,31 @@ void jg_words(yajl_gen g, struct arena *a, const char *k, const char *words)
 		jg_cstr(g, t);
 	yajl_gen_array_close(g);
 }
+
+/* A flat JSON object of up to two text members and one number member
+ * (NULL keys are left out), in the arena. */
+char *json_members(struct arena *a, const char *k1, const char *v1, const char *k2, const char *v2,
+		   const char *nkey, int64_t nval)
+{
+	yajl_gen g = json_gen_new(a);
+	const unsigned char *b;
+	size_t len;
+	if (g == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	if (k1)
+		jg_str(g, k1, v1);
+	if (k2)
+		jg_str(g, k2, v2);
+	if (nkey)
+		jg_int(g, nkey, nval);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
+		return NULL;
+	return arena_strndup(a, (const char *)b, len);
+}
+
+char *json_pairs(struct arena *a, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	return json_members(a, k1, v1, k2, v2, NULL, 0);
+}

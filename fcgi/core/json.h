@@ -51,4 +51,12 @@ void jg_cstr(yajl_gen g, const char *v); /* a value without key */
 /* k: ["w1", "w2", …] from space-separated words (as string_agg/array_to_string give). */
 void jg_words(yajl_gen g, struct arena *a, const char *k, const char *words);
 
+/* A flat JSON object {"k1": v1, "k2": v2} as text in the arena (k2 may be
+ * NULL; a NULL value is null), for audit details and outbox payloads. NULL
+ * when out of memory. */
+char *json_pairs(struct arena *a, const char *k1, const char *v1, const char *k2, const char *v2);
+/* The same with one number member more (nkey NULL: none); numbers stay JSON numbers. */
+char *json_members(struct arena *a, const char *k1, const char *v1, const char *k2, const char *v2,
+		   const char *nkey, int64_t nval);
+
 #endif

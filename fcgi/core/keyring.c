@@ -135,7 +135,7 @@ char *keyring_seal(const struct keyring *kr, struct arena *a, const void *pt, si
 		ok = 1;
 	EVP_CIPHER_CTX_free(ctx);
 	if (ok) {
-		char *b = b64_encode(a, buf, IV_BYTES + n + TAG_BYTES, 1);
+		char *b = crypto_b64_encode(a, buf, IV_BYTES + n + TAG_BYTES, 1);
 		if (b)
 			out = arena_printf(a, "v1.%u.%s", id, b);
 	}
@@ -164,7 +164,7 @@ int keyring_open(const struct keyring *kr, struct arena *a, const char *sealed, 
 	const char *b = strchr(sealed + 3, '.') + 1;
 	unsigned char *raw;
 	size_t rawlen;
-	if (b64_decode(a, b, strlen(b), 1, &raw, &rawlen) != 0 || rawlen < IV_BYTES + TAG_BYTES)
+	if (crypto_b64_decode(a, b, strlen(b), 1, &raw, &rawlen) != 0 || rawlen < IV_BYTES + TAG_BYTES)
 		return -1;
 	size_t ctlen = rawlen - IV_BYTES - TAG_BYTES;
 	unsigned char *out = arena_alloc(a, ctlen + 1);
@@ -209,6 +209,6 @@ int keyring_index(const struct keyring *kr, const char *domain, const void *v, s
 	EVP_MAC_free(m);
 	if (!ok)
 		return -1;
-	hex_encode(mac, 32, out);
+	crypto_hex(mac, 32, out);
 	return 0;
 }

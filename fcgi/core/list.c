@@ -3,9 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "resp.h"
 #include "json.h"
 
-struct page page_of(const struct req *r)
+struct page list_page_of(const struct req *r)
 {
 	struct page pg = { 0, 0, req_qint(r, "limit") };
 	if (req_query(r, "before") != NULL || req_query(r, "after") == NULL) {
@@ -23,7 +24,7 @@ struct page page_of(const struct req *r)
 	return pg;
 }
 
-void page_next(yajl_gen g, const struct page *pg, size_t n, int64_t last_key)
+void list_page_next(yajl_gen g, const struct page *pg, size_t n, int64_t last_key)
 {
 	const char *key = pg->desc ? "next_before" : "next_after";
 	if (n > 0 && (int64_t)n == pg->limit) {
@@ -89,7 +90,7 @@ void list_reply(struct req *r, const void *rows, size_t n, size_t size, const st
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
 	list_items(r, g, "items", rows, n, size, cols);
-	page_next(g, pg, n, last_key);
+	list_page_next(g, pg, n, last_key);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }

@@ -27,9 +27,9 @@ struct page {
 	int64_t limit;
 };
 /* The request's page, from its route's validated keys. */
-struct page page_of(const struct req *r);
+struct page list_page_of(const struct req *r);
 /* "next_after"/"next_before": the last row's key when the page is full. */
-void page_next(yajl_gen g, const struct page *pg, size_t n, int64_t last_key);
+void list_page_next(yajl_gen g, const struct page *pg, size_t n, int64_t last_key);
 
 enum jkind {
 	J_STR,	   /* const char *, NULL -> null */

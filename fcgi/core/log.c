@@ -42,7 +42,7 @@ static void gen_kv(yajl_gen g, const char *k, const char *v)
 	yajl_gen_string(g, (const unsigned char *)v, strlen(v));
 }
 
-void tb_log(enum log_level lvl, const char *fmt, ...)
+void log_write(enum log_level lvl, const char *fmt, ...)
 {
 	if (lvl < L.min)
 		return;

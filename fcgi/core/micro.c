@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cache.h"
-#include "server.h"
+#include "worker.h"
 
 #define SLOTS 256
 #define KEY_MAX 64
@@ -44,7 +44,7 @@ char *micro_get(struct worker *w, struct arena *a, const char *key, size_t *len)
 {
 	struct entry *e = slot(w, key);
 	if (e == NULL || e->val == NULL || strcmp(e->key, key) != 0 || e->gen != gen(w) ||
-	    now_us() - e->at >= MICRO_TTL_US)
+	    time_mono_us() - e->at >= MICRO_TTL_US)
 		return NULL;
 	*len = e->len;
 	return arena_strndup(a, e->val, e->len);
@@ -62,7 +62,7 @@ void micro_put(struct worker *w, const char *key, const void *val, size_t len)
 	e->val = copy;
 	e->len = len;
 	memcpy(e->key, key, strlen(key) + 1);
-	e->at = now_us();
+	e->at = time_mono_us();
 	e->gen = gen(w);
 }
 

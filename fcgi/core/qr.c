@@ -45,7 +45,8 @@ static size_t chunk(unsigned char *o, const char *type, const unsigned char *dat
 	return n + 12;
 }
 
-unsigned char *png_1bit(struct arena *a, int w, int h, int (*black)(void *, int, int), void *ctx,
+/* PNG of a 1-bit image (1 = black) given as a callback. */
+static unsigned char *png_1bit(struct arena *a, int w, int h, int (*black)(void *, int, int), void *ctx,
 			size_t *len)
 {
 	crc_init();

@@ -8,8 +8,5 @@
 
 /* PNG bytes in the arena, or NULL. scale: pixels per module. */
 unsigned char *qr_png(struct arena *a, const char *text, int scale, size_t *len);
-/* PNG of a 1-bit image (1 = black) given as a callback; exposed for tests. */
-unsigned char *png_1bit(struct arena *a, int w, int h, int (*black)(void *, int, int), void *ctx,
-			size_t *len);
 
 #endif

@@ -6,7 +6,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "server.h"
+#include "resp.h"
+#include "valid.h"
+#include "worker.h"
 
 #define QUERY_MAX_PAIRS 64
 #define QUERY_MAX_BYTES 4096
@@ -23,45 +25,7 @@ static int hexval(int c)
 	return -1;
 }
 
-int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t len;
-		unsigned cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (n - i < len)
-			return 0;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		/* overlong forms, surrogates and beyond U+10FFFF are refused */
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
-char *url_decode(struct arena *a, const char *s, size_t n, int plus_is_space, size_t *outlen)
+char *req_url_decode(struct arena *a, const char *s, size_t n, int plus_is_space, size_t *outlen)
 {
 	char *out = arena_alloc(a, n + 1);
 	if (out == NULL)
@@ -87,14 +51,14 @@ char *url_decode(struct arena *a, const char *s, size_t n, int plus_is_space, si
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
-	if (!utf8_valid((const unsigned char *)out, o))
+	if (!valid_utf8((const unsigned char *)out, o))
 		return NULL;
 	if (outlen)
 		*outlen = o;
 	return out;
 }
 
-int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout)
+int req_query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout)
 {
 	size_t n = strlen(qs), cap = 0, cnt = 0;
 	struct kv *v = NULL;
@@ -113,8 +77,8 @@ int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout)
 				return -2;
 			if (arena_grow(a, (void **)&v, &cap, cnt, 1, sizeof(*v)) != 0)
 				return -2;
-			v[cnt].k = url_decode(a, p, (size_t)(ke - p), 1, &v[cnt].klen);
-			v[cnt].v = eq ? url_decode(a, eq + 1, (size_t)(e - eq - 1), 1, &v[cnt].vlen)
+			v[cnt].k = req_url_decode(a, p, (size_t)(ke - p), 1, &v[cnt].klen);
+			v[cnt].v = eq ? req_url_decode(a, eq + 1, (size_t)(e - eq - 1), 1, &v[cnt].vlen)
 				      : arena_strndup(a, "", 0);
 			if (v[cnt].k == NULL || v[cnt].v == NULL)
 				return -1;
@@ -127,7 +91,7 @@ int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout)
 	return 0;
 }
 
-int cookie_parse(struct arena *a, const char *h, struct kv **out, size_t *nout)
+int req_cookie_parse(struct arena *a, const char *h, struct kv **out, size_t *nout)
 {
 	size_t cap = 0, cnt = 0;
 	struct kv *v = NULL;
@@ -227,7 +191,7 @@ const char *req_cookie(struct req *r, const char *name)
 	if (!r->cookies_parsed) {
 		r->cookies_parsed = 1;
 		const char *h = req_header(r, "HTTP_COOKIE");
-		if (h && cookie_parse(r->arena, h, &r->cookies, &r->ncookies) != 0)
+		if (h && req_cookie_parse(r->arena, h, &r->cookies, &r->ncookies) != 0)
 			r->ncookies = 0; /* a malformed Cookie header carries no cookies */
 	}
 	return kv_find(r->cookies, r->ncookies, name);
@@ -257,17 +221,6 @@ int64_t req_now_us(const struct req *r)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-char *time_rfc3339(struct arena *a, int64_t epoch_us)
-{
-	time_t t = (time_t)(epoch_us / 1000000) + 8 * 3600;
-	struct tm tm;
-	char buf[40];
-	gmtime_r(&t, &tm);
-	if (strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+08:00", &tm) == 0)
-		return NULL;
-	return arena_strndup(a, buf, strlen(buf));
-}
-
 int req_is_safe_method(const struct req *r)
 {
 	return r->method == M_GET || r->method == M_HEAD || r->method == M_OPTIONS;
@@ -286,7 +239,7 @@ const struct json *req_json_object(struct req *r)
 		resp_problem(r, 413, "body_too_large", "The request body is too large.");
 		return NULL;
 	}
-	if (!utf8_valid(r->body, r->body_len)) {
+	if (!valid_utf8(r->body, r->body_len)) {
 		resp_problem(r, 400, "invalid_utf8", "The request body is not valid UTF-8.");
 		return NULL;
 	}
@@ -318,35 +271,7 @@ const struct json *req_json_object(struct req *r)
 	return j;
 }
 
-char *i64str(struct req *r, int64_t v)
+char *req_i64str(struct req *r, int64_t v)
 {
 	return arena_printf(r->arena, "%" PRId64, v);
-}
-
-/* A flat JSON object of up to two text members and one number member
- * (NULL keys are left out), in the arena. */
-char *json_members(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2,
-		   const char *nkey, int64_t nval)
-{
-	yajl_gen g = json_gen_new(r->arena);
-	const unsigned char *b;
-	size_t len;
-	if (g == NULL)
-		return NULL;
-	yajl_gen_map_open(g);
-	if (k1)
-		jg_str(g, k1, v1);
-	if (k2)
-		jg_str(g, k2, v2);
-	if (nkey)
-		jg_int(g, nkey, nval);
-	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
-		return NULL;
-	return arena_strndup(r->arena, (const char *)b, len);
-}
-
-char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2)
-{
-	return json_members(r, k1, v1, k2, v2, NULL, 0);
 }

@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "json.h"
+#include "time.h" /* time_rfc3339 beside req_now_us */
 
 enum method {
 	M_GET = 1 << 0,
@@ -137,8 +138,6 @@ int req_is_loopback(const struct req *r);
  * (-DTB_TEST_HOOKS, build/asan) with TB_TEST_CLOCK=1 the header
  * X-Tb-Test-Now: <epoch seconds> overrides it; release builds have no such hook. */
 int64_t req_now_us(const struct req *r);
-/* RFC 3339 in China Standard Time, e.g. 2026-11-27T21:00:00+08:00. */
-char *time_rfc3339(struct arena *a, int64_t epoch_us);
 /* Unsafe methods need a CSRF token with cookie sessions. */
 int req_is_safe_method(const struct req *r);
 
@@ -148,33 +147,14 @@ const struct json *req_json_object(struct req *r);
 
 /* Percent-decode s[0..n) into the arena; plus_is_space for form/query
  * encoding. NULL on a bad escape, an encoded NUL, or invalid UTF-8. */
-char *url_decode(struct arena *a, const char *s, size_t n, int plus_is_space, size_t *outlen);
+char *req_url_decode(struct arena *a, const char *s, size_t n, int plus_is_space, size_t *outlen);
 /* Parse a query string into pairs. -1 malformed, -2 limits exceeded. */
-int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout);
+int req_query_parse(struct arena *a, const char *qs, struct kv **out, size_t *nout);
 /* Parse a Cookie header into pairs. -1 malformed. */
-int cookie_parse(struct arena *a, const char *h, struct kv **out, size_t *nout);
-int utf8_valid(const unsigned char *s, size_t n);
+int req_cookie_parse(struct arena *a, const char *h, struct kv **out, size_t *nout);
 
-/* Small helpers for handlers: an integer as text in the arena, and a flat
- * JSON object {"k1": v1, "k2": v2} through yajl (k2 may be NULL; a NULL
- * value is null) for audit details and outbox payloads. */
-char *i64str(struct req *r, int64_t v);
-char *json_pairs(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2);
-/* The same with one number member more (nkey NULL: none); numbers stay JSON numbers. */
-char *json_members(struct req *r, const char *k1, const char *v1, const char *k2, const char *v2,
-		   const char *nkey, int64_t nval);
-
-/* Responses: a handler calls exactly one of these. */
-void resp_header(struct req *r, const char *name, const char *value);
-yajl_gen resp_gen(struct req *r);	/* start a JSON body */
-void resp_json(struct req *r, int status);	/* send the body of resp_gen */
-void resp_raw(struct req *r, int status, const char *type, const void *body, size_t len);
-/* application/problem+json with a stable code and a message for humans. */
-void resp_problem(struct req *r, int status, const char *code, const char *detail);
-/* The same with more string members: members is key, value, key, value, …,
- * NULL (a NULL value is null). */
-void resp_problem_with(struct req *r, int status, const char *code, const char *detail,
-		       const char *const *members);
-const char *status_text(int status);
+/* An integer as decimal text in the request arena (a statement's
+ * parameter, an id in an audit event). */
+char *req_i64str(struct req *r, int64_t v);
 
 #endif

@@ -1,12 +1,11 @@
-/* Responses are decided in full before anything is written: a handler sets
- * status, headers and body; the server frames them afterwards. */
+#include "resp.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "req.h"
-#include "server.h"
+#include "worker.h"
 
-const char *status_text(int s)
+const char *resp_status_text(int s)
 {
 	switch (s) {
 	case 200: return "OK";
@@ -89,7 +88,7 @@ void resp_problem_with(struct req *r, int status, const char *code, const char *
 	snprintf(type, sizeof(type), "urn:tongban:problem:%s", code);
 	yajl_gen_map_open(g);
 	jg_str(g, "type", type);
-	jg_str(g, "title", status_text(status));
+	jg_str(g, "title", resp_status_text(status));
 	jg_int(g, "status", status);
 	jg_str(g, "code", code);
 	jg_str(g, "detail", detail);

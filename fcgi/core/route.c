@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "resp.h"
+
 enum ptype { P_INT, P_CODE, P_SLUG, P_UUID, P_STR, P_BAD };
 
 static enum ptype ptype_of(const char *t, size_t n)

@@ -138,7 +138,7 @@ void server_dispatch(struct worker *w, struct req *r)
 	if (r->path == NULL || r->path[0] != '/') {
 		resp_problem(r, 400, "bad_request", "The request has no valid path.");
 	} else if (r->query_string && r->query_string[0] &&
-		   (qrc = query_parse(r->arena, r->query_string, &r->query, &r->nquery)) != 0) {
+		   (qrc = req_query_parse(r->arena, r->query_string, &r->query, &r->nquery)) != 0) {
 		if (qrc == -2)
 			resp_problem(r, 400, "query_too_long", "The query string has too many parameters or bytes.");
 		else
@@ -185,7 +185,7 @@ static int frame_response(struct worker *w, struct req *r, uint16_t id)
 	char head[4096];
 	size_t hl = 0;
 	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
-			 r->status, status_text(r->status), r->resp_type ? r->resp_type : "application/json",
+			 r->status, resp_status_text(r->status), r->resp_type ? r->resp_type : "application/json",
 			 r->resp_len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
@@ -255,7 +255,7 @@ static int serve(struct worker *w, struct conn *c)
 	memset(&r, 0, sizeof(r));
 	r.w = w;
 	r.arena = &w->arena;
-	r.started_us = now_us();
+	r.started_us = time_mono_us();
 	r.body = c->st.body.p;
 	r.body_len = c->st.body.len;
 	r.body_too_big = c->st.body_too_big;
@@ -283,7 +283,7 @@ static int serve(struct worker *w, struct conn *c)
 	}
 	w->out.len = 0;
 	buf_shrink(&w->out, 1u << 20);
-	metrics_request(w->mslot, w->nroutes, r.route_index, r.status, (uint64_t)(now_us() - r.started_us));
+	metrics_request(w->mslot, w->nroutes, r.route_index, r.status, (uint64_t)(time_mono_us() - r.started_us));
 	log_set_request(NULL);
 	arena_reset(&w->arena);
 	fcgi_state_reset(&c->st);
@@ -315,7 +315,7 @@ static int conn_input(struct worker *w, struct conn *c, long *served)
 	if (data != w->scratch)
 		c->in.len += (size_t)k;
 	len = data == w->scratch ? (size_t)k : c->in.len;
-	c->last_us = now_us();
+	c->last_us = time_mono_us();
 	size_t off = 0;
 	for (;;) {
 		size_t used = 0;
@@ -358,7 +358,7 @@ static int worker_run(struct worker *w, int lfd)
 		return 1;
 
 	for (;;) {
-		int64_t now = now_us();
+		int64_t now = time_mono_us();
 		if (!draining && (worker_stop || served >= w->conf.max_requests)) {
 			/* stop taking connections; serve what arrives on the kept ones
 			 * until nginx closes them or the deadline passes */
@@ -398,14 +398,14 @@ static int worker_run(struct worker *w, int lfd)
 				c->fd = fd;
 				c->st.max_params = 64u << 10;
 				c->st.max_body = w->conf.max_body;
-				c->last_us = now_us();
+				c->last_us = time_mono_us();
 				/* rebuild the poll set before reading: new ones are
 				 * read on the next round */
 				nconns++;
 			}
 		}
 	housekeeping:
-		now = now_us();
+		now = time_mono_us();
 		for (int i = 0; i < nconns; i++)
 			if (conns[i].fd >= 0 && now - conns[i].last_us > IDLE_CLOSE_US)
 				conn_close(&conns[i]);
@@ -588,7 +588,7 @@ int server_main(const struct service *svc)
 		for (int i = 0; !stopping && i < procs; i++) {
 			if (pids[i] > 0)
 				continue;
-			if (now_us() - born[i] < 1000000) {
+			if (time_mono_us() - born[i] < 1000000) {
 				/* crash loop guard: at most one start per slot a second */
 				struct timespec ts = { 0, 200 * 1000000 };
 				nanosleep(&ts, NULL);
@@ -601,7 +601,7 @@ int server_main(const struct service *svc)
 			}
 			if (pid > 0) {
 				pids[i] = pid;
-				born[i] = now_us();
+				born[i] = time_mono_us();
 				alive++;
 			} else {
 				log_error("fork failed: %s", strerror(errno));
@@ -619,7 +619,7 @@ int server_main(const struct service *svc)
 				for (int i = 0; i < procs; i++)
 					if (pids[i] > 0)
 						kill(pids[i], SIGKILL);
-				kill_at = now_us();
+				kill_at = time_mono_us();
 			} else if (!stopping) {
 				log_info(sig == SIGHUP ? "restarting workers" : "graceful stop");
 				for (int i = 0; i < procs; i++)
@@ -627,7 +627,7 @@ int server_main(const struct service *svc)
 						kill(pids[i], SIGTERM);
 				if (sig != SIGHUP) {
 					stopping = 1;
-					kill_at = now_us() + (int64_t)(conf.drain_seconds + 5) * 1000000;
+					kill_at = time_mono_us() + (int64_t)(conf.drain_seconds + 5) * 1000000;
 				}
 			}
 		}
@@ -645,11 +645,11 @@ int server_main(const struct service *svc)
 					log_warn("worker %d exited with %d", (int)pid, WEXITSTATUS(status));
 			}
 		}
-		if (stopping && alive > 0 && now_us() >= kill_at) {
+		if (stopping && alive > 0 && time_mono_us() >= kill_at) {
 			for (int i = 0; i < procs; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGKILL);
-			kill_at = now_us() + 1000000;
+			kill_at = time_mono_us() + 1000000;
 		}
 	}
 	close(lfd);

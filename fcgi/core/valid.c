@@ -3,9 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server.h"
+#include "resp.h"
+#include "worker.h"
 
-size_t utf8_chars(const char *s, size_t n)
+size_t valid_utf8_chars(const char *s, size_t n)
 {
 	size_t c = 0;
 	for (size_t i = 0; i < n; i++)
@@ -34,7 +35,7 @@ int valid_snake(const char *s, size_t max)
 	return 1;
 }
 
-int text_unsafe(const char *s, size_t n)
+int valid_text_unsafe(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n; i++) {
@@ -130,7 +131,7 @@ size_t valid_fields_all(const struct json *obj, const struct field *spec, size_t
 				bad = "must be a string.";
 				break;
 			}
-			size_t chars = utf8_chars(m->s, m->len);
+			size_t chars = valid_utf8_chars(m->s, m->len);
 			if ((int64_t)chars < f->min || (int64_t)chars > f->max || has_control(m->s, m->len) ||
 			    strlen(m->s) != m->len) {
 				snprintf(d, sizeof(d), "must be %lld to %lld characters without control characters.",
@@ -177,4 +178,42 @@ int valid_body(struct req *r, const struct field *spec, size_t n, struct fval *o
 {
 	const struct json *body = req_json_object(r);
 	return body ? valid_fields(r, body, spec, n, out) : -1;
+}
+
+int valid_utf8(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		unsigned cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (n - i < len)
+			return 0;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		/* overlong forms, surrogates and beyond U+10FFFF are refused */
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
 }

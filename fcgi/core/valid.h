@@ -46,12 +46,16 @@ int valid_body(struct req *r, const struct field *spec, size_t n, struct fval *o
 	__attribute__((warn_unused_result));
 /* Reply 400 problem naming a field. */
 void valid_reject(struct req *r, const char *code, const char *field, const char *detail);
-size_t utf8_chars(const char *s, size_t n);
+/* 1 when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or
+ * code points beyond U+10FFFF), else 0. */
+int valid_utf8(const unsigned char *s, size_t n);
+/* The number of characters (code points) in valid UTF-8. */
+size_t valid_utf8_chars(const char *s, size_t n);
 /* 1 when s[0..n) (valid UTF-8) holds a NUL or other C0/C1 control, DEL, or a
  * bidirectional control (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069,
  * U+061C) that makes a name read differently from what it is, e.g.
  * "invoice<RLO>fdp.exe". For names shown to people: filenames. */
-int text_unsafe(const char *s, size_t n);
+int valid_text_unsafe(const char *s, size_t n);
 int valid_digits6(const char *s);
 /* 1 to max characters of [a-z_] (codes of actions, documents). */
 int valid_snake(const char *s, size_t max);

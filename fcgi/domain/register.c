@@ -84,14 +84,6 @@ enum id_type id_type_parse(const char *s)
 	return ID_INVALID_TYPE;
 }
 
-const char *id_type_name(enum id_type t)
-{
-	for (size_t i = 0; i < sizeof(id_types) / sizeof(id_types[0]); i++)
-		if (id_types[i].t == t)
-			return id_types[i].code;
-	return NULL;
-}
-
 char id_resident_check(const char *s)
 {
 	static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };

@@ -37,7 +37,6 @@ enum id_type {
 	ID_INVALID_TYPE,
 };
 enum id_type id_type_parse(const char *s);
-const char *id_type_name(enum id_type t);
 /* What is wrong with a number for its type, most basic first. */
 enum id_problem {
 	ID_OK,

@@ -67,7 +67,7 @@ static int check_checkpoints(const char *dir, EVP_PKEY *key, const struct anchor
 			*latest = t;
 		if (cp.pos == 0)
 			continue;
-		int got = anchors_get(a, cp.pos, &ar);
+		int got = anchor_get(a, cp.pos, &ar);
 		if (got != 1) {
 			printf("audit anchor log BROKEN: position %" PRId64 " (event %" PRId64
 			       ") is signed in checkpoint line %ld but missing from %s\n",
@@ -98,7 +98,7 @@ int cmd_audit(int argc, char **argv)
 	if (dir == NULL || *dir == '\0')
 		dir = dflt = tbctl_repo_path("var/audit");
 	struct anchors a = { -1, 0 };
-	int anchored = dir && anchors_open(&a, dir, 0, err, sizeof(err)) == 0;
+	int anchored = dir && anchor_open(&a, dir, 0, err, sizeof(err)) == 0;
 	int problems = 0;
 	int64_t ncp = 0, latest = 0;
 	if (!anchored) {
@@ -117,9 +117,9 @@ int cmd_audit(int argc, char **argv)
 			EVP_PKEY_free(key);
 		}
 	}
-	PGconn *c = tbctl_connect();
-	if (c == NULL) {
-		anchors_close(&a);
+	struct db d = { 0 };
+	if (tbctl_connect(&d) != 0) {
+		anchor_close(&a);
 		free(dflt);
 		return 1;
 	}
@@ -128,11 +128,11 @@ int cmd_audit(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	int64_t n;
 	do
-		n = chain_walk_step(c, &w, WALK_CHUNK, anchored ? &a : NULL, NULL, &f, err, sizeof(err));
+		n = chain_walk_step(&d, &w, WALK_CHUNK, anchored ? &a : NULL, NULL, &f, err, sizeof(err));
 	while (n == WALK_CHUNK);
-	PQfinish(c);
+	db_close(&d);
 	int64_t nanchored = a.count;
-	anchors_close(&a);
+	anchor_close(&a);
 	free(dflt);
 	if (n == -1) {
 		fprintf(stderr, "tbctl: %s", err);
@@ -145,7 +145,7 @@ int cmd_audit(int argc, char **argv)
 		return 1;
 	}
 	char hex[65];
-	hex_encode(w.hash, 32, hex);
+	crypto_hex(w.hash, 32, hex);
 	if (problems)
 		printf("audit chain inside the database verifies up to position %" PRId64 ", but see above\n", w.pos);
 	else

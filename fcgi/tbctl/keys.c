@@ -51,18 +51,44 @@ static const struct sealed_col sealed_cols[] = {
 };
 #define NSEALED (sizeof(sealed_cols) / sizeof(sealed_cols[0]))
 
-static int exec_ok(PGconn *c, const char *sql)
+/* The statements over one sealed column are written from the table above
+ * (identifiers we wrote, never input) and prepared like any other: each
+ * kept at a fixed address, one per column and purpose. */
+struct built {
+	char name[32], sql[1024];
+	struct stmt s;
+};
+static struct built legacy_sel[NSEALED], legacy_upd[NSEALED], reseal_sel[NSEALED], reseal_upd[NSEALED];
+
+static const struct stmt *built(struct built *b, const char *name, size_t col, int nparams)
 {
-	PGresult *r = PQexec(c, sql);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		fprintf(stderr, "tbctl: %s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
-	return ok ? 0 : -1;
+	snprintf(b->name, sizeof(b->name), "%s_%zu", name, col);
+	b->s = (struct stmt){ b->name, b->sql, nparams };
+	return &b->s;
+}
+
+static const struct stmt q_column = {
+	"keys_column",
+	"SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
+	3,
+};
+
+static const struct stmt q_audit = {
+	"keys_audit",
+	"INSERT INTO audit.event (at, actor_name, action, object_type, outcome, client_addr, details)"
+	" VALUES (now(), 'tbctl', 'keys.rotate', 'data_keys', 'success', 'local', $1::jsonb)",
+	1,
+};
+
+static void rollback(struct db *d)
+{
+	const char *state;
+	if (d->conn)
+		PQclear(pg_exec(d, &db_stmt_rollback, NULL, NULL, NULL, &state));
 }
 
 /* 1 when the table has every column the entry names */
-static int columns_exist(PGconn *c, const struct sealed_col *s)
+static int columns_exist(struct db *d, const struct sealed_col *s)
 {
 	const char *names[] = { s->legacy, s->sealed, s->masked, s->index, s->progress };
 	int want = 0, have = 0;
@@ -71,10 +97,8 @@ static int columns_exist(PGconn *c, const struct sealed_col *s)
 			continue;
 		want++;
 		const char *p[] = { s->schema, s->table, names[i] };
-		PGresult *r = PQexecParams(c, "SELECT 1 FROM information_schema.columns"
-					      " WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
-					   3, NULL, p, NULL, NULL, 0);
-		have += PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		PGresult *r = tbctl_run(d, &q_column, p);
+		have += r && PQntuples(r) == 1;
 		PQclear(r);
 	}
 	return want == have;
@@ -117,9 +141,11 @@ static int derive(const struct keyring *kr, const char *type, const char *norm, 
 }
 
 /* Phase (a): seal the legacy values. The count sealed, or -1. */
-static long seal_legacy(PGconn *c, const struct keyring *kr, const struct sealed_col *s, struct arena *a)
+static long seal_legacy(struct db *db, const struct keyring *kr, size_t col, struct arena *a)
 {
-	char cols[128], where[128], sel[1024], upd[1024];
+	const struct sealed_col *s = &sealed_cols[col];
+	char cols[128], where[128], *sel = legacy_sel[col].sql, *upd = legacy_upd[col].sql;
+	const size_t sel_size = sizeof(legacy_sel[col].sql), upd_size = sizeof(legacy_upd[col].sql);
 	int npk;
 	pk_text(s, 1, cols, sizeof(cols), where, sizeof(where), &npk);
 	char legacy[128];
@@ -127,32 +153,32 @@ static long seal_legacy(PGconn *c, const struct keyring *kr, const struct sealed
 		snprintf(legacy, sizeof(legacy), "translate(encode(t.%s, 'base64'), E'\\n', '')", s->legacy);
 	else
 		snprintf(legacy, sizeof(legacy), "t.%s", s->legacy);
-	int n1 = snprintf(sel, sizeof(sel), "SELECT %s, %s, %s%s, %s FROM %s.%s t WHERE t.%s IS NOT NULL LIMIT %d FOR UPDATE",
+	int n1 = snprintf(sel, sel_size, "SELECT %s, %s, %s%s, %s FROM %s.%s t WHERE t.%s IS NOT NULL LIMIT %d FOR UPDATE",
 			  cols, legacy, s->type_col ? "t." : "", s->type_col ? s->type_col : "NULL::text",
 			  s->number_sql ? s->number_sql : "NULL::text", s->schema, s->table, s->legacy, BATCH);
 	/* $1.. the primary key, then the sealed value and the derived columns */
 	int p = npk + 1;
-	int n2 = snprintf(upd, sizeof(upd), "UPDATE %s.%s SET %s = NULL, %s = $%d", s->schema, s->table, s->legacy,
+	int n2 = snprintf(upd, upd_size, "UPDATE %s.%s SET %s = NULL, %s = $%d", s->schema, s->table, s->legacy,
 			  s->sealed, p);
 	if (s->masked)
-		n2 += snprintf(upd + n2, sizeof(upd) - (size_t)n2, ", %s = $%d, %s = $%d", s->masked, p + 1, s->index,
+		n2 += snprintf(upd + n2, upd_size - (size_t)n2, ", %s = $%d, %s = $%d", s->masked, p + 1, s->index,
 			       p + 2);
 	if (s->progress)
-		n2 += snprintf(upd + n2, sizeof(upd) - (size_t)n2, ", %s = coalesce($%d, %s)", s->progress, p + 3,
+		n2 += snprintf(upd + n2, upd_size - (size_t)n2, ", %s = coalesce($%d, %s)", s->progress, p + 3,
 			       s->progress);
-	n2 += snprintf(upd + n2, sizeof(upd) - (size_t)n2, " WHERE %s", where);
-	if (n1 < 0 || (size_t)n1 >= sizeof(sel) || n2 < 0 || (size_t)n2 >= sizeof(upd))
+	n2 += snprintf(upd + n2, upd_size - (size_t)n2, " WHERE %s", where);
+	if (n1 < 0 || (size_t)n1 >= sel_size || n2 < 0 || (size_t)n2 >= upd_size)
 		return -1;
 	int nparams = p + (s->masked ? 2 : 0) + (s->progress ? 1 : 0);
+	const struct stmt *q_sel = built(&legacy_sel[col], "keys_legacy_sel", col, 0);
+	const struct stmt *q_upd = built(&legacy_upd[col], "keys_legacy_upd", col, nparams);
 	long done = 0;
 	for (;;) {
-		if (exec_ok(c, "BEGIN") != 0)
+		if (tbctl_do(db, &db_stmt_begin, NULL) != 0)
 			return -1;
-		PGresult *r = PQexec(c, sel);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "tbctl: %s.%s: %s", s->table, s->legacy, PQresultErrorMessage(r));
-			PQclear(r);
-			exec_ok(c, "ROLLBACK");
+		PGresult *r = tbctl_run(db, q_sel, NULL);
+		if (r == NULL) {
+			rollback(db);
 			return -1;
 		}
 		int rows = PQntuples(r), bad = 0;
@@ -163,7 +189,7 @@ static long seal_legacy(PGconn *c, const struct keyring *kr, const struct sealed
 			size_t rawlen;
 			char *norm = NULL;
 			if (s->bytea) {
-				if (b64_decode(a, v, strlen(v), 0, &raw, &rawlen) != 0) {
+				if (crypto_b64_decode(a, v, strlen(v), 0, &raw, &rawlen) != 0) {
 					bad = 1;
 					break;
 				}
@@ -189,9 +215,10 @@ static long seal_legacy(PGconn *c, const struct keyring *kr, const struct sealed
 				params[npk + 1] = d.masked;
 				params[npk + 2] = d.index;
 				params[npk + 3] = d.progress[0] ? d.progress : NULL;
-				PGresult *u = PQexecParams(c, upd, nparams, NULL, params, NULL, NULL, 0);
-				if (PQresultStatus(u) != PGRES_COMMAND_OK || strcmp(PQcmdTuples(u), "1") != 0) {
-					fprintf(stderr, "tbctl: %s.%s: %s", s->table, s->sealed, PQresultErrorMessage(u));
+				PGresult *u = tbctl_run(db, q_upd, params);
+				if (u == NULL || strcmp(PQcmdTuples(u), "1") != 0) {
+					if (u)
+						fprintf(stderr, "tbctl: %s.%s: the row changed under us\n", s->table, s->sealed);
 					bad = 1;
 				}
 				PQclear(u);
@@ -201,10 +228,10 @@ static long seal_legacy(PGconn *c, const struct keyring *kr, const struct sealed
 		}
 		PQclear(r);
 		if (bad) {
-			exec_ok(c, "ROLLBACK");
+			rollback(db);
 			return -1;
 		}
-		if (exec_ok(c, "COMMIT") != 0)
+		if (tbctl_do(db, &db_stmt_commit, NULL) != 0)
 			return -1;
 		done += rows;
 		if (rows < BATCH)
@@ -213,27 +240,29 @@ static long seal_legacy(PGconn *c, const struct keyring *kr, const struct sealed
 }
 
 /* Phase (b): re-seal what is not under the current key. The count, or -1. */
-static long reseal(PGconn *c, const struct keyring *kr, const struct sealed_col *s, struct arena *a)
+static long reseal(struct db *db, const struct keyring *kr, size_t col, struct arena *a)
 {
-	char cols[128], where[128], sel[1024], upd[512], cur[32];
+	const struct sealed_col *s = &sealed_cols[col];
+	char cols[128], where[128], cur[32], *sel = reseal_sel[col].sql, *upd = reseal_upd[col].sql;
+	const size_t sel_size = sizeof(reseal_sel[col].sql), upd_size = sizeof(reseal_upd[col].sql);
 	int npk;
 	pk_text(s, 2, cols, sizeof(cols), where, sizeof(where), &npk);
 	snprintf(cur, sizeof(cur), "v1.%u.%%", kr->enc[kr->nenc - 1].id);
-	int n1 = snprintf(sel, sizeof(sel), "SELECT %s, t.%s FROM %s.%s t WHERE t.%s IS NOT NULL AND t.%s NOT LIKE $1"
+	int n1 = snprintf(sel, sel_size, "SELECT %s, t.%s FROM %s.%s t WHERE t.%s IS NOT NULL AND t.%s NOT LIKE $1"
 			  " LIMIT %d FOR UPDATE", cols, s->sealed, s->schema, s->table, s->sealed, s->sealed, BATCH);
-	int n2 = snprintf(upd, sizeof(upd), "UPDATE %s.%s SET %s = $1 WHERE %s", s->schema, s->table, s->sealed, where);
-	if (n1 < 0 || (size_t)n1 >= sizeof(sel) || n2 < 0 || (size_t)n2 >= sizeof(upd))
+	int n2 = snprintf(upd, upd_size, "UPDATE %s.%s SET %s = $1 WHERE %s", s->schema, s->table, s->sealed, where);
+	if (n1 < 0 || (size_t)n1 >= sel_size || n2 < 0 || (size_t)n2 >= upd_size)
 		return -1;
+	const struct stmt *q_sel = built(&reseal_sel[col], "keys_reseal_sel", col, 1);
+	const struct stmt *q_upd = built(&reseal_upd[col], "keys_reseal_upd", col, npk + 1);
 	long done = 0;
 	for (;;) {
-		if (exec_ok(c, "BEGIN") != 0)
+		if (tbctl_do(db, &db_stmt_begin, NULL) != 0)
 			return -1;
 		const char *pc[] = { cur };
-		PGresult *r = PQexecParams(c, sel, 1, NULL, pc, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "tbctl: %s.%s: %s", s->table, s->sealed, PQresultErrorMessage(r));
-			PQclear(r);
-			exec_ok(c, "ROLLBACK");
+		PGresult *r = tbctl_run(db, q_sel, pc);
+		if (r == NULL) {
+			rollback(db);
 			return -1;
 		}
 		int rows = PQntuples(r), bad = 0;
@@ -253,19 +282,21 @@ static long reseal(PGconn *c, const struct keyring *kr, const struct sealed_col 
 			const char *params[MAX_PK + 1] = { sealed };
 			for (int k = 0; k < npk; k++)
 				params[k + 1] = PQgetvalue(r, i, k);
-			PGresult *u = sealed ? PQexecParams(c, upd, npk + 1, NULL, params, NULL, NULL, 0) : NULL;
-			if (PQresultStatus(u) != PGRES_COMMAND_OK || strcmp(PQcmdTuples(u), "1") != 0) {
-				fprintf(stderr, "tbctl: %s.%s: %s", s->table, s->sealed, u ? PQresultErrorMessage(u) : "seal failed\n");
+			PGresult *u = sealed ? tbctl_run(db, q_upd, params) : NULL;
+			if (u == NULL || strcmp(PQcmdTuples(u), "1") != 0) {
+				if (sealed == NULL || u != NULL)
+					fprintf(stderr, "tbctl: %s.%s: %s\n", s->table, s->sealed,
+						u ? "the row changed under us" : "seal failed");
 				bad = 1;
 			}
 			PQclear(u);
 		}
 		PQclear(r);
 		if (bad) {
-			exec_ok(c, "ROLLBACK");
+			rollback(db);
 			return -1;
 		}
-		if (exec_ok(c, "COMMIT") != 0)
+		if (tbctl_do(db, &db_stmt_commit, NULL) != 0)
 			return -1;
 		done += rows;
 		if (rows < BATCH)
@@ -275,8 +306,8 @@ static long reseal(PGconn *c, const struct keyring *kr, const struct sealed_col 
 
 static int rotate(const struct keyring *kr)
 {
-	PGconn *c = tbctl_connect();
-	if (c == NULL)
+	struct db d = { 0 };
+	if (tbctl_connect(&d) != 0)
 		return 1;
 	struct arena a;
 	arena_init(&a, 0);
@@ -284,12 +315,12 @@ static int rotate(const struct keyring *kr)
 	long total_sealed = 0, total_resealed = 0;
 	for (size_t i = 0; i < NSEALED && rc == 0; i++) {
 		const struct sealed_col *s = &sealed_cols[i];
-		if (!columns_exist(c, s)) {
+		if (!columns_exist(&d, s)) {
 			printf("%s: skipped (no %s.%s.%s here)\n", s->aad, s->schema, s->table, s->legacy);
 			continue;
 		}
-		long sealed = seal_legacy(c, kr, s, &a);
-		long resealed = sealed < 0 ? -1 : reseal(c, kr, s, &a);
+		long sealed = seal_legacy(&d, kr, i, &a);
+		long resealed = sealed < 0 ? -1 : reseal(&d, kr, i, &a);
 		if (sealed < 0 || resealed < 0) {
 			fprintf(stderr, "tbctl: %s: stopped; batches before this one are committed\n", s->aad);
 			rc = 1;
@@ -305,18 +336,11 @@ static int rotate(const struct keyring *kr)
 		snprintf(details, sizeof(details), "{\"key_id\": %u, \"sealed\": %ld, \"resealed\": %ld}",
 			 kr->enc[kr->nenc - 1].id, total_sealed, total_resealed);
 		const char *pa[] = { details };
-		PGresult *r = PQexecParams(c, "INSERT INTO audit.event (at, actor_name, action, object_type, outcome,"
-					      " client_addr, details) VALUES (now(), 'tbctl', 'keys.rotate', 'data_keys',"
-					      " 'success', 'local', $1::jsonb)",
-					   1, NULL, pa, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "tbctl: audit: %s", PQresultErrorMessage(r));
+		if (tbctl_do(&d, &q_audit, pa) != 0)
 			rc = 1;
-		}
-		PQclear(r);
 	}
 	arena_free(&a);
-	PQfinish(c);
+	db_close(&d);
 	return rc;
 }
 
@@ -335,7 +359,7 @@ static int new_key(const struct keyring *kr)
 	char hex[65], line[96];
 	int rc = -1, fd = path ? open(path, O_RDWR | O_APPEND) : -1;
 	if (fd >= 0 && kr->nenc < KEYRING_MAX && crypto_random(k, sizeof(k)) == 0) {
-		hex_encode(k, sizeof(k), hex);
+		crypto_hex(k, sizeof(k), hex);
 		/* a file not ending in a newline gets one first */
 		char last = '\n';
 		off_t end = lseek(fd, 0, SEEK_END);

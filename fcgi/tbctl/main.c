@@ -9,6 +9,7 @@
 
 #include "tbctl.h"
 #include "../core/keyring.h"
+#include "../core/log.h"
 
 /* <dir of this binary>/../<rel>, or NULL */
 char *tbctl_repo_path(const char *rel)
@@ -26,27 +27,43 @@ char *tbctl_repo_path(const char *rel)
 	return p;
 }
 
-PGconn *tbctl_connect(void)
+int tbctl_connect(struct db *d)
 {
 	const char *ci = getenv("TB_PG_ADMIN");
-	char buf[PATH_MAX + 128];
+	static char buf[PATH_MAX + 128];
 	if (ci == NULL || *ci == '\0') {
 		char *run = tbctl_repo_path("var/run");
 		if (run == NULL)
-			return NULL;
+			return -1;
 		snprintf(buf, sizeof(buf), "host=%s port=54320 dbname=tongban user=tb_super", run);
 		free(run);
 		ci = buf;
 	}
-	PGconn *c = PQconnectdb(ci);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "tbctl: cannot connect to the database: %s", PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
+	/* no statement timeout: migrations and re-sealing take what they take */
+	db_init(d, ci, "tbctl", 0);
+	if (db_ensure(d, NULL) != 0) {
+		fprintf(stderr, "tbctl: cannot connect to the database (see the log line above)\n");
+		return -1;
 	}
-	PGresult *r = PQexec(c, "SET client_min_messages = warning");
+	PGresult *r = PQexec(d->conn, "SET client_min_messages = warning");
 	PQclear(r);
-	return c;
+	return 0;
+}
+
+PGresult *tbctl_run(struct db *d, const struct stmt *s, const char *const *params)
+{
+	const char *state;
+	PGresult *r = pg_exec(d, s, params, NULL, NULL, &state);
+	if (r == NULL)
+		fprintf(stderr, "tbctl: %s: %s", s->name, db_last_error(d));
+	return r;
+}
+
+int tbctl_do(struct db *d, const struct stmt *s, const char *const *params)
+{
+	PGresult *r = tbctl_run(d, s, params);
+	PQclear(r);
+	return r ? 0 : -1;
 }
 
 int tbctl_keys(struct keyring *kr)
@@ -80,6 +97,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	/* library log lines (a lost connection) go to stderr, as JSON */
+	log_setup("tbctl", LOG_WARN);
 	if (argc < 2) {
 		usage();
 		return 2;

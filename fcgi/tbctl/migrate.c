@@ -36,7 +36,10 @@ static int read_file(const char *path, struct buf *b)
 	return rc;
 }
 
-static int exec_ok(PGconn *c, const char *sql, const char *what)
+/* A migration's SQL is a script of several statements (and COPY), which
+ * cannot be prepared: it goes as a simple query. The bookkeeping around it
+ * is statements run by pg_exec. */
+static int run_script(PGconn *c, const char *sql, const char *what)
 {
 	PGresult *r = PQexec(c, sql);
 	ExecStatusType st = PQresultStatus(r);
@@ -46,6 +49,14 @@ static int exec_ok(PGconn *c, const char *sql, const char *what)
 	PQclear(r);
 	return ok ? 0 : -1;
 }
+
+static const struct stmt q_lock = { "migrate_lock", "SELECT pg_advisory_lock(" LOCK_KEY ")", 0 };
+static const struct stmt q_applied = {
+	"migrate_applied", "SELECT name, sha256 FROM tb_meta.schema_migration WHERE version = $1", 1
+};
+static const struct stmt q_record = {
+	"migrate_record", "INSERT INTO tb_meta.schema_migration (version, name, sha256) VALUES ($1, $2, $3)", 3
+};
 
 static int is_migration(const char *n)
 {
@@ -125,7 +136,7 @@ static int run_body(PGconn *c, const char *dir, char *text)
 		char *d = strstr(p, "\n--@copy ");
 		if (d)
 			*d = '\0';
-		if (strspn(p, " \t\r\n") != strlen(p) && exec_ok(c, p, "migration SQL") != 0)
+		if (strspn(p, " \t\r\n") != strlen(p) && run_script(c, p, "migration SQL") != 0)
 			return -1;
 		if (d == NULL)
 			return 0;
@@ -168,12 +179,12 @@ int cmd_migrate(int argc, char **argv)
 	closedir(dh);
 	qsort(names, n, sizeof(names[0]), cmp);
 
-	PGconn *c = tbctl_connect();
+	struct db d = { 0 };
 	int rc = 1, applied = 0;
-	if (c == NULL)
+	if (tbctl_connect(&d) != 0)
 		goto out;
-	if (exec_ok(c, "SELECT pg_advisory_lock(" LOCK_KEY ")", "lock") != 0 ||
-	    exec_ok(c, "CREATE SCHEMA IF NOT EXISTS tb_meta;"
+	if (tbctl_do(&d, &q_lock, NULL) != 0 ||
+	    run_script(d.conn, "CREATE SCHEMA IF NOT EXISTS tb_meta;"
 		       "CREATE TABLE IF NOT EXISTS tb_meta.schema_migration ("
 		       " version text PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
 		       " applied_at timestamptz NOT NULL DEFAULT now())",
@@ -192,11 +203,8 @@ int cmd_migrate(int argc, char **argv)
 		}
 		sha256_hex(text.p, text.len - 1, sum);
 		const char *pv[] = { version };
-		PGresult *r = PQexecParams(c, "SELECT name, sha256 FROM tb_meta.schema_migration WHERE version = $1",
-					   1, NULL, pv, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "tbctl: %s", PQresultErrorMessage(r));
-			PQclear(r);
+		PGresult *r = tbctl_run(&d, &q_applied, pv);
+		if (r == NULL) {
 			buf_free(&text);
 			goto out;
 		}
@@ -208,22 +216,17 @@ int cmd_migrate(int argc, char **argv)
 			continue;
 		}
 		PQclear(r);
-		int ok = exec_ok(c, "BEGIN", "begin") == 0 && run_body(c, dir, (char *)text.p) == 0;
+		int ok = tbctl_do(&d, &db_stmt_begin, NULL) == 0 && run_body(d.conn, dir, (char *)text.p) == 0;
 		buf_free(&text);
 		if (ok) {
 			const char *pi[] = { version, names[i], sum };
-			r = PQexecParams(c, "INSERT INTO tb_meta.schema_migration (version, name, sha256) VALUES ($1, $2, $3)",
-					 3, NULL, pi, NULL, NULL, 0);
-			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-			if (!ok)
-				fprintf(stderr, "tbctl: %s", PQresultErrorMessage(r));
-			PQclear(r);
+			ok = tbctl_do(&d, &q_record, pi) == 0;
 		}
 		if (ok)
-			ok = exec_ok(c, "COMMIT", "commit") == 0;
+			ok = tbctl_do(&d, &db_stmt_commit, NULL) == 0;
 		if (!ok) {
-			PGresult *rb = PQexec(c, "ROLLBACK");
-			PQclear(rb);
+			const char *state;
+			PQclear(pg_exec(&d, &db_stmt_rollback, NULL, NULL, NULL, &state));
 			fprintf(stderr, "tbctl: migration %s failed and was rolled back; the database is as it was before it\n",
 				names[i]);
 			goto out;
@@ -234,8 +237,7 @@ int cmd_migrate(int argc, char **argv)
 	printf("migrations: %d applied, %zu known\n", applied, n);
 	rc = 0;
 out:
-	if (c)
-		PQfinish(c);
+	db_close(&d);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(owned);

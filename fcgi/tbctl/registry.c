@@ -113,6 +113,31 @@ static int valid_share(const char *s)
 	       (sscanf(s, "%d%%%c", &a, &c) == 1 && a > 0 && a <= 100);
 }
 
+static const struct stmt q_unit = {
+	"registry_unit",
+	"INSERT INTO reg.unit (code, county_code, location, use, area_m2)"
+	" SELECT $1, $2, $3, $4, $5::numeric WHERE EXISTS"
+	" (SELECT 1 FROM ref.division WHERE code = $2 AND level = 'county')"
+	" ON CONFLICT (code) DO NOTHING RETURNING 1",
+	5,
+};
+
+static const struct stmt q_entry = {
+	"registry_entry",
+	"INSERT INTO reg.entry (unit_code, kind, holder_name, holder_id_type, holder_id_number,"
+	" share, certificate_no, valid_from, details, holder_id_number_masked, holder_id_number_index)"
+	" VALUES ($1, 'ownership', $2, $3, $4, nullif($5, ''), $6, now(), '{\"source\": \"import\"}',"
+	" $7, $8)",
+	8,
+};
+
+static const struct stmt q_audit = {
+	"registry_audit",
+	"INSERT INTO audit.event (at, actor_name, action, object_type, outcome, client_addr, details)"
+	" VALUES (now(), 'tbctl', 'registry.import', 'registry', 'success', 'local', $1::jsonb)",
+	1,
+};
+
 int cmd_registry(int argc, char **argv)
 {
 	if (argc < 3 || strcmp(argv[1], "import") != 0) {
@@ -216,7 +241,7 @@ int cmd_registry(int argc, char **argv)
 				break;
 			}
 	int rc = 1;
-	PGconn *c = NULL;
+	struct db d = { 0 };
 	if (bad) {
 		printf("%d row(s) rejected: nothing imported\n", bad);
 		goto out;
@@ -228,14 +253,15 @@ int cmd_registry(int argc, char **argv)
 		arena_free(&a);
 		goto out;
 	}
-	c = tbctl_connect();
-	if (c == NULL) {
+	if (tbctl_connect(&d) != 0) {
 		keyring_wipe(&kr);
 		arena_free(&a);
 		goto out;
 	}
-	PGresult *r = PQexec(c, "BEGIN");
-	PQclear(r);
+	const char *state;
+	PGresult *r = NULL;
+	int bad_tx = tbctl_do(&d, &db_stmt_begin, NULL) != 0;
+	bad += bad_tx;
 	int units = 0;
 	for (int i = 0; i < nrows && !bad; i++) {
 		char county[7];
@@ -245,15 +271,11 @@ int cmd_registry(int argc, char **argv)
 		for (int j = 0; j < i; j++)
 			first &= strcmp(rows[i].f[0], rows[j].f[0]) != 0;
 		if (first) {
-			r = PQexecParams(c, "INSERT INTO reg.unit (code, county_code, location, use, area_m2)"
-					    " SELECT $1, $2, $3, $4, $5::numeric WHERE EXISTS"
-					    " (SELECT 1 FROM ref.division WHERE code = $2 AND level = 'county')"
-					    " ON CONFLICT (code) DO NOTHING RETURNING 1",
-					 5, NULL, pu, NULL, NULL, 0);
-			if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+			r = pg_exec(&d, &q_unit, pu, NULL, NULL, &state);
+			if (r == NULL || PQntuples(r) != 1) {
 				printf("line %d: rejected: %s\n", rows[i].line,
-				       PQresultStatus(r) != PGRES_TUPLES_OK ? PQresultErrorMessage(r)
-									 : "the unit is already in the registry, or its county does not exist");
+				       r == NULL ? db_last_error(&d)
+						 : "the unit is already in the registry, or its county does not exist");
 				bad++;
 			}
 			PQclear(r);
@@ -276,13 +298,9 @@ int cmd_registry(int argc, char **argv)
 		id_mask(id, masked, sizeof(masked));
 		const char *pe[] = { rows[i].f[0], rows[i].f[5], rows[i].f[6], sealed, rows[i].f[8], rows[i].f[4],
 				     masked, index };
-		r = PQexecParams(c, "INSERT INTO reg.entry (unit_code, kind, holder_name, holder_id_type, holder_id_number,"
-				    " share, certificate_no, valid_from, details, holder_id_number_masked, holder_id_number_index)"
-				    " VALUES ($1, 'ownership', $2, $3, $4, nullif($5, ''), $6, now(), '{\"source\": \"import\"}',"
-				    " $7, $8)",
-				 8, NULL, pe, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			printf("line %d: rejected: %s", rows[i].line, PQresultErrorMessage(r));
+		r = pg_exec(&d, &q_entry, pe, NULL, NULL, &state);
+		if (r == NULL) {
+			printf("line %d: rejected: %s", rows[i].line, db_last_error(&d));
 			bad++;
 		}
 		PQclear(r);
@@ -291,18 +309,12 @@ int cmd_registry(int argc, char **argv)
 		char details[200];
 		snprintf(details, sizeof(details), "{\"file\": \"import\", \"units\": %d, \"rows\": %d}", units, nrows);
 		const char *pa[] = { details };
-		r = PQexecParams(c, "INSERT INTO audit.event (at, actor_name, action, object_type, outcome, client_addr, details)"
-				    " VALUES (now(), 'tbctl', 'registry.import', 'registry', 'success', 'local', $1::jsonb)",
-				 1, NULL, pa, NULL, NULL, 0);
-		bad += PQresultStatus(r) != PGRES_COMMAND_OK;
-		PQclear(r);
+		bad += tbctl_do(&d, &q_audit, pa) != 0;
 	}
 	keyring_wipe(&kr);
 	arena_free(&a);
-	r = PQexec(c, bad ? "ROLLBACK" : "COMMIT");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+	if (!bad_tx && tbctl_do(&d, bad ? &db_stmt_rollback : &db_stmt_commit, NULL) != 0)
 		bad++;
-	PQclear(r);
 	if (bad) {
 		printf("%d row(s) rejected: nothing imported\n", bad);
 		goto out;
@@ -310,8 +322,7 @@ int cmd_registry(int argc, char **argv)
 	printf("imported %d unit(s), %d holder row(s)\n", units, nrows);
 	rc = 0;
 out:
-	if (c)
-		PQfinish(c);
+	db_close(&d);
 	for (int i = 0; i < nrows; i++)
 		for (int k = 0; k < NCOLS; k++) {
 			if (rows[i].f[k])

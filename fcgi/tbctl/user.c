@@ -29,7 +29,7 @@ static char *password_from_stdin(struct arena *a, const char *username)
 		return NULL;
 	}
 	enum pw_problem pp = password_policy(username, pw, strlen(pw));
-	char *hash = pp == PW_OK ? pw_hash(a, pw, strlen(pw), PW_ITERATIONS) : NULL;
+	char *hash = pp == PW_OK ? crypto_pw_hash(a, pw, strlen(pw), PW_ITERATIONS) : NULL;
 	if (pp != PW_OK)
 		fprintf(stderr, "tbctl: %s\n", password_problem_text(pp));
 	OPENSSL_cleanse(pw, sizeof(pw));
@@ -44,22 +44,6 @@ static const char *opt(int argc, char **argv, const char *name)
 	return NULL;
 }
 
-static int run(PGconn *c, const char *sql, int n, const char *const *p, PGresult **out)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		fprintf(stderr, "tbctl: %s", PQresultErrorMessage(r));
-		PQclear(r);
-		return -1;
-	}
-	if (out)
-		*out = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
 /* A one-time TOTP enrolment code for an administrator account (see the
  * admin service, session.c): "XXXX-XXXX-XXXX-XXXX" into code, the SHA-256
  * of its 16 characters as hex into hash_hex. 0 or -1. */
@@ -68,27 +52,66 @@ static int enrol_code(struct arena *a, char code[20], char hash_hex[65])
 	unsigned char raw[10], h[32];
 	if (crypto_random(raw, sizeof(raw)) != 0)
 		return -1;
-	char *b = b32_encode(a, raw, sizeof(raw));
+	char *b = crypto_b32_encode(a, raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	if (b == NULL || strlen(b) < 16)
 		return -1;
 	crypto_sha256(b, 16, h);
-	hex_encode(h, 32, hash_hex);
+	crypto_hex(h, 32, hash_hex);
 	int n = snprintf(code, 20, "%.4s-%.4s-%.4s-%.4s", b, b + 4, b + 8, b + 12);
 	return n == 19 ? 0 : -1;
 }
 
-#define ENROL_SQL                                                                              \
-	"UPDATE iam.user u SET enrol_code_hash = decode($2, 'hex'),"                            \
-	" enrol_code_expires = now() + interval '72 hours', totp_pending = NULL, totp_pending_legacy = NULL," \
-	" totp_secret = CASE WHEN a.admin THEN NULL ELSE totp_secret END,"                     \
-	" totp_secret_legacy = CASE WHEN a.admin THEN NULL ELSE totp_secret_legacy END"       \
-	" FROM (SELECT EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code" \
-	"   WHERE g.user_id = $1 AND r.kind = 'admin') AS admin) a WHERE u.id = $1 RETURNING a.admin::int"
+static const struct stmt q_enrol = {
+	"user_enrol",
+	"UPDATE iam.user u SET enrol_code_hash = decode($2, 'hex'),"
+	" enrol_code_expires = now() + interval '72 hours', totp_pending = NULL, totp_pending_legacy = NULL,"
+	" totp_secret = CASE WHEN a.admin THEN NULL ELSE totp_secret END,"
+	" totp_secret_legacy = CASE WHEN a.admin THEN NULL ELSE totp_secret_legacy END"
+	" FROM (SELECT EXISTS (SELECT 1 FROM iam.grant g JOIN iam.role r ON r.code = g.role_code"
+	"   WHERE g.user_id = $1 AND r.kind = 'admin') AS admin) a WHERE u.id = $1 RETURNING a.admin::int",
+	2,
+};
 
-static const char AUDIT_SQL[] =
+static const struct stmt q_audit = {
+	"user_audit",
 	"INSERT INTO audit.event (at, actor_name, action, object_type, object_id, outcome, client_addr, details)"
-	" VALUES (now(), 'tbctl', $1, 'user', $2, 'success', 'local', $3::jsonb)";
+	" VALUES (now(), 'tbctl', $1, 'user', $2, 'success', 'local', $3::jsonb)",
+	3,
+};
+
+static const struct stmt q_create = {
+	"user_create",
+	"INSERT INTO iam.user (username, display_name, agency_code, password_hash, must_change_password)"
+	" VALUES ($1, $2, $3, $4, false) RETURNING id",
+	4,
+};
+
+static const struct stmt q_grant = {
+	"user_grant",
+	"INSERT INTO iam.grant (user_id, role_code, scope_code)"
+	" SELECT $1, $2, coalesce((SELECT division_code FROM iam.agency WHERE code = $3), $3)",
+	3,
+};
+
+static const struct stmt q_reset = {
+	"user_reset",
+	"UPDATE iam.user SET password_hash = $2, must_change_password = true, status = 'active',"
+	" password_changed_at = now(), version = version + 1 WHERE username = $1 RETURNING id",
+	2,
+};
+
+static const struct stmt q_revoke = {
+	"user_revoke_sessions",
+	"UPDATE iam.session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+	1,
+};
+
+static const struct stmt q_unthrottle = {
+	"user_unthrottle",
+	"DELETE FROM iam.login_throttle WHERE user_id = $1",
+	1,
+};
 
 int cmd_user(int argc, char **argv)
 {
@@ -108,30 +131,27 @@ int cmd_user(int argc, char **argv)
 		struct arena ar;
 		arena_init(&ar, 0);
 		char *hash = password_from_stdin(&ar, u);
-		PGconn *c = hash ? tbctl_connect() : NULL;
+		struct db d = { 0 };
+		int connected = hash && tbctl_connect(&d) == 0;
 		int rc = 1;
 		PGresult *res = NULL;
-		if (c == NULL)
+		if (!connected)
 			goto out;
 		const char *pu[] = { u, n, a, hash };
-		if (run(c, "BEGIN", 0, NULL, NULL) != 0 ||
-		    run(c, "INSERT INTO iam.user (username, display_name, agency_code, password_hash, must_change_password)"
-			   " VALUES ($1, $2, $3, $4, false) RETURNING id", 4, pu, &res) != 0)
+		if (tbctl_do(&d, &db_stmt_begin, NULL) != 0 || (res = tbctl_run(&d, &q_create, pu)) == NULL)
 			goto out;
 		const char *id = PQgetvalue(res, 0, 0);
 		const char *pg[] = { id, role, scope ? scope : a };
 		char details[200];
 		snprintf(details, sizeof(details), "{\"via\": \"tbctl\", \"role\": \"%.32s\"}", role);
 		const char *pa[] = { "user.create", id, details };
-		if (run(c, "INSERT INTO iam.grant (user_id, role_code, scope_code)"
-			   " SELECT $1, $2, coalesce((SELECT division_code FROM iam.agency WHERE code = $3), $3)", 3, pg, NULL) != 0 ||
-		    run(c, AUDIT_SQL, 3, pa, NULL) != 0)
+		if (tbctl_do(&d, &q_grant, pg) != 0 || tbctl_do(&d, &q_audit, pa) != 0)
 			goto out;
 		char code[20], code_hash[65];
 		const char *pe[] = { id, code_hash };
 		PGresult *er = NULL;
-		if (enrol_code(&ar, code, code_hash) != 0 || run(c, ENROL_SQL, 2, pe, &er) != 0 ||
-		    run(c, "COMMIT", 0, NULL, NULL) != 0) {
+		if (enrol_code(&ar, code, code_hash) != 0 || (er = tbctl_run(&d, &q_enrol, pe)) == NULL ||
+		    tbctl_do(&d, &db_stmt_commit, NULL) != 0) {
 			if (er)
 				PQclear(er);
 			goto out;
@@ -145,8 +165,7 @@ int cmd_user(int argc, char **argv)
 	out:
 		if (res)
 			PQclear(res);
-		if (c)
-			PQfinish(c);
+		db_close(&d);
 		arena_free(&ar);
 		return rc;
 	}
@@ -154,16 +173,14 @@ int cmd_user(int argc, char **argv)
 		struct arena ar;
 		arena_init(&ar, 0);
 		char *hash = password_from_stdin(&ar, argv[2]);
-		PGconn *c = hash ? tbctl_connect() : NULL;
+		struct db d = { 0 };
+		int connected = hash && tbctl_connect(&d) == 0;
 		int rc = 1;
 		PGresult *res = NULL;
-		if (c == NULL)
+		if (!connected)
 			goto out2;
 		const char *pu[] = { argv[2], hash };
-		if (run(c, "BEGIN", 0, NULL, NULL) != 0 ||
-		    run(c, "UPDATE iam.user SET password_hash = $2, must_change_password = true, status = 'active',"
-			   " password_changed_at = now(), version = version + 1 WHERE username = $1 RETURNING id",
-			2, pu, &res) != 0)
+		if (tbctl_do(&d, &db_stmt_begin, NULL) != 0 || (res = tbctl_run(&d, &q_reset, pu)) == NULL)
 			goto out2;
 		if (PQntuples(res) != 1) {
 			fprintf(stderr, "tbctl: no user %s\n", argv[2]);
@@ -171,15 +188,14 @@ int cmd_user(int argc, char **argv)
 		}
 		const char *pid[] = { PQgetvalue(res, 0, 0) };
 		const char *pa[] = { "user.password.reset", pid[0], "{\"via\": \"tbctl\"}" };
-		if (run(c, "UPDATE iam.session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", 1, pid, NULL) != 0 ||
-		    run(c, "DELETE FROM iam.login_throttle WHERE user_id = $1", 1, pid, NULL) != 0 ||
-		    run(c, AUDIT_SQL, 3, pa, NULL) != 0)
+		if (tbctl_do(&d, &q_revoke, pid) != 0 || tbctl_do(&d, &q_unthrottle, pid) != 0 ||
+		    tbctl_do(&d, &q_audit, pa) != 0)
 			goto out2;
 		char code[20], code_hash[65];
 		const char *pe[] = { pid[0], code_hash };
 		PGresult *er = NULL;
-		if (enrol_code(&ar, code, code_hash) != 0 || run(c, ENROL_SQL, 2, pe, &er) != 0 ||
-		    run(c, "COMMIT", 0, NULL, NULL) != 0) {
+		if (enrol_code(&ar, code, code_hash) != 0 || (er = tbctl_run(&d, &q_enrol, pe)) == NULL ||
+		    tbctl_do(&d, &db_stmt_commit, NULL) != 0) {
 			if (er)
 				PQclear(er);
 			goto out2;
@@ -193,8 +209,7 @@ int cmd_user(int argc, char **argv)
 	out2:
 		if (res)
 			PQclear(res);
-		if (c)
-			PQfinish(c);
+		db_close(&d);
 		arena_free(&ar);
 		return rc;
 	}

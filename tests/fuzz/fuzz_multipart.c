@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the length as sent, never less than what a C string shows */
 			if (parts[i].filename_len < strlen(parts[i].filename))
 				__builtin_trap();
-			(void)text_unsafe(parts[i].filename, parts[i].filename_len);
+			(void)valid_text_unsafe(parts[i].filename, parts[i].filename_len);
 		}
 	char *ct = arena_strndup(&a, (const char *)data, size);
 	if (ct && strlen(ct) == size)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/req.h"
+#include "core/valid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s && strlen(s) == size) {
 		struct kv *kv;
 		size_t n;
-		if (query_parse(&a, s, &kv, &n) == 0) {
+		if (req_query_parse(&a, s, &kv, &n) == 0) {
 			/* list parameters: strict integers in range */
 			struct req r;
 			memset(&r, 0, sizeof(r));
@@ -28,10 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (req_query_int(&r, "before", 1, INT64_MAX, 0, &v) > 0 && v < 1)
 				__builtin_trap();
 		}
-		(void)cookie_parse(&a, s, &kv, &n);
-		(void)url_decode(&a, s, size, 1, &n);
+		(void)req_cookie_parse(&a, s, &kv, &n);
+		(void)req_url_decode(&a, s, size, 1, &n);
 	}
-	(void)utf8_valid(data, size);
+	(void)valid_utf8(data, size);
 	arena_free(&a);
 	return 0;
 }

@@ -23,26 +23,26 @@ static void test_anchor_records_append_in_order_and_read_back_by_position(void)
 {
 	char err[256];
 	struct anchors a;
-	CHECK(anchors_open(&a, dir, 1, err, sizeof(err)) == 0 && a.count == 0);
+	CHECK(anchor_open(&a, dir, 1, err, sizeof(err)) == 0 && a.count == 0);
 	struct anchor_rec batch[3] = { rec(1, 10, 0xab), rec(2, 12, 0x01), rec(3, 11, 0xff) };
-	CHECK(anchors_append(&a, batch, 3, err, sizeof(err)) == 0 && a.count == 3);
+	CHECK(anchor_append(&a, batch, 3, err, sizeof(err)) == 0 && a.count == 3);
 	struct anchor_rec gap = rec(5, 13, 0);
-	CHECK(anchors_append(&a, &gap, 1, err, sizeof(err)) == -1 && a.count == 3);
-	anchors_close(&a);
+	CHECK(anchor_append(&a, &gap, 1, err, sizeof(err)) == -1 && a.count == 3);
+	anchor_close(&a);
 	struct anchors r;
-	CHECK(anchors_open(&r, dir, 0, err, sizeof(err)) == 0 && r.count == 3);
+	CHECK(anchor_open(&r, dir, 0, err, sizeof(err)) == 0 && r.count == 3);
 	struct anchor_rec got;
-	CHECK(anchors_get(&r, 2, &got) == 1 && got.pos == 2 && got.seq == 12 && got.hash[31] == 0x01);
-	CHECK(anchors_get(&r, 3, &got) == 1 && got.seq == 11 && got.hash[0] == 0xff);
-	CHECK(anchors_get(&r, 4, &got) == 0 && anchors_get(&r, 0, &got) == 0);
-	anchors_close(&r);
+	CHECK(anchor_get(&r, 2, &got) == 1 && got.pos == 2 && got.seq == 12 && got.hash[31] == 0x01);
+	CHECK(anchor_get(&r, 3, &got) == 1 && got.seq == 11 && got.hash[0] == 0xff);
+	CHECK(anchor_get(&r, 4, &got) == 0 && anchor_get(&r, 0, &got) == 0);
+	anchor_close(&r);
 	/* a torn record makes the log unreadable rather than misaligned */
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", dir, ANCHOR_LOG);
 	FILE *f = fopen(path, "a");
 	fputs("0000", f);
 	fclose(f);
-	CHECK(anchors_open(&r, dir, 0, err, sizeof(err)) == -1);
+	CHECK(anchor_open(&r, dir, 0, err, sizeof(err)) == -1);
 	unlink(path);
 }
 

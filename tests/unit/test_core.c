@@ -8,34 +8,35 @@
 #include "core/json.h"
 #include "core/req.h"
 #include "core/route.h"
+#include "core/valid.h"
 
 static struct arena A;
 
 static void test_url_decode_plain_and_escapes(void)
 {
 	size_t n;
-	CHECK_STR(url_decode(&A, "a%20b+c", 7, 1, &n), "a b c");
+	CHECK_STR(req_url_decode(&A, "a%20b+c", 7, 1, &n), "a b c");
 	CHECK(n == 5);
-	CHECK_STR(url_decode(&A, "a+b", 3, 0, &n), "a+b");
-	CHECK_STR(url_decode(&A, "%E5%85%B4", 9, 1, &n), "兴");
+	CHECK_STR(req_url_decode(&A, "a+b", 3, 0, &n), "a+b");
+	CHECK_STR(req_url_decode(&A, "%E5%85%B4", 9, 1, &n), "兴");
 }
 
 static void test_url_decode_refuses_bad_escapes(void)
 {
-	CHECK(url_decode(&A, "%zz", 3, 1, NULL) == NULL);
-	CHECK(url_decode(&A, "%4", 2, 1, NULL) == NULL);
-	CHECK(url_decode(&A, "%", 1, 1, NULL) == NULL);
-	CHECK(url_decode(&A, "%00", 3, 1, NULL) == NULL);	/* encoded NUL */
-	CHECK(url_decode(&A, "%ff%fe", 6, 1, NULL) == NULL);	/* not UTF-8 */
-	CHECK(url_decode(&A, "%C0%AF", 6, 1, NULL) == NULL);	/* overlong '/' */
-	CHECK(url_decode(&A, "a\tb", 3, 1, NULL) == NULL);	/* control byte */
+	CHECK(req_url_decode(&A, "%zz", 3, 1, NULL) == NULL);
+	CHECK(req_url_decode(&A, "%4", 2, 1, NULL) == NULL);
+	CHECK(req_url_decode(&A, "%", 1, 1, NULL) == NULL);
+	CHECK(req_url_decode(&A, "%00", 3, 1, NULL) == NULL);	/* encoded NUL */
+	CHECK(req_url_decode(&A, "%ff%fe", 6, 1, NULL) == NULL);	/* not UTF-8 */
+	CHECK(req_url_decode(&A, "%C0%AF", 6, 1, NULL) == NULL);	/* overlong '/' */
+	CHECK(req_url_decode(&A, "a\tb", 3, 1, NULL) == NULL);	/* control byte */
 }
 
 static void test_query_parse_repeated_keys_kept_in_order(void)
 {
 	struct kv *v;
 	size_t n;
-	CHECK(query_parse(&A, "a=1&b=2&a=3&flag&&c=", &v, &n) == 0);
+	CHECK(req_query_parse(&A, "a=1&b=2&a=3&flag&&c=", &v, &n) == 0);
 	CHECK(n == 5);
 	CHECK_STR(v[0].k, "a");
 	CHECK_STR(v[0].v, "1");
@@ -51,8 +52,8 @@ static void test_query_parse_limits_and_errors(void)
 {
 	struct kv *v;
 	size_t n;
-	CHECK(query_parse(&A, "=x", &v, &n) == -1);
-	CHECK(query_parse(&A, "a=%zz", &v, &n) == -1);
+	CHECK(req_query_parse(&A, "=x", &v, &n) == -1);
+	CHECK(req_query_parse(&A, "a=%zz", &v, &n) == -1);
 	char many[65 * 4 + 1];
 	size_t o = 0;
 	for (int i = 0; i < 65; i++) {
@@ -60,13 +61,13 @@ static void test_query_parse_limits_and_errors(void)
 		o += 4;
 	}
 	many[o] = '\0';
-	CHECK(query_parse(&A, many, &v, &n) == -2);
+	CHECK(req_query_parse(&A, many, &v, &n) == -2);
 	char *big = malloc(5000);
 	memset(big, 'x', 4999);
 	big[0] = 'k';
 	big[1] = '=';
 	big[4999] = '\0';
-	CHECK(query_parse(&A, big, &v, &n) == -2);
+	CHECK(req_query_parse(&A, big, &v, &n) == -2);
 	free(big);
 }
 
@@ -74,20 +75,20 @@ static void test_cookie_parse(void)
 {
 	struct kv *v;
 	size_t n;
-	CHECK(cookie_parse(&A, "__Host-tb_session=abc; theme=dark", &v, &n) == 0);
+	CHECK(req_cookie_parse(&A, "__Host-tb_session=abc; theme=dark", &v, &n) == 0);
 	CHECK(n == 2);
 	CHECK_STR(v[0].k, "__Host-tb_session");
 	CHECK_STR(v[0].v, "abc");
 	CHECK_STR(v[1].v, "dark");
-	CHECK(cookie_parse(&A, "novalue", &v, &n) == -1);
+	CHECK(req_cookie_parse(&A, "novalue", &v, &n) == -1);
 }
 
 static void test_utf8_validation(void)
 {
-	CHECK(utf8_valid((const unsigned char *)"广西", 6));
-	CHECK(!utf8_valid((const unsigned char *)"\xe5\xb9", 2));	   /* truncated */
-	CHECK(!utf8_valid((const unsigned char *)"\xed\xa0\x80", 3)); /* surrogate */
-	CHECK(!utf8_valid((const unsigned char *)"\xf4\x90\x80\x80", 4));
+	CHECK(valid_utf8((const unsigned char *)"广西", 6));
+	CHECK(!valid_utf8((const unsigned char *)"\xe5\xb9", 2));	   /* truncated */
+	CHECK(!valid_utf8((const unsigned char *)"\xed\xa0\x80", 3)); /* surrogate */
+	CHECK(!valid_utf8((const unsigned char *)"\xf4\x90\x80\x80", 4));
 }
 
 static void test_json_parse_object_and_exact_integers(void)

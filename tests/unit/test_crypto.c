@@ -20,42 +20,42 @@ static void test_totp_rfc6238_vectors(void)
 		  { 1234567890, "89005924" }, { 2000000000, "69279037" }, { 20000000000LL, "65353130" } };
 	const unsigned char *key = (const unsigned char *)"12345678901234567890";
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		uint32_t got = totp_at(key, 20, (uint64_t)v[i].t / 30);
+		uint32_t got = crypto_totp_at(key, 20, (uint64_t)v[i].t / 30);
 		CHECK(got == (uint32_t)atoi(v[i].code8 + 2));
 		uint64_t step = 0;
-		CHECK(totp_check(key, 20, v[i].code8 + 2, v[i].t, 0, &step) && step == (uint64_t)v[i].t / 30);
+		CHECK(crypto_totp_check(key, 20, v[i].code8 + 2, v[i].t, 0, &step) && step == (uint64_t)v[i].t / 30);
 		/* ±1 step is accepted, 2 steps is not */
-		CHECK(totp_check(key, 20, v[i].code8 + 2, v[i].t + 30, 0, &step));
-		CHECK(!totp_check(key, 20, v[i].code8 + 2, v[i].t + 61, 0, &step));
+		CHECK(crypto_totp_check(key, 20, v[i].code8 + 2, v[i].t + 30, 0, &step));
+		CHECK(!crypto_totp_check(key, 20, v[i].code8 + 2, v[i].t + 61, 0, &step));
 		/* a code is good once: not for a step already used */
-		CHECK(!totp_check(key, 20, v[i].code8 + 2, v[i].t, (uint64_t)v[i].t / 30, &step));
+		CHECK(!crypto_totp_check(key, 20, v[i].code8 + 2, v[i].t, (uint64_t)v[i].t / 30, &step));
 	}
 	uint64_t s;
-	CHECK(!totp_check(key, 20, "12345", 59, 0, &s));
-	CHECK(!totp_check(key, 20, "28708a", 59, 0, &s));
+	CHECK(!crypto_totp_check(key, 20, "12345", 59, 0, &s));
+	CHECK(!crypto_totp_check(key, 20, "28708a", 59, 0, &s));
 }
 
 static void test_password_hash_roundtrip_and_weaker_parameters(void)
 {
-	char *h = pw_hash(&A, "Correct-Horse-1", 15, 1000);
+	char *h = crypto_pw_hash(&A, "Correct-Horse-1", 15, 1000);
 	int weaker = 0;
 	CHECK(h && strncmp(h, "$pbkdf2-sha256$1000$", 20) == 0);
-	CHECK(pw_verify(h, "Correct-Horse-1", 15, &weaker) == 1 && weaker == 1);
-	CHECK(pw_verify(h, "Correct-Horse-2", 15, &weaker) == 0);
-	CHECK(pw_verify("$md5$x", "a", 1, &weaker) == -1);
-	CHECK(pw_verify("$pbkdf2-sha256$10$c2FsdA==$AAAA", "a", 1, &weaker) == -1);
+	CHECK(crypto_pw_verify(h, "Correct-Horse-1", 15, &weaker) == 1 && weaker == 1);
+	CHECK(crypto_pw_verify(h, "Correct-Horse-2", 15, &weaker) == 0);
+	CHECK(crypto_pw_verify("$md5$x", "a", 1, &weaker) == -1);
+	CHECK(crypto_pw_verify("$pbkdf2-sha256$10$c2FsdA==$AAAA", "a", 1, &weaker) == -1);
 }
 
 static void test_encodings(void)
 {
-	CHECK_STR(b32_encode(&A, (const unsigned char *)"12345678901234567890", 20),
+	CHECK_STR(crypto_b32_encode(&A, (const unsigned char *)"12345678901234567890", 20),
 		  "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-	CHECK_STR(b64_encode(&A, (const unsigned char *)"ab", 2, 0), "YWI=");
-	CHECK_STR(b64_encode(&A, (const unsigned char *)"ab", 2, 1), "YWI");
+	CHECK_STR(crypto_b64_encode(&A, (const unsigned char *)"ab", 2, 0), "YWI=");
+	CHECK_STR(crypto_b64_encode(&A, (const unsigned char *)"ab", 2, 1), "YWI");
 	unsigned char *out;
 	size_t n;
-	CHECK(b64_decode(&A, "YWI=", 4, 0, &out, &n) == 0 && n == 2 && memcmp(out, "ab", 2) == 0);
-	CHECK(b64_decode(&A, "Y*I=", 4, 0, &out, &n) == -1);
+	CHECK(crypto_b64_decode(&A, "YWI=", 4, 0, &out, &n) == 0 && n == 2 && memcmp(out, "ab", 2) == 0);
+	CHECK(crypto_b64_decode(&A, "Y*I=", 4, 0, &out, &n) == -1);
 }
 
 static void test_password_policy(void)
