@@ -108,8 +108,8 @@ void h_agency_create(struct req *r)
 			refuse_unique(r, st, "agency_exists", "An agency has this code or name.");
 		return;
 	}
-	if (audit_write(r, p, "agency.create", "agency", v[F_CODE].s, "success",
-			json_pairs(r, "name", v[F_NAME].s, NULL, NULL)) != 0 ||
+	if (auth_audit(r, p, "agency.create", "agency", v[F_CODE].s, "success",
+			json_pairs(r->arena, "name", v[F_NAME].s, NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	gen_agency(r, &(struct agency_row){ .code = v[F_CODE].s, .name = v[F_NAME].s, .division_code = div,
@@ -163,8 +163,8 @@ void h_agency_patch(struct req *r)
 		resp_problem(r, 409, "version_conflict", "The agency was changed by someone else; reload it.");
 		return;
 	}
-	if (audit_write(r, p, "agency.rename", "agency", code, "success",
-			json_pairs(r, "from", cur->name, "to", v[F_NAME].s)) != 0 ||
+	if (auth_audit(r, p, "agency.rename", "agency", code, "success",
+			json_pairs(r->arena, "from", cur->name, "to", v[F_NAME].s)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	gen_agency(r, &(struct agency_row){ .code = code, .name = v[F_NAME].s, .division_code = div,

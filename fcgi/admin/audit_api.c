@@ -133,7 +133,7 @@ static void gen_details(struct req *r, yajl_gen g, const char *dt)
 void h_audit_list(struct req *r)
 {
 	const struct principal *p = auth_session(r);
-	struct page pg = page_of(r);
+	struct page pg = list_page_of(r);
 	struct audit_list_row *rows;
 	int n = audit_list_run(r,
 			       &(struct audit_list_in){ .scopes = scope_array(r, p, "audit.read"),
@@ -164,7 +164,7 @@ void h_audit_list(struct req *r)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	page_next(g, &pg, (size_t)n, n > 0 ? rows[n - 1].seq : 0);
+	list_page_next(g, &pg, (size_t)n, n > 0 ? rows[n - 1].seq : 0);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
@@ -184,9 +184,9 @@ void h_audit_verify(struct req *r)
 		resp_problem(r, 503, "verification_pending", "The audit chain has not been verified yet; retry shortly.");
 		return;
 	}
-	if (audit_write(r, p, "audit.verify", "audit", NULL, st->ok ? "success" : "failure",
+	if (auth_audit(r, p, "audit.verify", "audit", NULL, st->ok ? "success" : "failure",
 			st->ok ? NULL
-			       : json_pairs(r, "broken_seq", st->broken ? i64str(r, st->first_broken_seq) : NULL,
+			       : json_pairs(r->arena, "broken_seq", st->broken ? req_i64str(r, st->first_broken_seq) : NULL,
 					    "reason", st->reason)) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
@@ -248,7 +248,7 @@ static int sealer_init(struct sealer *s)
 		s->ready = 1;
 		return 0;
 	}
-	if (anchors_open(&s->anchors, s->dir, 1, err, sizeof(err)) != 0) {
+	if (anchor_open(&s->anchors, s->dir, 1, err, sizeof(err)) != 0) {
 		log_error("audit sealer: %s", err);
 		return -1;
 	}
@@ -261,7 +261,7 @@ static int sealer_init(struct sealer *s)
 		log_error("audit sealer: TB_AUDIT_CHECKPOINT_SECONDS must be 1-60; using 30");
 	struct anchor_rec last;
 	if (s->anchors.count > 0) {
-		if (anchors_get(&s->anchors, s->anchors.count, &last) != 1) {
+		if (anchor_get(&s->anchors, s->anchors.count, &last) != 1) {
 			log_error("audit sealer: the last anchor record is unreadable");
 			return -1;
 		}
@@ -276,20 +276,39 @@ static int sealer_init(struct sealer *s)
 	return 0;
 }
 
+/* The sealer's statements (no request: pg_exec on the worker's connection). */
+static const struct stmt q_seal_at = {
+	"sealer_seal_at", "SELECT event_seq, encode(hash, 'hex') FROM audit.seal WHERE pos = $1::bigint", 1
+};
+static const struct stmt q_alert = {
+	"sealer_alert",
+	"INSERT INTO audit.event (at, action, object_type, object_id, outcome, details)"
+	" VALUES (now(), 'audit.chain.alert', 'audit_seal', $1, 'failure', $2::jsonb)",
+	2,
+};
+static const struct stmt q_status = {
+	"sealer_status",
+	"UPDATE audit.chain_status SET checked_at = now(), ok = $1::boolean, refusing = $2::boolean,"
+	" head_pos = $3::bigint, head_seq = $4::bigint, head_hash = $5, verified_pos = $6::bigint,"
+	" first_broken_pos = $7::bigint, first_broken_seq = $8::bigint, reason = $9,"
+	" unsealed = (SELECT count(*) FROM audit.event e WHERE e.seq > $4::bigint - 100000"
+	"   AND NOT EXISTS (SELECT 1 FROM audit.seal s WHERE s.event_seq = e.seq))",
+	9,
+};
+static const struct stmt q_partitions = { "sealer_partitions", "SELECT audit.ensure_partitions(2)", 0 };
+
 /* Does the database still hold our head? Then adopt seals beyond it made
  * elsewhere (another host's sealer, or ours before a crash) once they
  * verify. 0 fine, -2 refused (head_failure set), -1 database error. */
-static int sealer_check_head(PGconn *c, struct sealer *s, char *err, size_t errlen)
+static int sealer_check_head(struct db *d, struct sealer *s, char *err, size_t errlen)
 {
 	if (s->head.pos > 0) {
 		char pos[24];
 		snprintf(pos, sizeof(pos), "%" PRId64, s->head.pos);
-		const char *p[] = { pos };
-		PGresult *r = PQexecParams(c, "SELECT event_seq, encode(hash, 'hex') FROM audit.seal WHERE pos = $1::bigint",
-					   1, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-			PQclear(r);
+		const char *p[] = { pos }, *state;
+		PGresult *r = pg_exec(d, &q_seal_at, p, NULL, NULL, &state);
+		if (r == NULL) {
+			snprintf(err, errlen, "%s", db_last_error(d));
 			return -1;
 		}
 		unsigned char h[32];
@@ -306,11 +325,11 @@ static int sealer_check_head(PGconn *c, struct sealer *s, char *err, size_t errl
 	}
 	for (;;) {
 		struct chain_walk next = s->head;
-		int64_t n = chain_walk_step(c, &next, SEAL_BATCH, s->dir ? &s->anchors : NULL, s->recs, &s->head_failure,
+		int64_t n = chain_walk_step(d, &next, SEAL_BATCH, s->dir ? &s->anchors : NULL, s->recs, &s->head_failure,
 					    err, errlen);
 		if (n < 0)
 			return (int)n;
-		if (n > 0 && s->dir && anchors_append(&s->anchors, s->recs, (size_t)n, err, errlen) != 0) {
+		if (n > 0 && s->dir && anchor_append(&s->anchors, s->recs, (size_t)n, err, errlen) != 0) {
 			s->anchors_broken = 1;
 			return -1;
 		}
@@ -322,13 +341,13 @@ static int sealer_check_head(PGconn *c, struct sealer *s, char *err, size_t errl
 	}
 }
 
-static void sealer_alert(PGconn *c, struct sealer *s, const struct chain_failure *f)
+static void sealer_alert(struct db *d, struct sealer *s, const struct chain_failure *f)
 {
-	if (now_us() >= s->next_alert_us) {
+	if (time_mono_us() >= s->next_alert_us) {
 		log_error("audit chain does not verify at position %" PRId64 " (event %" PRId64
 			  "): %s; the sealer refuses to extend it",
 			  f->pos, f->seq, f->reason);
-		s->next_alert_us = now_us() + 60LL * 1000000;
+		s->next_alert_us = time_mono_us() + 60LL * 1000000;
 	}
 	if (s->alerted)
 		return;
@@ -338,19 +357,16 @@ static void sealer_alert(PGconn *c, struct sealer *s, const struct chain_failure
 	/* the reason is one of the fixed texts of audit_chain.c: no quoting needed */
 	snprintf(details, sizeof(details), "{\"position\": %s, \"event_seq\": %s, \"reason\": \"%s\"}", pos, seq,
 		 f->reason);
-	const char *p[] = { pos, details };
-	PGresult *r = PQexecParams(c,
-				   "INSERT INTO audit.event (at, action, object_type, object_id, outcome, details)"
-				   " VALUES (now(), 'audit.chain.alert', 'audit_seal', $1, 'failure', $2::jsonb)",
-				   2, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+	const char *p[] = { pos, details }, *state;
+	PGresult *r = pg_exec(d, &q_alert, p, NULL, NULL, &state);
+	if (r != NULL)
 		s->alerted = 1;
 	else
-		log_error("audit sealer: alert event: %s", PQresultErrorMessage(r));
+		log_error("audit sealer: alert event: %s", db_last_error(d));
 	PQclear(r);
 }
 
-static void sealer_publish(PGconn *c, struct sealer *s, const struct chain_failure *f)
+static void sealer_publish(struct db *d, struct sealer *s, const struct chain_failure *f)
 {
 	char hp[24], hs[24], vp[24], fp[24], fs[24], hex[65];
 	snprintf(hp, sizeof(hp), "%" PRId64, s->head.pos);
@@ -358,25 +374,20 @@ static void sealer_publish(PGconn *c, struct sealer *s, const struct chain_failu
 	snprintf(vp, sizeof(vp), "%" PRId64, s->verified_pos);
 	snprintf(fp, sizeof(fp), "%" PRId64, f ? f->pos : 0);
 	snprintf(fs, sizeof(fs), "%" PRId64, f ? f->seq : 0);
-	hex_encode(s->head.hash, 32, hex);
+	crypto_hex(s->head.hash, 32, hex);
 	int refusing = s->head_bad || s->walk_bad || s->anchors_broken;
 	const char *p[] = { f ? "false" : "true", refusing ? "true" : "false", hp, hs, hex, vp,
 			    f ? fp : NULL, f ? fs : NULL, f ? f->reason : NULL };
-	PGresult *r = PQexecParams(c,
-				   "UPDATE audit.chain_status SET checked_at = now(), ok = $1::boolean, refusing = $2::boolean,"
-				   " head_pos = $3::bigint, head_seq = $4::bigint, head_hash = $5, verified_pos = $6::bigint,"
-				   " first_broken_pos = $7::bigint, first_broken_seq = $8::bigint, reason = $9,"
-				   " unsealed = (SELECT count(*) FROM audit.event e WHERE e.seq > $4::bigint - 100000"
-				   "   AND NOT EXISTS (SELECT 1 FROM audit.seal s WHERE s.event_seq = e.seq))",
-				   9, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		log_warn("audit sealer: status: %s", PQresultErrorMessage(r));
+	const char *state;
+	PGresult *r = pg_exec(d, &q_status, p, NULL, NULL, &state);
+	if (r == NULL)
+		log_warn("audit sealer: status: %s", db_last_error(d));
 	PQclear(r);
 }
 
 static void sealer_checkpoint(struct sealer *s)
 {
-	if (s->key == NULL || s->dir == NULL || now_us() < s->next_checkpoint_us)
+	if (s->key == NULL || s->dir == NULL || time_mono_us() < s->next_checkpoint_us)
 		return;
 	char err[256];
 	struct anchor_rec h = { s->head.pos, s->head.seq, { 0 } };
@@ -384,30 +395,30 @@ static void sealer_checkpoint(struct sealer *s)
 	if (anchor_checkpoint(s->dir, s->key, (int64_t)time(NULL), &h, err, sizeof(err)) != 0)
 		log_error("audit sealer: checkpoint: %s", err);
 	else
-		s->next_checkpoint_us = now_us() + (int64_t)s->checkpoint_seconds * 1000000;
+		s->next_checkpoint_us = time_mono_us() + (int64_t)s->checkpoint_seconds * 1000000;
 }
 
 /* One tick: check the head, seal what is settled on top of it, anchor the
  * new seals, verify the next chunk of the whole chain, publish. */
 static int sealer_tick(struct worker *w, struct sealer *s)
 {
-	PGconn *c = w->db.conn;
+	struct db *d = &w->db;
 	char err[256];
 	if (!s->ready && sealer_init(s) != 0)
 		return 5000;
 	if (s->disabled)
 		return 60000;
 	int64_t sealed = 0;
-	int rc = s->anchors_broken ? -2 : sealer_check_head(c, s, err, sizeof(err));
+	int rc = s->anchors_broken ? -2 : sealer_check_head(d, s, err, sizeof(err));
 	if (rc == -1)
 		goto db_error;
 	s->head_bad = rc == -2 && !s->anchors_broken;
 	if (!s->head_bad && !s->walk_bad && !s->anchors_broken) {
 		struct anchor_rec *recs;
-		sealed = chain_seal(c, SEAL_BATCH, &s->head, &recs, err, sizeof(err));
+		sealed = chain_seal(d, SEAL_BATCH, &s->head, &recs, err, sizeof(err));
 		if (sealed == -1)
 			goto db_error;
-		if (sealed > 0 && s->dir && anchors_append(&s->anchors, recs, (size_t)sealed, err, sizeof(err)) != 0) {
+		if (sealed > 0 && s->dir && anchor_append(&s->anchors, recs, (size_t)sealed, err, sizeof(err)) != 0) {
 			log_error("audit sealer: %s: sealing stops until the anchor log is repaired", err);
 			s->anchors_broken = 1;
 		}
@@ -416,7 +427,7 @@ static int sealer_tick(struct worker *w, struct sealer *s)
 			sealed = 0; /* the head moved under us: the next tick finds out why */
 	}
 	struct chain_failure f;
-	int64_t n = chain_walk_step(c, &s->walk, SEAL_BATCH, s->dir ? &s->anchors : NULL, NULL, &f, err, sizeof(err));
+	int64_t n = chain_walk_step(d, &s->walk, SEAL_BATCH, s->dir ? &s->anchors : NULL, NULL, &f, err, sizeof(err));
 	if (n == -1)
 		goto db_error;
 	int walk_ended = n == -2 || n < SEAL_BATCH;
@@ -439,20 +450,20 @@ static int sealer_tick(struct worker *w, struct sealer *s)
 	if (s->head_bad && (first == NULL || s->head_failure.pos < first->pos))
 		first = &s->head_failure;
 	if (refusing && first)
-		sealer_alert(c, s, first);
+		sealer_alert(d, s, first);
 	if (!refusing) {
 		s->alerted = 0;
 		s->next_alert_us = 0;
 	}
 	if (walk_ended || refusing != s->published_refusing)
-		sealer_publish(c, s, first);
+		sealer_publish(d, s, first);
 	s->published_refusing = refusing;
 	sealer_checkpoint(s);
 	return sealed == SEAL_BATCH ? 0 : 1000;
 db_error:
 	log_warn("audit sealer: %s", err);
-	if (PQstatus(c) != CONNECTION_OK)
-		db_close(&w->db);
+	if (d->conn != NULL && PQstatus(d->conn) != CONNECTION_OK)
+		db_close(d);
 	return 2000;
 }
 
@@ -465,12 +476,13 @@ int admin_background(struct worker *w)
 	struct sealer *s = w->app;
 	if (db_ensure(&w->db, w->mslot) != 0)
 		return 2000;
-	if (now_us() >= s->next_partitions_us) {
-		PGresult *r = PQexec(w->db.conn, "SELECT audit.ensure_partitions(2)");
-		if (PQresultStatus(r) != PGRES_TUPLES_OK)
-			log_warn("audit partitions: %s", PQresultErrorMessage(r));
+	if (time_mono_us() >= s->next_partitions_us) {
+		const char *state;
+		PGresult *r = pg_exec(&w->db, &q_partitions, NULL, NULL, NULL, &state);
+		if (r == NULL)
+			log_warn("audit partitions: %s", db_last_error(&w->db));
 		else
-			s->next_partitions_us = now_us() + 3600LL * 1000000;
+			s->next_partitions_us = time_mono_us() + 3600LL * 1000000;
 		PQclear(r);
 	}
 	return sealer_tick(w, s);

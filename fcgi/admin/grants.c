@@ -306,8 +306,8 @@ static int insert_grant(struct req *r, const struct principal *p, int64_t uid, c
 		return -1;
 	}
 	*grant_id = g->id;
-	return audit_write(r, p, "grant.create", "grant", i64str(r, g->id), "success",
-			   json_pairs(r, "user_id", i64str(r, uid), "role", arena_printf(r->arena, "%s@%s", role, scope)));
+	return auth_audit(r, p, "grant.create", "grant", req_i64str(r, g->id), "success",
+			   json_pairs(r->arena, "user_id", req_i64str(r, uid), "role", arena_printf(r->arena, "%s@%s", role, scope)));
 }
 
 /* POST /api/v1/users/{id}/grants {"role", "scope"} (role.manage over the
@@ -369,8 +369,8 @@ void h_grant_delete(struct req *r)
 		return;
 	}
 	if (db_begin(r) != 0 || grant_delete_run(r, &(struct grant_delete_in){ .id = id }, NULL) < 0 ||
-	    audit_write(r, p, "grant.delete", "grant", i64str(r, id), "success",
-			json_pairs(r, "user_id", i64str(r, gr->user_id), "role",
+	    auth_audit(r, p, "grant.delete", "grant", req_i64str(r, id), "success",
+			json_pairs(r->arena, "user_id", req_i64str(r, gr->user_id), "role",
 				   arena_printf(r->arena, "%s@%s", gr->role, gr->scope))) != 0 ||
 	    db_commit(r) != 0)
 		return;
@@ -420,8 +420,8 @@ void h_permreq_create(struct req *r)
 			refuse_unique(r, st, "request_pending", "You already asked for this role at this scope.");
 		return;
 	}
-	if (audit_write(r, p, "permission_request.create", "permission_request", i64str(r, ins->id), "success",
-			json_pairs(r, "role", role, "scope", scope)) != 0 ||
+	if (auth_audit(r, p, "permission_request.create", "permission_request", req_i64str(r, ins->id), "success",
+			json_pairs(r->arena, "role", role, "scope", scope)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
@@ -528,9 +528,9 @@ void h_permreq_decide(struct req *r)
 							    .decided_us = req_now_us(r) },
 			       NULL) < 0 ||
 	    (approve && insert_grant(r, p, pr->user_id, pr->role, pr->scope, &gid) != 0) ||
-	    audit_write(r, p, approve ? "permission_request.approve" : "permission_request.reject",
-			"permission_request", i64str(r, id), "success",
-			json_pairs(r, "role", pr->role, "scope", pr->scope)) != 0 ||
+	    auth_audit(r, p, approve ? "permission_request.approve" : "permission_request.reject",
+			"permission_request", req_i64str(r, id), "success",
+			json_pairs(r->arena, "role", pr->role, "scope", pr->scope)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	if (approve)

@@ -100,8 +100,8 @@ void h_login_lock_lift(struct req *r)
 	if (require_manageable(r, p, lk->user_id, perm) != 0)
 		return;
 	if (login_lock_delete_run(r, &(struct login_lock_delete_in){ .id = id }, NULL) < 0 ||
-	    audit_write(r, p, "auth.login.unlock", "user", i64str(r, lk->user_id), "success",
-			json_pairs(r, "source", lk->source, NULL, NULL)) != 0 ||
+	    auth_audit(r, p, "auth.login.unlock", "user", req_i64str(r, lk->user_id), "success",
+			json_pairs(r->arena, "source", lk->source, NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	resp_raw(r, 204, NULL, NULL, 0);

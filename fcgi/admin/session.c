@@ -158,13 +158,13 @@ static char *random_token(struct req *r, char hash_hex[65])
 	unsigned char raw[TOKEN_BYTES];
 	if (crypto_random(raw, sizeof(raw)) != 0)
 		return NULL;
-	char *tok = b64_encode(r->arena, raw, sizeof(raw), 1);
+	char *tok = crypto_b64_encode(r->arena, raw, sizeof(raw), 1);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	if (tok == NULL)
 		return NULL;
 	unsigned char h[32];
 	crypto_sha256(tok, strlen(tok), h);
-	hex_encode(h, 32, hash_hex);
+	crypto_hex(h, 32, hash_hex);
 	return tok;
 }
 
@@ -223,7 +223,7 @@ static void name_key(struct req *r, const char *username, char out[65])
 	memcpy(m, domain, sizeof(domain));
 	memcpy(m + sizeof(domain), username, n);
 	crypto_sha256(m, sizeof(domain) + n, h);
-	hex_encode(h, 32, out);
+	crypto_hex(h, 32, out);
 }
 
 struct throttle {
@@ -256,13 +256,13 @@ static void login_failed(struct req *r, const struct throttle *t, const struct a
 	int failures = t->failures + 1;
 	int secs = lock_seconds(failures);
 	int64_t locked = secs ? now + (int64_t)secs * 1000000 : 0;
-	const char *uid = a->uid ? i64str(r, a->uid) : NULL;
+	const char *uid = a->uid ? req_i64str(r, a->uid) : NULL;
 	if (login_thr_set_run(r,
 			      &(struct login_thr_set_in){ .id = t->id, .failures = failures, .now_us = now,
 							  .locked_until = locked },
 			      NULL) < 0 ||
-	    audit_write_as(r, a->uid, a->name, a->agency, "auth.login", "user", uid, "failure",
-			   json_pairs(r, "reason", why, secs ? "locked_seconds" : NULL, i64str(r, secs))) != 0)
+	    audit_write(r, a->uid, a->name, a->agency, "auth.login", "user", uid, "failure",
+			   json_pairs(r->arena, "reason", why, secs ? "locked_seconds" : NULL, req_i64str(r, secs))) != 0)
 		return;
 	if (t->failures == 0) {
 		/* a new source failing on this name: many of them is an attack on it */
@@ -272,8 +272,8 @@ static void login_failed(struct req *r, const struct throttle *t, const struct a
 			    &c) < 0)
 			return;
 		if (c->n >= ALERT_SOURCES &&
-		    audit_write_as(r, a->uid, a->name, a->agency, "auth.login.alert", "user", uid, "failure",
-				   json_pairs(r, "sources", i64str(r, c->n), a->uid ? NULL : "name_key",
+		    audit_write(r, a->uid, a->name, a->agency, "auth.login.alert", "user", uid, "failure",
+				   json_pairs(r->arena, "sources", req_i64str(r, c->n), a->uid ? NULL : "name_key",
 					      r->w->conf.keys ? t->key : NULL)) != 0)
 			return;
 	}
@@ -327,25 +327,25 @@ void h_login(struct req *r)
 			      .locked_until_us = tr->locked_until };
 	if (t.locked_until_us > now) {
 		/* locked: refused without looking at the password */
-		if (audit_write_as(r, a.uid, a.name, a.agency, "auth.login", "user", a.uid ? i64str(r, a.uid) : NULL,
-				   "failure", json_pairs(r, "reason", "locked", NULL, NULL)) != 0 ||
+		if (audit_write(r, a.uid, a.name, a.agency, "auth.login", "user", a.uid ? req_i64str(r, a.uid) : NULL,
+				   "failure", json_pairs(r->arena, "reason", "locked", NULL, NULL)) != 0 ||
 		    db_commit(r) != 0)
 			return;
-		resp_header(r, "Retry-After", i64str(r, (t.locked_until_us - now) / 1000000 + 1));
+		resp_header(r, "Retry-After", req_i64str(r, (t.locked_until_us - now) / 1000000 + 1));
 		resp_problem(r, 429, "login_locked", "Too many failed log-ins; try again later.");
 		return;
 	}
 	if (now - t.last_us > (int64_t)FAIL_WINDOW_S * 1000000)
 		t.failures = 0; /* failures long ago no longer count */
 	if (!known) {
-		pw_burn(password->s, password->len); /* as slow as a real check */
+		crypto_pw_burn(password->s, password->len); /* as slow as a real check */
 		login_failed(r, &t, &a, now, "unknown user");
 		return;
 	}
 	int64_t uid = a.uid;
 	const char *agency = a.agency, *account = a.name;
 	int weaker = 0;
-	int ok = pw_verify(u->password_hash, password->s, password->len, &weaker);
+	int ok = crypto_pw_verify(u->password_hash, password->s, password->len, &weaker);
 	if (ok != 1) {
 		login_failed(r, &t, &a, now, "password");
 		return;
@@ -371,7 +371,7 @@ void h_login(struct req *r)
 		size_t klen;
 		uint64_t step;
 		if (totp_key(r, keys, sealed, legacy, AAD_SECRET, k, &klen) != 0 ||
-		    !totp_check(k, klen, otp->s, now / 1000000, (uint64_t)u->totp_last_step, &step)) {
+		    !crypto_totp_check(k, klen, otp->s, now / 1000000, (uint64_t)u->totp_last_step, &step)) {
 			OPENSSL_cleanse(k, sizeof(k));
 			login_failed(r, &t, &a, now, "one-time code");
 			return;
@@ -387,7 +387,7 @@ void h_login(struct req *r)
 		mfa = 1;
 	}
 	if (weaker) {
-		char *h = pw_hash(r->arena, password->s, password->len, PW_ITERATIONS);
+		char *h = crypto_pw_hash(r->arena, password->s, password->len, PW_ITERATIONS);
 		if (h == NULL || db_set_actor(r, uid) != 0 ||
 		    login_rehash_run(r, &(struct login_rehash_in){ .id = uid, .password_hash = h }, NULL) < 0) {
 			if (!r->responded)
@@ -406,7 +406,7 @@ void h_login(struct req *r)
 	auth_csrf_token(token, csrf);
 	unsigned char chb[32];
 	crypto_sha256(csrf, 64, chb);
-	hex_encode(chb, 32, ch);
+	crypto_hex(chb, 32, ch);
 	int64_t exp = now + (int64_t)AUTH_ABSOLUTE_SECONDS * 1000000;
 	const char *ua = req_header(r, "HTTP_USER_AGENT");
 	struct session_new_row *sn;
@@ -416,8 +416,8 @@ void h_login(struct req *r)
 						      .user_agent = ua ? ua : "" },
 			    &sn) < 0 ||
 	    login_thr_clear_run(r, &(struct login_thr_clear_in){ .id = t.id }, NULL) < 0 ||
-	    audit_write_as(r, uid, account, agency, "auth.login", "session", i64str(r, sn->id), "success",
-			   json_pairs(r, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
+	    audit_write(r, uid, account, agency, "auth.login", "session", req_i64str(r, sn->id), "success",
+			   json_pairs(r->arena, "mfa", mfa ? "true" : "false", weaker ? "rehashed" : NULL, "true")) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	resp_header(r, "Set-Cookie",
@@ -453,7 +453,7 @@ void h_logout(struct req *r)
 				    &(struct session_revoke_in){ .id = p->session_id, .user_id = p->user_id,
 								 .now_us = req_now_us(r) },
 				    &rev)) < 0 ||
-	    audit_write(r, p, "auth.logout", "session", i64str(r, p->session_id), "success", NULL) != 0 ||
+	    auth_audit(r, p, "auth.logout", "session", req_i64str(r, p->session_id), "success", NULL) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	if (n == 1)
@@ -565,14 +565,14 @@ void h_password(struct req *r)
 		valid_reject(r, "weak_password", "new_password", password_problem_text(pp));
 		return;
 	}
-	const char *uid = i64str(r, p->user_id);
+	const char *uid = req_i64str(r, p->user_id);
 	struct pw_get_row *pw;
 	if (db_begin(r) != 0 || pw_get_run(r, &(struct pw_get_in){ .id = p->user_id }, &pw) < 0)
 		return;
 	int weaker;
-	if (pw_verify(pw->password_hash, cur->s, cur->len, &weaker) != 1) {
-		if (audit_write(r, p, "auth.password.change", "user", uid, "failure",
-				json_pairs(r, "reason", "current password", NULL, NULL)) != 0 ||
+	if (crypto_pw_verify(pw->password_hash, cur->s, cur->len, &weaker) != 1) {
+		if (auth_audit(r, p, "auth.password.change", "user", uid, "failure",
+				json_pairs(r->arena, "reason", "current password", NULL, NULL)) != 0 ||
 		    db_commit(r) != 0)
 			return;
 		resp_problem(r, 403, "invalid_credentials", "The current password is wrong.");
@@ -582,10 +582,10 @@ void h_password(struct req *r)
 		valid_reject(r, "weak_password", "new_password", "The new password must differ from the current one.");
 		return;
 	}
-	char *h = pw_hash(r->arena, new->s, new->len, PW_ITERATIONS);
+	char *h = crypto_pw_hash(r->arena, new->s, new->len, PW_ITERATIONS);
 	if (h == NULL || db_set_actor(r, p->user_id) != 0 ||
 	    pw_set_run(r, &(struct pw_set_in){ .id = p->user_id, .password_hash = h }, NULL) < 0 ||
-	    revoke_others(r, p) != 0 || audit_write(r, p, "auth.password.change", "user", uid, "success", NULL) != 0 ||
+	    revoke_others(r, p) != 0 || auth_audit(r, p, "auth.password.change", "user", uid, "success", NULL) != 0 ||
 	    db_commit(r) != 0) {
 		if (!r->responded)
 			resp_problem(r, 500, "internal", "The server could not complete the request.");
@@ -618,7 +618,7 @@ int enrol_code_hash(const char *typed, size_t n, char out[65])
 	unsigned char h[32];
 	crypto_sha256(norm, k, h);
 	OPENSSL_cleanse(norm, sizeof(norm));
-	hex_encode(h, 32, out);
+	crypto_hex(h, 32, out);
 	return 0;
 }
 
@@ -627,7 +627,7 @@ char *enrol_code_new(struct req *r, char hash_hex[65])
 	unsigned char raw[ENROL_CODE_BYTES];
 	if (crypto_random(raw, sizeof(raw)) != 0)
 		return NULL;
-	char *b = b32_encode(r->arena, raw, sizeof(raw));
+	char *b = crypto_b32_encode(r->arena, raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	if (b == NULL || strlen(b) < 16)
 		return NULL;
@@ -640,8 +640,8 @@ char *enrol_code_new(struct req *r, char hash_hex[65])
 static void enrol_refused(struct req *r, const struct principal *p, const char *code, const char *why,
 			  const char *detail)
 {
-	if (audit_write(r, p, "auth.totp.enroll", "user", i64str(r, p->user_id), "failure",
-			json_pairs(r, "reason", why, NULL, NULL)) != 0 ||
+	if (auth_audit(r, p, "auth.totp.enroll", "user", req_i64str(r, p->user_id), "failure",
+			json_pairs(r->arena, "reason", why, NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	resp_problem(r, 403, code, detail);
@@ -666,7 +666,7 @@ void h_totp_enroll(struct req *r)
 	const struct keyring *keys = data_keys(r);
 	if (keys == NULL)
 		return;
-	const char *uid = i64str(r, p->user_id);
+	const char *uid = req_i64str(r, p->user_id);
 	struct totp_get_row *tg;
 	if (db_begin(r) != 0 || totp_get_run(r, &(struct totp_get_in){ .id = p->user_id }, &tg) < 0)
 		return;
@@ -704,7 +704,7 @@ void h_totp_enroll(struct req *r)
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	char *b32 = b32_encode(r->arena, key, sizeof(key));
+	char *b32 = crypto_b32_encode(r->arena, key, sizeof(key));
 	char *sealed = keyring_seal(keys, r->arena, key, sizeof(key), AAD_PENDING);
 	OPENSSL_cleanse(key, sizeof(key));
 	char *uri = b32 ? arena_printf(r->arena,
@@ -712,14 +712,14 @@ void h_totp_enroll(struct req *r)
 				       p->username, b32) : NULL;
 	size_t png_len = 0;
 	unsigned char *png = uri ? qr_png(r->arena, uri, 4, &png_len) : NULL;
-	char *png64 = png ? b64_encode(r->arena, png, png_len, 0) : NULL;
+	char *png64 = png ? crypto_b64_encode(r->arena, png, png_len, 0) : NULL;
 	if (png64 == NULL || sealed == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
 	if (totp_pending_run(r, &(struct totp_pending_in){ .id = p->user_id, .sealed = sealed }, NULL) < 0 ||
-	    audit_write(r, p, "auth.totp.enroll", "user", uid, "success",
-			json_pairs(r, "enrolment_code", first_admin ? "used" : NULL, NULL, NULL)) != 0 ||
+	    auth_audit(r, p, "auth.totp.enroll", "user", uid, "success",
+			json_pairs(r->arena, "enrolment_code", first_admin ? "used" : NULL, NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
@@ -744,7 +744,7 @@ void h_totp_confirm(struct req *r)
 	const struct keyring *keys = data_keys(r);
 	if (keys == NULL)
 		return;
-	const char *uid = i64str(r, p->user_id);
+	const char *uid = req_i64str(r, p->user_id);
 	struct totp_get_row *tg;
 	if (db_begin(r) != 0 || totp_get_run(r, &(struct totp_get_in){ .id = p->user_id }, &tg) < 0)
 		return;
@@ -756,9 +756,9 @@ void h_totp_confirm(struct req *r)
 		return;
 	}
 	if (totp_key(r, keys, tg->pending, "", AAD_PENDING, key, &klen) != 0 ||
-	    !totp_check(key, klen, v[F_OTP].s, req_now_us(r) / 1000000, (uint64_t)tg->last_step, &step)) {
+	    !crypto_totp_check(key, klen, v[F_OTP].s, req_now_us(r) / 1000000, (uint64_t)tg->last_step, &step)) {
 		OPENSSL_cleanse(key, sizeof(key));
-		if (audit_write(r, p, "auth.totp.confirm", "user", uid, "failure", NULL) != 0 || db_commit(r) != 0)
+		if (auth_audit(r, p, "auth.totp.confirm", "user", uid, "failure", NULL) != 0 || db_commit(r) != 0)
 			return;
 		resp_problem(r, 400, "invalid_otp", "The one-time code does not match.");
 		return;
@@ -772,7 +772,7 @@ void h_totp_confirm(struct req *r)
 	if (totp_enable_run(r, &(struct totp_enable_in){ .id = p->user_id, .step = (int64_t)step, .sealed = sealed },
 			    NULL) < 0 ||
 	    session_mfa_run(r, &(struct session_mfa_in){ .id = p->session_id }, NULL) < 0 || revoke_others(r, p) != 0 ||
-	    audit_write(r, p, "auth.totp.enable", "user", uid, "success", NULL) != 0 || db_commit(r) != 0)
+	    auth_audit(r, p, "auth.totp.enable", "user", uid, "success", NULL) != 0 || db_commit(r) != 0)
 		return;
 	auth_forget_user(r, p->user_id);
 	yajl_gen g = resp_gen(r);
@@ -834,7 +834,7 @@ void h_session_revoke(struct req *r)
 		resp_problem(r, 404, "session_not_found", "You have no open session with this id.");
 		return;
 	}
-	if (audit_write(r, p, "auth.session.revoke", "session", i64str(r, id), "success", NULL) != 0 ||
+	if (auth_audit(r, p, "auth.session.revoke", "session", req_i64str(r, id), "success", NULL) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	auth_forget_token_hash(r, rev->token_hash);

@@ -156,7 +156,7 @@ void refuse_unique(struct req *r, const char *sqlstate, const char *code, const 
 
 int db_set_actor(struct req *r, int64_t uid)
 {
-	return user_actor_run(r, &(struct user_actor_in){ .actor = i64str(r, uid) }, NULL) < 0 ? -1 : 0;
+	return user_actor_run(r, &(struct user_actor_in){ .actor = req_i64str(r, uid) }, NULL) < 0 ? -1 : 0;
 }
 
 int require_manageable(struct req *r, const struct principal *p, int64_t uid, const char *perm)
@@ -191,7 +191,7 @@ const struct qkey users_query[] = {
 void h_users_list(struct req *r)
 {
 	const struct principal *p = auth_session(r);
-	struct page pg = page_of(r);
+	struct page pg = list_page_of(r);
 	struct user_row *rows;
 	int n = users_list_run(r,
 			       &(struct users_list_in){ .scopes = scope_array(r, p, "user.manage"),
@@ -249,7 +249,7 @@ void h_user_create(struct req *r)
 	const char *div = ag->division_code;
 	if (auth_require(r, "user.manage", &div, 1) == NULL)
 		return;
-	char *hash = pw_hash(r->arena, password->s, password->len, PW_ITERATIONS);
+	char *hash = crypto_pw_hash(r->arena, password->s, password->len, PW_ITERATIONS);
 	if (hash == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
@@ -275,9 +275,9 @@ void h_user_create(struct req *r)
 			refuse_unique(r, st, "username_taken", "This username is in use.");
 		return;
 	}
-	const char *id = i64str(r, ins->id);
-	if (audit_write(r, p, "user.create", "user", id, "success",
-			json_pairs(r, "username", username->s, "agency_code", v[F_AGENCY].s)) != 0)
+	const char *id = req_i64str(r, ins->id);
+	if (auth_audit(r, p, "user.create", "user", id, "success",
+			json_pairs(r->arena, "username", username->s, "agency_code", v[F_AGENCY].s)) != 0)
 		return;
 	struct user_row *u;
 	if (user_get_run(r, &(struct user_get_in){ .id = ins->id }, &u) < 0 || db_commit(r) != 0)
@@ -344,8 +344,8 @@ void h_user_patch(struct req *r)
 	if (status->present && strcmp(status->s, "active") != 0 &&
 	    (nrevoked = user_revoke_all_run(r, &(struct user_revoke_all_in){ .user_id = id }, &revoked)) < 0)
 		return;
-	if (audit_write(r, p, "user.update", "user", i64str(r, id), "success",
-			json_pairs(r, "status", status->present ? status->s : NULL, NULL, NULL)) != 0)
+	if (auth_audit(r, p, "user.update", "user", req_i64str(r, id), "success",
+			json_pairs(r->arena, "status", status->present ? status->s : NULL, NULL, NULL)) != 0)
 		return;
 	struct user_row *u;
 	if (user_get_run(r, &(struct user_get_in){ .id = id }, &u) < 0 || db_commit(r) != 0)
@@ -387,7 +387,7 @@ void h_user_password_reset(struct req *r)
 	char *code = new_enrol_code(r, code_hash, &code_expires);
 	if (code == NULL)
 		return;
-	char *hash = pw_hash(r->arena, password->s, password->len, PW_ITERATIONS);
+	char *hash = crypto_pw_hash(r->arena, password->s, password->len, PW_ITERATIONS);
 	if (hash == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
@@ -404,8 +404,8 @@ void h_user_password_reset(struct req *r)
 	    user_unlock_all_run(r, &(struct user_unlock_all_in){ .user_id = id }, NULL) < 0)
 		return;
 	int admin = reset->admin;
-	if (audit_write(r, p, "user.password.reset", "user", i64str(r, id), "success",
-			json_pairs(r, "totp_cleared", admin ? "true" : "false", NULL, NULL)) != 0 ||
+	if (auth_audit(r, p, "user.password.reset", "user", req_i64str(r, id), "success",
+			json_pairs(r->arena, "totp_cleared", admin ? "true" : "false", NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	forget(r, revoked, nrevoked);

@@ -118,8 +118,8 @@ void h_workflow_type_patch(struct req *r)
 			if (done < 0)
 				return;
 		}
-	if (audit_write(r, p, "workflow.update", "business_type", code, "success",
-			json_pairs(r, "promised_days", days->present ? i64str(r, days->i) : NULL, "enabled",
+	if (auth_audit(r, p, "workflow.update", "business_type", code, "success",
+			json_pairs(r->arena, "promised_days", days->present ? req_i64str(r, days->i) : NULL, "enabled",
 				   enabled->present ? (enabled->b ? "true" : "false") : NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
@@ -176,7 +176,7 @@ void h_pilot_switch(struct req *r)
 	if (db_begin(r) != 0 ||
 	    (on ? wf_pilot_on_run(r, &(struct wf_pilot_on_in){ .division = div }, NULL)
 		: wf_pilot_off_run(r, &(struct wf_pilot_off_in){ .division = div }, NULL)) < 0 ||
-	    audit_write(r, p, on ? "workflow.pilot.on" : "workflow.pilot.off", "division", div, "success", NULL) != 0 ||
+	    auth_audit(r, p, on ? "workflow.pilot.on" : "workflow.pilot.off", "division", div, "success", NULL) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	resp_raw(r, 204, NULL, NULL, 0);

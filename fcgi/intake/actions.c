@@ -181,7 +181,7 @@ static char *due_date(struct req *r, int64_t now, int days)
  * differently from what it is. */
 static int text_ok(const struct json *v, size_t max)
 {
-	if (v->type != JSON_STRING || v->len < 1 || utf8_chars(v->s, v->len) > max || strlen(v->s) != v->len)
+	if (v->type != JSON_STRING || v->len < 1 || valid_utf8_chars(v->s, v->len) > max || strlen(v->s) != v->len)
 		return 0;
 	const unsigned char *u = (const unsigned char *)v->s;
 	for (size_t i = 0; i < v->len; i++) {
@@ -496,8 +496,8 @@ static int do_fees(struct act *a)
 		if (act_fee_item_run(r, &in, NULL) < 0)
 			return -1;
 	}
-	ch->fee = i64str(r, total);
-	ch->details = json_members(r, NULL, NULL, NULL, NULL, "total_fen", total);
+	ch->fee = req_i64str(r, total);
+	ch->details = json_members(r->arena, NULL, NULL, NULL, NULL, "total_fen", total);
 	return 0;
 }
 
@@ -642,7 +642,7 @@ static int do_supplement(struct act *a)
 
 static int do_reject(struct act *a)
 {
-	a->ch->details = json_pairs(a->r, "reason", a->bv[F_OWN1].s, NULL, NULL);
+	a->ch->details = json_pairs(a->r->arena, "reason", a->bv[F_OWN1].s, NULL, NULL);
 	return 0;
 }
 
@@ -652,7 +652,7 @@ static int do_payment(struct act *a)
 		valid_reject(a->r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
 		return -1;
 	}
-	a->ch->details = json_members(a->r, "receipt_number", a->bv[F_OWN1].s, NULL, NULL, "amount_fen",
+	a->ch->details = json_members(a->r->arena, "receipt_number", a->bv[F_OWN1].s, NULL, NULL, "amount_fen",
 				      a->bv[F_OWN2].i);
 	return 0;
 }
@@ -665,13 +665,13 @@ static int do_deliver(struct act *a)
 			valid_reject(a->r, "missing_field", "tracking_number", "is required for mail delivery.");
 			return -1;
 		}
-		a->ch->details = json_pairs(a->r, "method", "mail", "tracking_number", bv[F_OWN2].s);
+		a->ch->details = json_pairs(a->r->arena, "method", "mail", "tracking_number", bv[F_OWN2].s);
 	} else {
 		if (bv[F_OWN2].present) {
 			valid_reject(a->r, "invalid_field", "tracking_number", "is only for mail delivery.");
 			return -1;
 		}
-		a->ch->details = json_pairs(a->r, "method", "pickup", "agency_code", a->c->ragency);
+		a->ch->details = json_pairs(a->r->arena, "method", "pickup", "agency_code", a->c->ragency);
 	}
 	return 0;
 }
@@ -870,9 +870,9 @@ void h_case_action(struct req *r)
 	/* the two-person rule, against the case's own events */
 	if (t->barred_by[0]) {
 		const char *earlier = t->barred_by;
-		char *why = json_pairs(r, "code", "two_person_rule", "earlier_action", earlier);
+		char *why = json_pairs(r->arena, "code", "two_person_rule", "earlier_action", earlier);
 		if (why == NULL || db_commit(r) != 0 ||
-		    audit_write(r, p, "auth.denied", "case", id, "denied", why) != 0)
+		    auth_audit(r, p, "auth.denied", "case", id, "denied", why) != 0)
 			return;
 		resp_problem(r, 403, "two_person_rule",
 			     arena_printf(r->arena, "You did the step %s on this case: another person must %s it.",
@@ -914,11 +914,11 @@ void h_case_action(struct req *r)
 	struct case_event_insert_in ev = { .case_id = id, .now = now, .actor_id = p->user_id, .agency = p->agency_code,
 					   .action = action, .from = state, .to = to, .comment = comment,
 					   .details = ch.details };
-	char *payload = json_pairs(r, "number", c->number, "state", to);
+	char *payload = json_pairs(r->arena, "number", c->number, "state", to);
 	struct case_outbox_in ob = { .now = now, .topic = arena_printf(r->arena, "case.%s", action), .case_id = id,
 				     .payload = payload };
 	if (case_event_insert_run(r, &ev, NULL) < 0 || case_outbox_run(r, &ob, NULL) < 0 ||
-	    audit_write(r, p, arena_printf(r->arena, "case.%s", action), "case", id, "success", payload) != 0)
+	    auth_audit(r, p, arena_printf(r->arena, "case.%s", action), "case", id, "success", payload) != 0)
 		return;
 	if (notify_next(r, c, p, id, action, perm, side, to, now) != 0)
 		return;

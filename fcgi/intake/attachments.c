@@ -90,14 +90,14 @@ static const char *extension_of(const char *ct)
  * (anywhere, before the path is cut off), no path; NULL if unusable. */
 static char *clean_filename(struct req *r, const char *raw, size_t n)
 {
-	if (raw == NULL || n == 0 || !utf8_valid((const unsigned char *)raw, n) || text_unsafe(raw, n))
+	if (raw == NULL || n == 0 || !valid_utf8((const unsigned char *)raw, n) || valid_text_unsafe(raw, n))
 		return NULL;
 	const char *base = raw;
 	for (size_t i = 0; i < n; i++)
 		if (raw[i] == '/' || raw[i] == '\\')
 			base = raw + i + 1;
 	size_t bl = n - (size_t)(base - raw);
-	if (bl == 0 || utf8_chars(base, bl) > 200)
+	if (bl == 0 || valid_utf8_chars(base, bl) > 200)
 		return NULL;
 	if (memchr(base, '"', bl) != NULL)
 		return NULL;
@@ -173,7 +173,7 @@ void h_attachment_upload(struct req *r)
 		doc = req_header(r, "HTTP_X_DOCUMENT_TYPE");
 		const char *raw = req_header(r, "HTTP_X_FILENAME");
 		size_t fl = 0;
-		char *dec = raw ? url_decode(r->arena, raw, strlen(raw), 0, &fl) : NULL;
+		char *dec = raw ? req_url_decode(r->arena, raw, strlen(raw), 0, &fl) : NULL;
 		fname = dec ? clean_filename(r, dec, fl) : NULL;
 		data = r->body;
 		len = r->body_len;
@@ -203,7 +203,7 @@ void h_attachment_upload(struct req *r)
 	unsigned char h[32];
 	char sha[65];
 	crypto_sha256(data, len, h);
-	hex_encode(h, sizeof(h), sha);
+	crypto_hex(h, sizeof(h), sha);
 	int64_t now = req_now_us(r);
 	if (db_begin(r) != 0)
 		return;
@@ -237,9 +237,9 @@ void h_attachment_upload(struct req *r)
 			   &ins) != 1)
 		return;
 	att.id = ins->id;
-	const char *aid = i64str(r, att.id);
-	if (audit_write(r, p, "case.attachment.add", "case", id, "success",
-			json_pairs(r, "attachment_id", aid, "sha256", sha)) != 0)
+	const char *aid = req_i64str(r, att.id);
+	if (auth_audit(r, p, "case.attachment.add", "case", id, "success",
+			json_pairs(r->arena, "attachment_id", aid, "sha256", sha)) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
@@ -306,8 +306,8 @@ void h_attachment_get(struct req *r)
 		return;
 	}
 	if (db_begin(r) != 0 ||
-	    audit_write(r, p, "case.attachment.download", "case", req_param(r, "id"), "success",
-			json_pairs(r, "attachment_id", req_param(r, "aid"), NULL, NULL)) != 0 ||
+	    auth_audit(r, p, "case.attachment.download", "case", req_param(r, "id"), "success",
+			json_pairs(r->arena, "attachment_id", req_param(r, "aid"), NULL, NULL)) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	/* RFC 6266: shown in the browser tab (the types are decided by the

@@ -552,10 +552,10 @@ void h_case_create(struct req *r)
 	}
 	struct case_event_insert_in ev = { .case_id = id, .now = now, .actor_id = p->user_id, .agency = p->agency_code,
 					   .action = "create", .to = "draft" };
-	char *payload = json_pairs(r, "number", number, "state", "draft");
+	char *payload = json_pairs(r->arena, "number", number, "state", "draft");
 	struct case_outbox_in ob = { .now = now, .topic = "case.created", .case_id = id, .payload = payload };
 	if (case_event_insert_run(r, &ev, NULL) < 0 || case_outbox_run(r, &ob, NULL) < 0 ||
-	    audit_write(r, p, "case.create", "case", id, "success", payload) != 0)
+	    auth_audit(r, p, "case.create", "case", id, "success", payload) != 0)
 		return;
 	gen_case(r, id);
 	if (r->status != 200 || !r->responded)
@@ -798,8 +798,8 @@ void case_not_found(struct req *r, const struct principal *p, const char *existi
 {
 	if (existing_id) {
 		/* a try at another jurisdiction's case is a security event */
-		char *why = json_pairs(r, "code", "case_not_found", "path", r->path);
-		if (why == NULL || audit_write(r, p, "auth.denied", "case", existing_id, "denied", why) != 0) {
+		char *why = json_pairs(r->arena, "code", "case_not_found", "path", r->path);
+		if (why == NULL || auth_audit(r, p, "auth.denied", "case", existing_id, "denied", why) != 0) {
 			if (!r->responded)
 				resp_problem(r, 500, "internal", "The server could not complete the request.");
 			return;

@@ -117,7 +117,7 @@ void h_party_reveal(struct req *r)
 	const unsigned char *details;
 	size_t dlen;
 	if (yajl_gen_get_buf(dg, &details, &dlen) != yajl_gen_status_ok || db_begin(r) != 0 ||
-	    audit_write(r, p, "party.reveal", "case", id, "success",
+	    auth_audit(r, p, "party.reveal", "case", id, "success",
 			arena_strndup(r->arena, (const char *)details, dlen)) != 0 ||
 	    db_commit(r) != 0) {
 		OPENSSL_cleanse(pt, n);
@@ -228,7 +228,7 @@ void h_cases_by_id_number(struct req *r)
 	const unsigned char *details;
 	size_t dlen;
 	if (yajl_gen_get_buf(dg, &details, &dlen) != yajl_gen_status_ok || db_begin(r) != 0 ||
-	    audit_write(r, p, "party.search", "party", NULL, "success",
+	    auth_audit(r, p, "party.search", "party", NULL, "success",
 			arena_strndup(r->arena, (const char *)details, dlen)) != 0 ||
 	    db_commit(r) != 0) {
 		if (!r->responded)

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "../core/list.h"
+#include "../domain/clock.h"
 #include "intake.h"
 
 #define PAGE_MAX 200
@@ -75,12 +76,13 @@ DB_QUERY(inbox_read, Q_INBOX_READ,
 	 "UPDATE cases.notification SET read_at = to_timestamp($3::float8 / 1000000), read_by = $4"
 	 " WHERE id = $1 AND agency_code = $2 RETURNING id");
 
+/* today, the Beijing day, as YYYY-MM-DD */
 static char *today_iso(struct req *r)
 {
-	time_t t = (time_t)(req_now_us(r) / 1000000) + 8 * 3600;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return arena_printf(r->arena, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	char *out = arena_alloc(r->arena, 11);
+	if (out != NULL && ymd_iso(beijing_ymd(req_now_us(r)), out, 11) != 0)
+		out[0] = '\0';
+	return out;
 }
 
 /* The user's effective permissions as two PostgreSQL text arrays. */
@@ -148,7 +150,7 @@ void h_case_list(struct req *r)
 		resp_problem(r, 400, "invalid_parameter", "number: a case number, without list.");
 		return;
 	}
-	struct page pg = page_of(r);
+	struct page pg = list_page_of(r);
 	char *perms, *scopes;
 	perm_arrays(r, p, &perms, &scopes);
 	const char *today = today_iso(r);
@@ -178,7 +180,7 @@ void h_case_list(struct req *r)
 	jg_int(g, "overdue", cnt->overdue);
 	yajl_gen_map_close(g);
 	list_items(r, g, "items", rows, (size_t)n, sizeof(*rows), wl_cols);
-	page_next(g, &pg, (size_t)n, n > 0 ? rows[n - 1].id : 0);
+	list_page_next(g, &pg, (size_t)n, n > 0 ? rows[n - 1].id : 0);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }
@@ -215,7 +217,7 @@ void h_notifications(struct req *r)
 	if (p == NULL)
 		return;
 	const char *unread = req_query(r, "unread");
-	struct page pg = page_of(r);
+	struct page pg = list_page_of(r);
 	struct inbox_row *rows;
 	struct inbox_unread_row *cnt;
 	int n = inbox_run(r,
@@ -228,7 +230,7 @@ void h_notifications(struct req *r)
 	yajl_gen_map_open(g);
 	jg_int(g, "unread", cnt->n);
 	list_items(r, g, "items", rows, (size_t)n, sizeof(*rows), inbox_cols);
-	page_next(g, &pg, (size_t)n, n > 0 ? rows[n - 1].id : 0);
+	list_page_next(g, &pg, (size_t)n, n > 0 ? rows[n - 1].id : 0);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }

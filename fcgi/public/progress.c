@@ -93,7 +93,7 @@ void h_progress(struct req *r)
 	const char *outcome = head && head->outcome ? head->outcome : "";
 	if (strcmp(outcome, "locked") == 0) {
 		/* headers are written after the request's results are cleared */
-		resp_header(r, "Retry-After", i64str(r, head->retry_after));
+		resp_header(r, "Retry-After", req_i64str(r, head->retry_after));
 		resp_problem(r, 429, "progress_locked",
 			     "Too many wrong attempts for this case number; try again later.");
 		return;

@@ -108,8 +108,8 @@ void h_unit_card(struct req *r)
 		return;
 	if (nu != 1) {
 		/* a probe for units is audited as a read that found nothing */
-		if (audit_write(r, p, "registry.unit.read", "unit", code, "failure",
-				json_pairs(r, "code", "unit_not_found", NULL, NULL)) != 0 ||
+		if (auth_audit(r, p, "registry.unit.read", "unit", code, "failure",
+				json_pairs(r->arena, "code", "unit_not_found", NULL, NULL)) != 0 ||
 		    db_commit(r) != 0)
 			return;
 		resp_problem(r, 404, "unit_not_found", "No property unit with this code is in the registry.");
@@ -117,7 +117,7 @@ void h_unit_card(struct req *r)
 	}
 	struct unit_card_entries_row *e;
 	int ne = unit_card_entries_run(r, &(struct unit_card_entries_in){ .unit_code = code }, &e);
-	if (ne < 0 || audit_write(r, p, "registry.unit.read", "unit", code, "success", NULL) != 0 ||
+	if (ne < 0 || auth_audit(r, p, "registry.unit.read", "unit", code, "success", NULL) != 0 ||
 	    db_commit(r) != 0)
 		return;
 	yajl_gen g = resp_gen(r);
