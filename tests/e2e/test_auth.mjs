@@ -199,6 +199,9 @@ export async function test_log_out_ends_the_session(t) {
 	await login(page, u);
 	const cookie = async () => (await page.context().cookies()).filter((c) => c.name === '__Host-tb_session');
 	eq((await cookie()).length, 1, 'the session cookie is set');
+	// the home screen's requests are answered before the session ends (an
+	// inbox request still in flight at log-out would rightly get a 401)
+	await page.locator('#inbox-title').waitFor();
 	await page.getByRole('button', { name: '退出登录' }).focus();
 	await page.keyboard.press('Enter');
 	await page.waitForURL(/#\/login\?bye=1$/);
