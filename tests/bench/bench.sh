@@ -174,6 +174,7 @@ printf 'case creation: API %s req/s, pgbench running the same SQL transaction %s
 	"${RPS[case create (POST)]}" "$PGB" "$WORKERS" "$(echo "${RPS[case create (POST)]} / $PGB" | bc -l)"
 printf 'case detail read: %.2f of the trivial endpoint (intake /healthz)\n' \
 	"$(echo "${RPS[case detail]} / ${RPS[intake /healthz]}" | bc -l)"
+BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_CASE=$CASE_ID BENCH_CASE_BODY=$CASE_BODY BENCH_STACK=$STACK tests/bench/mixed.sh
 echo
 read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")
 printf '%-16s %7s %9s %9s %9s %9s %9s\n' "per worker" workers "RSS KiB" "PSS KiB" "USS KiB" "RSS/bare" "USS/bare"
