@@ -132,8 +132,8 @@ start_services() {
 		local body=1048576
 		[ "$s" = intake ] && body=22020096
 		# admin (password hashing) and intake (uploads) have a slow lane:
-		# workers of their own on a second socket, at a lower CPU priority
-		# (README, "Workers and connections"); nginx sends the slow routes there
+		# workers of their own on a second socket (README, "Workers and
+		# connections"); nginx sends the slow routes there
 		local slow_env=""
 		case $s in admin | intake)
 			slow_env="TB_SLOW_SOCKET=$DIR/run/slow-$s.sock TB_SLOW_WORKERS=${TB_SLOW_WORKERS:-$workers}" ;;

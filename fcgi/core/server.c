@@ -630,9 +630,9 @@ static pid_t spawn(struct pool *P, int i, int standby)
 			fd = P->lfd;
 		} else if (i < P->nworkers) {
 			fd = P->slow_lfd;
-			/* slow work yields the CPU to the quick requests of the
-			 * main lane whenever both want it */
-			if (setpriority(PRIO_PROCESS, 0, P->conf->slow_nice) != 0)
+			/* TB_SLOW_NICE > 0: slow work yields the CPU to the quick
+			 * requests of the main lane whenever both want it */
+			if (P->conf->slow_nice && setpriority(PRIO_PROCESS, 0, P->conf->slow_nice) != 0)
 				log_warn("cannot lower the slow lane's priority: %s", strerror(errno));
 		}
 		if (P->lfd != fd)
