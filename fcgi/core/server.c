@@ -285,9 +285,10 @@ static void conn_close(struct conn *c)
 }
 
 /* Serve the request completed on c. -1 when the connection must close:
- * nginx did not ask to keep it, or this worker is stopping (closed right
- * after a response, nginx sees the end before it could send another
- * request on it, and sends that one to a live worker instead). */
+ * nginx did not ask to keep it, or this worker is stopping. Closed right
+ * after a response, the connection's end is normally seen by nginx before
+ * it would reuse it, so its next request goes to a live worker (one that
+ * races the close is retried by nginx if idempotent). */
 static int serve(struct worker *w, struct conn *c, int stopping)
 {
 	struct req r;
@@ -534,15 +535,16 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	(void)db_ensure(&w.db, w.mslot);
 	int rc = 0;
 	if (lfd < 0) {
-		/* the background process: no requests, the service's loop; a
-		 * stop interrupts its sleep */
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* the background process: no requests, the service's loop. It
+		 * sleeps in sigtimedwait, so a stop that came at any moment,
+		 * even during a call, ends the next sleep at once */
 		log_info("background process started");
 		while (!worker_stop) {
 			int ms = svc->background(&w);
-			struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-			if (ms > 0)
-				nanosleep(&ts, NULL);
+			struct timespec ts = { ms > 0 ? ms / 1000 : 0, ms > 0 ? (long)(ms % 1000) * 1000000 : 0 };
+			int sig = sigtimedwait(&blocked, NULL, &ts);
+			if (sig == SIGTERM || sig == SIGINT)
+				worker_stop = 1;
 		}
 	} else {
 		tell_master(master, SIG_READY);

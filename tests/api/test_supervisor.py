@@ -299,7 +299,9 @@ def test_a_log_in_in_flight_during_sigterm_is_answered():
         inst.p.send_signal(signal.SIGTERM)
         status, _, body, _ = fcgi_read_response(s)
         assert status == 401 and json.loads(body)["code"] == "invalid_credentials", (status, body)
-        # the connection is closed after the answer: nginx sends its next request elsewhere
+        # stopping, the worker answers what comes on its kept connection
+        # and then closes it: nginx sends its next request elsewhere
+        assert inst.healthz_pid(conn=s) > 0
         assert s.recv(1) == b""
         s.close()
         assert inst.p.wait(timeout=10) == 0
