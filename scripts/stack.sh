@@ -6,7 +6,8 @@
 #   stack.sh stop DIR    stop every process the stack started
 #   stack.sh pg-restart|pg-stop|pg-start|redis-stop|redis-start DIR   for fault tests
 # Environment for start: TB_PORT (8080), TB_BIN (bin/ of the checkout),
-# TB_WORKERS (2 per service), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
+# TB_WORKERS (2 per service), TB_SLOW_WORKERS (the slow lanes of admin and
+# intake: half the cores, at least one), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
 # fsync: throw-away test stacks only), TB_SVC_ENV (extra VAR=value words for the
 # services), TB_RATE_* and TB_BURST_* (log-in, query, applicant rates per client
 # address), TB_CONN_PER_ADDR (connections per client address, 256).
@@ -17,7 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,14p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,15p' "$0"; exit 2; }
 mkdir -p "$DIR"
 # the physical path: DIR may be a link to the state kept under /var/lib/tongban
 DIR=$(cd "$DIR" && pwd -P)
@@ -130,18 +131,32 @@ start_services() {
 		# intake takes attachments of up to 20 MiB (as multipart: a little more)
 		local body=1048576
 		[ "$s" = intake ] && body=22020096
+		# admin (password hashing) and intake (uploads) have a slow lane:
+		# workers of their own on a second socket (README, "Workers and
+		# connections"); nginx sends the slow routes there
+		# half the cores at most, so that hashing never takes every core
+		# from the quick lane (2 cores: one slow worker)
+		local slow_workers=$(( $(nproc) / 2 ))
+		[ "$slow_workers" -ge 1 ] || slow_workers=1
+		local slow_env=""
+		case $s in admin | intake)
+			slow_env="TB_SLOW_SOCKET=$DIR/run/slow-$s.sock TB_SLOW_WORKERS=${TB_SLOW_WORKERS:-$slow_workers}" ;;
+		esac
 		# shellcheck disable=SC2086
 		setsid "${RUNAS[@]}" env TB_SOCKET="$DIR/run/$s.sock" TB_MAX_BODY=$body \
 			TB_PG="$(pg_env) user=tb_$s connect_timeout=2" \
 			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" TB_DATA_KEYS="$DIR/keys/data.keys" \
 			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" TB_PUBLIC_URL="${TB_PUBLIC_URL:-http://127.0.0.1:${TB_PORT:-8080}}" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-			$audit_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
+			$audit_env $slow_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
 		echo $! >"$DIR/run/$s.pid"
 	done
 	for s in $SERVICES; do
 		for _ in $(seq 100); do [ -S "$DIR/run/$s.sock" ] && break; sleep 0.05; done
 		[ -S "$DIR/run/$s.sock" ] || { log "$s did not start: see $DIR/log/$s.log"; return 1; }
+		case $s in admin | intake)
+			for _ in $(seq 100); do [ -S "$DIR/run/slow-$s.sock" ] && break; sleep 0.05; done ;;
+		esac
 	done
 }
 
@@ -300,5 +315,5 @@ pg-stop) stop_pg ;;
 pg-start) "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/log/postgresql.log" -w -t 60 start >/dev/null ;;
 redis-stop) stop_redis ;;
 redis-start) start_redis ;;
-*) sed -n '2,14p' "$0"; exit 2 ;;
+*) sed -n '2,15p' "$0"; exit 2 ;;
 esac

@@ -50,6 +50,9 @@ int conf_load(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->socket_path = conf_str("TB_SOCKET", NULL);
 	c->workers = (int)conf_long("TB_WORKERS", 2, 1, 256, &bad);
+	c->slow_socket_path = conf_str("TB_SLOW_SOCKET", NULL);
+	c->slow_workers = (int)conf_long("TB_SLOW_WORKERS", 2, 1, 256, &bad);
+	c->slow_nice = (int)conf_long("TB_SLOW_NICE", 0, 0, 19, &bad);
 	c->max_requests = conf_long("TB_MAX_REQUESTS", 1000000, 1, 1L << 40, &bad);
 	c->max_conns = (int)conf_long("TB_MAX_CONNS", 512, 1, 65536, &bad);
 	c->drain_seconds = (int)conf_long("TB_DRAIN_SECONDS", 10, 0, 3600, &bad);

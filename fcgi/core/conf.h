@@ -6,6 +6,9 @@
 struct conf {
 	const char *socket_path;	/* TB_SOCKET */
 	int workers;			/* TB_WORKERS */
+	const char *slow_socket_path;	/* TB_SLOW_SOCKET: the slow lane's socket; NULL: none */
+	int slow_workers;		/* TB_SLOW_WORKERS: workers on the slow lane */
+	int slow_nice;			/* TB_SLOW_NICE: their CPU niceness */
 	long max_requests;		/* TB_MAX_REQUESTS: recycle a worker after this many */
 	int max_conns;			/* TB_MAX_CONNS: kept connections per worker */
 	int drain_seconds;		/* TB_DRAIN_SECONDS: graceful stop deadline */

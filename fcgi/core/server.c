@@ -1,12 +1,19 @@
 /* Prefork supervisor and worker loop.
  *
  * Design (see README, "Workers and connections"): the master binds the unix
- * socket and forks N workers. Each worker multiplexes any number of kept
- * FastCGI connections from nginx with poll() and serves complete requests
- * one at a time. A kept connection therefore never pins a worker: the trap of
- * libfcgi with fastcgi_keep_conn (a process blocked on one idle kept
- * connection while others wait in the accept backlog) cannot happen, and
- * nginx may keep as many connections as it likes. */
+ * socket (and the slow lane's, TB_SLOW_SOCKET) and forks the workers. Each
+ * worker multiplexes any number of kept FastCGI connections from nginx with
+ * poll() and serves complete requests one at a time, so an idle kept
+ * connection never pins a worker. A request on a kept connection does wait
+ * for whatever its worker is doing: routes that are slow by design (password
+ * hashing, uploads) go to the slow lane, a pool of its own behind its own
+ * socket (nginx picks the lane by method and path), so a quick request
+ * never waits behind them.
+ *
+ * A worker is replaced without a gap: SIGHUP rolls the pool one worker at a
+ * time, and a worker near its request limit gets a successor that stands by;
+ * the old one stops only after its successor accepts. Workers die with the
+ * master (PR_SET_PDEATHSIG). */
 #include "server.h"
 
 #include <errno.h>
@@ -19,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -211,6 +219,31 @@ static int frame_response(struct worker *w, struct req *r, uint16_t id)
 
 /* ---- worker loop --------------------------------------------------------- */
 
+/* Worker to master, as queued realtime signals (none is lost when several
+ * workers speak at once; si_pid names the sender). Nothing else in the
+ * program uses realtime signals. */
+#define SIG_READY (SIGRTMIN)	 /* initialised: accepting, or standing by */
+#define SIG_SOON (SIGRTMIN + 1)	 /* near the request limit: start my successor */
+#define SIG_LIMIT (SIGRTMIN + 2) /* at the limit: I accept no more connections */
+/* Master to worker: SIGTERM stops (drain), SIGUSR1 tells a standing-by
+ * successor to start accepting. */
+
+static volatile sig_atomic_t worker_go;
+
+static void on_go(int sig)
+{
+	(void)sig;
+	worker_go = 1;
+}
+
+static void tell_master(pid_t master, int sig)
+{
+	/* after the master died its pid may name another process: only a
+	 * living parent is told anything */
+	if (getppid() == master)
+		kill(master, sig);
+}
+
 struct conn {
 	int fd;
 	struct buf in;
@@ -218,20 +251,29 @@ struct conn {
 	int64_t last_us;
 };
 
+/* Write everything or fail after WRITE_TIMEOUT_MS without progress. A
+ * signal (the SIGTERM of a graceful stop) interrupts a wait, never the
+ * response: the wait resumes for the time left. */
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
+	int64_t deadline = time_mono_us() + (int64_t)WRITE_TIMEOUT_MS * 1000;
 	while (n > 0) {
 		ssize_t k = write(fd, p, n);
 		if (k > 0) {
 			p += k;
 			n -= (size_t)k;
+			deadline = time_mono_us() + (int64_t)WRITE_TIMEOUT_MS * 1000;
 			continue;
 		}
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int64_t left = deadline - time_mono_us();
+			if (left <= 0)
+				return -1;
 			struct pollfd pf = { fd, POLLOUT, 0 };
-			if (poll(&pf, 1, WRITE_TIMEOUT_MS) <= 0)
+			int pr = poll(&pf, 1, (int)((left + 999) / 1000));
+			if (pr < 0 && errno != EINTR)
 				return -1;
 			continue;
 		}
@@ -248,8 +290,12 @@ static void conn_close(struct conn *c)
 	fcgi_state_free(&c->st);
 }
 
-/* Serve the request completed on c. -1 when the connection must close. */
-static int serve(struct worker *w, struct conn *c)
+/* Serve the request completed on c. -1 when the connection must close:
+ * nginx did not ask to keep it, or this worker is stopping. Closed right
+ * after a response, the connection's end is normally seen by nginx before
+ * it would reuse it, so its next request goes to a live worker (one that
+ * races the close is retried by nginx if idempotent). */
+static int serve(struct worker *w, struct conn *c, int stopping)
 {
 	struct req r;
 	memset(&r, 0, sizeof(r));
@@ -287,14 +333,14 @@ static int serve(struct worker *w, struct conn *c)
 	log_set_request(NULL);
 	arena_reset(&w->arena);
 	fcgi_state_reset(&c->st);
-	return rc == 0 && keep ? 0 : -1;
+	return rc == 0 && keep && !stopping ? 0 : -1;
 }
 
 /* Read what is available and serve complete requests. -1: close.
  * Reads land in the worker's scratch buffer; only the tail of a record that
  * is not complete yet is kept on the connection, so an idle kept connection
  * costs no buffer at all. */
-static int conn_input(struct worker *w, struct conn *c, long *served)
+static int conn_input(struct worker *w, struct conn *c, long *served, int stopping)
 {
 	const unsigned char *data;
 	size_t len;
@@ -332,7 +378,7 @@ static int conn_input(struct worker *w, struct conn *c, long *served)
 		if (s == FCGI_NEED_MORE)
 			break;
 		++*served;
-		if (serve(w, c) != 0)
+		if (serve(w, c, stopping) != 0)
 			return -1;
 	}
 	if (data == w->scratch) {
@@ -345,39 +391,63 @@ static int conn_input(struct worker *w, struct conn *c, long *served)
 	return 0;
 }
 
-static int worker_run(struct worker *w, int lfd)
+/* The request loop. Stop and go signals are blocked everywhere but in
+ * ppoll (waitmask), so they never interrupt a request: a stop is seen
+ * between requests, and nothing in flight is cut. */
+static int worker_run(struct worker *w, int lfd, pid_t master, const sigset_t *waitmask)
 {
 	struct conn *conns = calloc((size_t)w->conf.max_conns, sizeof(*conns));
 	struct pollfd *pfd = calloc((size_t)w->conf.max_conns + 1, sizeof(*pfd));
 	if (conns == NULL || pfd == NULL)
 		return 1;
-	int nconns = 0, draining = 0;
+	int nconns = 0, draining = 0, at_limit = 0, soon_told = 0;
 	long served = 0;
+	/* a tenth before the limit the master starts a successor that stands
+	 * by, connected, so it takes over at once when this one stops accepting */
+	long soon = w->conf.max_requests - w->conf.max_requests / 10;
 	int64_t deadline = 0;
 	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) != 0)
 		return 1;
 
 	for (;;) {
 		int64_t now = time_mono_us();
-		if (!draining && (worker_stop || served >= w->conf.max_requests)) {
-			/* stop taking connections; serve what arrives on the kept ones
-			 * until nginx closes them or the deadline passes */
+		if (!soon_told && soon < w->conf.max_requests && served >= soon) {
+			soon_told = 1;
+			tell_master(master, SIG_SOON);
+		}
+		if (!at_limit && served >= w->conf.max_requests) {
+			/* no new connection from here (that is what the limit
+			 * counts); the kept ones are served as usual until the
+			 * successor is accepting and the master says stop */
+			at_limit = 1;
+			if (lfd >= 0)
+				close(lfd);
+			lfd = -1;
+			log_info("recycling after %ld requests", served);
+			tell_master(master, SIG_LIMIT);
+		}
+		if (!draining && worker_stop) {
+			/* stop taking connections; each kept one closes after its
+			 * next response, idle ones when nginx closes them (its
+			 * upstream keepalive_timeout is shorter than the deadline) */
 			draining = 1;
 			deadline = now + (int64_t)w->conf.drain_seconds * 1000000;
-			close(lfd);
+			if (lfd >= 0)
+				close(lfd);
 			lfd = -1;
-			log_info(worker_stop ? "stopping" : "recycling after %ld requests", served);
+			log_info("stopping");
 		}
 		if (draining && (nconns == 0 || now >= deadline))
 			break;
 
 		nfds_t n = 0;
-		if (lfd >= 0 && nconns < w->conf.max_conns)
+		if (lfd >= 0 && worker_go && nconns < w->conf.max_conns)
 			pfd[n++] = (struct pollfd){ lfd, POLLIN, 0 };
 		nfds_t first = n;
 		for (int i = 0; i < nconns; i++)
 			pfd[n++] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
-		int pr = poll(pfd, n, draining ? 100 : 1000);
+		struct timespec tmo = { draining ? 0 : 1, draining ? 100 * 1000000 : 0 };
+		int pr = ppoll(pfd, n, &tmo, waitmask);
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr <= 0)
@@ -385,23 +455,21 @@ static int worker_run(struct worker *w, int lfd)
 
 		for (nfds_t i = first; i < n; i++) {
 			struct conn *c = &conns[i - first];
-			if (pfd[i].revents && conn_input(w, c, &served) != 0)
+			if (pfd[i].revents && conn_input(w, c, &served, draining) != 0)
 				conn_close(c);
 		}
-		if (first && (pfd[0].revents & POLLIN)) {
-			while (nconns < w->conf.max_conns) {
-				int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-				if (fd < 0)
-					break;
-				struct conn *c = &conns[nconns];
+		/* one connection per readiness: the siblings polling the same
+		 * socket take the rest of the backlog, so connections spread
+		 * over the pool instead of piling on the first worker awake */
+		if (first && (pfd[0].revents & POLLIN) && nconns < w->conf.max_conns) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd >= 0) {
+				struct conn *c = &conns[nconns++];
 				memset(c, 0, sizeof(*c));
 				c->fd = fd;
 				c->st.max_params = 64u << 10;
 				c->st.max_body = w->conf.max_body;
 				c->last_us = time_mono_us();
-				/* rebuild the poll set before reading: new ones are
-				 * read on the next round */
-				nconns++;
 			}
 		}
 	housekeeping:
@@ -427,24 +495,27 @@ static int worker_run(struct worker *w, int lfd)
 
 static int worker_main(const struct service *svc, const struct conf *conf, struct metrics *m,
 		       struct shared_state *shared, const struct route *routes, size_t nroutes,
-		       const char *const *names, int slot, int lfd, pid_t master)
+		       const char *const *names, int slot, int lfd, pid_t master, int standby)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_go;
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
-	/* a master that dies (SIGKILL, OOM) takes its workers along: nothing
-	 * is left serving on a socket no supervisor restarts or recycles */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != master)
-		worker_stop = 1;
-	sigset_t none;
+	worker_go = !standby;
+	/* stop and go wait for the request loop's ppoll (worker_run) */
+	sigset_t blocked, none;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGUSR1);
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
 
 	struct worker w;
 	memset(&w, 0, sizeof(w));
@@ -469,18 +540,21 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 	 * here is not fatal: requests get 503 until the database is back */
 	(void)db_ensure(&w.db, w.mslot);
 	int rc = 0;
-	if (slot >= conf->workers) {
-		/* the background process: no requests, the service's loop */
-		close(lfd);
+	if (lfd < 0) {
+		/* the background process: no requests, the service's loop. It
+		 * sleeps in sigtimedwait, so a stop that came at any moment,
+		 * even during a call, ends the next sleep at once */
 		log_info("background process started");
 		while (!worker_stop) {
 			int ms = svc->background(&w);
-			struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-			if (ms > 0)
-				nanosleep(&ts, NULL);
+			struct timespec ts = { ms > 0 ? ms / 1000 : 0, ms > 0 ? (long)(ms % 1000) * 1000000 : 0 };
+			int sig = sigtimedwait(&blocked, NULL, &ts);
+			if (sig == SIGTERM || sig == SIGINT)
+				worker_stop = 1;
 		}
 	} else {
-		rc = worker_run(&w, lfd);
+		tell_master(master, SIG_READY);
+		rc = worker_run(&w, lfd, master, &none);
 	}
 	db_close(&w.db);
 	cache_close(&w.cache);
@@ -519,6 +593,220 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
+/* One place of the pool: a worker on the main lane or the slow lane, or the
+ * background process. cur holds it; next is its successor while one starts
+ * (SIGHUP, or cur near its request limit). A successor takes over only once
+ * it is ready, so the place is never without an accepting worker longer
+ * than a signal takes. */
+struct place {
+	pid_t cur, next;
+	unsigned cur_ready : 1, next_ready : 1, next_standby : 1, at_limit : 1, stop_sent : 1, crashed : 1;
+	unsigned gen, next_gen;	/* SIGHUP generation each was started in */
+	int64_t born;		/* the last start, for the crash-loop guard */
+};
+
+struct pool {
+	const struct service *svc;
+	const struct conf *conf;
+	struct metrics *m;
+	struct shared_state *shared;
+	const struct route *routes;
+	size_t nroutes;
+	const char *const *names;
+	int lfd, slow_lfd;
+	int nworkers;		/* places [0, nworkers) take requests, main lane first */
+	int nplaces;		/* then the background process, if any */
+	struct place *pl;
+	pid_t *old;		/* told to stop, out of their places, draining */
+	int nold;
+	unsigned gen;
+	int alive;
+};
+
+static pid_t spawn(struct pool *P, int i, int standby)
+{
+	pid_t master = getpid(), pid = fork();
+	if (pid == 0) {
+		/* die with the master (SIGKILL, OOM): nothing may be left
+		 * serving a socket no supervisor restarts or recycles; a master
+		 * already gone before prctl took effect is seen as a new parent */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != master)
+			_exit(0);
+		int fd = -1;
+		if (i < P->conf->workers) {
+			fd = P->lfd;
+		} else if (i < P->nworkers) {
+			fd = P->slow_lfd;
+			/* TB_SLOW_NICE > 0: slow work yields the CPU to the quick
+			 * requests of the main lane whenever both want it */
+			if (P->conf->slow_nice && setpriority(PRIO_PROCESS, 0, P->conf->slow_nice) != 0)
+				log_warn("cannot lower the slow lane's priority: %s", strerror(errno));
+		}
+		if (P->lfd != fd)
+			close(P->lfd);
+		if (P->slow_lfd >= 0 && P->slow_lfd != fd)
+			close(P->slow_lfd);
+		_exit(worker_main(P->svc, P->conf, P->m, P->shared, P->routes, P->nroutes, P->names, i, fd,
+				  master, standby));
+	}
+	if (pid < 0) {
+		log_error("fork failed: %s", strerror(errno));
+		return 0;
+	}
+	P->alive++;
+	P->pl[i].born = time_mono_us();
+	return pid;
+}
+
+/* Tell a worker out of its place to stop; it drains and is reaped later. */
+static void retire(struct pool *P, pid_t pid)
+{
+	kill(pid, SIGTERM);
+	pid_t *o = realloc(P->old, (size_t)(P->nold + 1) * sizeof(*o));
+	if (o == NULL)
+		return; /* not tracked: still reaped, and it dies with the master */
+	P->old = o;
+	P->old[P->nold++] = pid;
+}
+
+/* A ready successor takes place i when cur is at its limit, gone, or being
+ * replaced (a successor that does not stand by): it accepts first (a
+ * standing-by one is told to go), then cur is told to stop. */
+static void settle(struct pool *P, int i)
+{
+	struct place *p = &P->pl[i];
+	if (p->next <= 0 || !p->next_ready || (p->next_standby && !p->at_limit && p->cur > 0))
+		return;
+	if (p->next_standby)
+		kill(p->next, SIGUSR1);
+	if (p->cur > 0)
+		retire(P, p->cur);
+	p->cur = p->next;
+	p->gen = p->next_gen;
+	p->cur_ready = 1;
+	p->next = 0;
+	p->next_ready = p->next_standby = p->at_limit = p->stop_sent = 0;
+}
+
+static void start_next(struct pool *P, int i, int standby)
+{
+	struct place *p = &P->pl[i];
+	p->next = spawn(P, i, standby);
+	p->next_ready = 0;
+	p->next_standby = standby != 0;
+	p->next_gen = P->gen;
+}
+
+/* Fill empty places, start successors where needed, roll one worker of
+ * an earlier generation (SIGHUP) at a time. */
+static void fill(struct pool *P)
+{
+	int64_t now = time_mono_us();
+	int rolling = 0;
+	for (int i = 0; i < P->nplaces; i++) {
+		struct place *p = &P->pl[i];
+		rolling |= p->next > 0 && !p->next_standby;
+		/* crash-loop guard: at most one start a second after a crash */
+		if (p->crashed && now - p->born < 1000000)
+			continue;
+		if (p->cur <= 0 && p->next <= 0) {
+			p->cur = spawn(P, i, 0);
+			p->gen = P->gen;
+			p->cur_ready = p->at_limit = p->stop_sent = p->crashed = 0;
+		} else if (p->at_limit && p->next <= 0) {
+			start_next(P, i, 0);
+			p->crashed = 0;
+		}
+	}
+	for (int i = 0; i < P->nplaces; i++) {
+		struct place *p = &P->pl[i];
+		if (p->cur <= 0 || p->gen == P->gen || p->stop_sent)
+			continue;
+		if (i >= P->nworkers) {
+			/* the background process takes no requests: stopped, then
+			 * started again when it has gone (never two at once) */
+			kill(p->cur, SIGTERM);
+			p->stop_sent = 1;
+		} else if (!rolling && p->cur_ready && p->next <= 0 && !p->at_limit) {
+			start_next(P, i, 0);
+			rolling = 1;
+		}
+	}
+}
+
+static int place_of(const struct pool *P, pid_t pid, int *is_next)
+{
+	for (int i = 0; i < P->nplaces; i++) {
+		if (P->pl[i].cur == pid || P->pl[i].next == pid) {
+			*is_next = P->pl[i].next == pid;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void on_worker_signal(struct pool *P, int sig, pid_t pid, int stopping)
+{
+	int is_next = 0, i = place_of(P, pid, &is_next);
+	if (i < 0)
+		return;
+	struct place *p = &P->pl[i];
+	if (sig == SIG_READY) {
+		if (is_next)
+			p->next_ready = 1;
+		else
+			p->cur_ready = 1;
+	} else if (sig == SIG_SOON && !is_next && p->next <= 0 && !stopping) {
+		start_next(P, i, 1);
+	} else if (sig == SIG_LIMIT && !is_next) {
+		p->at_limit = 1;
+		if (p->next <= 0 && !stopping)
+			start_next(P, i, 0);
+	}
+	settle(P, i);
+}
+
+static void reaped(struct pool *P, pid_t pid, int status)
+{
+	P->alive--;
+	if (WIFSIGNALED(status))
+		log_warn("worker %d killed by signal %d", (int)pid, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		log_warn("worker %d exited with %d", (int)pid, WEXITSTATUS(status));
+	for (int k = 0; k < P->nold; k++) {
+		if (P->old[k] == pid) {
+			P->old[k] = P->old[--P->nold];
+			return;
+		}
+	}
+	int is_next = 0, i = place_of(P, pid, &is_next);
+	if (i < 0)
+		return;
+	struct place *p = &P->pl[i];
+	if (is_next) {
+		p->next = 0;
+		p->crashed = 1;
+		return;
+	}
+	p->crashed = !p->stop_sent;
+	p->cur = 0;
+	p->cur_ready = p->stop_sent = 0;
+	settle(P, i);
+}
+
+static void signal_all(const struct pool *P, int sig)
+{
+	for (int i = 0; i < P->nplaces; i++) {
+		if (P->pl[i].cur > 0)
+			kill(P->pl[i].cur, sig);
+		if (P->pl[i].next > 0)
+			kill(P->pl[i].next, sig);
+	}
+	for (int k = 0; k < P->nold; k++)
+		kill(P->old[k], sig);
+}
+
 int server_main(const struct service *svc)
 {
 	struct conf conf;
@@ -552,21 +840,35 @@ int server_main(const struct service *svc)
 		return 2;
 	}
 
-	int procs = conf.workers + (svc->background ? 1 : 0);
+	struct pool P;
+	memset(&P, 0, sizeof(P));
+	P.svc = svc;
+	P.conf = &conf;
+	P.routes = routes;
+	P.nroutes = nroutes;
+	P.names = names;
+	P.nworkers = conf.workers + (conf.slow_socket_path ? conf.slow_workers : 0);
+	P.nplaces = P.nworkers + (svc->background ? 1 : 0);
 	struct metrics m;
-	if (metrics_init(&m, nroutes, (size_t)procs) != 0) {
+	if (metrics_init(&m, nroutes, (size_t)P.nplaces) != 0) {
 		log_error("cannot map metrics memory");
 		return 1;
 	}
-	struct shared_state *shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
-					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shared == MAP_FAILED) {
+	P.m = &m;
+	P.shared = mmap(NULL, sizeof(*P.shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (P.shared == MAP_FAILED) {
 		log_error("cannot map shared memory");
 		return 1;
 	}
-	int lfd = listen_unix(conf.socket_path);
-	if (lfd < 0)
+	P.slow_lfd = -1;
+	P.lfd = listen_unix(conf.socket_path);
+	if (P.lfd < 0)
 		return 1;
+	if (conf.slow_socket_path && (P.slow_lfd = listen_unix(conf.slow_socket_path)) < 0) {
+		close(P.lfd);
+		unlink(conf.socket_path);
+		return 1;
+	}
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -574,89 +876,75 @@ int server_main(const struct service *svc)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIG_READY);
+	sigaddset(&set, SIG_SOON);
+	sigaddset(&set, SIG_LIMIT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	pid_t *pids = calloc((size_t)procs, sizeof(*pids));
-	int64_t *born = calloc((size_t)procs, sizeof(*born));
-	if (pids == NULL || born == NULL)
+	P.pl = calloc((size_t)P.nplaces, sizeof(*P.pl));
+	if (P.pl == NULL)
 		return 1;
-	int stopping = 0, interrupts = 0, alive = 0;
+	int stopping = 0, interrupts = 0;
 	int64_t kill_at = 0;
-	log_info("listening on %s with %d workers", conf.socket_path, conf.workers);
+	if (conf.slow_socket_path)
+		log_info("listening on %s with %d workers, slow lane %s with %d", conf.socket_path, conf.workers,
+			 conf.slow_socket_path, conf.slow_workers);
+	else
+		log_info("listening on %s with %d workers", conf.socket_path, conf.workers);
 
 	for (;;) {
-		for (int i = 0; !stopping && i < procs; i++) {
-			if (pids[i] > 0)
-				continue;
-			if (time_mono_us() - born[i] < 1000000) {
-				/* crash loop guard: at most one start per slot a second */
-				struct timespec ts = { 0, 200 * 1000000 };
-				nanosleep(&ts, NULL);
-				continue;
-			}
-			pid_t master = getpid(), pid = fork();
-			if (pid == 0) {
-				int rc = worker_main(svc, &conf, &m, shared, routes, nroutes, names, i, lfd, master);
-				_exit(rc);
-			}
-			if (pid > 0) {
-				pids[i] = pid;
-				born[i] = time_mono_us();
-				alive++;
-			} else {
-				log_error("fork failed: %s", strerror(errno));
-			}
-		}
-		if (stopping && alive == 0)
+		if (!stopping)
+			fill(&P);
+		if (stopping && P.alive == 0)
 			break;
 
 		siginfo_t si;
 		struct timespec tmo = { 0, 250 * 1000000 };
 		int sig = sigtimedwait(&set, &si, &tmo);
-		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
-			if (sig == SIGINT && ++interrupts >= 2) {
-				log_info("second interrupt: killing workers");
-				for (int i = 0; i < procs; i++)
-					if (pids[i] > 0)
-						kill(pids[i], SIGKILL);
-				kill_at = time_mono_us();
-			} else if (!stopping) {
-				log_info(sig == SIGHUP ? "restarting workers" : "graceful stop");
-				for (int i = 0; i < procs; i++)
-					if (pids[i] > 0)
-						kill(pids[i], SIGTERM);
-				if (sig != SIGHUP) {
-					stopping = 1;
-					kill_at = time_mono_us() + (int64_t)(conf.drain_seconds + 5) * 1000000;
+		if (sig == SIG_READY || sig == SIG_SOON || sig == SIG_LIMIT) {
+			on_worker_signal(&P, sig, si.si_pid, stopping);
+		} else if (sig == SIGHUP && !stopping) {
+			/* rolling restart: fill() replaces one worker at a time,
+			 * each successor accepting before its predecessor stops */
+			log_info("restarting workers one by one");
+			P.gen++;
+			for (int i = 0; i < P.nplaces; i++) {
+				struct place *p = &P.pl[i];
+				if (p->next > 0 && p->next_standby) {
+					/* of the old generation: a fresh one comes */
+					retire(&P, p->next);
+					p->next = 0;
 				}
 			}
+		} else if (sig == SIGINT && ++interrupts >= 2) {
+			log_info("second interrupt: killing workers");
+			signal_all(&P, SIGKILL);
+			stopping = 1;
+			kill_at = time_mono_us();
+		} else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
+			log_info("graceful stop");
+			signal_all(&P, SIGTERM);
+			stopping = 1;
+			kill_at = time_mono_us() + (int64_t)(conf.drain_seconds + 5) * 1000000;
 		}
 		pid_t pid;
 		int status;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (int i = 0; i < procs; i++) {
-				if (pids[i] != pid)
-					continue;
-				pids[i] = 0;
-				alive--;
-				if (WIFSIGNALED(status))
-					log_warn("worker %d killed by signal %d", (int)pid, WTERMSIG(status));
-				else if (WEXITSTATUS(status) != 0)
-					log_warn("worker %d exited with %d", (int)pid, WEXITSTATUS(status));
-			}
-		}
-		if (stopping && alive > 0 && time_mono_us() >= kill_at) {
-			for (int i = 0; i < procs; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGKILL);
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			reaped(&P, pid, status);
+		if (stopping && P.alive > 0 && time_mono_us() >= kill_at) {
+			signal_all(&P, SIGKILL);
 			kill_at = time_mono_us() + 1000000;
 		}
 	}
-	close(lfd);
+	close(P.lfd);
 	unlink(conf.socket_path);
+	if (P.slow_lfd >= 0) {
+		close(P.slow_lfd);
+		unlink(conf.slow_socket_path);
+	}
 	log_info("stopped");
-	free(pids);
-	free(born);
+	free(P.pl);
+	free(P.old);
 	free(routes);
 	free(names);
 	return 0;

@@ -1,31 +1,38 @@
-"""The prefork supervisor: recycling, graceful stop, immediate stop.
-Each test runs its own instance of a service program on a private socket."""
+"""The prefork supervisor: recycling, graceful stop, immediate stop, rolling
+restarts, workers that die with their master, the slow lane.
+Most tests run their own instance of a service program on a private socket;
+the rolling restart runs on the stack, behind its nginx."""
+import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
-from lib import (ROOT, STACK, fcgi_connect, fcgi_params, fcgi_read_response,
-                 fcgi_request_bytes, wait_until)
+from case_lib import PDF, RECEIVING, attach, create, mortgage_body, staff, unit
+from lib import (PORT, ROOT, STACK, fcgi_connect, fcgi_params, fcgi_read_response,
+                 fcgi_request_bytes, service_pid, wait_until, worker_pids)
 
 
 class Instance:
-    def __init__(self, **env):
+    def __init__(self, program="admin", **env):
         self.dir = tempfile.mkdtemp()
         self.sock = os.path.join(self.dir, "svc.sock")
         e = dict(os.environ, TB_SOCKET=self.sock, TB_WORKERS="1",
-                 TB_PG="host=%s/run port=54320 dbname=tongban user=tb_admin" % STACK,
-                 TB_REDIS="%s/run/redis.sock" % STACK)
+                 TB_PG="host=%s/run port=54320 dbname=tongban user=tb_%s" % (STACK, program),
+                 TB_REDIS="%s/run/redis.sock" % STACK,
+                 TB_DATA_KEYS=os.path.join(STACK, "keys", "data.keys"))
         e.update({k: str(v) for k, v in env.items()})
         self.log = open(os.path.join(self.dir, "log"), "w")
-        self.p = subprocess.Popen([os.path.join(ROOT, "build/asan/tongban-admin")], env=e,
+        self.p = subprocess.Popen([os.path.join(ROOT, "build/asan/tongban-" + program)], env=e,
                                   stdout=self.log, stderr=self.log)
         assert wait_until(lambda: os.path.exists(self.sock), 10)
 
-    def healthz_pid(self, conn=None):
-        s = conn or fcgi_connect(self.sock)
+    def healthz_pid(self, conn=None, sock=None):
+        s = conn or fcgi_connect(sock or self.sock)
         s.sendall(fcgi_request_bytes(1, fcgi_params("/healthz"), keep=conn is not None))
         status, _, body, _ = fcgi_read_response(s)
         if conn is None:
@@ -33,11 +40,28 @@ class Instance:
         assert status == 200
         return json.loads(body)["pid"]
 
+    def workers(self):
+        return children(self.p.pid)
+
     def close(self):
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
         self.log.close()
+
+
+def children(pid):
+    p = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return sorted(int(x) for x in p.stdout.split())
+
+
+def gone(pid):
+    """Exited (a zombie not reaped yet counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def test_worker_recycled_after_max_requests():
@@ -89,3 +113,197 @@ def test_bad_configuration_is_refused_at_start():
                        env=dict(os.environ, TB_SOCKET="/tmp/x.sock", TB_WORKERS="zero"),
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 2 and "TB_WORKERS=zero" in p.stderr
+
+
+def test_workers_die_with_a_master_killed_with_sigkill():
+    inst = Instance(TB_WORKERS=2, TB_SLOW_SOCKET=os.path.join(tempfile.mkdtemp(), "slow.sock"),
+                    TB_SLOW_WORKERS=1)
+    try:
+        # two workers, one on the slow lane, the sealer
+        assert wait_until(lambda: len(inst.workers()) == 4, 10), inst.workers()
+        workers = inst.workers()
+        assert inst.healthz_pid() in workers
+        inst.p.kill()  # SIGKILL, as the OOM killer does: no chance to stop them
+        inst.p.wait()
+        assert wait_until(lambda: all(gone(w) for w in workers), 5), [w for w in workers if not gone(w)]
+        # nobody holds the socket any more: a connection is refused, not queued
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(inst.sock)
+            raise AssertionError("an orphan still holds the socket")
+        except ConnectionRefusedError:
+            pass
+        finally:
+            s.close()
+    finally:
+        inst.close()
+
+
+def test_the_slow_lane_is_a_pool_of_its_own_under_the_same_master():
+    slow = os.path.join(tempfile.mkdtemp(), "slow.sock")
+    inst = Instance(TB_WORKERS=1, TB_SLOW_SOCKET=slow, TB_SLOW_WORKERS=1, TB_SLOW_NICE=10)
+    try:
+        assert wait_until(lambda: os.path.exists(slow), 10)
+        main_pid, slow_pid = inst.healthz_pid(), inst.healthz_pid(sock=slow)
+        assert main_pid != slow_pid and {main_pid, slow_pid} <= set(inst.workers())
+        # TB_SLOW_NICE: the slow lane may yield the CPU to the main lane
+        with open("/proc/%d/stat" % slow_pid) as f:
+            nice_slow = int(f.read().rsplit(")", 1)[1].split()[16])
+        with open("/proc/%d/stat" % main_pid) as f:
+            nice_main = int(f.read().rsplit(")", 1)[1].split()[16])
+        assert nice_slow - nice_main == 10, (nice_slow, nice_main)
+        inst.p.send_signal(signal.SIGTERM)
+        assert inst.p.wait(timeout=10) == 0
+        assert not os.path.exists(inst.sock) and not os.path.exists(slow)
+    finally:
+        inst.close()
+
+
+def test_the_stack_sends_log_in_and_uploads_to_the_slow_lanes():
+    # the access log names the socket each request went to
+    r = attach(create(mortgage_body(unit()), attach_docs=False).json["id"], "application")
+    assert r.status == 201, r
+    me = staff[("intake_clerk", RECEIVING)].get("/api/v1/auth/me")
+    assert me.status == 200
+    time.sleep(1.5)  # the access log is flushed every second
+    with open(os.path.join(STACK, "log", "access.log")) as f:
+        seen = {e["request_id"]: e for e in map(json.loads, f)}
+    assert seen[r.header("X-Request-Id")]["upstream"].endswith("/run/slow-intake.sock")
+    assert seen[me.header("X-Request-Id")]["upstream"].endswith("/run/admin.sock")
+    logins = [e for e in seen.values() if e["uri"] == "/api/v1/auth/login" and e["method"] == "POST"]
+    assert logins and all(e["upstream"].endswith("/run/slow-admin.sock") for e in logins), logins[:3]
+
+
+class Hammer:
+    """Clients sending GET path through nginx on kept connections, as fast
+    as they can; every answer's status and body are kept."""
+
+    def __init__(self, path, clients=4):
+        self.path, self.stop, self.lock, self.results = path, False, threading.Lock(), []
+        self.threads = [threading.Thread(target=self.run) for _ in range(clients)]
+
+    def run(self):
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        while not self.stop:
+            try:
+                c.request("GET", self.path)
+                r = c.getresponse()
+                out = (r.status, r.read())
+            except Exception as e:  # a failed request is a result too
+                c.close()
+                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+                out = (-1, repr(e).encode())
+            with self.lock:
+                self.results.append(out)
+        c.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop = True
+        for t in self.threads:
+            t.join()
+
+
+def test_sighup_replaces_every_worker_one_by_one_without_a_failed_request():
+    master = service_pid("admin")
+    before = set(worker_pids("admin"))
+    assert len(before) == 5  # two workers, two on the slow lane, the sealer
+    with Hammer("/-/admin/healthz") as h:
+        time.sleep(0.5)
+        os.kill(master, signal.SIGHUP)
+        # every worker replaced, and every replaced one gone after its drain
+        replaced = wait_until(lambda: not before & set(worker_pids("admin")), 30, 0.2)
+        time.sleep(0.5)
+    after = set(worker_pids("admin"))
+    assert replaced, (before, after)
+    assert len(after) == 5, after
+    bad = [r for r in h.results if r[0] != 200]
+    assert not bad, bad[:5]
+    pids = [json.loads(b)["pid"] for _, b in h.results]
+    assert len(pids) > 100, "too little load to mean anything: %d" % len(pids)
+    assert pids[-1] in after
+    # the requests were served by the old workers, then by the new ones
+    assert set(pids) & before and set(pids) & after
+
+
+def test_recycling_under_load_loses_no_request():
+    inst = Instance(TB_WORKERS=2, TB_MAX_REQUESTS=40)
+    try:
+        results, lock, stop = [], threading.Lock(), [False]
+
+        def client():
+            while not stop[0]:
+                try:
+                    out = inst.healthz_pid()
+                except Exception as e:
+                    out = repr(e)
+                with lock:
+                    results.append(out)
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(3)
+        stop[0] = True
+        for t in threads:
+            t.join()
+        bad = [x for x in results if not isinstance(x, int)]
+        assert not bad, bad[:5]
+        assert len(results) > 200, len(results)
+        # a worker takes no new connection after its limit (it still
+        # answers the ones it holds: at most one per client)
+        assert len(set(results)) >= len(results) // 44
+        assert max(results.count(p) for p in set(results)) <= 40 + 4
+    finally:
+        inst.close()
+
+
+def test_a_large_response_in_flight_during_sigterm_is_delivered_whole():
+    clerk = staff[("intake_clerk", RECEIVING)]
+    case_id = create(mortgage_body(unit()), attach_docs=False).json["id"]
+    data = PDF + b"%" + os.urandom(6 << 20)  # far more than the socket buffers hold
+    a = attach(case_id, "application", data=data)
+    assert a.status == 201, a
+    inst = Instance(program="intake", TB_DRAIN_SECONDS=5)
+    try:
+        s = fcgi_connect(inst.sock)
+        s.sendall(fcgi_request_bytes(1, fcgi_params(
+            "/api/v1/cases/%d/attachments/%d" % (case_id, a.json["id"]),
+            HTTP_AUTHORIZATION="Bearer " + clerk.token), keep=False))
+        time.sleep(1.0)  # the worker is blocked writing: the client reads nothing yet
+        inst.p.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        status, headers, body, _ = fcgi_read_response(s)
+        s.close()
+        assert status == 200, (status, body[:200])
+        assert len(body) == len(data) and body == data
+        assert inst.p.wait(timeout=10) == 0
+    finally:
+        inst.close()
+
+
+def test_a_log_in_in_flight_during_sigterm_is_answered():
+    inst = Instance()
+    try:
+        raw = json.dumps({"username": "nobody-%d" % os.getpid(), "password": "wrong-password"}).encode()
+        s = fcgi_connect(inst.sock)
+        inst.healthz_pid(conn=s)  # a kept connection, as nginx holds them
+        s.sendall(fcgi_request_bytes(1, fcgi_params("/api/v1/auth/login", method="POST",
+                                                     CONTENT_TYPE="application/json",
+                                                     CONTENT_LENGTH=str(len(raw))), body=raw, keep=True))
+        time.sleep(0.05)  # hashing (a dummy hash for an unknown user: the same cost)
+        inst.p.send_signal(signal.SIGTERM)
+        status, _, body, _ = fcgi_read_response(s)
+        assert status == 401 and json.loads(body)["code"] == "invalid_credentials", (status, body)
+        # stopping, the worker answers what comes on its kept connection
+        # and then closes it: nginx sends its next request elsewhere
+        assert inst.healthz_pid(conn=s) > 0
+        assert s.recv(1) == b""
+        s.close()
+        assert inst.p.wait(timeout=10) == 0
+    finally:
+        inst.close()
