@@ -86,12 +86,10 @@ const struct qkey audit_query[] = {
 };
 
 /* an item's members before actor_id, and between it and details */
-static const struct jcol audit_cols_head[] = {
+static const struct jcol audit_cols[] = {
 	JCOL_INT("seq", struct audit_list_row, seq),
 	JCOL_TIME("at", struct audit_list_row, at),
-	JCOL_END,
-};
-static const struct jcol audit_cols_mid[] = {
+	JCOL_ID("actor_id", struct audit_list_row, actor_id),
 	JCOL_STR("actor_name", struct audit_list_row, actor_name),
 	JCOL_STR("agency_code", struct audit_list_row, agency_code),
 	JCOL_STR("action", struct audit_list_row, action),
@@ -154,12 +152,7 @@ void h_audit_list(struct req *r)
 	yajl_gen_array_open(g);
 	for (int i = 0; i < n; i++) {
 		yajl_gen_map_open(g);
-		list_members(r, g, &rows[i], audit_cols_head);
-		if (rows[i].actor_id)
-			jg_int(g, "actor_id", rows[i].actor_id);
-		else
-			jg_null(g, "actor_id");
-		list_members(r, g, &rows[i], audit_cols_mid);
+		list_members(r, g, &rows[i], audit_cols);
 		gen_details(r, g, rows[i].details);
 		yajl_gen_map_close(g);
 	}

@@ -138,14 +138,12 @@ static const char *user_division(struct req *r, int64_t uid)
 	return div;
 }
 
-/* a grant's members around granted_by (null when the platform granted it) */
-static const struct jcol grant_cols_head[] = {
+/* a grant (granted_by null when the platform granted it) */
+static const struct jcol grant_cols[] = {
 	JCOL_INT("id", struct grants_of_user_row, id),
 	JCOL_STR("role", struct grants_of_user_row, role),
 	JCOL_STR("scope", struct grants_of_user_row, scope),
-	JCOL_END,
-};
-static const struct jcol grant_cols_tail[] = {
+	JCOL_ID("granted_by", struct grants_of_user_row, granted_by),
 	JCOL_TIME("granted_at", struct grants_of_user_row, granted_at),
 	JCOL_END,
 };
@@ -160,23 +158,7 @@ void h_grants_list(struct req *r)
 	int n = grants_of_user_run(r, &(struct grants_of_user_in){ .user_id = uid }, &rows);
 	if (n < 0)
 		return;
-	yajl_gen g = resp_gen(r);
-	yajl_gen_map_open(g);
-	jg_key(g, "items");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < n; i++) {
-		yajl_gen_map_open(g);
-		list_members(r, g, &rows[i], grant_cols_head);
-		if (rows[i].granted_by)
-			jg_int(g, "granted_by", rows[i].granted_by);
-		else
-			jg_null(g, "granted_by");
-		list_members(r, g, &rows[i], grant_cols_tail);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	resp_json(r, 200);
+	list_reply_all(r, rows, (size_t)n, sizeof(*rows), grant_cols);
 }
 
 /* Do role and scope exist? 0, or -1 after replying (invalid_field naming

@@ -482,16 +482,8 @@ void h_me(struct req *r)
 	jg_int(g, "version", p->version);
 	jg_str(g, "created_at", time_rfc3339(r->arena, p->created_us));
 	yajl_gen_map_close(g);
-	jg_key(g, "agency");
-	yajl_gen_map_open(g);
-	jg_str(g, "code", p->agency_code);
-	jg_str(g, "name", p->agency_name);
-	yajl_gen_map_close(g);
-	jg_key(g, "division");
-	yajl_gen_map_open(g);
-	jg_str(g, "code", p->division_code);
-	jg_str(g, "name", p->division_name);
-	yajl_gen_map_close(g);
+	jg_code_name(g, "agency", p->agency_code, p->agency_name);
+	jg_code_name(g, "division", p->division_code, p->division_name);
 	jg_bool(g, "mfa", p->mfa);
 	/* a cookie session gets its CSRF token again here (a page reload loses
 	 * it); a bearer client needs none */

@@ -343,3 +343,12 @@ char *json_pairs(struct arena *a, const char *k1, const char *v1, const char *k2
 {
 	return json_members(a, k1, v1, k2, v2, NULL, 0);
 }
+
+void jg_code_name(yajl_gen g, const char *k, const char *code, const char *name)
+{
+	jg_key(g, k);
+	yajl_gen_map_open(g);
+	jg_str(g, "code", code);
+	jg_str(g, "name", name);
+	yajl_gen_map_close(g);
+}

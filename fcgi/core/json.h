@@ -48,6 +48,8 @@ void jg_int(yajl_gen g, const char *k, long long v);
 void jg_bool(yajl_gen g, const char *k, int v);
 void jg_null(yajl_gen g, const char *k);
 void jg_cstr(yajl_gen g, const char *v); /* a value without key */
+/* k: {"code": code, "name": name} (an agency, a division) */
+void jg_code_name(yajl_gen g, const char *k, const char *code, const char *name);
 /* k: ["w1", "w2", …] from space-separated words (as string_agg/array_to_string give). */
 void jg_words(yajl_gen g, struct arena *a, const char *k, const char *words);
 

@@ -53,6 +53,14 @@ void list_members(struct req *r, yajl_gen g, const void *row, const struct jcol 
 		case J_INT:
 			jg_int(g, c->name, *(const int64_t *)m);
 			break;
+		case J_ID: {
+			int64_t v = *(const int64_t *)m;
+			if (v)
+				jg_int(g, c->name, v);
+			else
+				jg_null(g, c->name);
+			break;
+		}
 		case J_INT32:
 			jg_int(g, c->name, *(const int *)m);
 			break;
@@ -91,6 +99,15 @@ void list_reply(struct req *r, const void *rows, size_t n, size_t size, const st
 	yajl_gen_map_open(g);
 	list_items(r, g, "items", rows, n, size, cols);
 	list_page_next(g, pg, n, last_key);
+	yajl_gen_map_close(g);
+	resp_json(r, 200);
+}
+
+void list_reply_all(struct req *r, const void *rows, size_t n, size_t size, const struct jcol *cols)
+{
+	yajl_gen g = resp_gen(r);
+	yajl_gen_map_open(g);
+	list_items(r, g, "items", rows, n, size, cols);
 	yajl_gen_map_close(g);
 	resp_json(r, 200);
 }

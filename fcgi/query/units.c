@@ -129,19 +129,11 @@ void h_unit_card(struct req *r)
 	jg_str(g, "use", u->use);
 	jg_key(g, "area_m2");
 	yajl_gen_number(g, u->area_m2, strlen(u->area_m2)); /* numeric(12,2), as stored */
-	jg_key(g, "county");
-	yajl_gen_map_open(g);
-	jg_str(g, "code", u->county_code);
-	jg_str(g, "name", u->county_name);
-	yajl_gen_map_close(g);
+	jg_code_name(g, "county", u->county_code, u->county_name);
 	if (u->agency_code == NULL) {
 		jg_null(g, "deciding_agency");
 	} else {
-		jg_key(g, "deciding_agency");
-		yajl_gen_map_open(g);
-		jg_str(g, "code", u->agency_code);
-		jg_str(g, "name", u->agency_name);
-		yajl_gen_map_close(g);
+		jg_code_name(g, "deciding_agency", u->agency_code, u->agency_name);
 	}
 	yajl_gen_map_close(g);
 	gen_section(r, g, e, ne, "holders", "ownership");
