@@ -6,6 +6,7 @@ import os
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 ROOT = os.environ["TB_ROOT"]
@@ -206,3 +207,38 @@ def fcgi_params(path, method="GET", remote="127.0.0.1", **extra):
          "REMOTE_ADDR": remote, "REQUEST_ID": "test-%d" % os.getpid()}
     p.update(extra)
     return p
+
+
+class Load:
+    """Threads sending GET path through nginx over kept-alive connections,
+    as fast as they can, until stopped; every answer is kept as (time,
+    status, body), a failed request as status -1."""
+
+    def __init__(self, path, threads=8):
+        self.path, self.stop, self.lock, self.results = path, False, threading.Lock(), []
+        self.threads = [threading.Thread(target=self.run) for _ in range(threads)]
+
+    def run(self):
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        while not self.stop:
+            try:
+                c.request("GET", self.path)
+                r = c.getresponse()
+                out = (time.time(), r.status, r.read())
+            except Exception as e:  # a failed request is a result too
+                c.close()
+                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+                out = (time.time(), -1, repr(e).encode())
+            with self.lock:
+                self.results.append(out)
+        c.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop = True
+        for t in self.threads:
+            t.join()

@@ -6,44 +6,7 @@ import signal
 import threading
 import time
 
-from lib import PORT, assert_problem, get, stack, wait_until, worker_pids
-
-
-class Load:
-    """Threads sending GETs over kept-alive connections until stopped."""
-
-    def __init__(self, path, threads=8):
-        self.path = path
-        self.stop = False
-        self.results = []  # (time, status)
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.run) for _ in range(threads)]
-
-    def run(self):
-        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        while not self.stop:
-            try:
-                c.request("GET", self.path)
-                r = c.getresponse()
-                r.read()
-                st = r.status
-            except Exception:
-                c.close()
-                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-                st = -1
-            with self.lock:
-                self.results.append((time.time(), st))
-        c.close()
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *a):
-        self.stop = True
-        for t in self.threads:
-            t.join()
+from lib import Load, assert_problem, get, stack, wait_until, worker_pids
 
 
 def test_worker_killed_with_sigkill_under_load_is_replaced():
@@ -59,12 +22,12 @@ def test_worker_killed_with_sigkill_under_load_is_replaced():
     after = worker_pids("public")
     assert replaced, "no replacement worker: %r" % after
     assert victim not in after and before[1] in after
-    ok = sum(1 for _, s in load.results if s == 200)
-    bad = [(t, s) for t, s in load.results if s != 200]
+    ok = sum(1 for _, s, _ in load.results if s == 200)
+    bad = [(t, s) for t, s, _ in load.results if s != 200]
     assert ok > 200, "too little load to mean anything: %d" % ok
     # only requests in flight on the killed worker may fail (8 clients)
     assert len(bad) <= 8, bad
-    late = [s for t, s in load.results if t > t_kill + 1.2]
+    late = [s for t, s, _ in load.results if t > t_kill + 1.2]
     assert late and all(s == 200 for s in late)
 
 
@@ -76,14 +39,14 @@ def test_postgresql_restart_under_load_503_then_recovery_without_new_workers():
         stack("pg-restart")  # a fast restart: sessions are terminated
         t_back = time.time()
         time.sleep(1.5)
-    statuses = [s for _, s in load.results]
+    statuses = [s for _, s, _ in load.results]
     bad = [s for s in statuses if s != 200]
     # while the server was down requests got 503 (Retry-After), never
     # anything else; once it was back every request succeeded
     assert set(bad) <= {503}, set(bad)
-    during = [s for t, s in load.results if t_restart <= t <= t_back]
+    during = [s for t, s, _ in load.results if t_restart <= t <= t_back]
     assert 503 in during or not during, during[:20]
-    late = [s for t, s in load.results if t > t_back + 0.3]
+    late = [s for t, s, _ in load.results if t > t_back + 0.3]
     assert late and all(s == 200 for s in late), late[:20]
     r = get("/api/v1/divisions?parent=450100")
     assert r.status == 200

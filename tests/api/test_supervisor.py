@@ -2,7 +2,6 @@
 restarts, workers that die with their master, the slow lane.
 Most tests run their own instance of a service program on a private socket;
 the rolling restart runs on the stack, behind its nginx."""
-import http.client
 import json
 import os
 import signal
@@ -13,7 +12,7 @@ import threading
 import time
 
 from case_lib import PDF, RECEIVING, attach, create, mortgage_body, staff, unit
-from lib import (PORT, ROOT, STACK, fcgi_connect, fcgi_params, fcgi_read_response,
+from lib import (PORT, ROOT, STACK, Load, fcgi_connect, fcgi_params, fcgi_read_response,
                  fcgi_request_bytes, service_pid, wait_until, worker_pids)
 
 
@@ -174,47 +173,13 @@ def test_the_stack_sends_log_in_and_uploads_to_the_slow_lanes():
     assert logins and all(e["upstream"].endswith("/run/slow-admin.sock") for e in logins), logins[:3]
 
 
-class Hammer:
-    """Clients sending GET path through nginx on kept connections, as fast
-    as they can; every answer's status and body are kept."""
-
-    def __init__(self, path, clients=4):
-        self.path, self.stop, self.lock, self.results = path, False, threading.Lock(), []
-        self.threads = [threading.Thread(target=self.run) for _ in range(clients)]
-
-    def run(self):
-        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-        while not self.stop:
-            try:
-                c.request("GET", self.path)
-                r = c.getresponse()
-                out = (r.status, r.read())
-            except Exception as e:  # a failed request is a result too
-                c.close()
-                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-                out = (-1, repr(e).encode())
-            with self.lock:
-                self.results.append(out)
-        c.close()
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *a):
-        self.stop = True
-        for t in self.threads:
-            t.join()
-
-
 def test_sighup_replaces_every_worker_one_by_one_without_a_failed_request():
     master = service_pid("admin")
     before = set(worker_pids("admin"))
     # two workers, the slow lane's (half the cores, at least one: stack.sh), the sealer
     expected = 2 + max(1, int(subprocess.check_output(["nproc"])) // 2) + 1
     assert len(before) == expected, before
-    with Hammer("/-/admin/healthz") as h:
+    with Load("/-/admin/healthz", threads=4) as h:
         time.sleep(0.5)
         os.kill(master, signal.SIGHUP)
         # every worker replaced, and every replaced one gone after its drain
@@ -223,9 +188,9 @@ def test_sighup_replaces_every_worker_one_by_one_without_a_failed_request():
     after = set(worker_pids("admin"))
     assert replaced, (before, after)
     assert len(after) == expected, after
-    bad = [r for r in h.results if r[0] != 200]
+    bad = [r for r in h.results if r[1] != 200]
     assert not bad, bad[:5]
-    pids = [json.loads(b)["pid"] for _, b in h.results]
+    pids = [json.loads(b)["pid"] for _, _, b in h.results]
     assert len(pids) > 100, "too little load to mean anything: %d" % len(pids)
     assert pids[-1] in after
     # the requests were served by the old workers, then by the new ones
