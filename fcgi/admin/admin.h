@@ -82,4 +82,7 @@ int db_set_actor(struct req *r, int64_t uid);
  * filtering lists by scope in SQL); "{}" when none. */
 char *scope_array(struct req *r, const struct principal *p, const char *perm);
 
+/* An agency code as agencies are numbered: 6 or 8 digits (agencies.c). */
+int is_agency_code(const char *s);
+
 #endif

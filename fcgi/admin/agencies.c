@@ -38,7 +38,8 @@ static void gen_agency(struct req *r, const struct agency_row *a)
 	yajl_gen_map_close(g);
 }
 
-static int is_agency_code(const char *s)
+/* 6 or 8 digits */
+int is_agency_code(const char *s)
 {
 	size_t n = strlen(s);
 	if (n != 6 && n != 8)

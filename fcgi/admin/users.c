@@ -108,18 +108,6 @@ static int is_status(const char *s)
 	return strcmp(s, "active") == 0 || strcmp(s, "disabled") == 0 || strcmp(s, "locked") == 0;
 }
 
-/* 6 or 8 digits */
-static int is_agency_code(const char *s)
-{
-	size_t n = strlen(s);
-	if (n != 6 && n != 8)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
 /* Drop revoked sessions from the cache (after the commit that revoked them). */
 static void forget(struct req *r, const struct user_revoke_all_row *revoked, int n)
 {
