@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from auth_lib import last_audit, login, make_user
 from case_lib import fix_check, unit
 from lib import PORT, STACK, assert_problem, get, request, sql
+from test_openapi import conforms
 
 COUNTY = "450103"  # 南宁市青秀区
 OTHER = "451302"   # 来宾市兴宾区
@@ -188,6 +189,8 @@ def test_qr_code_leads_to_a_genuine_answer_and_sm2_verifies():
                         url), url
     v = verify(url)
     assert v.status == 200, v
+    conforms(v, "/api/v1/public/certificates/{serial}", "get")
+    conforms(r, "/api/v1/queries/{id}/certificate.pdf", "get")
     b = v.json
     assert b["genuine"] is True and b["serial"] == serial
     assert b["sha256"] == hashlib.sha256(r.body).hexdigest()
@@ -304,6 +307,7 @@ def test_wrong_code_and_unknown_serial_get_the_same_404():
     d = get(path + "?code=" + code.upper())
     for x in (a, b, c, d):
         assert_problem(x, 404, "certificate_not_found")
+        conforms(x, "/api/v1/public/certificates/{serial}", "get")
     # the same answer but for the request's own id and path (instance)
     strip = lambda x: {k: v for k, v in x.json.items() if k not in ("request_id", "instance")}
     assert strip(a) == strip(b) == strip(c) == strip(d)

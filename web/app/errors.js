@@ -75,6 +75,10 @@ const MESSAGES = {
 	invalid_idempotency_key: '提交标识无效，请刷新页面后重试。',
 	public_url_unset: '系统尚未配置申请人查询网址，暂时无法出具回执，请联系管理员。',
 	// -- cases, registry, attachments, receipts (add above this line) --
+	// query-result certificates
+	query_not_completed: '该查询尚未办结（待审批或已驳回），不能出具查询结果证明。',
+	signing_unavailable: '电子签章服务暂不可用，证明未出具，请稍后重试。',
+	certificate_not_found: '未找到该证明：编号或验证码不符，该证明可能不是本平台出具的。',
 };
 
 const BY_STATUS = {
