@@ -33,7 +33,7 @@ CREATE TABLE qry.serial_counter (
 
 CREATE TABLE qry.query (
   id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  serial               text NOT NULL UNIQUE CHECK (serial ~ '^CX-[0-9]{6}-[0-9]{4}-[0-9]{7}$'),
+  serial               text NOT NULL UNIQUE CHECK (serial ~ '^CX-[0-9]{6,8}-[0-9]{4}-[0-9]{7}$'),
   agency_code          text NOT NULL REFERENCES iam.agency (code),
   created_by           bigint NOT NULL REFERENCES iam.user (id),
   created_at           timestamptz NOT NULL,
