@@ -383,3 +383,42 @@ def test_public_role_reads_certificates_only_through_the_verification():
     assert p.returncode != 0 and "permission denied" in p.stderr
     p = sql("SELECT qry.register_mark('{}')", user="tb_public", check=False)
     assert p.returncode != 0 and "permission denied" in p.stderr
+
+
+def test_end_to_end_from_a_real_archive_query():
+    """POST /api/v1/queries as the window does it, then the certificate of
+    its stored result: a holder's own unit with its encumbrances and who
+    else queried it, and a prospective party's yes/no facts."""
+    from test_archive_queries import ask, encumber, imported_unit, person, requester
+    from test_archive_queries import clerk as window_clerk
+    a = person()
+    code, cert = imported_unit([("甲某某", a, "1/2"), ("乙某某", person(), "1/2")])
+    encumber(code)
+    _, other = window_clerk(agency="450103")
+    r = ask(other, requester("lawyer", reference="调查令2026-8", name="律师张某"), {"unit_code": code},
+            purpose="民事诉讼调查取证")
+    assert r.status == 201, r
+    _, s = window_clerk()
+    r = ask(s, requester("holder", idn=a, name="甲某某"), {"unit_code": code}, purpose="了解本人房产登记情况")
+    assert r.status == 201 and r.json["state"] == "completed", r
+    qid = r.json["id"]
+    c = s.get("/api/v1/queries/%d/certificate.pdf" % qid)
+    assert c.status == 200, c
+    assert "Signature is Valid" in pdfsig(c.body)[1]
+    masked = sql("SELECT requester_id_masked FROM qry.query WHERE id = %d" % qid)[0][0]
+    text = pdf_text(c.body)
+    for x in (masked, code, cert, "甲某某", "乙某某", "中国工商银行来宾分行", "来宾市中级人民法院", "预告权利人",
+              "异议人", "了解本人房产登记情况", "近十二个月内他人查询记录", "律师", "民事诉讼调查取证",
+              r.json["serial"].replace("CX-", "ZM-")):
+        assert x in text, (x, text)
+    assert a not in text and "律师张某" not in text
+    v = verify(qr_url(c.body))
+    assert v.status == 200 and v.json["sha256"] == hashlib.sha256(c.body).hexdigest()
+    # facts only
+    r = ask(s, requester("prospective_party", name="丙某某"), {"unit_code": code}, purpose="购房前了解")
+    assert r.status == 201 and r.json["state"] == "completed", r
+    c = s.get("/api/v1/queries/%d/certificate.pdf" % r.json["id"])
+    assert c.status == 200, c
+    text = pdf_text(c.body)
+    assert re.search(r"是否已抵押 是", text) and re.search(r"是否被查封 是", text), text
+    assert "甲某某" not in text and cert not in text
