@@ -206,8 +206,11 @@ static void watermark(struct lay *L)
 {
 	const struct certpdf_doc *d = L->d;
 	char s[512];
-	snprintf(s, sizeof(s), "%s · 经办 %s · %s", d->requester_name ? d->requester_name : "",
-		 d->clerk ? d->clerk : "", d->issued_at ? d->issued_at : "");
+	/* the issue time without its "（北京时间）": the mark stays short */
+	const char *t = d->issued_at ? d->issued_at : "";
+	const char *paren = strstr(t, "（");
+	snprintf(s, sizeof(s), "%s · 经办 %s · %.*s", d->requester_name ? d->requester_name : "",
+		 d->clerk ? d->clerk : "", (int)(paren ? (size_t)(paren - t) : strlen(t)), t);
 	cairo_t *cr = L->cr;
 	cairo_save(cr);
 	font(cr, 0, 15);
@@ -534,15 +537,22 @@ static int body(struct lay *L)
 		}
 	}
 
-	need(L, 120); /* the block stays together */
-	heading(L, "核验");
-	font(cr, 0, 9.5);
-	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	para(L, MARGIN_X + 10, BODY_W - 10, 15,
-	     "本证明经出具机构数字签名（PDF 签名），并另附 SM2 国密签名。扫描首页二维码或访问以下地址，"
-	     "可核验证明真伪、文件摘要和出具时间，并查看查询时点后上述不动产的登记簿是否发生变化：");
-	font(cr, 0, 8.5);
-	para(L, MARGIN_X + 10, BODY_W - 10, 13, d->verify_url);
+	/* how to check it: a compact closing note, kept together */
+	need(L, 62);
+	L->y += 12;
+	cairo_set_source_rgb(cr, 0.75, 0.75, 0.75);
+	cairo_set_line_width(cr, 0.5);
+	cairo_move_to(cr, MARGIN_X, L->y);
+	cairo_line_to(cr, PAGE_W - MARGIN_X, L->y);
+	cairo_stroke(cr);
+	L->y += 4;
+	font(cr, 0, 9);
+	cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
+	para(L, MARGIN_X, BODY_W, 14,
+	     "本证明经出具机构数字签名（PDF 签名），另附 SM2 国密签名。扫描首页二维码或访问下列地址，"
+	     "可核验证明真伪、文件摘要、出具时间及查询时点后上述不动产登记簿有无变化：");
+	font(cr, 0, 8);
+	para(L, MARGIN_X, BODY_W, 12, d->verify_url);
 	finish_page(L);
 	return 0;
 }
