@@ -11,7 +11,7 @@ import random
 import re
 import subprocess
 import tempfile
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from auth_lib import last_audit, login, make_user
 from case_lib import fix_check, unit
@@ -322,6 +322,32 @@ def test_a_browser_is_sent_to_the_portal_page():
     assert v.status == 303, v
     serial, code = u.path.rsplit("/", 1)[1], u.query[5:]
     assert v.header("Location") == "http://127.0.0.1:%d/v/#%s.%s" % (PORT, serial, code)
+
+
+def test_the_slow_lane_serves_it_and_the_code_never_reaches_the_access_log():
+    import time
+    qid, r = certificate()
+    u = urlsplit(qr_url(r.body))
+    code = u.query[5:]
+    assert verify(urlunsplit(u)).status == 200
+    assert get(u.path + "?code=" + "f" * 32).status == 404
+    log = os.path.join(STACK, "log", "access.log")
+
+    def lines():
+        with open(log, encoding="utf-8") as f:
+            return [json.loads(x) for x in f if x.strip()]
+    # nginx flushes its log buffer within a second
+    end = time.time() + 5
+    while time.time() < end and not any(x["uri"] == u.path for x in lines()):
+        time.sleep(0.2)
+    got = lines()
+    pdf = [x for x in got if x["uri"] == "/api/v1/queries/%d/certificate.pdf" % qid]
+    assert pdf and all("slow-query.sock" in x["upstream"] for x in pdf), pdf
+    ver = [x for x in got if x["uri"].startswith("/api/v1/public/certificates/")]
+    assert len(ver) >= 2 and all(x["uri"] == u.path for x in ver if u.path in x["uri"]), ver
+    with open(log, encoding="utf-8") as f:
+        text = f.read()
+    assert code not in text and "f" * 32 not in text
 
 
 def test_another_agencys_query_is_not_found():
