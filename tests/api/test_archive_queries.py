@@ -468,3 +468,26 @@ def test_another_agencys_query_is_not_found():
     assert s.get("/api/v1/queries/%d" % q["id"]).json["result"]["visibility"] == "facts"
     audit = last_audit("query.create")
     assert audit["details"]["purpose"] == "办理继承公证" and audit["details"]["requester_kind"] == "prospective_party"
+
+
+def test_responses_match_the_documented_schemas():
+    from test_openapi import conforms
+    _, lb = admin_session("jurisdiction_admin", "451300")
+    code, a, b, wid = whitelisted_unit(lb)
+    uid, s = clerk()
+    e = evidence(s)
+    conforms(e, "/api/v1/query-evidence", "post")
+    for kind, ref in (("holder", None), ("prospective_party", None), ("lawyer", "调查令8")):
+        r = ask(s, requester(kind, idn=a if kind == "holder" else None, reference=ref), {"unit_code": code})
+        conforms(r, "/api/v1/queries", "post")
+    pending = r.json
+    assert pending["state"] == "pending_approval"
+    conforms(s.get("/api/v1/queries"), "/api/v1/queries", "get")
+    conforms(s.get("/api/v1/queries/%d" % pending["id"]), "/api/v1/queries/{id}", "get")
+    conforms(lb.get("/api/v1/query-approvals"), "/api/v1/query-approvals", "get")
+    conforms(lb.post("/api/v1/queries/%d/approve" % pending["id"], {}), "/api/v1/queries/{id}/approve", "post")
+    conforms(lb.get("/api/v1/whitelist"), "/api/v1/whitelist", "get")
+    conforms(lb.get("/api/v1/query-permissions"), "/api/v1/query-permissions", "get")
+    conforms(lb.call("PUT", "/api/v1/query-permissions/%d" % uid, json_body={"divisions": ["451300"], "daily_quota": 9}),
+             "/api/v1/query-permissions/{user_id}", "put")
+    conforms(ask(s, requester("prospective_party"), {"unit_code": "451321001001GB0000"}), "/api/v1/queries", "post")
