@@ -75,6 +75,21 @@ const MESSAGES = {
 	invalid_idempotency_key: '提交标识无效，请刷新页面后重试。',
 	public_url_unset: '系统尚未配置申请人查询网址，暂时无法出具回执，请联系管理员。',
 	// -- cases, registry, attachments, receipts (add above this line) --
+
+	unknown_requester_kind: '请选择查询人类别（权利人、继承人/监护人、利害关系人、拟交易利害关系人、律师、国家机关）。',
+	missing_purpose: '请填写查询目的。',
+	missing_reference: '该类查询人须填写依据文号（合同/案号、调查令号或协查文书号）。',
+	condition_not_allowed: '该类查询人不能按此条件查询（如利害关系人不能按权利人姓名和证件号查询）。',
+	unknown_evidence: '证明材料不存在或不是本机构上传的，请重新上传。',
+	evidence_used: '该证明材料已用于另一次查询，请重新上传。',
+	evidence_too_large: '证明材料过大：不能超过 10 MB。',
+	unsupported_evidence_type: '证明材料只能是 PDF、JPEG 或 PNG 文件。',
+	quota_exceeded: '今日查询次数已达上限，请于北京时间次日零时后再查询。',
+	own_query: '不能审批自己发起的查询。',
+	query_not_found: '未找到该查询，或其不属于本机构。',
+	whitelist_entry_not_found: '该白名单记录不存在或不在您的管辖范围内。',
+	already_whitelisted: '此人已在该范围的白名单中。',
+	// -- archive queries, whitelist, query permissions (add above this line) --
 };
 
 const BY_STATUS = {
