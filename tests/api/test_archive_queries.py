@@ -491,3 +491,25 @@ def test_responses_match_the_documented_schemas():
     conforms(lb.call("PUT", "/api/v1/query-permissions/%d" % uid, json_body={"divisions": ["451300"], "daily_quota": 9}),
              "/api/v1/query-permissions/{user_id}", "put")
     conforms(ask(s, requester("prospective_party"), {"unit_code": "451321001001GB0000"}), "/api/v1/queries", "post")
+
+
+def test_the_quota_holds_under_concurrent_queries():
+    import threading
+    code, _ = imported_unit([("甲", person(), None)])
+    uid, s = clerk()
+    _, xb = admin_session("jurisdiction_admin", "451302")
+    assert xb.call("PUT", "/api/v1/query-permissions/%d" % uid, json_body={"daily_quota": 3}).status == 200
+    evs = [evidence(s).json["id"] for _ in range(8)]
+    statuses = []
+
+    def one(ev):
+        statuses.append(ask(s, requester("prospective_party"), {"unit_code": code}, ev=ev).status)
+
+    threads = [threading.Thread(target=one, args=(ev,)) for ev in evs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201] * 3 + [429] * 5, statuses
+    assert sql("SELECT used FROM qry.quota_use WHERE user_id = %d" % uid) == [["3"]]
+    assert sql("SELECT count(*) FROM qry.query WHERE created_by = %d" % uid) == [["3"]]
