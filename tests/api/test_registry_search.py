@@ -98,7 +98,7 @@ def test_by_unit_code_the_unit_with_its_holders_masked_and_audited():
     assert r.json["items"] == [unit_item(code, cert, [("甲一", a, "1/2"), ("乙一", b, "1/2")])]
     assert r.json["next"] is None
     assert r.json["as_at"].endswith("+08:00")
-    assert conforms(r, "post", PATH)
+    conforms(r, PATH, "post")
     assert a not in r.body.decode() and b not in r.body.decode()
     actor, otype, outcome, details = last_search_audit()
     assert (otype, outcome) == ("registry", "success")
