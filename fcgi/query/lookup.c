@@ -91,7 +91,7 @@ static int holder_parse(struct req *r, const struct json *h, struct lookup_cond 
 	}
 	if (type == NULL || type->type != JSON_STRING || id_type_parse(type->s) == ID_INVALID_TYPE) {
 		valid_reject(r, "invalid_id_type", "holder/id_type",
-			     "must be one of resident, passport, hkmo, tw, org, other.");
+			     "must be one of resident_id, passport, hk_macao_permit, taiwan_permit, uscc, other.");
 		return -1;
 	}
 	enum id_type t = id_type_parse(type->s);

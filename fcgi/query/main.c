@@ -14,6 +14,8 @@ static const struct qkey q_after[] = { LIST_AFTER(100, 50), QKEY_END };
 
 static const struct route routes[] = {
 	{ .methods = M_GET, .pattern = "/api/v1/registry/units/{code:str}", .fn = h_unit_card, .perm = "case.create" },
+	/* registry search (search.c, lookup.c) */
+	{ .methods = M_POST, .pattern = "/api/v1/registry/search", .fn = h_registry_search, .perm = "registry.read" },
 	/* archive queries (wt-query) */
 	{ M_POST, "/api/v1/query-evidence", h_evidence_upload, .perm = "query.create" },
 	{ M_POST, "/api/v1/queries", h_query_create, .perm = "query.create" },
@@ -36,6 +38,7 @@ static const struct service svc = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
+	.worker_exit = search_worker_exit, /* registry search: gathered audit rows */
 };
 
 int main(void)
