@@ -74,7 +74,32 @@ const MESSAGES = {
 	malformed_multipart: '文件上传的数据不完整，请重新选择文件上传。',
 	invalid_idempotency_key: '提交标识无效，请刷新页面后重试。',
 	public_url_unset: '系统尚未配置申请人查询网址，暂时无法出具回执，请联系管理员。',
+	// registry search
+	invalid_certificate_no: '不动产权证书（证明）号格式不正确，例如：桂(2026)南宁市不动产权第0000001号。',
+	invalid_holder_name: '请填写权利人姓名（名称）。',
+	invalid_id_type: '证件类型不正确。',
+	invalid_as_at: '查询时点不正确：请填写不晚于当前的日期时间。',
+	invalid_cursor: '翻页参数已失效，请重新查询。',
 	// -- cases, registry, attachments, receipts (add above this line) --
+
+	unknown_requester_kind: '请选择查询人类别（权利人、继承人/监护人、利害关系人、拟交易利害关系人、律师、国家机关）。',
+	missing_purpose: '请填写查询目的。',
+	missing_reference: '该类查询人须填写依据文号（合同/案号、调查令号或协查文书号）。',
+	condition_not_allowed: '该类查询人不能按此条件查询（如利害关系人不能按权利人姓名和证件号查询）。',
+	unknown_evidence: '证明材料不存在或不是本机构上传的，请重新上传。',
+	evidence_used: '该证明材料已用于另一次查询，请重新上传。',
+	evidence_too_large: '证明材料过大：不能超过 10 MB。',
+	unsupported_evidence_type: '证明材料只能是 PDF、JPEG 或 PNG 文件。',
+	quota_exceeded: '今日查询次数已达上限，请于北京时间次日零时后再查询。',
+	own_query: '不能审批自己发起的查询。',
+	query_not_found: '未找到该查询，或其不属于本机构。',
+	whitelist_entry_not_found: '该白名单记录不存在或不在您的管辖范围内。',
+	already_whitelisted: '此人已在该范围的白名单中。',
+	// -- archive queries, whitelist, query permissions (add above this line) --
+	// query-result certificates
+	query_not_completed: '该查询尚未办结（待审批或已驳回），不能出具查询结果证明。',
+	signing_unavailable: '电子签章服务暂不可用，证明未出具，请稍后重试。',
+	certificate_not_found: '未找到该证明：编号或验证码不符，该证明可能不是本平台出具的。',
 };
 
 const BY_STATUS = {
