@@ -38,7 +38,7 @@
 #define NYEARS 40
 #define DETAILS_SRC "\"source\": \"seed-scale\""
 
-enum { S_PARCEL = 1, S_UNIT, S_PERSON, S_BUYER };
+enum { S_BUILDING = 1, S_UNIT, S_PERSON, S_BUYER };
 enum { K_OWN, K_MORT, K_PRE, K_SEIZ, K_OBJ, NKINDS };
 static const char *const kind_names[NKINDS] = { "ownership", "mortgage", "pre_notice", "seizure", "objection" };
 
@@ -405,7 +405,10 @@ static int one_unit(struct seeder *s, uint64_t index, FILE *dry)
 	struct synth_place pl;
 	synth_place_of(index, &pl);
 	struct synth_rng pr, r;
-	synth_rng_init(&pr, s->seed, S_PARCEL, pl.parcel);
+	/* a building's county, street and kind: buildings of one parcel number
+	 * lie in different counties (a parcel number is only unique within its
+	 * county and zone), so even a small run spreads over many counties */
+	synth_rng_init(&pr, s->seed, S_BUILDING, index / 64);
 	int ci = weighted_county(s, &pr);
 	const struct county *c = &s->c[ci];
 	int rural = synth_chance(&pr, c->urban ? 40 : 450);
@@ -519,6 +522,8 @@ static int one_unit(struct seeder *s, uint64_t index, FILE *dry)
 	int64_t base = own_from;
 	if (synth_chance(&r, 200)) {
 		int64_t mf = when(&r, day_at(own_from), day_at(own_from) + 700);
+		if (mf <= own_from)
+			mf = own_from + 600;
 		long paid = day_at(mf) + 365 + (long)synth_below(&r, 8 * 365);
 		if (paid > last_day - 60)
 			paid = last_day - 60;
@@ -534,9 +539,12 @@ static int one_unit(struct seeder *s, uint64_t index, FILE *dry)
 		int nm = synth_chance(&r, 850) ? 1 : synth_chance(&r, 800) ? 2 : 3;
 		int64_t mf = base;
 		for (int k = 1; k <= nm; k++) {
+			int64_t after = mf;
 			mf = when(&r, day_at(mf), day_at(mf) + (k == 1 ? 90 : 900));
 			if (mf > at_day(last_day, 17 * 3600))
 				mf = at_day(last_day, 17 * 3600);
+			if (mf <= after)
+				mf = after + 600; /* later the same day */
 			int years = k == 1 ? (strcmp(use, "residential") == 0 ? 10 + (int)synth_below(&r, 21)
 									     : 3 + (int)synth_below(&r, 8))
 					   : 1 + (int)synth_below(&r, 5);
@@ -764,18 +772,99 @@ out:
 	return rc ? -1 : 0;
 }
 
+/* --verify: a sample of the seeded units, checked as a reader would: the
+ * code passes the domain's check, every holder's ID number opens with the
+ * data keys, is a valid resident ID of a county's prefix born 1940-2005, and
+ * its masked form and keyed index are those of the opened number. */
+static int verify(struct seeder *s, struct db *d, long sample)
+{
+	char lim[24];
+	snprintf(lim, sizeof(lim), "%ld", sample);
+	const char *pv[] = { lim };
+	PGresult *r = PQexecParams(
+		d->conn,
+		"WITH u AS (SELECT code FROM reg.unit WHERE substr(code, 7, 1) = '9' ORDER BY code LIMIT $1::bigint)"
+		" SELECT u.code, e.holder_id_type, e.holder_id_number, e.holder_id_number_masked,"
+		" e.holder_id_number_index, e.holder_id_number_legacy IS NULL, e.kind"
+		" FROM u LEFT JOIN reg.entry e ON e.unit_code = u.code AND e.kind IN ('ownership', 'objection') ORDER BY u.code",
+		1, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "tbctl: %s", PQerrorMessage(d->conn));
+		PQclear(r);
+		return 1;
+	}
+	long bad = 0, ids = 0, units = 0;
+	const char *last = "";
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *code = PQgetvalue(r, i, 0);
+		if (strcmp(code, last) != 0) {
+			units++;
+			last = code;
+			if (unit_code_check(code) != UNIT_OK) {
+				printf("%s: %s\n", code, unit_problem_text(unit_code_check(code)));
+				bad++;
+			}
+		}
+		if (PQgetisnull(r, i, 6))
+			continue;
+		ids++;
+		const char *why = NULL;
+		unsigned char *pt = NULL;
+		size_t n = 0;
+		char masked[40], idx[65], typed[64];
+		arena_reset(&s->a);
+		if (PQgetisnull(r, i, 2) || strcmp(PQgetvalue(r, i, 5), "t") != 0)
+			why = "not sealed, or a clear value left in the legacy column";
+		else if (keyring_open(&s->kr, &s->a, PQgetvalue(r, i, 2), "reg.entry.holder_id_number", &pt, &n) != 0)
+			why = "does not open with the data keys";
+		else if (n != 18 || !id_number_valid(ID_RESIDENT, (const char *)pt))
+			why = "is not a valid resident ID number";
+		else if (synth_id_birth((const char *)pt) < 19400101 || synth_id_birth((const char *)pt) > 20051231)
+			why = "birth date outside 1940-2005";
+		else {
+			int county = 0;
+			for (int k = 0; k < s->nc && !county; k++)
+				county = strncmp(s->c[k].code, (const char *)pt, 6) == 0;
+			id_mask((const char *)pt, masked, sizeof(masked));
+			int tl = snprintf(typed, sizeof(typed), "%s:%s", PQgetvalue(r, i, 1), (const char *)pt);
+			if (!county)
+				why = "the prefix is not a county of ref.division";
+			else if (strcmp(masked, PQgetvalue(r, i, 3)) != 0)
+				why = "the masked form is not the number's";
+			else if (keyring_index(&s->kr, "id_number", typed, (size_t)tl, idx) != 0 ||
+				 strcmp(idx, PQgetvalue(r, i, 4)) != 0)
+				why = "the index is not the number's";
+			OPENSSL_cleanse(typed, sizeof(typed));
+		}
+		if (pt)
+			OPENSSL_cleanse(pt, n);
+		if (why) {
+			printf("%s: a holder's ID number %s\n", code, why);
+			bad++;
+		}
+	}
+	PQclear(r);
+	printf("verified %ld units and %ld ID numbers: %ld problem(s)\n", units, ids, bad);
+	return bad ? 1 : 0;
+}
+
 static void usage_seed(void)
 {
-	fprintf(stderr, "usage: tbctl seed-scale --units N [--seed S] [--dry-run]\n"
+	fprintf(stderr, "usage: tbctl seed-scale --units N [--seed S] [--dry-run [--from UNIT] [--persons PERSON]]\n"
+			"       tbctl seed-scale --verify [--sample N]\n"
 			"  fills the registry with N synthetic units across every county (adds to an earlier run);\n"
-			"  --dry-run prints what the first N units of seed S are, writing nothing\n");
+			"  --dry-run prints what N units of seed S are (ID numbers masked), writing nothing: from the\n"
+			"    first, or from where a run started (units_from, persons_from of its audit event);\n"
+			"  --verify checks the first N seeded units (default 1000): codes, sealed ID numbers, masks, indexes\n");
 }
 
 int cmd_seed(int argc, char **argv)
 {
 	long units = -1;
 	uint64_t seed = 1;
-	int dry = 0;
+	int dry = 0, check = 0;
+	long sample = 1000;
+	uint64_t dry_from = 0, dry_persons = 0;
 	for (int i = 1; i < argc; i++) {
 		char *end;
 		if (strcmp(argv[i], "--units") == 0 && i + 1 < argc) {
@@ -794,12 +883,30 @@ int cmd_seed(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry = 1;
+		} else if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--persons") == 0) && i + 1 < argc) {
+			/* where a dry run starts: the unit_from and persons_from of a run's audit event */
+			uint64_t *v = strcmp(argv[i], "--from") == 0 ? &dry_from : &dry_persons;
+			errno = 0;
+			*v = strtoull(argv[++i], &end, 10);
+			if (errno || *end || argv[i][0] == '-' || argv[i][0] == '\0') {
+				fprintf(stderr, "tbctl: %s must be a whole number\n", argv[i - 1]);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--verify") == 0) {
+			check = 1;
+		} else if (strcmp(argv[i], "--sample") == 0 && i + 1 < argc) {
+			errno = 0;
+			sample = strtol(argv[++i], &end, 10);
+			if (errno || *end || sample < 1) {
+				fprintf(stderr, "tbctl: --sample must be a positive whole number\n");
+				return 2;
+			}
 		} else {
 			usage_seed();
 			return 2;
 		}
 	}
-	if (units < 0) {
+	if ((units < 0) != check) {
 		usage_seed();
 		return 2;
 	}
@@ -817,13 +924,18 @@ int cmd_seed(int argc, char **argv)
 		goto out;
 	if (load_reference(s, &d) != 0)
 		goto out;
+	if (check) {
+		rc = verify(s, &d, sample);
+		goto out;
+	}
 	if (dry) {
 		/* no certificate numbers are shown: counters from zero */
 		s->cert = calloc((size_t)s->na * NYEARS * 2, sizeof(*s->cert));
 		if (s->cert == NULL)
 			goto out;
+		s->next_person = s->person_from = dry_persons;
 		for (long i = 0; i < units; i++)
-			if (one_unit(s, (uint64_t)i, stdout) != 0)
+			if (one_unit(s, dry_from + (uint64_t)i, stdout) != 0)
 				goto out;
 			else
 				s->eb.len = 0;
