@@ -32,7 +32,7 @@
 #include "../domain/workdays.h"
 #include "tbctl.h"
 
-#define BATCH 10000		/* units per COPY round */
+#define BATCH 2500		/* units per COPY round: the progress moves every round */
 #define RING 8192		/* recent owners, some of whom own another unit */
 #define YEAR0 1990
 #define NYEARS 40
