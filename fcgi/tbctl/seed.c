@@ -187,11 +187,23 @@ static int load_reference(struct seeder *s, struct db *d)
 		PQclear(r);
 		return -1;
 	}
-	for (int i = 0; i < s->nb; i++) {
-		snprintf(s->banks[i].code, sizeof(s->banks[i].code), "%s", nb ? PQgetvalue(r, i, 0) : fallback[2 * i]);
-		snprintf(s->banks[i].name, sizeof(s->banks[i].name), "%s",
-			 nb ? PQgetvalue(r, i, 1) : fallback[2 * i + 1]);
+	int total = s->nb, k = 0;
+	for (int i = 0; i < total; i++) {
+		const char *code = nb ? PQgetvalue(r, i, 0) : fallback[2 * i];
+		const char *name = nb ? PQgetvalue(r, i, 1) : fallback[2 * i + 1];
+		/* names go into JSON and COPY text unescaped: only plain ones */
+		if (strpbrk(name, "\"\\\t\r\n") || strpbrk(code, "\"\\\t\r\n"))
+			continue;
+		snprintf(s->banks[k].code, sizeof(s->banks[k].code), "%s", code);
+		snprintf(s->banks[k].name, sizeof(s->banks[k].name), "%s", name);
+		k++;
 	}
+	if (k == 0) {
+		snprintf(s->banks[0].code, sizeof(s->banks[0].code), "%s", fallback[0]);
+		snprintf(s->banks[0].name, sizeof(s->banks[0].name), "%s", fallback[1]);
+		k = 1;
+	}
+	s->nb = k;
 	PQclear(r);
 	return 0;
 }
@@ -417,9 +429,14 @@ static int one_unit(struct seeder *s, uint64_t index, FILE *dry)
 	int ci = weighted_county(s, &pr);
 	const struct county *c = &s->c[ci];
 	int rural = synth_chance(&pr, c->urban ? 40 : 450);
-	const char *road = roads[synth_below(&pr, N(roads))];
-	int roadno = 1 + (int)synth_below(&pr, 399);
-	const char *village = villages[synth_below(&pr, N(villages))];
+	/* the street and number follow from the building's index (a fixed
+	 * permutation, shifted by the seed): no two buildings of the first
+	 * 2.5 million units share an address */
+	uint64_t b = index / 64, shift = synth_mix(s->seed);
+	const char *road = roads[(b + shift) % N(roads)];
+	int roadno = 1 + (int)((b / N(roads) * 7919 + shift / N(roads)) % 999);
+	const char *village = villages[(b + shift) % N(villages)];
+	int group = 1 + (int)(b / N(villages) % 99);
 	synth_rng_init(&r, s->seed, S_UNIT, index);
 	char code[29];
 	if (synth_unit_code(code, c->code, index, rural) != 0)
@@ -433,8 +450,8 @@ static int one_unit(struct seeder *s, uint64_t index, FILE *dry)
 	int storey_rooms = pl.floor * 100 + pl.room;
 	if (rural) {
 		use = u < 950 ? "residential" : "other";
-		snprintf(loc, sizeof(loc), "%s%s%s村%d组%d号", c->city, c->name, village, pl.building,
-			 (pl.floor - 1) * 4 + pl.room);
+		snprintf(loc, sizeof(loc), "%s%s%s村%d组%d号", c->city, c->name, village, group,
+			 (pl.building - 1) * 64 + (pl.floor - 1) * 4 + pl.room);
 		area = 8000 + (long)synth_below(&r, 22000);
 	} else if (u < 800) {
 		use = "residential";

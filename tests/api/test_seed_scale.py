@@ -69,6 +69,8 @@ def test_the_units_asked_for_are_written_with_codes_the_domain_accepts():
     assert counties >= 20, counties
     assert sql("SELECT count(*) FROM reg.unit u JOIN ref.division d ON d.code = u.county_code WHERE %s"
                " AND position(d.name IN u.location) = 0" % SEEDED.replace("code", "u.code")) == [["0"]]
+    # no two units at one address
+    assert sql("SELECT location FROM %s GROUP BY 1 HAVING count(*) > 1" % my_units()) == []
     uses = dict(sql("SELECT use, count(*) FROM %s GROUP BY use" % my_units()))
     assert int(uses["residential"]) > UNITS // 2 and {"parking", "non_residential"} <= set(uses)
     assert sql("SELECT count(*) FROM reg.unit WHERE %s AND (area_m2 <= 0 OR area_m2 > 1000)" % SEEDED) == [["0"]]
