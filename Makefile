@@ -137,6 +137,14 @@ run: deps build web
 stop:
 	@scripts/stack.sh stop var
 
+# Synthetic registry data at region scale into the running `make run` stack
+# (README, "Registry at region scale"); a second run adds more.
+UNITS ?= 100000
+SEED ?= 1
+.PHONY: seed-scale
+seed-scale: bin/tbctl
+	@bin/tbctl seed-scale --units $(UNITS) --seed $(SEED)
+
 test:
 	@scripts/deps.sh portal
 	@$(MAKE) --no-print-directory build build-asan web node_modules/.package-lock.json
