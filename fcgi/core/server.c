@@ -630,6 +630,40 @@ struct pool {
 	int alive;
 };
 
+/* The slow lane is scheduled apart from the quick one. Linux schedules
+ * each session as one group (autogroup), and groups take equal turns: in
+ * the master's session the lane's hashing would spend the quick workers'
+ * turns, and a quick request woken beside it would wait for its group's
+ * next one. So a slow worker starts a session of its own (its own group;
+ * it still dies with the master), and TB_SLOW_NICE > 0 lowers that
+ * group's weight (and the worker's own, where there are no autogroups):
+ * under load the lane gets its weight's share, slowed but never starved.
+ * The kernel takes one autogroup change per tenth of a second from an
+ * unprivileged process: a lane started beside another retries. */
+static void slow_lane_apart(int nice)
+{
+	if (setsid() < 0)
+		log_warn("slow lane: no session of its own: %s", strerror(errno));
+	if (nice <= 0)
+		return;
+	int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char v[8];
+		int n = snprintf(v, sizeof(v), "%d", nice);
+		int tries = 0;
+		while (write(fd, v, (size_t)n) != n) {
+			if ((errno != EAGAIN && errno != EINTR) || ++tries > 30) {
+				log_warn("slow lane: cannot lower its session's priority: %s", strerror(errno));
+				break;
+			}
+			usleep(50000);
+		}
+		close(fd);
+	}
+	if (setpriority(PRIO_PROCESS, 0, nice) != 0)
+		log_warn("slow lane: cannot lower its priority: %s", strerror(errno));
+}
+
 static pid_t spawn(struct pool *P, int i, int standby)
 {
 	pid_t master = getpid(), pid = fork();
@@ -645,10 +679,7 @@ static pid_t spawn(struct pool *P, int i, int standby)
 			fd = P->lfd;
 		} else if (i < P->nworkers) {
 			fd = P->slow_lfd;
-			/* TB_SLOW_NICE > 0: slow work yields the CPU to the quick
-			 * requests of the main lane whenever both want it */
-			if (P->conf->slow_nice && setpriority(PRIO_PROCESS, 0, P->conf->slow_nice) != 0)
-				log_warn("cannot lower the slow lane's priority: %s", strerror(errno));
+			slow_lane_apart(P->conf->slow_nice);
 		}
 		if (P->lfd != fd)
 			close(P->lfd);

@@ -558,12 +558,19 @@ void h_case_create(struct req *r)
 	if (case_event_insert_run(r, &ev, NULL) < 0 || case_outbox_run(r, &ob, NULL) < 0 ||
 	    auth_audit(r, p, "case.create", "case", id, "success", payload) != 0)
 		return;
+	/* The answer is the case's detail. Read inside the transaction it
+	 * would keep the county's counter row locked for one more statement,
+	 * and creations in a county queue on that lock; so the case is
+	 * committed first and read after. Only an answer kept for an
+	 * Idempotency-Key is read inside: it is stored with the case. */
+	if (ir != IDEM_NEW && db_commit(r) != 0)
+		return;
 	gen_case(r, id);
 	if (r->status != 200 || !r->responded)
 		return;
 	r->status = 201;
 	resp_header(r, "Location", arena_printf(r->arena, "/api/v1/cases/%s", id));
-	if ((ir == IDEM_NEW && idem_store(r, p->user_id) != 0) || db_commit(r) != 0)
+	if (ir == IDEM_NEW && (idem_store(r, p->user_id) != 0 || db_commit(r) != 0))
 		return;
 }
 
