@@ -75,6 +75,37 @@ const MESSAGES = {
 	invalid_idempotency_key: '提交标识无效，请刷新页面后重试。',
 	public_url_unset: '系统尚未配置申请人查询网址，暂时无法出具回执，请联系管理员。',
 	// -- cases, registry, attachments, receipts (add above this line) --
+
+	quota_exceeded: '今日查询次数已用完，请明日再试。',
+	pending_approval: '该查询待审批，审批通过后才能查看结果或下载证明。',
+	query_pending: '该查询待审批，审批通过后才能查看结果或下载证明。',
+	query_rejected: '该查询已被驳回，不出具查询结果。',
+	query_not_found: '未找到该查询，或您无权查看。',
+	query_not_pending: '该查询已不在待审批状态，请刷新查看最新状态。',
+	not_pending: '该查询已不在待审批状态，请刷新查看最新状态。',
+	own_query: '不能审批自己提交的查询。',
+	missing_purpose: '请填写查询目的。',
+	missing_reference: '该类申请人须填写相应文书编号（调查令、公函或合同编号、案号）。',
+	missing_reason: '请填写驳回理由。',
+	unknown_requester_kind: '申请人类型不正确。',
+	invalid_condition: '查询条件须且只能为单元代码、证书号或权利人姓名和证件号码之一。',
+	invalid_certificate_no: '不动产权证书号格式不正确。',
+	invalid_as_at: '历史时点不正确（不能晚于当前时间）。',
+	invalid_cursor: '翻页位置已失效，请重新查询。',
+	evidence_required: '请先上传证明材料。',
+	evidence_not_found: '证明材料不存在或已失效，请重新上传。',
+	evidence_too_large: '证明材料过大：不能超过 10 MB。',
+	division_not_permitted: '您没有查询该地区登记资料的权限。',
+	outside_scope: '该查询涉及的数据不在您的管辖范围内。',
+	no_query_permission: '您的账号尚未设置查档权限，请联系属地管理员。',
+	whitelist_exists: '该人员已在白名单中。',
+	whitelist_not_found: '该白名单记录不存在或已移出。',
+	certificate_not_found: '未找到该查询结果证明。',
+	certificate_unavailable: '查询结果证明暂时无法生成，请稍后重试。',
+	signing_unavailable: '签章服务不可用，暂时无法出具查询结果证明，请联系管理员。',
+	signing_failed: '电子签章失败，未出具查询结果证明，请稍后重试或联系管理员。',
+	not_completed: '查询尚未完成，不能下载查询结果证明。',
+	// -- registry search, archive queries, certificates (add above this line) --
 };
 
 const BY_STATUS = {
