@@ -1,0 +1,161 @@
+// An archive query (查档) end to end with approval, each person in a browser
+// context of their own: a query clerk at the window of 来宾市兴宾区 files a
+// query for a holder who is on the sensitive whitelist → 待审批, nothing of
+// the register shown; the jurisdiction admin of 来宾市 (TOTP) approves it
+// in 查询审批; the clerk sees it completed, with the holder's 查询记录, and
+// downloads the signed certificate (a PDF); the public check of that
+// certificate on a phone (/v/, 390 px) says 真实有效. Plus the other new
+// screens (registry search, 我的查询, 白名单管理, 查询权限) with axe checks.
+import { readFileSync } from 'node:fs';
+import { fixture, login, sql, eq, assert } from './lib.mjs';
+import { tabTo, PDF } from './case_steps.mjs';
+
+// The query's number as the page shows it.
+async function serialShown(page) {
+	return (await page.locator('#query-serial').textContent()).trim();
+}
+
+export async function test_a_whitelisted_holder_query_waits_for_approval_then_yields_a_certificate(t) {
+	const f = fixture('query_people');
+	const { clerk, admin, unit } = f;
+	const holder = unit.holder;
+
+	// --- the window: the query request, by keyboard ---
+	const w = await t.page();
+	await login(w, clerk);
+	await w.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '查档申请' }).click();
+	await w.getByRole('heading', { name: '查档申请', level: 1 }).waitFor();
+	await t.shot(w, 'query-new');
+	// the first requester kind (权利人) holds the focus
+	eq(await w.evaluate(() => document.activeElement.value), 'holder', 'the requester kind has the focus');
+	await tabTo(w, '#q-name');
+	await w.keyboard.type(holder.name);
+	await tabTo(w, '#q-idno');
+	await w.keyboard.type(holder.id_number);
+	await tabTo(w, '#q-purpose');
+	await w.keyboard.type('办理继承公证前核实名下不动产');
+	await tabTo(w, '#q-file');
+	let chooser = null;
+	for (let i = 0; i < 3 && !chooser; i++) {   // a key press now and then opens no chooser under load: press again
+		const wait = w.waitForEvent('filechooser', { timeout: 5000 }).catch(() => null);
+		await w.keyboard.press('Space');
+		chooser = await wait;
+	}
+	assert(chooser, 'the file chooser opens from the keyboard');
+	await chooser.setFiles({ name: '身份证复印件.pdf', mimeType: 'application/pdf', buffer: PDF });
+	await w.locator('#q-file-hint.good').waitFor();
+	await tabTo(w, '#q-unit');
+	await w.keyboard.type(unit.code);
+	await t.shot(w, 'query-filled');
+	await w.keyboard.press('Enter');
+
+	// --- 待审批: said plainly, nothing of the register shown ---
+	await w.locator('#query-title').waitFor();
+	const serial = await serialShown(w);
+	assert(/^CX-451302-\d{4}-\d{7}$/.test(serial), 'a query number: ' + serial);
+	await w.locator('.query-head .state').filter({ hasText: /^待审批$/ }).waitFor();
+	assert(await w.locator('.state-banner').filter({ hasText: '待审批' }).isVisible(), 'the pending banner');
+	eq(await w.locator('.result-card').count(), 0, 'no register data while pending');
+	eq(await w.locator('#download-cert').count(), 0, 'no certificate while pending');
+	const id = Number(new URL(w.url()).hash.split('/')[2]);
+	eq(sql(`SELECT state, requester_kind, purpose FROM qry.query WHERE id = ${id}`)[0], ['pending_approval', 'holder', '办理继承公证前核实名下不动产'], 'the query is stored pending');
+	await t.shot(w, 'query-pending');
+
+	// 我的查询 lists it as pending
+	await w.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '我的查询' }).click();
+	const row = w.locator('table.queries tbody tr').filter({ hasText: serial });
+	await row.waitFor();
+	assert((await row.textContent()).includes('待审批'), 'the list shows it pending');
+	await t.shot(w, 'my-queries');
+
+	// --- the jurisdiction admin approves it (TOTP log-in) ---
+	const a = await t.page();
+	await login(a, admin, { secret: admin.totp_secret_b32 });
+	await a.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '查询审批' }).click();
+	const card = a.locator('li.approval').filter({ hasText: serial });
+	await card.waitFor();
+	assert((await card.textContent()).includes('办理继承公证前核实名下不动产'), 'the card shows the purpose');
+	assert(!(await card.textContent()).includes(holder.id_number), 'the card never shows the full ID number');
+	await t.shot(a, 'approvals');
+	await card.getByRole('button', { name: `批准查询 ${serial}` }).click();
+	const dlg = a.getByRole('dialog');
+	await dlg.waitFor();
+	await dlg.getByRole('button', { name: '确认批准' }).click();
+	await a.locator('.toast').filter({ hasText: `查询 ${serial} 已批准。` }).waitFor();
+	await a.locator('li.approval').filter({ hasText: serial }).waitFor({ state: 'detached' });
+	eq(sql(`SELECT state, decided_by FROM qry.query WHERE id = ${id}`)[0], ['completed', String(admin.id)], 'approved by the admin');
+
+	// the admin's other screens
+	await a.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '白名单' }).click();
+	const wl = a.locator('table tbody tr').filter({ hasText: holder.name });
+	await wl.waitFor();
+	const wlText = await wl.textContent();
+	assert(!wlText.includes(holder.id_number) && wlText.includes(holder.id_number.slice(-4)), 'the whitelist shows the ID number masked: ' + wlText);
+	await t.shot(a, 'whitelist');
+	await a.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '查询权限' }).click();
+	await a.getByRole('heading', { name: '查询权限', level: 1 }).waitFor();
+	await a.locator('table tbody tr, p.empty').first().waitFor();
+	await t.shot(a, 'query-permissions');
+
+	// --- the window: completed, the result, the certificate ---
+	await w.goto(`/#/queries/${id}`);
+	await w.locator('.query-head .state').filter({ hasText: /^已完成$/ }).waitFor();
+	const result = w.locator('.result-card');
+	await result.first().waitFor();
+	const resultText = await result.first().textContent();
+	assert(resultText.includes(unit.code) && resultText.includes(unit.location), 'the result names the unit');
+	assert(resultText.includes(holder.name) && !resultText.includes(holder.id_number), 'the holder, ID number masked');
+	assert(await w.locator('.queried-by').isVisible(), 'a holder sees who queried their units');
+	await t.shot(w, 'query-completed');
+
+	const [download] = await Promise.all([
+		w.waitForEvent('download'),
+		w.getByRole('button', { name: '下载查询结果证明' }).click(),
+	]);
+	const pdf = readFileSync(await download.path());
+	eq(pdf.subarray(0, 5).toString('latin1'), '%PDF-', 'the certificate is a PDF');
+	assert(pdf.length > 5000 && pdf.length < 300 * 1024, `a certificate of plausible size: ${pdf.length} bytes`);
+	assert(download.suggestedFilename().includes(serial), 'the file is named by the serial: ' + download.suggestedFilename());
+	await w.locator('.toast').filter({ hasText: '查询结果证明已下载。' }).waitFor();
+
+	// --- the public check on a phone, from the certificate's QR code ---
+	const link = /\/api\/v1\/public\/certificates\/(CX-[0-9-]+)\?code=([A-Za-z0-9_-]+)/.exec(pdf.toString('latin1'));
+	const code = link ? link[2] : sql(`SELECT code FROM qry.certificate WHERE query_id = ${id}`)[0][0];
+	const phone = await t.page({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+	await phone.goto(`/v/?s=${encodeURIComponent(serial)}&c=${encodeURIComponent(code)}`);
+	await phone.locator('#vf-verdict').waitFor();
+	eq(await phone.locator('#vf-verdict').textContent(), '真实有效', 'the certificate is genuine');
+	assert((await phone.locator('.vf-facts').first().textContent()).includes(serial), 'the page names the serial');
+	await t.shot(phone, 'verify-genuine');
+	t.allow(404, /\/api\/v1\/public\/certificates\//);
+	await phone.goto(`/v/#${serial}.WRONG${code}`);
+	await phone.locator('#vf-verdict').filter({ hasText: '无法验证' }).waitFor();
+	await t.shot(phone, 'verify-invalid');
+}
+test_a_whitelisted_holder_query_waits_for_approval_then_yields_a_certificate.timeout = 150000;
+
+export async function test_registry_search_by_unit_code_shows_the_unit_card(t) {
+	const f = fixture('query_people');
+	const page = await t.page();
+	await login(page, f.clerk);
+	await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '登记查询' }).click();
+	await page.getByRole('heading', { name: '登记信息查询', level: 1 }).waitFor();
+	await t.shot(page, 'registry-search');
+	eq(await page.evaluate(() => document.activeElement.id), 'rs-unit', 'the unit code input has the focus');
+	await page.keyboard.type(f.unit.code);
+	await page.keyboard.press('Enter');
+	const card = page.locator('.result-card');
+	await card.first().waitFor();
+	const text = await card.first().textContent();
+	assert(text.includes(f.unit.code) && text.includes(f.unit.holder.name) && !text.includes(f.unit.holder.id_number), 'the unit, its holder, the ID masked: ' + text);
+	await t.shot(page, 'registry-results');
+	// a holder search: the ID number goes in the body, never in a URL
+	const urls = [];
+	page.on('request', (r) => urls.push(r.url()));
+	await page.getByLabel('权利人姓名和证件号码').check();
+	await page.locator('#rs-hname').fill(f.unit.holder.name);
+	await page.locator('#rs-hid').fill(f.unit.holder.id_number);
+	await page.getByRole('button', { name: '查询', exact: true }).click();
+	await page.locator('.result-card').filter({ hasText: f.unit.code }).waitFor();
+	assert(urls.every((u) => !u.includes(f.unit.holder.id_number)), 'no ID number in a URL');
+}
