@@ -127,6 +127,48 @@ void cache_del(struct cache *c, const char *key, size_t klen)
 		freeReplyObject(rep);
 }
 
+static char *reply_str(struct arena *a, const redisReply *e, size_t *len)
+{
+	char num[24];
+	switch (e->type) {
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+		*len = e->len;
+		return arena_strndup(a, e->str, e->len);
+	case REDIS_REPLY_INTEGER:
+		*len = (size_t)snprintf(num, sizeof(num), "%lld", e->integer);
+		return arena_strndup(a, num, *len);
+	default:
+		*len = 0;
+		return NULL;
+	}
+}
+
+int cache_command(struct cache *c, struct arena *a, int argc, const char **argv, const size_t *lens,
+		  char ***out, size_t **outlens)
+{
+	redisReply *rep = command(c, argc, argv, lens);
+	if (rep == NULL)
+		return -1;
+	size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 1;
+	char **v = arena_alloc(a, (n ? n : 1) * sizeof(*v));
+	size_t *l = arena_alloc(a, (n ? n : 1) * sizeof(*l));
+	int rc = v && l ? (int)n : -1;
+	for (size_t i = 0; rc >= 0 && i < n; i++) {
+		const redisReply *e = rep->type == REDIS_REPLY_ARRAY ? rep->element[i] : rep;
+		v[i] = reply_str(a, e, &l[i]);
+		/* out of memory for a value that is there: fail rather than read it as nil */
+		if (v[i] == NULL && e->type != REDIS_REPLY_NIL)
+			rc = -1;
+	}
+	freeReplyObject(rep);
+	if (rc < 0)
+		return -1;
+	*out = v;
+	*outlens = l;
+	return rc;
+}
+
 int cache_ping(struct cache *c)
 {
 	const char *argv[] = { "PING" };

@@ -26,6 +26,13 @@ int cache_get(struct cache *c, struct arena *a, const char *key, size_t klen, ch
 void cache_set(struct cache *c, const char *key, size_t klen, const void *val, size_t vlen,
 	       int ttl_seconds);
 void cache_del(struct cache *c, const char *key, size_t klen);
+/* Any command, for what the calls above do not cover (MGET, MSET, SET …
+ * NX GET): the reply as strings in the arena — a string or status reply is
+ * one, an array its elements (NULL for nil), an integer its decimal text,
+ * nil one NULL. The number of strings, or -1 when Redis did not answer or
+ * replied an error (nothing in *out). */
+int cache_command(struct cache *c, struct arena *a, int argc, const char **argv, const size_t *lens,
+		  char ***out, size_t **outlens);
 /* 0 when Redis answers PING. */
 int cache_ping(struct cache *c);
 

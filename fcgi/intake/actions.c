@@ -17,6 +17,7 @@
 #include "../core/keyring.h"
 #include "../core/log.h"
 #include "../core/micro.h"
+#include "../core/regcache.h"
 #include "../domain/clock.h"
 #include "../domain/register.h"
 #include "../domain/registry.h"
@@ -925,11 +926,16 @@ void h_case_action(struct req *r)
 	gen_case(r, id);
 	if (r->status != 200)
 		return;
+	/* a registration changes what registry search answers (regcache.h) */
+	struct regcache_touch touched = { NULL, 0 };
+	if (strcmp(action, "register") == 0 && regcache_collect(r, c->unit, id, &touched) != 0)
+		return;
 	if (db_commit(r) != 0)
 		return;
 	/* cached views of cases are stale now (this one, and the conflicts
 	 * shown on others of the unit) */
 	micro_invalidate(r->w);
+	regcache_bump(r, &touched);
 }
 
 /* ---- the workflow in the database against the domain and this table ---- */

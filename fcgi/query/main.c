@@ -6,6 +6,8 @@
 
 static const struct route routes[] = {
 	{ .methods = M_GET, .pattern = "/api/v1/registry/units/{code:str}", .fn = h_unit_card, .perm = "case.create" },
+	/* registry search (search.c, lookup.c) */
+	{ .methods = M_POST, .pattern = "/api/v1/registry/search", .fn = h_registry_search, .perm = "registry.read" },
 };
 
 static const struct service svc = {

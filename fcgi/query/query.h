@@ -7,5 +7,6 @@
 #include "../core/server.h"
 
 void h_unit_card(struct req *r);
+void h_registry_search(struct req *r);
 
 #endif

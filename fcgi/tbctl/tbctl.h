@@ -22,5 +22,6 @@ int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_seed(int argc, char **argv);
 
 #endif

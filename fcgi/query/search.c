@@ -1,0 +1,331 @@
+/* Staff search of the registry: POST /api/v1/registry/search, one condition
+ * (unit code, certificate number, or holder name + ID number: numbers only
+ * in the body, never in a URL nginx logs), the register as at now or a past
+ * time, a page of units in unit-code order, only units in counties the
+ * caller's registry.read scopes cover. Every search is audited without the
+ * number.
+ *
+ * Answers are cached in Redis (regcache.h has the versions):
+ *   key   tb:sr:<SHA-256 of the normalised condition, as_at, cursor, limit
+ *         and the caller's sorted scope set> — never a clear ID number
+ *         (the holder condition is its keyed index), never shared between
+ *         scope sets;
+ *   value "<version>\n<generation>\n<count>\n" + the answer after "as_at".
+ * A value is served only while its condition's version key still holds
+ * <version> and reg.search_generation still is <generation>; the
+ * generation is checked by the statement that writes the search's audit
+ * row, so a hit costs one Redis round trip (MGET of the value and the
+ * version) and one database round trip, which the audit needs anyway. Redis
+ * unreachable: every search is answered from the database. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "../core/buf.h"
+#include "../core/cache.h"
+#include "../core/regcache.h"
+#include "../core/valid.h"
+#include "../core/worker.h"
+#include "lookup.h"
+#include "query.h"
+
+/* An answer about now lives this long at most; versions end it earlier. */
+#define SEARCH_TTL_S 300
+
+/* The audit row of a search, committed without waiting for the WAL flush
+ * (a read is recorded, nothing depends on it: a database crash may lose
+ * the last fraction of a second of such rows, a worker crash none), and
+ * the search generation. $8 >= 0: only while the generation still is $8
+ * (a cache hit built under it; no row otherwise and the search goes to the
+ * database, which writes its own). Returns the generation and whether the
+ * row was written. */
+#define Q_AUDIT(P, C)                                                                              \
+	P(at, I64) P(actor_id, I64) P(actor_name, TEXT) P(agency, TEXT) P(request_id, TEXT)         \
+	P(client, TEXT) P(details, TEXT) P(gen, I64) C(n, I64) C(written, I64)
+DB_QUERY(search_audit, Q_AUDIT,
+	 "WITH g AS (SELECT n FROM reg.search_generation),"
+	 " ins AS (INSERT INTO audit.event (at, actor_id, actor_name, agency_code, action, object_type,"
+	 "  object_id, outcome, request_id, client_addr, details)"
+	 "  SELECT 'epoch'::timestamptz + $1::bigint * interval '1 microsecond', nullif($2, 0), $3, $4,"
+	 "  'registry.search', 'registry', NULL, 'success', $5, $6, $7::jsonb FROM g"
+	 "  WHERE ($8::bigint < 0 OR g.n = $8) AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+	 "  RETURNING 1)"
+	 " SELECT g.n, (SELECT count(*) FROM ins) FROM g");
+
+#define Q_GEN(P, C) C(n, I64)
+DB_QUERY(search_generation, Q_GEN, "SELECT n FROM reg.search_generation");
+
+static const char *const kind_names[] = { [LOOKUP_UNIT] = "unit_code", [LOOKUP_CERT] = "certificate_no",
+					  [LOOKUP_HOLDER] = "holder" };
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The cache key: a hash of everything the answer depends on. */
+static char *cache_key(struct req *r, const struct lookup_cond *c, int64_t as_at, const char *after, int64_t limit,
+		       const char **scopes, size_t ns)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md == NULL)
+		return NULL;
+	char num[64];
+	int ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+#define H(s, n) (ok = ok && EVP_DigestUpdate(md, (s), (n)) == 1)
+#define HS(s) (H((s), strlen(s) + 1)) /* with its NUL: no two fields run together */
+	HS("search.v1");
+	HS(kind_names[c->kind]);
+	if (c->kind == LOOKUP_UNIT) {
+		HS(c->unit_code);
+	} else if (c->kind == LOOKUP_CERT) {
+		HS(c->certificate_no);
+	} else {
+		HS(c->id_index);
+		HS(c->id_type);
+		HS(c->holder_name);
+	}
+	snprintf(num, sizeof(num), "%" PRId64 ":%" PRId64, as_at, limit);
+	HS(num);
+	HS(after ? after : "");
+	/* the scope set, sorted and without repeats */
+	qsort(scopes, ns, sizeof(*scopes), cmp_str);
+	for (size_t i = 0; i < ns; i++)
+		if (i == 0 || strcmp(scopes[i], scopes[i - 1]) != 0)
+			HS(scopes[i]);
+#undef HS
+#undef H
+	unsigned char d[32];
+	unsigned int dl = 0;
+	ok = ok && EVP_DigestFinal_ex(md, d, &dl) == 1 && dl == 32;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return NULL;
+	char hex[65];
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return arena_printf(r->arena, "tb:sr:%s", hex);
+}
+
+static char *version_key(struct req *r, const struct lookup_cond *c)
+{
+	switch (c->kind) {
+	case LOOKUP_UNIT:
+		return regcache_key_unit(r->arena, c->unit_code);
+	case LOOKUP_CERT:
+		return regcache_key_cert(r->arena, c->certificate_no);
+	default:
+		return regcache_key_holder(r->arena, c->id_index);
+	}
+}
+
+/* The summary the audit row keeps: the kind of condition, whether as at a
+ * past time, whether a later page, how many units, whether from the cache.
+ * Never the number, the name or the unit code. */
+static char *audit_details(struct req *r, const struct lookup_cond *c, int as_at_given, int page, int64_t found,
+			   int cached)
+{
+	yajl_gen g = json_gen_new(r->arena);
+	if (g == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	jg_str(g, "by", kind_names[c->kind]);
+	jg_bool(g, "as_at", as_at_given);
+	jg_bool(g, "next_page", page);
+	jg_int(g, "found", found);
+	jg_bool(g, "cached", cached);
+	yajl_gen_map_close(g);
+	const unsigned char *b;
+	size_t len;
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
+		return NULL;
+	return arena_strndup(r->arena, (const char *)b, len);
+}
+
+/* 1 written, 0 not (the generation moved on: *gen_now has it), -1 after
+ * replying. gen -1: write whatever the generation. */
+static int audit(struct req *r, const struct principal *p, const char *details, int64_t gen, int64_t *gen_now)
+{
+	if (details == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	struct search_audit_row *row;
+	int n = search_audit_run(r, &(struct search_audit_in){ .at = req_now_us(r), .actor_id = p->user_id,
+								 .actor_name = p->username, .agency = p->agency_code,
+								 .request_id = r->request_id, .client = r->remote_addr,
+								 .details = details, .gen = gen }, &row);
+	if (n < 0)
+		return -1;
+	if (n != 1) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	if (gen_now)
+		*gen_now = row->n;
+	return row->written > 0;
+}
+
+/* The answer: {"as_at": …, then the rest (cached or just made). */
+static void reply(struct req *r, int64_t as_at, const char *tail, size_t tlen)
+{
+	const char *at = time_rfc3339(r->arena, as_at);
+	char *body = at ? arena_printf(r->arena, "{\"as_at\":\"%s\",%.*s", at, (int)tlen, tail) : NULL;
+	if (body == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	resp_header(r, "Cache-Control", "no-store");
+	resp_raw(r, 200, "application/json", body, strlen(body));
+}
+
+/* A cached value "<version>\n<generation>\n<count>\n<tail>": its parts, 0;
+ * -1 when it is not of that form. */
+static int split_value(char *v, char **ver, int64_t *gen, int64_t *count, char **tail)
+{
+	char *a = strchr(v, '\n'), *b = a ? strchr(a + 1, '\n') : NULL, *c = b ? strchr(b + 1, '\n') : NULL;
+	if (c == NULL)
+		return -1;
+	*a = *b = *c = '\0';
+	char *end;
+	*ver = v;
+	*gen = strtoll(a + 1, &end, 10);
+	if (*end != '\0')
+		return -1;
+	*count = strtoll(b + 1, &end, 10);
+	if (*end != '\0')
+		return -1;
+	*tail = c + 1;
+	return 0;
+}
+
+void h_registry_search(struct req *r)
+{
+	const struct principal *p = auth_session(r); /* the route asked registry.read */
+	const struct json *body = req_json_object(r);
+	if (body == NULL)
+		return;
+	static const char *const members[] = { "unit_code", "certificate_no", "holder", "as_at", "after", "limit" };
+	for (const struct json *m = body->child; m; m = m->next) {
+		size_t i = 0;
+		while (i < sizeof(members) / sizeof(members[0]) && strcmp(m->key, members[i]) != 0)
+			i++;
+		if (i == sizeof(members) / sizeof(members[0])) {
+			valid_reject(r, "invalid_parameter", m->key, "is not a member of a search.");
+			return;
+		}
+	}
+	struct lookup_cond c;
+	if (lookup_cond_parse(r, body, &c) != 0)
+		return;
+	const struct json *ja = json_get(body, "as_at"), *jaf = json_get(body, "after"), *jl = json_get(body, "limit");
+	int64_t as_at = 0, limit = 20, now = req_now_us(r);
+	if (ja && (ja->type != JSON_STRING || lookup_time_parse(ja->s, ja->len, &as_at) != 0 || as_at <= 0)) {
+		valid_reject(r, "invalid_as_at", "as_at", "must be a time in RFC 3339, e.g. 2026-01-01T00:00:00+08:00.");
+		return;
+	}
+	if (ja && as_at > now) {
+		valid_reject(r, "invalid_as_at", "as_at", "must not be in the future.");
+		return;
+	}
+	const char *after = NULL;
+	if (jaf && (jaf->type != JSON_STRING || !lookup_cursor_valid(jaf->s))) {
+		valid_reject(r, "invalid_cursor", "after", "must be the \"next\" of a previous answer.");
+		return;
+	}
+	if (jaf)
+		after = jaf->s;
+	if (jl && (jl->type != JSON_NUMBER || json_int64(jl, &limit) != 0 || limit < 1 || limit > 100)) {
+		valid_reject(r, "invalid_parameter", "limit", "must be a whole number from 1 to 100.");
+		return;
+	}
+	const char **scopes;
+	size_t ns = auth_scopes(r, p, "registry.read", &scopes);
+	char *key = cache_key(r, &c, as_at, after, limit, scopes, ns), *vkey = version_key(r, &c);
+	if (key == NULL || vkey == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+
+	/* the cache: the value and its condition's version in one round trip */
+	struct cache *rc = &r->w->cache;
+	const char *ver = NULL; /* NULL: no caching for this request */
+	char **got;
+	size_t *gotl;
+	const char *mget[] = { "MGET", key, vkey };
+	size_t mgetl[] = { 4, strlen(key), strlen(vkey) };
+	if (cache_command(rc, r->arena, 3, mget, mgetl, &got, &gotl) == 2) {
+		ver = got[1];
+		if (ver == NULL) {
+			/* no version (never set, or evicted): a fresh one, unless
+			 * another request set one meanwhile */
+			char fresh[48];
+			regcache_fresh(fresh);
+			const char *set[] = { "SET", vkey, fresh, "NX", "GET" };
+			size_t setl[] = { 3, strlen(vkey), strlen(fresh), 2, 3 };
+			char **sv;
+			size_t *svl;
+			if (cache_command(rc, r->arena, 5, set, setl, &sv, &svl) == 1)
+				ver = sv[0] ? sv[0] : arena_strndup(r->arena, fresh, strlen(fresh));
+		} else if (got[0]) {
+			char *cver, *tail;
+			int64_t cgen, count, gen_now;
+			if (split_value(got[0], &cver, &cgen, &count, &tail) == 0 && strcmp(cver, ver) == 0) {
+				int w = audit(r, p, audit_details(r, &c, ja != NULL, after != NULL, count, 1), cgen,
+					      &gen_now);
+				if (w < 0)
+					return;
+				if (w == 1) {
+					reply(r, as_at ? as_at : now, tail, strlen(tail));
+					return;
+				}
+			}
+		}
+	}
+
+	/* from the database: the generation first, so that an answer built
+	 * from data older than a generation step never carries the new one */
+	struct search_generation_row *gr;
+	if (search_generation_run(r, NULL, &gr) != 1) {
+		if (!r->responded)
+			resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	int64_t gen = gr->n;
+	struct lookup_page pg;
+	if (lookup_units(r, &c, as_at, scopes, ns, after, (int)limit, &pg) != 0)
+		return;
+	yajl_gen g = json_gen_new(r->arena);
+	if (g == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	/* the tail of an object: "items": […], "next": … } (as_at goes first) */
+	yajl_gen_map_open(g);
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < pg.n; i++)
+		lookup_gen_unit(g, &pg.units[i]);
+	yajl_gen_array_close(g);
+	jg_str(g, "next", pg.next);
+	yajl_gen_map_close(g);
+	const unsigned char *b;
+	size_t blen;
+	if (yajl_gen_get_buf(g, &b, &blen) != yajl_gen_status_ok || blen < 2) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return;
+	}
+	const char *tail = (const char *)b + 1; /* without the "{" */
+	size_t tlen = blen - 1;
+	if (audit(r, p, audit_details(r, &c, ja != NULL, after != NULL, (int64_t)pg.n, 0), -1, NULL) < 0)
+		return;
+	if (ver) {
+		char *val = arena_printf(r->arena, "%s\n%" PRId64 "\n%zu\n%.*s", ver, gen, pg.n, (int)tlen, tail);
+		if (val)
+			cache_set(rc, key, strlen(key), val, strlen(val), SEARCH_TTL_S);
+	}
+	reply(r, pg.as_at_us, tail, tlen);
+}

@@ -1,0 +1,292 @@
+"""Staff search of the registry (POST /api/v1/registry/search, query
+service): by unit code, certificate number (either bracket width) or holder
+name + ID number, as at now or a past time, a page at a time, only inside the
+caller's registry.read scopes; cached in Redis under versioned keys, so a
+registration is seen by the next search; every search audited without the
+number."""
+import itertools
+import json
+import os
+import random
+import time
+
+from auth_lib import audit_count, login, make_user
+from case_lib import DECIDING, HOLDER, RECEIVING, act, create, fix_check, mortgage_body, registry_import, staff
+from lib import STACK, assert_problem, request, sql, stack, wait_until
+from test_openapi import conforms
+
+CLERK = ("intake_clerk", RECEIVING)
+REVIEWER = ("reviewer", DECIDING)
+REGISTRAR = ("registrar", DECIDING)
+HEADER = "unit_code,location,use,area_m2,certificate_no,holder_name,holder_id_type,holder_id_number,share\n"
+# parcels of 青秀区 (450103) zone 009 and 江南区 (450105): these tests' own
+_parcels = itertools.count(random.randint(100, 800) * 100)
+_people = itertools.count(random.randint(1000, 8000))
+PATH = "/api/v1/registry/search"
+
+
+def person():
+    """A holder nobody else has: a valid resident ID of its own."""
+    return fix_check("4501031980%02d%02d%03d" % (random.randint(1, 12), random.randint(1, 28), next(_people) % 1000))
+
+
+def imported(holders, county="450103"):
+    """A unit imported by `tbctl registry import` (ID numbers sealed and
+    indexed with the stack's keys) with holders [(name, id_number, share)];
+    returns (code, certificate number)."""
+    n = next(_parcels)
+    code = "%s009004GB%05dF%08d" % (county, n % 100000, 3)
+    cert = "桂(2025)南宁市不动产权第%07d号" % n
+    registry_import(HEADER + "".join("%s,青秀区民族大道%d号,residential,120.25,%s,%s,resident_id,%s,%s\n"
+                                     % (code, n, cert, name, idn, share) for name, idn, share in holders))
+    return code, cert
+
+
+def searcher(scope="450000", role="query_clerk"):
+    uid, name = make_user(agency=RECEIVING, grants=[(role, scope)])
+    return login(name)
+
+
+WIDE = None
+
+
+def wide():
+    global WIDE
+    if WIDE is None:
+        WIDE = searcher()
+    return WIDE
+
+
+def search(body, who=None):
+    return (who or wide()).call("POST", PATH, json_body=body)
+
+
+def masked(idn):
+    return idn[:3] + "*" * (len(idn) - 7) + idn[-4:]
+
+
+def unit_item(code, cert, holders, mortgages=()):
+    return {"code": code, "location": "青秀区民族大道%s号" % int(cert[-8:-1]), "use": "residential",
+            "area_m2": 120.25, "county": {"code": code[:6], "name": {"450103": "青秀区", "450105": "江南区"}[code[:6]]},
+            "holders": [{"name": n, "id_type": "resident_id", "id_number_masked": masked(i), "share": s,
+                         "certificate_no": cert} for n, i, s in holders],
+            "mortgages": list(mortgages), "pre_notices": [], "seizures": [], "objections": []}
+
+
+def last_search_audit():
+    rows = sql("SELECT actor_id, object_type, outcome, details::text FROM audit.event"
+               " WHERE action = 'registry.search' ORDER BY seq DESC LIMIT 1")
+    return rows[0][:3] + [json.loads(rows[0][3])]
+
+
+def registered_mortgage(code):
+    """A mortgage taken in at the window and registered by the deciding side."""
+    c = create(mortgage_body(code)).json
+    for action, who in (("submit", CLERK), ("accept", REVIEWER), ("approve", REVIEWER), ("register", REGISTRAR)):
+        r = act(c, action, staff[who])
+        assert r.status == 200, (action, r)
+        c = r.json
+    return c
+
+
+def test_by_unit_code_the_unit_with_its_holders_masked_and_audited():
+    a, b = person(), person()
+    code, cert = imported([("甲一", a, "1/2"), ("乙一", b, "1/2")])
+    r = search({"unit_code": code})
+    assert r.status == 200, r
+    assert r.header("Cache-Control") == "no-store"
+    assert r.json["items"] == [unit_item(code, cert, [("甲一", a, "1/2"), ("乙一", b, "1/2")])]
+    assert r.json["next"] is None
+    assert r.json["as_at"].endswith("+08:00")
+    conforms(r, PATH, "post")
+    assert a not in r.body.decode() and b not in r.body.decode()
+    actor, otype, outcome, details = last_search_audit()
+    assert (otype, outcome) == ("registry", "success")
+    assert details == {"by": "unit_code", "as_at": False, "next_page": False, "found": 1, "cached": False}
+
+
+def test_by_certificate_number_in_either_bracket_width():
+    a = person()
+    code, cert = imported([("丙二", a, "1/1")])
+    want = [unit_item(code, cert, [("丙二", a, "1/1")])]
+    full = cert.replace("(", "（").replace(")", "）")
+    for given in (cert, full, "  " + full + "\u3000"):
+        r = search({"certificate_no": given})
+        assert r.status == 200, r
+        assert r.json["items"] == want, given
+    assert last_search_audit()[3]["by"] == "certificate_no"
+
+
+def test_by_holder_every_unit_a_page_at_a_time():
+    a = person()
+    units = sorted(imported([("丁三", a, "1/1")]) for _ in range(3))
+    body = {"holder": {"name": "丁三", "id_type": "resident_id", "id_number": a}, "limit": 2}
+    r = search(body)
+    assert r.status == 200, r
+    assert r.json["items"] == [unit_item(c, n, [("丁三", a, "1/1")]) for c, n in units[:2]]
+    assert r.json["next"]
+    r2 = search(dict(body, after=r.json["next"]))
+    assert r2.status == 200, r2
+    assert r2.json["items"] == [unit_item(c, n, [("丁三", a, "1/1")]) for c, n in units[2:]]
+    assert r2.json["next"] is None
+    # the lower-case check character, the wrong name: the same / nothing
+    assert search(dict(body, holder=dict(body["holder"], name="丁四"))).json["items"] == []
+    assert last_search_audit()[3] == {"by": "holder", "as_at": False, "next_page": False, "found": 0,
+                                      "cached": False}
+    # no trace of the number in the audit trail
+    assert sql("SELECT count(*) FROM audit.event WHERE details::text LIKE '%%%s%%'" % a[-8:]) == [["0"]]
+
+
+def test_as_at_before_a_registration_shows_the_register_as_it_was():
+    a = person()
+    code, cert = imported([("戊四", a, "1/1")])
+    time.sleep(0.01)
+    before = sql("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")[0][0]
+    time.sleep(0.01)
+    registered_mortgage(code)
+    now = search({"unit_code": code}).json["items"][0]
+    assert [m["mortgagee"] for m in now["mortgages"]] == ["中国工商银行"] or len(now["mortgages"]) == 1
+    assert now["mortgages"][0]["rank"] == 1 and now["mortgages"][0]["amount_fen"] == 50000000
+    r = search({"unit_code": code, "as_at": before})
+    assert r.status == 200, r
+    assert r.json["items"] == [unit_item(code, cert, [("戊四", a, "1/1")])]
+    assert last_search_audit()[3]["as_at"] is True
+    # before the unit had any entry: the unit, nothing in force
+    r = search({"unit_code": code, "as_at": "2001-01-01T00:00:00+08:00"})
+    assert r.json["items"] == [dict(unit_item(code, cert, []), holders=[])]
+    assert r.json["as_at"] == "2001-01-01T00:00:00+08:00"
+
+
+def test_outside_the_scope_nothing_not_even_another_scope_s_cached_answer():
+    a = person()
+    code, cert = imported([("己五", a, "1/1")])
+    holder = {"name": "己五", "id_type": "resident_id", "id_number": a}
+    # warm the cache as a region-wide user: the same searches twice
+    for body in ({"unit_code": code}, {"certificate_no": cert}, {"holder": holder}):
+        assert len(search(body).json["items"]) == 1
+        assert len(search(body).json["items"]) == 1
+        assert last_search_audit()[3]["cached"] is True
+    # a user whose registry.read covers 江南区 only, and one with the county's
+    # city: the one gets nothing, the other the unit
+    narrow = searcher("450105")
+    city = searcher("450100")
+    for body in ({"unit_code": code}, {"certificate_no": cert}, {"holder": holder}):
+        r = search(body, narrow)
+        assert r.status == 200 and r.json["items"] == [] and r.json["next"] is None, (body, r)
+        assert last_search_audit()[3]["cached"] is False
+        assert [u["code"] for u in search(body, city).json["items"]] == [code]
+    # a role without registry.read: 403
+    r = searcher("450103", "cashier").call("POST", PATH, json_body={"unit_code": code})
+    assert_problem(r, 403, "forbidden")
+
+
+def test_cached_answer_never_outlives_a_registration():
+    a = person()
+    code, cert = imported([("庚六", a, "1/1")])
+    holder = {"holder": {"name": "庚六", "id_type": "resident_id", "id_number": a}}
+    bodies = ({"unit_code": code}, {"certificate_no": cert}, holder)
+    for body in bodies:
+        assert search(body).json["items"][0]["mortgages"] == []
+        assert search(body).json["items"][0]["mortgages"] == []
+        assert last_search_audit()[3]["cached"] is True
+    registered_mortgage(code)
+    for body in bodies:
+        r = search(body)
+        assert [m["rank"] for m in r.json["items"][0]["mortgages"]] == [1], (body, r)
+        assert last_search_audit()[3]["cached"] is False
+    # and cached again under the new version
+    assert len(search(holder).json["items"][0]["mortgages"]) == 1
+    assert last_search_audit()[3]["cached"] is True
+
+
+def test_a_lost_version_key_or_a_counted_up_generation_is_a_miss():
+    a = person()
+    code, cert = imported([("辛七", a, "1/1")])
+    body = {"unit_code": code}
+    search(body)
+    search(body)
+    assert last_search_audit()[3]["cached"] is True
+    # the intake's fallback when Redis did not take a renewal
+    sql("UPDATE reg.search_generation SET n = n + 1")
+    search(body)
+    assert last_search_audit()[3]["cached"] is False
+    search(body)
+    assert last_search_audit()[3]["cached"] is True
+
+
+def test_bad_input_is_refused_with_its_code_and_nothing_written():
+    a = person()
+    good = {"name": "壬八", "id_type": "resident_id", "id_number": a}
+    cases = [
+        ({}, "invalid_parameter"),
+        ({"unit_code": "450103009004GB00001F00000003", "certificate_no": "桂(2025)南宁市不动产权第0000001号"},
+         "invalid_parameter"),
+        ({"unit_code": "45010300"}, "invalid_unit_code"),
+        ({"unit_code": "450103009004GB00001X00000003"}, "invalid_unit_code"),
+        ({"unit_code": 450103}, "invalid_unit_code"),
+        ({"certificate_no": "南宁市不动产权第0000001号"}, "invalid_certificate_no"),
+        ({"certificate_no": "桂(2025)南宁市不动产权第1号"}, "invalid_certificate_no"),
+        ({"holder": dict(good, id_number=a[:-1] + ("0" if a[-1] != "0" else "1"))}, "invalid_id_number"),
+        ({"holder": dict(good, id_number="4501031980")}, "invalid_id_number"),
+        ({"holder": dict(good, id_type="card")}, "invalid_id_type"),
+        ({"holder": dict(good, name="")}, "invalid_holder_name"),
+        ({"holder": dict(good, extra=1)}, "invalid_parameter"),
+        ({"holder": "壬八"}, "invalid_parameter"),
+        ({"unit_code": "450103009004GB00001F00000003", "as_at": "yesterday"}, "invalid_as_at"),
+        ({"unit_code": "450103009004GB00001F00000003", "as_at": "2026-02-30T00:00:00Z"}, "invalid_as_at"),
+        ({"unit_code": "450103009004GB00001F00000003", "as_at": "2999-01-01T00:00:00Z"}, "invalid_as_at"),
+        ({"unit_code": "450103009004GB00001F00000003", "after": "x"}, "invalid_cursor"),
+        ({"unit_code": "450103009004GB00001F00000003", "limit": 0}, "invalid_parameter"),
+        ({"unit_code": "450103009004GB00001F00000003", "limit": 101}, "invalid_parameter"),
+        ({"unit_code": "450103009004GB00001F00000003", "id_number": a}, "invalid_parameter"),
+    ]
+    wide()
+    before = audit_count()
+    for body, code in cases:
+        r = search(body)
+        assert_problem(r, 400, code)
+        assert a not in r.body.decode()
+    assert audit_count() == before
+    # not JSON at all
+    r = wide().call("POST", PATH, body=b"unit_code=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 415
+    assert audit_count() == before
+
+
+def test_the_id_number_reaches_no_log():
+    a = person()
+    imported([("癸九", a, "1/1")])
+    r = search({"holder": {"name": "癸九", "id_type": "resident_id", "id_number": a}})
+    assert len(r.json["items"]) == 1
+    log = os.path.join(STACK, "log", "access.log")
+    assert wait_until(lambda: r.header("X-Request-Id") is None or
+                      r.header("X-Request-Id") in open(log, encoding="utf-8").read(), 5)
+    for name in os.listdir(os.path.join(STACK, "log")):
+        p = os.path.join(STACK, "log", name)
+        if os.path.isfile(p):
+            with open(p, "rb") as f:
+                assert a.encode() not in f.read(), name
+
+
+def test_redis_down_search_still_answers_from_the_database():
+    a = person()
+    code, cert = imported([("子十", a, "1/1")])
+    search({"unit_code": code})
+    stack("redis-stop")
+    try:
+        t0 = time.time()
+        r = search({"unit_code": code})
+        assert r.status == 200 and [u["code"] for u in r.json["items"]] == [code]
+        r = search({"holder": {"name": "子十", "id_type": "resident_id", "id_number": a}})
+        assert r.status == 200 and [u["code"] for u in r.json["items"]] == [code]
+        assert last_search_audit()[3]["cached"] is False
+        # a registration while Redis is away: the generation counts up
+        gen = int(sql("SELECT n FROM reg.search_generation")[0][0])
+        registered_mortgage(code)
+        assert int(sql("SELECT n FROM reg.search_generation")[0][0]) == gen + 1
+        assert time.time() - t0 < 20
+    finally:
+        stack("redis-start")
+    assert wait_until(lambda: request("GET", "/readyz").status == 200, 5)
+    r = search({"unit_code": code})
+    assert len(r.json["items"][0]["mortgages"]) == 1
