@@ -135,7 +135,7 @@ export async function test_a_whitelisted_holder_query_waits_for_approval_then_yi
 test_a_whitelisted_holder_query_waits_for_approval_then_yields_a_certificate.timeout = 150000;
 
 export async function test_registry_search_by_unit_code_shows_the_unit_card(t) {
-	const f = fixture('query_people');
+	const f = fixture('query_people', { whitelist: false });
 	const page = await t.page();
 	await login(page, f.clerk);
 	await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '登记查询' }).click();

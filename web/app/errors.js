@@ -91,6 +91,8 @@ const MESSAGES = {
 	invalid_condition: '查询条件须且只能为单元代码、证书号或权利人姓名和证件号码之一。',
 	invalid_certificate_no: '不动产权证书号格式不正确。',
 	invalid_as_at: '历史时点不正确（不能晚于当前时间）。',
+	invalid_holder_name: '请填写权利人姓名（1–100 个字）。',
+	invalid_id_type: '证件类型不正确。',
 	invalid_cursor: '翻页位置已失效，请重新查询。',
 	evidence_required: '请先上传证明材料。',
 	evidence_not_found: '证明材料不存在或已失效，请重新上传。',

@@ -95,14 +95,26 @@ export function conditionForm(prefix, initial = {}) {
 		mark(err) {
 			const p = (err && err.problem) || {};
 			const k = current();
+			const f = problemField(p);
+			// the condition's own members: "unit_code", "holder/id_number" (or
+			// "conditions/…" in a query), never the requester's
+			if (/requester/.test(f)) return false;
 			const target = p.code === 'invalid_unit_code' ? unit : p.code === 'invalid_id_number' && k === 'holder' ? idNo :
-				p.code === 'invalid_certificate_no' ? cert : null;
+				p.code === 'invalid_certificate_no' ? cert : p.code === 'invalid_holder_name' && k === 'holder' ? name : null;
 			if (!target) return false;
 			bad(target, problemText(p));
 			target.focus();
 			return true;
 		},
 	};
+}
+
+// The member a 400 names: `field` when the API gives one, else the
+// "member: …" its detail starts with.
+export function problemField(p) {
+	if (p && p.field) return String(p.field);
+	const m = /^([A-Za-z_][\w/.]*): /.exec(String((p && p.detail) || ''));
+	return m ? m[1] : '';
 }
 
 function field2(label, input, hint) {
@@ -183,7 +195,7 @@ export function unitResult(u, visibility = 'register') {
 			x.share || '单独所有', x.certificate_no || ''])) : h('p', { class: 'muted' }, '无现势权利人。'));
 	const mortgages = u.mortgages || [];
 	parts.push(h('h4', {}, '抵押'), mortgages.length ? table(['顺位', '抵押权人', '被担保债权数额', '债务履行期限', '不动产登记证明号'],
-		mortgages.map((m) => [h('span', { class: 'nowrap' }, `第 ${m.rank} 顺位`), m.mortgagee || '', h('span', { class: 'num' }, money(m.amount_fen)),
+		mortgages.map((m) => [h('span', { class: 'nowrap' }, m.rank ? `第 ${m.rank} 顺位` : ''), m.mortgagee || '', h('span', { class: 'num' }, money(m.amount_fen)),
 			m.term_from || m.term_to ? h('span', { class: 'nowrap' }, `${fmtDate(m.term_from)} 至 ${fmtDate(m.term_to)}`) : '', m.certificate_no || ''])) : h('p', { class: 'muted' }, '无现势抵押。'));
 	const pre = u.pre_notices || [];
 	if (pre.length) {

@@ -7,9 +7,10 @@
 
 import { h, replace, toast } from '../ui.js';
 import { api, post } from '../api.js';
+import { messageFor } from '../errors.js';
 import { navigate } from '../router.js';
 import { refuseFile, fmtSize, problemText } from '../case_common.js';
-import { KINDS, ID_TYPES, conditionForm, localToRfc3339, queryError, statusBox, say, markInput } from '../query_common.js';
+import { KINDS, ID_TYPES, conditionForm, localToRfc3339, queryError, statusBox, say, markInput, problemField } from '../query_common.js';
 
 const MAX_EVIDENCE = 10 * 1024 * 1024;
 
@@ -140,8 +141,11 @@ export async function render(main) {
 		} catch (e) {
 			submit.disabled = false;
 			const p = e.problem || {};
-			const f = String(p.field || p.pointer || '');
+			const f = problemField(p);
 			if (e.code === 'invalid_id_number' && /requester/.test(f)) { markInput(rId, problemText(p)); return; }
+			if (/requester\/name/.test(f)) { markInput(rName, '请填写申请人姓名或名称（1–100 个字）。'); return; }
+			if (/requester\/reference/.test(f)) { markInput(ref, `请填写${KINDS[k].ref || '相关文书编号'}。`); return; }
+			if (e.code === 'invalid_as_at') { markInput(asAt, messageFor(e)); return; }
 			if (e.code === 'missing_purpose') { markInput(purpose, '请填写查询目的。'); return; }
 			if (e.code === 'missing_reference') { markInput(ref, `请填写${KINDS[k].ref || '相关文书编号'}。`); return; }
 			if (cond.mark(e)) return;

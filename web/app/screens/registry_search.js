@@ -6,6 +6,7 @@
 
 import { h, replace, loading } from '../ui.js';
 import { post } from '../api.js';
+import { messageFor } from '../errors.js';
 import { conditionForm, unitResult, asAtText, pager, localToRfc3339, queryError, statusBox, say, markInput } from '../query_common.js';
 
 const PAGE = 10;
@@ -55,6 +56,7 @@ export async function render(main) {
 			r = await post('/api/v1/registry/search', body);
 		} catch (e) {
 			replace(results);
+			if (e.code === 'invalid_as_at') { markInput(asAt, messageFor(e)); return; }
 			if (!cond.mark(e)) say(status, queryError(e));
 			return;
 		}
