@@ -131,6 +131,7 @@ start_services() {
 		# intake takes attachments of up to 20 MiB (as multipart: a little more)
 		local body=1048576
 		[ "$s" = intake ] && body=22020096
+		[ "$s" = query ] && body=11534336 # archive-query evidence, 10 MiB
 		# admin (password hashing) and intake (uploads) have a slow lane:
 		# workers of their own on a second socket (README, "Workers and
 		# connections"); nginx sends the slow routes there
