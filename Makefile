@@ -3,7 +3,7 @@ CC      ?= cc
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 DEFS     = -D_GNU_SOURCE
-PKGS     = libpq hiredis yajl libcrypto libqrencode
+PKGS     = libpq hiredis yajl libcrypto libqrencode cairo-ft fontconfig
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 HARDEN   = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE

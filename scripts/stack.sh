@@ -6,8 +6,10 @@
 #   stack.sh stop DIR    stop every process the stack started
 #   stack.sh pg-restart|pg-stop|pg-start|redis-stop|redis-start DIR   for fault tests
 # Environment for start: TB_PORT (8080), TB_BIN (bin/ of the checkout),
-# TB_WORKERS (2 per service), TB_SLOW_WORKERS (the slow lanes of admin and
-# intake: half the cores, at least one), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
+# TB_WORKERS (2 per service), TB_SLOW_WORKERS (the slow lanes of admin,
+# intake and query: half the cores, at least one), TB_CERT_KEY, TB_CERT_CHAIN,
+# TB_SM2_KEY (certificate signing keys; a local CA's are made under
+# keys/cert/ when unset), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
 # fsync: throw-away test stacks only), TB_SVC_ENV (extra VAR=value words for the
 # services), TB_RATE_* and TB_BURST_* (log-in, query, applicant rates per client
 # address), TB_CONN_PER_ADDR (connections per client address, 256).
@@ -18,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,15p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,18p' "$0"; exit 2; }
 mkdir -p "$DIR"
 # the physical path: DIR may be a link to the state kept under /var/lib/tongban
 DIR=$(cd "$DIR" && pwd -P)
@@ -122,12 +124,43 @@ audit_keys() {
 	if [ ${#RUNAS[@]} -gt 0 ]; then chown -R tongban:tongban "$DIR/keys" "$DIR/audit"; fi
 }
 
+# The query-result certificates' signing keys (README, "Query-result
+# certificates"): when TB_CERT_KEY/TB_CERT_CHAIN/TB_SM2_KEY are not set, a
+# local CA, a signing certificate it issues (RSA-2048) and an SM2 key, made
+# once per stack with the openssl tool under keys/cert/.
+cert_keys() {
+	local k="$DIR/keys/cert"
+	mkdir -p "$k"
+	chmod 700 "$DIR/keys" "$k"
+	if [ -z "${TB_CERT_KEY:-}" ] && [ ! -f "$k/chain.pem" ]; then
+		(umask 077
+		 openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout "$k/ca.key" -out "$k/ca.pem" \
+			-subj "/C=CN/O=Tongban local CA/CN=Tongban local CA" \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+		 openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$k/sign.key" -out "$k/sign.csr" \
+			-subj "/C=CN/O=Tongban/CN=Tongban certificate signing" 2>/dev/null
+		 printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' >"$k/sign.ext"
+		 openssl x509 -req -sha256 -days 825 -in "$k/sign.csr" -CA "$k/ca.pem" -CAkey "$k/ca.key" \
+			-CAcreateserial -extfile "$k/sign.ext" -out "$k/sign.pem" 2>/dev/null
+		 cat "$k/sign.pem" "$k/ca.pem" >"$k/chain.pem"
+		 rm -f "$k/sign.csr" "$k/sign.ext")
+	fi
+	if [ -z "${TB_SM2_KEY:-}" ] && [ ! -f "$k/sm2.pem" ]; then
+		(umask 077 && openssl genpkey -algorithm SM2 -out "$k/sm2.pem")
+		openssl pkey -in "$k/sm2.pem" -pubout -out "$k/sm2.pub.pem"
+	fi
+	if [ ${#RUNAS[@]} -gt 0 ]; then chown -R tongban:tongban "$k"; fi
+}
+
 start_services() {
 	local bin=$1 workers=$2
 	audit_keys
+	cert_keys
 	for s in $SERVICES; do
 		local audit_env=""
 		[ "$s" = admin ] && audit_env="TB_AUDIT_KEY=$DIR/keys/audit.pem TB_AUDIT_ANCHOR_DIR=$DIR/audit"
+		local cert_env=""
+		[ "$s" = query ] && cert_env="TB_CERT_KEY=${TB_CERT_KEY:-$DIR/keys/cert/sign.key} TB_CERT_CHAIN=${TB_CERT_CHAIN:-$DIR/keys/cert/chain.pem} TB_SM2_KEY=${TB_SM2_KEY:-$DIR/keys/cert/sm2.pem}"
 		# intake takes attachments of up to 20 MiB (as multipart: a little more)
 		local body=1048576
 		[ "$s" = intake ] && body=22020096
@@ -140,7 +173,8 @@ start_services() {
 		local slow_workers=$(( $(nproc) / 2 ))
 		[ "$slow_workers" -ge 1 ] || slow_workers=1
 		local slow_env=""
-		case $s in admin | intake)
+		# query: certificates are drawn and signed there
+		case $s in admin | intake | query)
 			slow_env="TB_SLOW_SOCKET=$DIR/run/slow-$s.sock TB_SLOW_WORKERS=${TB_SLOW_WORKERS:-$slow_workers}" ;;
 		esac
 		# shellcheck disable=SC2086
@@ -149,13 +183,13 @@ start_services() {
 			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" TB_DATA_KEYS="$DIR/keys/data.keys" \
 			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" TB_PUBLIC_URL="${TB_PUBLIC_URL:-http://127.0.0.1:${TB_PORT:-8080}}" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-			$audit_env $slow_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
+			$audit_env $cert_env $slow_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
 		echo $! >"$DIR/run/$s.pid"
 	done
 	for s in $SERVICES; do
 		for _ in $(seq 100); do [ -S "$DIR/run/$s.sock" ] && break; sleep 0.05; done
 		[ -S "$DIR/run/$s.sock" ] || { log "$s did not start: see $DIR/log/$s.log"; return 1; }
-		case $s in admin | intake)
+		case $s in admin | intake | query)
 			for _ in $(seq 100); do [ -S "$DIR/run/slow-$s.sock" ] && break; sleep 0.05; done ;;
 		esac
 	done

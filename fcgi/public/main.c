@@ -11,6 +11,8 @@ static const struct route routes[] = {
 	{ .methods = M_GET, .pattern = "/api/v1/divisions/{code:code}", .fn = h_division_get },
 	{ .methods = M_POST, .pattern = "/api/v1/public/progress", .fn = h_progress },
 	{ .methods = M_GET, .pattern = "/api/v1/banks", .fn = h_bank_list },
+	/* query-result certificates: genuine or not (certificates.c) */
+	{ .methods = M_GET, .pattern = "/api/v1/public/certificates/{serial:str}", .fn = h_certificate_verify, .query = certificate_verify_query },
 };
 
 static const struct service svc = {

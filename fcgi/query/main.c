@@ -4,6 +4,7 @@
 #include "../domain/division.h"
 #include "archive.h"
 #include "query.h"
+#include "certificate.h"
 
 /* archive queries: list keys */
 static const struct qkey q_queries[] = { LIST_BEFORE(100, 20),
@@ -28,6 +29,8 @@ static const struct route routes[] = {
 	{ M_DELETE, "/api/v1/whitelist/{id:int}", h_whitelist_remove, .perm = "whitelist.manage" },
 	{ M_GET, "/api/v1/query-permissions", h_qperm_list, .perm = "role.manage", .query = q_after },
 	{ M_PUT, "/api/v1/query-permissions/{user_id:int}", h_qperm_put, .perm = "role.manage" },
+	/* the query-result certificate (certificate.c; nginx: the slow lane) */
+	{ .methods = M_GET, .pattern = "/api/v1/queries/{id:int}/certificate.pdf", .fn = h_query_certificate, .perm = "query.create" },
 };
 
 static const struct service svc = {
