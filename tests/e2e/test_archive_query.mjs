@@ -6,6 +6,7 @@
 // downloads the signed certificate (a PDF); the public check of that
 // certificate on a phone (/v/, 390 px) says 真实有效. Plus the other new
 // screens (registry search, 我的查询, 白名单管理, 查询权限) with axe checks.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fixture, login, sql, eq, assert } from './lib.mjs';
 import { tabTo, PDF } from './case_steps.mjs';
@@ -18,6 +19,7 @@ async function serialShown(page) {
 export async function test_a_whitelisted_holder_query_waits_for_approval_then_yields_a_certificate(t) {
 	const f = fixture('query_people');
 	const { clerk, admin, unit } = f;
+	t.allow(401, /\/api\/v1\/auth\/login$/);   // the password step of a TOTP log-in
 	const holder = unit.holder;
 
 	// --- the window: the query request, by keyboard ---
@@ -87,7 +89,7 @@ export async function test_a_whitelisted_holder_query_waits_for_approval_then_yi
 
 	// the admin's other screens
 	await a.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '白名单' }).click();
-	const wl = a.locator('table tbody tr').filter({ hasText: holder.name });
+	const wl = a.locator('table tbody tr').filter({ hasText: holder.name }).filter({ hasText: holder.id_number.slice(-4) });
 	await wl.waitFor();
 	const wlText = await wl.textContent();
 	assert(!wlText.includes(holder.id_number) && wlText.includes(holder.id_number.slice(-4)), 'the whitelist shows the ID number masked: ' + wlText);
@@ -119,16 +121,23 @@ export async function test_a_whitelisted_holder_query_waits_for_approval_then_yi
 	await w.locator('.toast').filter({ hasText: '查询结果证明已下载。' }).waitFor();
 
 	// --- the public check on a phone, from the certificate's QR code ---
-	const link = /\/api\/v1\/public\/certificates\/(CX-[0-9-]+)\?code=([A-Za-z0-9_-]+)/.exec(pdf.toString('latin1'));
-	const code = link ? link[2] : sql(`SELECT code FROM qry.certificate WHERE query_id = ${id}`)[0][0];
+	// the link under the QR code (pdftotext; the line breaks taken out):
+	// opened by a phone's browser it lands on /v/#<serial>.<code>
+	const file = await download.path();
+	const text = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, '');
+	const link = /(https?:\/\/[^/]+\/api\/v1\/public\/certificates\/(ZM-[0-9-]+)\?code=([0-9a-f]{32}))/.exec(text);
+	assert(link, 'the certificate names its verification link');
+	const [, url, certSerial, code] = link;
 	const phone = await t.page({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-	await phone.goto(`/v/?s=${encodeURIComponent(serial)}&c=${encodeURIComponent(code)}`);
+	await phone.goto(url.replace(/^https?:\/\/[^/]+/, ''));
+	await phone.waitForURL(/\/v\/#ZM-/);
 	await phone.locator('#vf-verdict').waitFor();
 	eq(await phone.locator('#vf-verdict').textContent(), '真实有效', 'the certificate is genuine');
-	assert((await phone.locator('.vf-facts').first().textContent()).includes(serial), 'the page names the serial');
+	const facts = await phone.locator('.vf-facts').first().textContent();
+	assert(facts.includes(certSerial) && facts.includes('出具后登记簿未变更'), 'the page names the certificate and the unchanged register: ' + facts);
 	await t.shot(phone, 'verify-genuine');
 	t.allow(404, /\/api\/v1\/public\/certificates\//);
-	await phone.goto(`/v/#${serial}.WRONG${code}`);
+	await phone.goto(`/v/?s=${certSerial}&c=${code.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`);
 	await phone.locator('#vf-verdict').filter({ hasText: '无法验证' }).waitFor();
 	await t.shot(phone, 'verify-invalid');
 }

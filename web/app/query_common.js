@@ -14,12 +14,12 @@ export { ID_TYPES };
 // Requester kinds (不动产登记资料查询暂行办法), what each may see and what
 // each must bring: `ref` names the reference it needs (null: none).
 export const KINDS = {
-	holder: { name: '权利人', sees: '可查询本人名下不动产的全部登记信息，并可看到近 12 个月谁查询过这些不动产。', ref: null },
-	heir_guardian: { name: '继承人、监护人', sees: '可查询被继承人、被监护人名下不动产的登记结果。', ref: null },
-	interested_party: { name: '利害关系人', sees: '可查询合同或案件所涉不动产的登记结果。', ref: '合同编号或案号' },
-	prospective_party: { name: '拟交易当事人', sees: '仅可查询是否存在登记、是否共有、抵押、预告登记、异议、查封等事实，不含姓名和证号。', ref: null },
-	lawyer: { name: '律师', sees: '持调查令可查询案件所涉不动产的登记结果。', ref: '调查令编号' },
-	state_organ: { name: '国家机关', sees: '依法查询所涉不动产的登记结果。', ref: '公函或法律文书编号' },
+	holder: { name: '权利人', sees: '可查询本人名下不动产的全部登记信息，并可看到近 12 个月有哪些机构查询过这些不动产。', ref: null, conds: ['unit_code', 'certificate_no', 'holder'] },
+	heir_guardian: { name: '继承人、监护人', sees: '按被继承人、被监护人的姓名和证件号码，查询其名下不动产的全部登记信息。', ref: null, conds: ['holder'] },
+	interested_party: { name: '利害关系人', sees: '按不动产单元代码或证书号，查询合同、案件所涉不动产的登记结果。', ref: '合同编号或案号', conds: ['unit_code', 'certificate_no'] },
+	prospective_party: { name: '拟交易当事人', sees: '仅可查询是否存在登记、是否共有、抵押、预告登记、异议、查封等事实，不含姓名和证号。', ref: null, conds: ['unit_code', 'certificate_no'] },
+	lawyer: { name: '律师', sees: '持调查令，可查询案件所涉不动产的登记结果。', ref: '调查令编号', conds: ['unit_code', 'certificate_no', 'holder'] },
+	state_organ: { name: '国家机关', sees: '持协助查询文书，可依法查询所涉不动产的全部登记信息。', ref: '协助查询文书编号', conds: ['unit_code', 'certificate_no', 'holder'] },
 };
 export const kindName = (k) => (KINDS[k] ? KINDS[k].name : k);
 
@@ -91,6 +91,13 @@ export function conditionForm(prefix, initial = {}) {
 			return { holder: { name: name.value.trim(), id_type: idType.value, id_number: idNo.value.trim().toUpperCase() } };
 		},
 		focus() { boxes[current()].querySelector('input').focus(); },
+		// only the kinds of condition a requester kind may use (the server
+		// refuses the others: condition_not_allowed)
+		allow(kinds) {
+			const inputs = radios.map((l) => l.querySelector('input'));
+			for (const i of inputs) { i.disabled = !kinds.includes(i.value); i.parentElement.classList.toggle('choice-off', i.disabled); }
+			if (!kinds.includes(current())) { inputs.find((i) => !i.disabled).checked = true; show(); }
+		},
 		// a refusal of the server shown at its input
 		mark(err) {
 			const p = (err && err.problem) || {};

@@ -16,7 +16,7 @@ const state = { afters: [null] };
 export async function render(main) {
 	loading(main);
 	const after = state.afters[state.afters.length - 1];
-	const list = await get(`/api/v1/query-approvals?limit=${PAGE}` + (after ? `&after=${encodeURIComponent(after)}` : ''));
+	const list = await get(`/api/v1/query-approvals?limit=${PAGE}` + (after ? `&before=${encodeURIComponent(after)}` : ''));
 	const items = list.items || [];
 
 	async function decide(q, approve) {
@@ -35,7 +35,8 @@ export async function render(main) {
 			if (approve) await post(`/api/v1/queries/${q.id}/approve`, {});
 			else await post(`/api/v1/queries/${q.id}/reject`, { reason: reason.value.trim() });
 		} catch (e) {
-			toast(messageFor(e), 'error');
+			toast(e.code === 'invalid_state' ? `查询 ${q.serial} 已不在待审批状态（可能已由他人审批）。` : messageFor(e), 'error');
+			if (e.code === 'invalid_state') await render(main);
 			return;
 		}
 		toast(approve ? `查询 ${q.serial} 已批准。` : `查询 ${q.serial} 已驳回。`, 'ok');
@@ -53,24 +54,23 @@ export async function render(main) {
 					h('button', { type: 'button', class: 'btn btn-primary', onclick: () => decide(q, true), 'aria-label': `批准查询 ${q.serial}` }, '批准'))),
 			facts([
 				['受理机构', q.agency ? q.agency.name : null],
-				['经办人', q.created_by ? (q.created_by.display_name || q.created_by.username) : null],
 				['申请人类型', kindName(r.kind || q.requester_kind)],
 				['申请人', r.name],
 				['文书编号', r.reference],
 				['查询目的', q.purpose],
 				['查询条件', conditionText(q.conditions)],
-				['白名单事由', q.whitelist_reason || (q.whitelist ? q.whitelist.reason : null)],
+				['查询时点', q.as_at && Math.abs(Date.parse(q.as_at) - Date.parse(q.created_at)) > 60000 ? fmtTime(q.as_at) : '当前'],
 			], 'facts facts-wide'));
 	};
 
 	replace(main,
 		h('div', { class: 'page-head' }, h('h1', {}, '查询审批'),
-			h('p', { class: 'muted page-sub' }, '涉及白名单人员、且数据在本辖区的查档申请。请核对查询目的和证明材料后审批。')),
+			h('p', { class: 'muted page-sub' }, '涉及白名单人员、数据在本辖区的查档申请。请核对申请人、查询目的和文书编号后审批；不能审批本人提交的查询。')),
 		items.length ? h('ul', { class: 'approvals' }, items.map(card))
 			: h('p', { class: 'panel empty' }, state.afters.length > 1 ? '没有更多待审批的查询。' : '目前没有待审批的查询。'),
 		items.length || state.afters.length > 1 ? pager({
-			afters: state.afters, next: list.next, count: items.length,
+			afters: state.afters, next: list.next_before, count: items.length,
 			onPrev: () => { state.afters.pop(); render(main); },
-			onNext: () => { state.afters.push(list.next); render(main); },
+			onNext: () => { state.afters.push(list.next_before); render(main); },
 		}) : null);
 }

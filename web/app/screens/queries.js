@@ -12,7 +12,7 @@ const state = { afters: [null] };
 export async function render(main) {
 	loading(main);
 	const after = state.afters[state.afters.length - 1];
-	const list = await get(`/api/v1/queries?limit=${PAGE}` + (after ? `&after=${encodeURIComponent(after)}` : ''));
+	const list = await get(`/api/v1/queries?limit=${PAGE}` + (after ? `&before=${encodeURIComponent(after)}` : ''));
 	const items = list.items || [];
 	const rows = items.map((q) => h('tr', { class: q.state === 'pending_approval' ? 'row-pending' : null },
 		h('td', {}, h('a', { class: 'case-link mono', href: `#/queries/${q.id}` }, q.serial || String(q.id))),
@@ -32,8 +32,8 @@ export async function render(main) {
 				h('tbody', {}, rows))
 				: h('p', { class: 'empty' }, state.afters.length > 1 ? '没有更多查询。' : '还没有查询记录。'),
 			items.length || state.afters.length > 1 ? pager({
-				afters: state.afters, next: list.next, count: items.length,
+				afters: state.afters, next: list.next_before, count: items.length,
 				onPrev: () => { state.afters.pop(); render(main); },
-				onNext: () => { state.afters.push(list.next); render(main); },
+				onNext: () => { state.afters.push(list.next_before); render(main); },
 			}) : null));
 }

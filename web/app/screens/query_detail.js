@@ -18,6 +18,8 @@ export async function render(main, [id]) {
 	const q = await get(`/api/v1/queries/${id}`);
 	const r = q.requester || {};
 	const res = q.result || null;
+	// a query without a past time is answered as at its creation
+	const historical = !!q.as_at && Date.parse(q.created_at) - Date.parse(q.as_at) > 60000;
 
 	const download = h('button', { type: 'button', class: 'btn btn-primary', id: 'download-cert', onclick: () => downloadCertificate(q, download) }, '下载查询结果证明');
 	const tools = h('div', { class: 'receipt-tools query-tools no-print' },
@@ -31,7 +33,7 @@ export async function render(main, [id]) {
 			h('span', {}, '该查询涉及白名单人员，须由不动产所在地的属地管理员审批。审批通过后即可查看结果、下载查询结果证明；在此之前不显示任何登记信息。'))
 		: q.state === 'rejected'
 			? h('div', { class: 'banner banner-error state-banner', role: 'status' },
-				h('strong', {}, '已驳回'), h('span', {}, '审批未通过，不出具查询结果。', q.decision && q.decision.reason ? '驳回理由：' + q.decision.reason : q.reject_reason ? '驳回理由：' + q.reject_reason : ''))
+				h('strong', {}, '已驳回'), h('span', {}, '审批未通过，不出具查询结果。', q.reject_reason ? '驳回理由：' + q.reject_reason : ''))
 			: null;
 
 	const who = [
@@ -41,11 +43,10 @@ export async function render(main, [id]) {
 		['文书编号', r.reference],
 		['查询目的', q.purpose],
 		['查询条件', conditionText(q.conditions)],
-		['查询时点', q.as_at ? fmtTime(q.as_at) : '当前'],
+		['查询时点', historical ? fmtTime(q.as_at) + '（历史时点）' : '提交时的登记簿'],
 		['受理机构', q.agency ? q.agency.name : null],
-		['经办人', q.created_by ? (q.created_by.display_name || q.created_by.username || q.created_by.name) : null],
 		['提交时间', fmtTime(q.created_at)],
-		['审批', q.decision && q.decision.at ? `${fmtTime(q.decision.at)}${q.decision.by ? ' · ' + (q.decision.by.display_name || q.decision.by.username || q.decision.by.name || '') : ''}` : null],
+		[q.state === 'rejected' ? '驳回时间' : '审批时间', q.decided_at ? fmtTime(q.decided_at) : null],
 	];
 
 	const body = [
@@ -61,7 +62,7 @@ export async function render(main, [id]) {
 		body.push(h('section', { class: 'query-result', 'aria-labelledby': 'result-title' },
 			h('div', { class: 'results-head' },
 				h('h2', { id: 'result-title' }, res.units && res.units.length ? `查询结果（${res.units.length} 个不动产单元）` : '查询结果'),
-				h('span', { class: 'muted' }, '查询范围：', VISIBILITY[res.visibility] || res.visibility, ' · 登记簿时点：', asAtText(res.as_at, !!q.as_at))),
+				h('span', { class: 'muted' }, '查询范围：', VISIBILITY[res.visibility] || res.visibility, ' · 登记簿时点：', asAtText(res.as_at, historical))),
 			res.units && res.units.length
 				? res.units.map((u) => unitResult(u, res.visibility))
 				: h('p', { class: 'none-found', id: 'none-found' }, '未查询到登记记录')));

@@ -37,6 +37,7 @@ export async function render(main) {
 		replace(kindNote, k.sees);
 		refBox.hidden = !k.ref;
 		replace(refLabel, k.ref || '');
+		cond.allow(k.conds);
 	};
 	for (const l of kindRadios) l.querySelector('input').addEventListener('change', showKind);
 

@@ -100,9 +100,9 @@ export async function render(main) {
 					h('td', { class: 'cell-actions' }, h('button', { type: 'button', class: 'btn btn-small btn-danger-outline', 'aria-label': `将 ${w.name || w.id_number_masked} 移出白名单`, onclick: () => remove(w) }, '移出'))))))
 				: h('p', { class: 'empty' }, '白名单中还没有人员。'),
 			items.length || state.afters.length > 1 ? pager({
-				afters: state.afters, next: list.next, count: items.length, label: '人',
+				afters: state.afters, next: list.next_after, count: items.length, label: '人',
 				onPrev: () => { state.afters.pop(); render(main); },
-				onNext: () => { state.afters.push(list.next); render(main); },
+				onNext: () => { state.afters.push(list.next_after); render(main); },
 			}) : null));
 	name.focus();
 }
