@@ -5,7 +5,8 @@ tests/e2e/fixture.py).
                a jurisdiction admin of 来宾市 (451300, TOTP), a unit of 兴宾区 imported
                with its holder, and that holder put on the whitelist through the
                API by the admin (a session opened with the code of the previous step,
-               so the browser's log-in with the current code is not a replay)
+               so the browser's log-in with the current code is not a replay), and
+               another resident ID number ("other_id_number") for the screens to add
 """
 import base64
 import random
@@ -34,7 +35,8 @@ def query_people(a):
     out = {"clerk": {"id": cuid, "username": clerk, "password": auth_lib.PASSWORD},
            "admin": {"id": auid, "username": admin, "password": auth_lib.PASSWORD,
                      "totp_secret_b32": base64.b32encode(auth_lib.TOTP_KEY).decode()},
-           "unit": {"code": code, "location": loc, "certificate_no": cert, "holder": holder}}
+           "unit": {"code": code, "location": loc, "certificate_no": cert, "holder": holder},
+           "other_id_number": case_lib.fix_check("45130219850707%03d" % random.randint(100, 999))}
     if not a.get("whitelist", True):
         return out
     # the code of the previous 30-second step (the server takes one step either

@@ -94,10 +94,40 @@ export async function test_a_whitelisted_holder_query_waits_for_approval_then_yi
 	const wlText = await wl.textContent();
 	assert(!wlText.includes(holder.id_number) && wlText.includes(holder.id_number.slice(-4)), 'the whitelist shows the ID number masked: ' + wlText);
 	await t.shot(a, 'whitelist');
+	// add a person by keyboard (the name input holds the focus), then remove them
+	const other = { name: '蒙志刚', id_number: f.other_id_number };
+	eq(await a.evaluate(() => document.activeElement.id), 'wl-name', 'the name input has the focus');
+	await a.keyboard.type(other.name);
+	await tabTo(a, '#wl-idno');
+	await a.keyboard.type(other.id_number);
+	await tabTo(a, '#wl-reason');
+	await a.keyboard.type('家庭暴力受害人');
+	await a.keyboard.press('Enter');
+	await a.locator('.toast').filter({ hasText: `${other.name} 已加入白名单。` }).waitFor();
+	const added = a.locator('table tbody tr').filter({ hasText: other.name });
+	await added.waitFor();
+	eq(sql(`SELECT reason, scope_code, id_masked FROM qry.whitelist WHERE name = '${other.name}' AND removed_at IS NULL`),
+		[['家庭暴力受害人', '451300', (await added.locator('td.mono').textContent()).trim()]], 'stored with the masked number shown');
+	await added.getByRole('button', { name: `将 ${other.name} 移出白名单` }).click();
+	await a.getByRole('dialog').getByRole('button', { name: '移出白名单' }).click();
+	await a.locator('table tbody tr').filter({ hasText: other.name }).waitFor({ state: 'detached' });
+	eq(sql(`SELECT count(*) FROM qry.whitelist WHERE name = '${other.name}' AND removed_at IS NOT NULL`), [['1']], 'removed, and kept as removed');
+
+	// the clerk's daily quota, set in 查询权限
 	await a.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '查询权限' }).click();
 	await a.getByRole('heading', { name: '查询权限', level: 1 }).waitFor();
-	await a.locator('table tbody tr, p.empty').first().waitFor();
+	const mine = a.locator('table tbody tr').filter({ hasText: clerk.username });
+	await mine.waitFor();
 	await t.shot(a, 'query-permissions');
+	await mine.getByRole('button', { name: /^设置 .* 的查询权限$/ }).click();
+	const qd = a.getByRole('dialog');
+	await qd.getByLabel('可查询地区（行政区划代码）').fill('451302');
+	await qd.getByLabel('每日查询限额（次）').fill('30');
+	await t.shot(a, 'query-permissions-edit');
+	await qd.getByRole('button', { name: '保存' }).click();
+	await a.locator('.toast').filter({ hasText: '查询权限已保存。' }).waitFor();
+	eq(sql(`SELECT divisions, daily_quota FROM qry.permission WHERE user_id = ${clerk.id}`), [['{451302}', '30']], 'the permission is stored');
+	assert((await a.locator('table tbody tr').filter({ hasText: clerk.username }).textContent()).includes('兴宾区'), 'the division shown by name');
 
 	// --- the window: completed, the result, the certificate ---
 	await w.goto(`/#/queries/${id}`);
@@ -135,6 +165,8 @@ export async function test_a_whitelisted_holder_query_waits_for_approval_then_yi
 	eq(await phone.locator('#vf-verdict').textContent(), '真实有效', 'the certificate is genuine');
 	const facts = await phone.locator('.vf-facts').first().textContent();
 	assert(facts.includes(certSerial) && facts.includes('出具后登记簿未变更'), 'the page names the certificate and the unchanged register: ' + facts);
+	await phone.getByText('国密 SM2 签名信息').click();
+	assert((await phone.locator('.vf-sig').textContent()).includes('1234567812345678'), 'the SM2 user id is shown');
 	await t.shot(phone, 'verify-genuine');
 	t.allow(404, /\/api\/v1\/public\/certificates\//);
 	await phone.goto(`/v/?s=${certSerial}&c=${code.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`);

@@ -98,7 +98,7 @@ function resultView(serial, r) {
 		row('证明编号', h('span', { class: 'mono' }, b.serial || serial)),
 		row('出具时间', fmtTime(b.issued_at)),
 		agency ? row('出具机构', agency) : null,
-		row('登记簿变化', changed ? '登记簿自出具后已变更' : '出具后登记簿未变更', changed ? 'vf-changed' : null),
+		row('登记簿状况', changed ? '登记簿自出具后已变更' : '出具后登记簿未变更', changed ? 'vf-changed' : null),
 		b.sha256 ? row('文件摘要 SHA-256', h('span', { class: 'mono vf-hash' }, b.sha256)) : null,
 	];
 	return h('section', { class: 'ap-card vf-card ' + (genuine ? 'vf-good' : 'vf-bad'), 'aria-labelledby': 'vf-verdict' },

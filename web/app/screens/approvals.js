@@ -7,7 +7,7 @@
 import { h, replace, fmtTime, loading, toast, confirmDialog } from '../ui.js';
 import { get, post } from '../api.js';
 import { messageFor } from '../errors.js';
-import { kindName, conditionText, pager } from '../query_common.js';
+import { kindName, conditionText, pager, ID_TYPES } from '../query_common.js';
 import { facts } from '../case_common.js';
 
 const PAGE = 20;
@@ -56,10 +56,11 @@ export async function render(main) {
 				['受理机构', q.agency ? q.agency.name : null],
 				['申请人类型', kindName(r.kind || q.requester_kind)],
 				['申请人', r.name],
+				['申请人证件', r.id_number_masked ? `${ID_TYPES[r.id_type] || r.id_type || ''} ${r.id_number_masked}` : null],
 				['文书编号', r.reference],
 				['查询目的', q.purpose],
 				['查询条件', conditionText(q.conditions)],
-				['查询时点', q.as_at && Math.abs(Date.parse(q.as_at) - Date.parse(q.created_at)) > 60000 ? fmtTime(q.as_at) : '当前'],
+				['查询时点', q.as_at && Math.abs(Date.parse(q.as_at) - Date.parse(q.created_at)) > 60000 ? fmtTime(q.as_at) + '（历史时点）' : '提交时的登记簿'],
 			], 'facts facts-wide'));
 	};
 

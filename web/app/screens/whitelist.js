@@ -49,7 +49,7 @@ export async function render(main) {
 		h('h2', { class: 'panel-title', id: 'wl-add-title' }, '加入白名单'),
 		status,
 		h('div', { class: 'wl-grid' },
-			fld('姓名', name), fld('证件类型', idType), fld('证件号码', idNo, '仅保存加密索引，列表中只显示部分号码。'),
+			fld('姓名', name), fld('证件类型', idType), fld('证件号码', idNo, '列表中只显示部分号码。'),
 			fld('列入事由', reason, '如：受保护证人、涉密人员。'), fld('管辖范围', scope), h('div', { class: 'wl-submit' }, add)));
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
