@@ -114,7 +114,7 @@ function resultView(serial, r) {
 			h('dl', { class: 'vf-facts' },
 				row('算法', sm2.algorithm || 'SM2 with SM3'),
 				row('用户标识', h('span', { class: 'mono' }, sm2.user_id || sm2.id || '1234567812345678')),
-				sm2.public_key ? row('公钥', h('span', { class: 'mono vf-hash' }, sm2.public_key)) : null,
+				sm2.public_key ? row('公钥', h('span', { class: 'mono vf-hash vf-pem' }, sm2.public_key)) : null,
 				sm2.signature ? row('签名值', h('span', { class: 'mono vf-hash' }, sm2.signature)) : null,
 				sm2.verified !== undefined ? row('平台验签', sm2.verified ? '通过' : '未通过') : null),
 			h('p', { class: 'ap-note' }, '签名覆盖证明 PDF 文件全文，可使用 openssl pkeyutl 以 SM2 公钥核验。')) : null,
