@@ -556,6 +556,8 @@ static int worker_main(const struct service *svc, const struct conf *conf, struc
 		tell_master(master, SIG_READY);
 		rc = worker_run(&w, lfd, master, &none);
 	}
+	if (svc->worker_exit)
+		svc->worker_exit(&w);
 	db_close(&w.db);
 	cache_close(&w.cache);
 	auth_worker_free(&w);

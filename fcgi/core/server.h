@@ -16,6 +16,9 @@ struct service {
 	/* optional: a supervised background process calls this in a loop; it
 	 * returns the milliseconds to sleep before the next call */
 	int (*background)(struct worker *w);
+	/* optional: called in each worker as it stops, before the database
+	 * connection closes (e.g. to write what it gathered) */
+	void (*worker_exit)(struct worker *w);
 };
 
 /* Run the service: parse the environment, bind TB_SOCKET, fork the pool,

@@ -38,6 +38,7 @@ static const struct service svc = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
+	.worker_exit = search_worker_exit, /* registry search: gathered audit rows */
 };
 
 int main(void)

@@ -8,5 +8,7 @@
 
 void h_unit_card(struct req *r);
 void h_registry_search(struct req *r);
+/* Write the audit rows a worker gathered (search.c), as it stops. */
+void search_worker_exit(struct worker *w);
 
 #endif

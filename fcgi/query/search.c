@@ -26,6 +26,7 @@
 
 #include "../core/buf.h"
 #include "../core/cache.h"
+#include "../core/log.h"
 #include "../core/regcache.h"
 #include "../core/valid.h"
 #include "../core/worker.h"
@@ -35,25 +36,58 @@
 /* An answer about now lives this long at most; versions end it earlier. */
 #define SEARCH_TTL_S 300
 
-/* The audit row of a search, committed without waiting for the WAL flush
- * (a read is recorded, nothing depends on it: a database crash may lose
- * the last fraction of a second of such rows, a worker crash none), and
- * the search generation. $8 >= 0: only while the generation still is $8
- * (a cache hit built under it; no row otherwise and the search goes to the
- * database, which writes its own). Returns the generation and whether the
- * row was written. */
+/* The audit rows of searches, committed without waiting for the WAL flush
+ * (a read is recorded, nothing depends on it: a database crash may lose the
+ * last fraction of a second of such rows), and the search generation.
+ *
+ * search_audit writes one row — with $8 >= 0 only while the generation
+ * still is $8 (a cache hit built under it; otherwise no row, and the search
+ * goes to the database, which writes its own). search_audit_batch writes
+ * the rows a busy worker gathered (a JSON array): a cache hit under load
+ * then costs no database round trip of its own. Both return the generation
+ * and the rows written. */
+#define AUDIT_COLS(C) C(n, I64) C(written, I64)
 #define Q_AUDIT(P, C)                                                                              \
 	P(at, I64) P(actor_id, I64) P(actor_name, TEXT) P(agency, TEXT) P(request_id, TEXT)         \
-	P(client, TEXT) P(details, TEXT) P(gen, I64) C(n, I64) C(written, I64)
+	P(client, TEXT) P(details, TEXT) P(gen, I64) AUDIT_COLS(C)
+#define AUDIT_INSERT                                                                               \
+	" ins AS (INSERT INTO audit.event (at, actor_id, actor_name, agency_code, action, object_type," \
+	"  object_id, outcome, request_id, client_addr, details)"
 DB_QUERY(search_audit, Q_AUDIT,
-	 "WITH g AS (SELECT n FROM reg.search_generation),"
-	 " ins AS (INSERT INTO audit.event (at, actor_id, actor_name, agency_code, action, object_type,"
-	 "  object_id, outcome, request_id, client_addr, details)"
+	 "WITH g AS (SELECT n FROM reg.search_generation)," AUDIT_INSERT
 	 "  SELECT 'epoch'::timestamptz + $1::bigint * interval '1 microsecond', nullif($2, 0), $3, $4,"
 	 "  'registry.search', 'registry', NULL, 'success', $5, $6, $7::jsonb FROM g"
 	 "  WHERE ($8::bigint < 0 OR g.n = $8) AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
 	 "  RETURNING 1)"
 	 " SELECT g.n, (SELECT count(*) FROM ins) FROM g");
+#define Q_AUDIT_BATCH(P, C) P(rows, TEXT) AUDIT_COLS(C)
+DB_QUERY(search_audit_batch, Q_AUDIT_BATCH,
+	 "WITH g AS (SELECT n FROM reg.search_generation)," AUDIT_INSERT
+	 "  SELECT 'epoch'::timestamptz + a.at * interval '1 microsecond', nullif(a.actor, 0), a.name, a.agency,"
+	 "  'registry.search', 'registry', NULL, 'success', a.rid, a.client, a.details"
+	 "  FROM jsonb_to_recordset($1::jsonb) AS a (at bigint, actor bigint, name text, agency text, rid text,"
+	 "  client text, details jsonb) WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL"
+	 "  RETURNING 1)"
+	 " SELECT g.n, (SELECT count(*) FROM ins) FROM g");
+
+/* A worker's gathered audit rows: written at the latest when AUDIT_BATCH
+ * of them wait, or with the first search AUDIT_BATCH_US after the last
+ * write, or when the worker stops (search_worker_exit). A worker that
+ * answers a search when none was written for AUDIT_BATCH_US writes its row
+ * at once: gathering happens only under load, so the rows a crashed worker
+ * loses are a few milliseconds' worth. The generation read by the last
+ * write is trusted for AUDIT_BATCH_US at most. */
+#define AUDIT_BATCH 32
+#define AUDIT_BATCH_US 50000
+/* a search that came within this of the previous one's end was queued */
+#define AUDIT_BUSY_GAP_US 200
+static struct {
+	struct buf rows; /* JSON objects, comma-separated */
+	size_t n;
+	int64_t written_at; /* monotonic µs of the last write */
+	int64_t gen;	    /* the generation it read */
+	int64_t last_end;   /* monotonic µs: the end of the last search */
+} pending;
 
 #define Q_GEN(P, C) C(n, I64)
 DB_QUERY(search_generation, Q_GEN, "SELECT n FROM reg.search_generation");
@@ -145,14 +179,10 @@ static char *audit_details(struct req *r, const struct lookup_cond *c, int as_at
 	return arena_strndup(r->arena, (const char *)b, len);
 }
 
-/* 1 written, 0 not (the generation moved on: *gen_now has it), -1 after
- * replying. gen -1: write whatever the generation. */
+/* One row at once. 1 written, 0 not (the generation moved on: *gen_now
+ * has it), -1 after replying. gen -1: write whatever the generation. */
 static int audit(struct req *r, const struct principal *p, const char *details, int64_t gen, int64_t *gen_now)
 {
-	if (details == NULL) {
-		resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return -1;
-	}
 	struct search_audit_row *row;
 	int n = search_audit_run(r, &(struct search_audit_in){ .at = req_now_us(r), .actor_id = p->user_id,
 								 .actor_name = p->username, .agency = p->agency_code,
@@ -164,9 +194,127 @@ static int audit(struct req *r, const struct principal *p, const char *details, 
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;
 	}
-	if (gen_now)
-		*gen_now = row->n;
+	*gen_now = row->n;
 	return row->written > 0;
+}
+
+/* Add the request's row to the worker's gathered rows. 0, or -1 after
+ * replying. */
+static int gather(struct req *r, const struct principal *p, const char *details)
+{
+	yajl_gen g = json_gen_new(r->arena);
+	if (g == NULL)
+		goto oom;
+	yajl_gen_map_open(g);
+	jg_int(g, "at", req_now_us(r));
+	jg_int(g, "actor", p->user_id);
+	jg_str(g, "name", p->username);
+	jg_str(g, "agency", p->agency_code);
+	jg_str(g, "rid", r->request_id);
+	jg_str(g, "client", r->remote_addr);
+	jg_key(g, "details");
+	yajl_gen_number(g, details, strlen(details)); /* a JSON object, written as it is */
+	yajl_gen_map_close(g);
+	const unsigned char *b;
+	size_t len;
+	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok ||
+	    (pending.n && buf_append(&pending.rows, ",", 1) != 0) || buf_append(&pending.rows, b, len) != 0)
+		goto oom;
+	pending.n++;
+	return 0;
+oom:
+	resp_problem(r, 500, "internal", "The server could not complete the request.");
+	return -1;
+}
+
+/* The gathered rows as one JSON array, NUL-terminated, in a. */
+static char *gathered(struct arena *a)
+{
+	return arena_printf(a, "[%.*s]", (int)pending.rows.len, (const char *)pending.rows.p);
+}
+
+static void gathered_clear(int64_t gen)
+{
+	pending.rows.len = 0;
+	pending.n = 0;
+	pending.written_at = time_mono_us();
+	pending.gen = gen;
+}
+
+/* Write the gathered rows. 0, or -1 after replying (the rows stay). */
+static int flush(struct req *r)
+{
+	char *rows = gathered(r->arena);
+	if (rows == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	struct search_audit_batch_row *row;
+	int n = search_audit_batch_run(r, &(struct search_audit_batch_in){ .rows = rows }, &row);
+	if (n < 0)
+		return -1;
+	if (n != 1) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	gathered_clear(row->n);
+	return 0;
+}
+
+/* The audit of a cache hit built under generation cgen: 1 written or
+ * gathered (serve it), 0 the generation moved on (nothing written: go to
+ * the database), -1 after replying. busy: the request was waiting when the
+ * worker finished the one before (a worker under load). */
+static int audit_hit(struct req *r, const struct principal *p, const char *details, int64_t cgen, int busy)
+{
+	if (details == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	if (busy && time_mono_us() - pending.written_at < AUDIT_BATCH_US) {
+		if (pending.gen != cgen)
+			return 0;
+		if (gather(r, p, details) != 0)
+			return -1;
+		return pending.n >= AUDIT_BATCH ? (flush(r) == 0 ? 1 : -1) : 1;
+	}
+	/* idle, or the gathered rows are due: those, then this row, now */
+	if (pending.n && flush(r) != 0)
+		return -1;
+	int64_t gen;
+	int w = audit(r, p, details, cgen, &gen);
+	if (w >= 0)
+		gathered_clear(gen);
+	return w;
+}
+
+/* The audit of an answer from the database: with whatever was gathered.
+ * 0, or -1 after replying. */
+static int audit_miss(struct req *r, const struct principal *p, const char *details)
+{
+	if (details == NULL) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	return gather(r, p, details) == 0 ? flush(r) : -1;
+}
+
+void search_worker_exit(struct worker *w)
+{
+	if (pending.n) {
+		struct arena a;
+		arena_init(&a, pending.rows.len + 4096);
+		char *rows = gathered(&a);
+		const char *state = NULL, *params[] = { rows };
+		PGresult *res = rows ? pg_exec(&w->db, &search_audit_batch.s, params, NULL, NULL, &state) : NULL;
+		if (res)
+			PQclear(res);
+		else
+			log_error("registry search: %zu audit rows could not be written at exit", pending.n);
+		arena_free(&a);
+	}
+	buf_free(&pending.rows);
+	pending.n = 0;
 }
 
 /* The answer: {"as_at": …, then the rest (cached or just made). */
@@ -202,7 +350,16 @@ static int split_value(char *v, char **ver, int64_t *gen, int64_t *count, char *
 	return 0;
 }
 
+static void search(struct req *r, int busy);
+
 void h_registry_search(struct req *r)
+{
+	int busy = time_mono_us() - pending.last_end < AUDIT_BUSY_GAP_US;
+	search(r, busy);
+	pending.last_end = time_mono_us();
+}
+
+static void search(struct req *r, int busy)
 {
 	const struct principal *p = auth_session(r); /* the route asked registry.read */
 	const struct json *body = req_json_object(r);
@@ -272,10 +429,10 @@ void h_registry_search(struct req *r)
 				ver = sv[0] ? sv[0] : arena_strndup(r->arena, fresh, strlen(fresh));
 		} else if (got[0]) {
 			char *cver, *tail;
-			int64_t cgen, count, gen_now;
+			int64_t cgen, count;
 			if (split_value(got[0], &cver, &cgen, &count, &tail) == 0 && strcmp(cver, ver) == 0) {
-				int w = audit(r, p, audit_details(r, &c, ja != NULL, after != NULL, count, 1), cgen,
-					      &gen_now);
+				int w = audit_hit(r, p, audit_details(r, &c, ja != NULL, after != NULL, count, 1), cgen,
+						  busy);
 				if (w < 0)
 					return;
 				if (w == 1) {
@@ -320,7 +477,7 @@ void h_registry_search(struct req *r)
 	}
 	const char *tail = (const char *)b + 1; /* without the "{" */
 	size_t tlen = blen - 1;
-	if (audit(r, p, audit_details(r, &c, ja != NULL, after != NULL, (int64_t)pg.n, 0), -1, NULL) < 0)
+	if (audit_miss(r, p, audit_details(r, &c, ja != NULL, after != NULL, (int64_t)pg.n, 0)) != 0)
 		return;
 	if (ver) {
 		char *val = arena_printf(r->arena, "%s\n%" PRId64 "\n%zu\n%.*s", ver, gen, pg.n, (int)tlen, tail);

@@ -176,6 +176,7 @@ printf 'case detail read: %.2f of the trivial endpoint (intake /healthz)\n' \
 	"$(echo "${RPS[case detail]} / ${RPS[intake /healthz]}" | bc -l)"
 STACK=$STACK BASE=$BASE TOKEN=$TOKEN CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/detail.sh
 BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_CASE=$CASE_ID BENCH_CASE_BODY=$CASE_BODY BENCH_STACK=$STACK tests/bench/mixed.sh
+STACK=$STACK BASE=$BASE CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/search.sh
 echo
 read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")
 printf '%-16s %7s %9s %9s %9s %9s %9s\n' "per worker" workers "RSS KiB" "PSS KiB" "USS KiB" "RSS/bare" "USS/bare"

@@ -74,6 +74,12 @@ const MESSAGES = {
 	malformed_multipart: '文件上传的数据不完整，请重新选择文件上传。',
 	invalid_idempotency_key: '提交标识无效，请刷新页面后重试。',
 	public_url_unset: '系统尚未配置申请人查询网址，暂时无法出具回执，请联系管理员。',
+	// registry search
+	invalid_certificate_no: '不动产权证书（证明）号格式不正确，例如：桂(2026)南宁市不动产权第0000001号。',
+	invalid_holder_name: '请填写权利人姓名（名称）。',
+	invalid_id_type: '证件类型不正确。',
+	invalid_as_at: '查询时点不正确：请填写不晚于当前的日期时间。',
+	invalid_cursor: '翻页参数已失效，请重新查询。',
 	// -- cases, registry, attachments, receipts (add above this line) --
 
 	quota_exceeded: '今日查询次数已用完，请明日再试。',
