@@ -82,29 +82,24 @@ const MESSAGES = {
 	invalid_cursor: '翻页参数已失效，请重新查询。',
 	// -- cases, registry, attachments, receipts (add above this line) --
 
-	quota_exceeded: '今日查询次数已用完，请明日再试。',
+	quota_exceeded: '今日查询次数已达上限，请于北京时间次日零时后再查询。',
+	unknown_requester_kind: '请选择查询人类别（权利人、继承人/监护人、利害关系人、拟交易利害关系人、律师、国家机关）。',
 	missing_purpose: '请填写查询目的。',
-	missing_reference: '该类申请人须填写相应文书编号（调查令、协助查询文书、合同编号或案号）。',
-	unknown_requester_kind: '申请人类型不正确。',
-	condition_not_allowed: '该类申请人不能按此条件查询。',
-	invalid_holder_name: '请填写权利人姓名（1–100 个字）。',
-	invalid_id_type: '证件类型不正确。',
-	invalid_certificate_no: '不动产权证书号格式不正确。',
-	invalid_as_at: '历史时点不正确（须为过去的时间）。',
-	invalid_cursor: '翻页位置已失效，请重新查询。',
+	missing_reference: '该类查询人须填写依据文号（合同/案号、调查令号或协查文书号）。',
+	condition_not_allowed: '该类查询人不能按此条件查询（如利害关系人不能按权利人姓名和证件号查询）。',
 	unknown_evidence: '证明材料不存在或不是本机构上传的，请重新上传。',
 	evidence_used: '该证明材料已用于另一次查询，请重新上传。',
 	evidence_too_large: '证明材料过大：不能超过 10 MB。',
 	unsupported_evidence_type: '证明材料只能是 PDF、JPEG 或 PNG 文件。',
-	query_not_found: '未找到该查询，或您无权查看。',
-	own_query: '不能审批本人提交的查询。',
+	own_query: '不能审批自己发起的查询。',
+	query_not_found: '未找到该查询，或其不属于本机构。',
 	query_not_completed: '查询尚未完成（待审批或已驳回），不能下载查询结果证明。',
-	already_whitelisted: '该人员已在此范围的白名单中。',
-	whitelist_entry_not_found: '该白名单记录不存在、已移出或不在您的管辖范围内。',
+	whitelist_entry_not_found: '该白名单记录不存在或不在您的管辖范围内。',
+	already_whitelisted: '此人已在该范围的白名单中。',
 	user_not_found: '没有这个用户。',
 	certificate_not_found: '未找到该查询结果证明，或核验码不正确。',
 	signing_unavailable: '电子签章暂不可用，未出具查询结果证明，请稍后重试；如持续出现请联系管理员。',
-	// -- registry search, archive queries, certificates (add above this line) --
+	// -- archive queries, whitelist, query permissions, certificates (add above this line) --
 };
 
 const BY_STATUS = {
