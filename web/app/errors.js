@@ -93,13 +93,10 @@ const MESSAGES = {
 	unsupported_evidence_type: '证明材料只能是 PDF、JPEG 或 PNG 文件。',
 	own_query: '不能审批自己发起的查询。',
 	query_not_found: '未找到该查询，或其不属于本机构。',
-	query_not_completed: '查询尚未完成（待审批或已驳回），不能下载查询结果证明。',
 	whitelist_entry_not_found: '该白名单记录不存在或不在您的管辖范围内。',
 	already_whitelisted: '此人已在该范围的白名单中。',
 	user_not_found: '没有这个用户。',
-	certificate_not_found: '未找到该查询结果证明，或核验码不正确。',
-	signing_unavailable: '电子签章暂不可用，未出具查询结果证明，请稍后重试；如持续出现请联系管理员。',
-	// -- archive queries, whitelist, query permissions, certificates (add above this line) --
+	// -- archive queries, whitelist, query permissions (add above this line) --
 };
 
 const BY_STATUS = {
