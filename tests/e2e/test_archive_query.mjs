@@ -17,6 +17,24 @@ async function serialShown(page) {
 	return (await page.locator('#query-serial').textContent()).trim();
 }
 
+// File a query through 查档申请 (fields filled directly; the keyboard walk is
+// the first test's). Answers the query's id once its page shows.
+async function fileQuery(page, { kind, name, idNumber, reference, purpose, unitCode }) {
+	await page.goto('/#/queries/new');
+	await page.getByRole('heading', { name: '查档申请', level: 1 }).waitFor();
+	await page.locator(`label[for="q-kind-${kind}"]`).click();
+	await page.locator('#q-name').fill(name);
+	await page.locator('#q-idno').fill(idNumber);
+	if (reference) await page.locator('#q-ref').fill(reference);
+	await page.locator('#q-purpose').fill(purpose);
+	await page.locator('#q-file').setInputFiles({ name: '证明材料.pdf', mimeType: 'application/pdf', buffer: PDF });
+	await page.locator('#q-file-hint.good').waitFor();
+	await page.locator('#q-unit').fill(unitCode);
+	await page.getByRole('button', { name: '提交查询' }).click();
+	await page.locator('#query-title').waitFor();
+	return Number(new URL(page.url()).hash.split('/')[2]);
+}
+
 export async function test_a_whitelisted_holder_query_waits_for_approval_then_yields_a_certificate(t) {
 	const f = fixture('query_people');
 	const { clerk, admin, unit } = f;
@@ -133,6 +151,52 @@ export async function test_a_whitelisted_holder_query_waits_for_approval_then_yi
 	await t.shot(phone, 'verify-invalid');
 }
 test_a_whitelisted_holder_query_waits_for_approval_then_yields_a_certificate.timeout = 240000;
+
+export async function test_a_prospective_party_sees_facts_only_and_a_rejected_query_gives_its_reason(t) {
+	const open = fixture('query_people', { whitelist: false });   // nobody on it is whitelisted
+	const f = fixture('query_people');
+	t.allow(401, /\/api\/v1\/auth\/login$/);   // the password step of a TOTP log-in
+	const w = await t.page();
+	await login(w, f.clerk);
+
+	// a prospective party: completed at once, yes/no facts, no names or numbers
+	const factsId = await fileQuery(w, { kind: 'prospective_party', name: '覃海燕', idNumber: f.other_id_number,
+		purpose: '购房前核实房屋权利状况', unitCode: open.unit.code });
+	await w.locator('.query-head .state').filter({ hasText: /^已完成$/ }).waitFor();
+	const card = await w.locator('.result-card').textContent();
+	assert(card.includes('登记事实') && card.includes('已抵押是') && card.includes('查封否'), 'the facts: ' + card);
+	assert(!card.includes(open.unit.holder.name) && !card.includes(open.unit.certificate_no), 'no holder name, no certificate number');
+	eq(await w.locator('.queried-by').count(), 0, 'only a holder sees who queried');
+	eq(sql(`SELECT state, result->>'visibility' FROM qry.query WHERE id = ${factsId}`), [['completed', 'facts']], 'stored as facts');
+	await t.shot(w, 'query-facts');
+
+	// a lawyer's query touching a whitelisted person: pending, then rejected
+	const id = await fileQuery(w, { kind: 'lawyer', name: '黎明律师', idNumber: f.other_id_number, reference: '(2026)桂1302民初88号',
+		purpose: '代理诉讼调查', unitCode: f.unit.code });
+	const serial = (await w.locator('#query-serial').textContent()).trim();
+	await w.locator('.query-head .state').filter({ hasText: /^待审批$/ }).waitFor();
+	const a = await t.page();
+	await login(a, f.admin, { secret: f.admin.totp_secret_b32 });
+	await a.goto('/#/query-approvals');
+	const pending = a.locator('li.approval').filter({ hasText: serial });
+	await pending.waitFor();
+	assert((await pending.textContent()).includes('(2026)桂1302民初88号'), 'the card shows the investigation order');
+	await pending.getByRole('button', { name: `驳回查询 ${serial}` }).click();
+	const dlg = a.getByRole('dialog');
+	await dlg.getByLabel('驳回理由').fill('调查令与查询的不动产无关');
+	await t.shot(a, 'reject-dialog');
+	await dlg.getByRole('button', { name: '确认驳回' }).click();
+	await a.locator('.toast').filter({ hasText: `查询 ${serial} 已驳回。` }).waitFor();
+	eq(sql(`SELECT state, reject_reason FROM qry.query WHERE id = ${id}`), [['rejected', '调查令与查询的不动产无关']], 'rejected with the reason');
+
+	await w.getByRole('button', { name: '刷新状态' }).click();   // the page still shows it pending
+	await w.locator('.query-head .state').filter({ hasText: /^已驳回$/ }).waitFor();
+	assert((await w.locator('.state-banner').textContent()).includes('驳回理由：调查令与查询的不动产无关'), 'the reason is shown');
+	eq(await w.locator('#download-cert').count(), 0, 'no certificate for a rejected query');
+	eq(await w.locator('.result-card').count(), 0, 'no register data');
+	await t.shot(w, 'query-rejected');
+}
+test_a_prospective_party_sees_facts_only_and_a_rejected_query_gives_its_reason.timeout = 200000;
 
 export async function test_an_admin_keeps_the_whitelist_and_query_permissions(t) {
 	const f = fixture('query_people');
