@@ -209,6 +209,14 @@ static int issue(struct req *r, const struct principal *p, int64_t qid, const ch
 		signing_unavailable(r, err);
 		goto out;
 	}
+	/* the table holds at most 300 KB (a result of some 150 units): say so
+	 * rather than let the constraint answer */
+	if (pdf.len > 300 * 1024) {
+		log_error("query %s: certificate of %zu bytes, over 300 KB", id, pdf.len);
+		resp_problem(r, 500, "certificate_too_large",
+			     "The certificate of this result would exceed 300 KB; nothing was issued.");
+		goto out;
+	}
 	crypto_sha256(pdf.p, pdf.len, h);
 	crypto_hex(h, sizeof(h), sha);
 	if (db_begin(r) != 0)

@@ -8,6 +8,7 @@
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 #include <qrencode.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,28 @@ static size_t u8len(const unsigned char *s)
 	if ((*s & 0xF8) == 0xF0)
 		return 4;
 	return 1;
+}
+
+/* snprintf for text that is drawn: a cut never leaves half a UTF-8
+ * sequence at the end (cairo refuses invalid UTF-8 and stops drawing). */
+static void textf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void textf(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		buf[0] = 0;
+		return;
+	}
+	if ((size_t)n < cap)
+		return;
+	size_t len = strlen(buf), i = len;
+	while (i > 0 && ((unsigned char)buf[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i > 0 && (unsigned char)buf[i - 1] >= 0xC0 && len - (i - 1) < u8len((unsigned char *)buf + i - 1))
+		buf[i - 1] = 0;
 }
 
 /* The number of bytes of s that fit into w, at least one character. A
@@ -205,9 +228,12 @@ static void heading(struct lay *L, const char *s)
 static void watermark(struct lay *L)
 {
 	const struct certpdf_doc *d = L->d;
-	char s[512];
-	snprintf(s, sizeof(s), "%s · 经办 %s · %s", d->requester_name ? d->requester_name : "",
-		 d->clerk ? d->clerk : "", d->issued_at ? d->issued_at : "");
+	char s[1024];
+	/* the issue time without its "（北京时间）": the mark stays short */
+	const char *t = d->issued_at ? d->issued_at : "";
+	const char *paren = strstr(t, "（");
+	textf(s, sizeof(s), "%s · 经办 %s · %.*s", d->requester_name ? d->requester_name : "",
+		 d->clerk ? d->clerk : "", (int)(paren ? (size_t)(paren - t) : strlen(t)), t);
 	cairo_t *cr = L->cr;
 	cairo_save(cr);
 	font(cr, 0, 15);
@@ -233,7 +259,7 @@ static void start_page(struct lay *L)
 	cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
 	text_at(cr, MARGIN_X, 38, "不动产登记资料查询结果证明");
 	char s[160];
-	snprintf(s, sizeof(s), "证明编号 %s", L->d->serial);
+	textf(s, sizeof(s), "证明编号 %s", L->d->serial);
 	text_at(cr, PAGE_W - MARGIN_X - width_of(cr, s), 38, s);
 	cairo_set_line_width(cr, 0.6);
 	cairo_move_to(cr, MARGIN_X, 44);
@@ -362,7 +388,7 @@ static void facts(struct lay *L, const struct json *f)
 
 static void list_rows(struct lay *L, const char *label, const struct json *arr, int kind)
 {
-	char line[1024], sub[512];
+	char line[2048], sub[1024];
 	int any = 0;
 	for (const struct json *e = arr && arr->type == JSON_ARRAY ? arr->child : NULL; e; e = e->next) {
 		if (e->type != JSON_OBJECT)
@@ -372,9 +398,9 @@ static void list_rows(struct lay *L, const char *label, const struct json *arr, 
 		case 0: { /* holders */
 			const char *share = str_of(e, "share"), *cert = str_of(e, "certificate_no");
 			const char *idm = str_of(e, "id_number_masked");
-			snprintf(line, sizeof(line), "%s%s%s%s　份额 %s", str_of(e, "name") ?: "", idm ? "（" : "",
+			textf(line, sizeof(line), "%s%s%s%s　份额 %s", str_of(e, "name") ?: "", idm ? "（" : "",
 				 idm ? idm : "", idm ? "）" : "", share ? share : "—");
-			snprintf(sub, sizeof(sub), "不动产权证书号 %s", cert ? cert : "—");
+			textf(sub, sizeof(sub), "不动产权证书号 %s", cert ? cert : "—");
 			break;
 		}
 		case 1: { /* mortgages */
@@ -382,26 +408,26 @@ static void list_rows(struct lay *L, const char *label, const struct json *arr, 
 			yuan(str_of(e, "amount_fen"), amt, sizeof(amt));
 			const char *rank = str_of(e, "rank"), *from = str_of(e, "term_from"), *to = str_of(e, "term_to");
 			const char *cert = str_of(e, "certificate_no");
-			snprintf(line, sizeof(line), "第 %s 顺位　%s　债权数额 %s", rank ? rank : "—",
+			textf(line, sizeof(line), "第 %s 顺位　%s　债权数额 %s", rank ? rank : "—",
 				 str_of(e, "mortgagee") ?: "", amt);
-			snprintf(sub, sizeof(sub), "期限 %s 至 %s　登记证明号 %s", from ? from : "—", to ? to : "—",
+			textf(sub, sizeof(sub), "期限 %s 至 %s　登记证明号 %s", from ? from : "—", to ? to : "—",
 				 cert ? cert : "—");
 			break;
 		}
 		case 2: { /* pre-notices */
 			const char *cert = str_of(e, "certificate_no");
-			snprintf(line, sizeof(line), "%s", str_of(e, "holder_name") ?: "");
-			snprintf(sub, sizeof(sub), "登记证明号 %s", cert ? cert : "—");
+			textf(line, sizeof(line), "%s", str_of(e, "holder_name") ?: "");
+			textf(sub, sizeof(sub), "登记证明号 %s", cert ? cert : "—");
 			break;
 		}
 		case 3: { /* seizures */
 			const struct json *w = json_get(e, "waiting");
-			snprintf(line, sizeof(line), "%s%s", str_of(e, "authority") ?: "",
+			textf(line, sizeof(line), "%s%s", str_of(e, "authority") ?: "",
 				 w && w->type == JSON_BOOL && w->b ? "（轮候查封）" : "");
 			break;
 		}
 		default: /* objections */
-			snprintf(line, sizeof(line), "%s", str_of(e, "holder_name") ?: "");
+			textf(line, sizeof(line), "%s", str_of(e, "holder_name") ?: "");
 		}
 		row(L, any ? "" : label, line);
 		if (sub[0])
@@ -447,8 +473,8 @@ static int body(struct lay *L)
 		{ "出具时间", d->issued_at },
 		{ "经办人", d->clerk },
 	};
-	char who[400];
-	snprintf(who, sizeof(who), "%s%s%s%s", d->requester_name ? d->requester_name : "",
+	char who[1024];
+	textf(who, sizeof(who), "%s%s%s%s", d->requester_name ? d->requester_name : "",
 		 d->requester_id_masked ? "（证件号码 " : "", d->requester_id_masked ? d->requester_id_masked : "",
 		 d->requester_id_masked ? "）" : "");
 	info[2].v = who;
@@ -499,7 +525,7 @@ static int body(struct lay *L)
 		cairo_set_source_rgb(cr, 0.08, 0.08, 0.08);
 		font(cr, 1, 10.5);
 		char band[200];
-		snprintf(band, sizeof(band), "第 %d 项　不动产单元号 %s", i, str_of(u, "code") ?: "—");
+		textf(band, sizeof(band), "第 %d 项　不动产单元号 %s", i, str_of(u, "code") ?: "—");
 		text_at(cr, MARGIN_X + 8, L->y + 15, band);
 		L->y += 28;
 		const struct json *county = json_get(u, "county");
@@ -508,7 +534,7 @@ static int body(struct lay *L)
 		row(L, "用途", use_label(str_of(u, "use")));
 		char area[64];
 		const char *a = str_of(u, "area_m2");
-		snprintf(area, sizeof(area), "%s 平方米", a ? a : "—");
+		textf(area, sizeof(area), "%s 平方米", a ? a : "—");
 		row(L, "面积", a ? area : NULL);
 		if (vis && strcmp(vis, "facts") == 0) {
 			facts(L, json_get(u, "facts"));
@@ -527,22 +553,29 @@ static int body(struct lay *L)
 		heading(L, "近十二个月内他人查询记录");
 		for (const struct json *e = qb->child; e; e = e->next) {
 			const struct json *ag = json_get(e, "agency");
-			char line[600];
-			snprintf(line, sizeof(line), "%s　%s　查询目的：%s", ag ? str_of(ag, "name") ?: "" : "",
+			char line[2048];
+			textf(line, sizeof(line), "%s　%s　查询目的：%s", ag ? str_of(ag, "name") ?: "" : "",
 				 kind_label(str_of(e, "requester_kind")) ?: "", str_of(e, "purpose") ?: "—");
 			row(L, str_of(e, "date") ?: "", line);
 		}
 	}
 
-	need(L, 120); /* the block stays together */
-	heading(L, "核验");
-	font(cr, 0, 9.5);
-	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	para(L, MARGIN_X + 10, BODY_W - 10, 15,
-	     "本证明经出具机构数字签名（PDF 签名），并另附 SM2 国密签名。扫描首页二维码或访问以下地址，"
-	     "可核验证明真伪、文件摘要和出具时间，并查看查询时点后上述不动产的登记簿是否发生变化：");
-	font(cr, 0, 8.5);
-	para(L, MARGIN_X + 10, BODY_W - 10, 13, d->verify_url);
+	/* how to check it: a compact closing note, kept together */
+	need(L, 62);
+	L->y += 12;
+	cairo_set_source_rgb(cr, 0.75, 0.75, 0.75);
+	cairo_set_line_width(cr, 0.5);
+	cairo_move_to(cr, MARGIN_X, L->y);
+	cairo_line_to(cr, PAGE_W - MARGIN_X, L->y);
+	cairo_stroke(cr);
+	L->y += 4;
+	font(cr, 0, 9);
+	cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
+	para(L, MARGIN_X, BODY_W, 14,
+	     "本证明经出具机构数字签名（PDF 签名），另附 SM2 国密签名。扫描首页二维码或访问下列地址，"
+	     "可核验证明真伪、文件摘要、出具时间及查询时点后上述不动产登记簿有无变化：");
+	font(cr, 0, 8);
+	para(L, MARGIN_X, BODY_W, 12, d->verify_url);
 	finish_page(L);
 	return 0;
 }
@@ -572,6 +605,10 @@ int certpdf_render(const struct certpdf_doc *d, struct buf *out, const char **er
 	cairo_t *cr = cairo_create(scratch);
 	struct lay L = { .cr = cr, .d = d };
 	int rc = body(&L);
+	/* a drawing error (e.g. text cut inside a UTF-8 sequence) stops cairo
+	 * drawing silently: never hand out a certificate with parts missing */
+	if (rc == 0 && cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+		rc = -1;
 	cairo_destroy(cr);
 	cairo_surface_destroy(scratch);
 	if (rc != 0) {
@@ -589,6 +626,8 @@ int certpdf_render(const struct certpdf_doc *d, struct buf *out, const char **er
 	cr = cairo_create(s);
 	L = (struct lay){ .cr = cr, .d = d, .pages = pages };
 	rc = body(&L);
+	if (rc == 0 && cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+		rc = -1;
 	cairo_destroy(cr);
 	cairo_surface_finish(s);
 	cairo_status_t st = cairo_surface_status(s);

@@ -13,7 +13,7 @@
 #include "../domain/register.h"
 #include "archive.h"
 
-const struct keyring *data_keys_of(struct req *r);
+static const struct keyring *data_keys_of(struct req *r);
 
 int person_id_of(struct req *r, const char *field, const char *id_type, const char *number,
 		 struct person_id *out)
@@ -60,7 +60,7 @@ int person_id_of(struct req *r, const char *field, const char *id_type, const ch
 	return 0;
 }
 
-const struct keyring *data_keys_of(struct req *r)
+static const struct keyring *data_keys_of(struct req *r)
 {
 	const struct keyring *k = r->w->conf.keys;
 	if (keyring_usable(k))

@@ -11,11 +11,12 @@ import random
 import re
 import subprocess
 import tempfile
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from auth_lib import last_audit, login, make_user
 from case_lib import fix_check, unit
 from lib import PORT, STACK, assert_problem, get, request, sql
+from test_openapi import conforms
 
 COUNTY = "450103"  # 南宁市青秀区
 OTHER = "451302"   # 来宾市兴宾区
@@ -188,6 +189,8 @@ def test_qr_code_leads_to_a_genuine_answer_and_sm2_verifies():
                         url), url
     v = verify(url)
     assert v.status == 200, v
+    conforms(v, "/api/v1/public/certificates/{serial}", "get")
+    conforms(r, "/api/v1/queries/{id}/certificate.pdf", "get")
     b = v.json
     assert b["genuine"] is True and b["serial"] == serial
     assert b["sha256"] == hashlib.sha256(r.body).hexdigest()
@@ -277,7 +280,7 @@ def test_many_units_make_numbered_pages_each_with_the_watermark_and_warning():
         assert foot in t and "本证明仅反映查询时点" in t, (p, t)
         # the watermark, drawn last on each page: requester, clerk, issue time
         mark = t.split(foot, 1)[1]
-        assert "张三" in mark and "王经办" in mark and "北京时间" in mark, (p, mark)
+        assert "张三" in mark and "王经办" in mark and re.search(r"20\d\d-\d\d-\d\d", mark), (p, mark)
     assert "Signature is Valid" in pdfsig(r.body)[1]
 
 
@@ -304,6 +307,7 @@ def test_wrong_code_and_unknown_serial_get_the_same_404():
     d = get(path + "?code=" + code.upper())
     for x in (a, b, c, d):
         assert_problem(x, 404, "certificate_not_found")
+        conforms(x, "/api/v1/public/certificates/{serial}", "get")
     # the same answer but for the request's own id and path (instance)
     strip = lambda x: {k: v for k, v in x.json.items() if k not in ("request_id", "instance")}
     assert strip(a) == strip(b) == strip(c) == strip(d)
@@ -318,6 +322,32 @@ def test_a_browser_is_sent_to_the_portal_page():
     assert v.status == 303, v
     serial, code = u.path.rsplit("/", 1)[1], u.query[5:]
     assert v.header("Location") == "http://127.0.0.1:%d/v/#%s.%s" % (PORT, serial, code)
+
+
+def test_the_slow_lane_serves_it_and_the_code_never_reaches_the_access_log():
+    import time
+    qid, r = certificate()
+    u = urlsplit(qr_url(r.body))
+    code = u.query[5:]
+    assert verify(urlunsplit(u)).status == 200
+    assert get(u.path + "?code=" + "f" * 32).status == 404
+    log = os.path.join(STACK, "log", "access.log")
+
+    def lines():
+        with open(log, encoding="utf-8") as f:
+            return [json.loads(x) for x in f if x.strip()]
+    # nginx flushes its log buffer within a second
+    end = time.time() + 5
+    while time.time() < end and not any(x["uri"] == u.path for x in lines()):
+        time.sleep(0.2)
+    got = lines()
+    pdf = [x for x in got if x["uri"] == "/api/v1/queries/%d/certificate.pdf" % qid]
+    assert pdf and all("slow-query.sock" in x["upstream"] for x in pdf), pdf
+    ver = [x for x in got if x["uri"].startswith("/api/v1/public/certificates/")]
+    assert len(ver) >= 2 and all(x["uri"] == u.path for x in ver if u.path in x["uri"]), ver
+    with open(log, encoding="utf-8") as f:
+        text = f.read()
+    assert code not in text and "f" * 32 not in text
 
 
 def test_another_agencys_query_is_not_found():
@@ -379,3 +409,42 @@ def test_public_role_reads_certificates_only_through_the_verification():
     assert p.returncode != 0 and "permission denied" in p.stderr
     p = sql("SELECT qry.register_mark('{}')", user="tb_public", check=False)
     assert p.returncode != 0 and "permission denied" in p.stderr
+
+
+def test_end_to_end_from_a_real_archive_query():
+    """POST /api/v1/queries as the window does it, then the certificate of
+    its stored result: a holder's own unit with its encumbrances and who
+    else queried it, and a prospective party's yes/no facts."""
+    from test_archive_queries import ask, encumber, imported_unit, person, requester
+    from test_archive_queries import clerk as window_clerk
+    a = person()
+    code, cert = imported_unit([("甲某某", a, "1/2"), ("乙某某", person(), "1/2")])
+    encumber(code)
+    _, other = window_clerk(agency="450103")
+    r = ask(other, requester("lawyer", reference="调查令2026-8", name="律师张某"), {"unit_code": code},
+            purpose="民事诉讼调查取证")
+    assert r.status == 201, r
+    _, s = window_clerk()
+    r = ask(s, requester("holder", idn=a, name="甲某某"), {"unit_code": code}, purpose="了解本人房产登记情况")
+    assert r.status == 201 and r.json["state"] == "completed", r
+    qid = r.json["id"]
+    c = s.get("/api/v1/queries/%d/certificate.pdf" % qid)
+    assert c.status == 200, c
+    assert "Signature is Valid" in pdfsig(c.body)[1]
+    masked = sql("SELECT requester_id_masked FROM qry.query WHERE id = %d" % qid)[0][0]
+    text = pdf_text(c.body)
+    for x in (masked, code, cert, "甲某某", "乙某某", "中国工商银行来宾分行", "来宾市中级人民法院", "预告权利人",
+              "异议人", "了解本人房产登记情况", "近十二个月内他人查询记录", "律师", "民事诉讼调查取证",
+              r.json["serial"].replace("CX-", "ZM-")):
+        assert x in text, (x, text)
+    assert a not in text and "律师张某" not in text
+    v = verify(qr_url(c.body))
+    assert v.status == 200 and v.json["sha256"] == hashlib.sha256(c.body).hexdigest()
+    # facts only
+    r = ask(s, requester("prospective_party", name="丙某某"), {"unit_code": code}, purpose="购房前了解")
+    assert r.status == 201 and r.json["state"] == "completed", r
+    c = s.get("/api/v1/queries/%d/certificate.pdf" % r.json["id"])
+    assert c.status == 200, c
+    text = pdf_text(c.body)
+    assert re.search(r"是否已抵押 是", text) and re.search(r"是否被查封 是", text), text
+    assert "甲某某" not in text and cert not in text

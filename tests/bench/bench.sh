@@ -24,7 +24,8 @@ cleanup() { scripts/stack.sh stop "$STACK" >/dev/null 2>&1 || true; rm -rf "$STA
 [ -n "${BENCH_KEEP:-}" ] || trap cleanup EXIT
 
 TB_PORT=$PORT TB_WORKERS=$WORKERS TB_NGINX_WORKERS=${TB_NGINX_WORKERS:-2} TB_LOG_LEVEL=warn \
-	TB_RATE_LOGIN=1000r/s TB_BURST_LOGIN=1000 scripts/stack.sh start "$STACK" 2>/dev/null
+	TB_RATE_LOGIN=1000r/s TB_BURST_LOGIN=1000 TB_RATE_QUERY=1000r/s TB_BURST_QUERY=1000 \
+	scripts/stack.sh start "$STACK" 2>/dev/null
 
 # a user and a session for the authenticated endpoint; the log-in cost
 printf 'Bench-Passw0rd-1\n' | TB_PG_ADMIN="host=$STACK/run port=54320 dbname=tongban user=tb_super" \
@@ -176,6 +177,7 @@ printf 'case detail read: %.2f of the trivial endpoint (intake /healthz)\n' \
 	"$(echo "${RPS[case detail]} / ${RPS[intake /healthz]}" | bc -l)"
 STACK=$STACK BASE=$BASE TOKEN=$TOKEN CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/detail.sh
 BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_CASE=$CASE_ID BENCH_CASE_BODY=$CASE_BODY BENCH_STACK=$STACK tests/bench/mixed.sh
+BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_STACK=$STACK tests/bench/certs.sh
 STACK=$STACK BASE=$BASE CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/search.sh
 echo
 read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")

@@ -97,6 +97,10 @@ const MESSAGES = {
 	already_whitelisted: '此人已在该范围的白名单中。',
 	user_not_found: '没有这个用户。',
 	// -- archive queries, whitelist, query permissions (add above this line) --
+	// query-result certificates
+	query_not_completed: '该查询尚未办结（待审批或已驳回），不能出具查询结果证明。',
+	signing_unavailable: '电子签章服务暂不可用，证明未出具，请稍后重试。',
+	certificate_not_found: '未找到该证明：编号或验证码不符，该证明可能不是本平台出具的。',
 };
 
 const BY_STATUS = {
