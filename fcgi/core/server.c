@@ -406,6 +406,7 @@ static int worker_run(struct worker *w, int lfd, pid_t master, const sigset_t *w
 	 * by, connected, so it takes over at once when this one stops accepting */
 	long soon = w->conf.max_requests - w->conf.max_requests / 10;
 	int64_t deadline = 0;
+	int want_ms = -1; /* the service's worker_idle: when it wants to be called */
 	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) != 0)
 		return 1;
 
@@ -447,6 +448,8 @@ static int worker_run(struct worker *w, int lfd, pid_t master, const sigset_t *w
 		for (int i = 0; i < nconns; i++)
 			pfd[n++] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
 		struct timespec tmo = { draining ? 0 : 1, draining ? 100 * 1000000 : 0 };
+		if (!draining && want_ms >= 0 && want_ms < 1000)
+			tmo = (struct timespec){ 0, (long)want_ms * 1000000 };
 		int pr = ppoll(pfd, n, &tmo, waitmask);
 		if (pr < 0 && errno != EINTR)
 			break;
@@ -473,6 +476,8 @@ static int worker_run(struct worker *w, int lfd, pid_t master, const sigset_t *w
 			}
 		}
 	housekeeping:
+		if (w->svc->worker_idle)
+			want_ms = w->svc->worker_idle(w, pr == 0);
 		now = time_mono_us();
 		for (int i = 0; i < nconns; i++)
 			if (conns[i].fd >= 0 && now - conns[i].last_us > IDLE_CLOSE_US)

@@ -19,6 +19,11 @@ struct service {
 	/* optional: called in each worker as it stops, before the database
 	 * connection closes (e.g. to write what it gathered) */
 	void (*worker_exit)(struct worker *w);
+	/* optional: called in each request worker after every turn of its
+	 * loop (idle 1: the wait for requests ran out); returns the
+	 * milliseconds within which it wants the next call, -1 for none
+	 * (the loop waits at most a second anyway) */
+	int (*worker_idle)(struct worker *w, int idle);
 };
 
 /* Run the service: parse the environment, bind TB_SOCKET, fork the pool,

@@ -267,23 +267,30 @@ int lookup_time_parse(const char *s, size_t len, int64_t *out_us)
 /* $1 T (epoch µs), $2 the scopes (text array literal), $3 after (a unit
  * code, '' from the start), $4 the number of units to read; $5 (and $6)
  * the condition. Rows: one per unit and entry in force at T (a unit with
- * none: one row, entry id 0). T is exact to the microsecond: 'epoch' plus
- * an interval, not a float. */
+ * none: one row, entry id 0); no unit: one row, code NULL. Every row also
+ * carries the search cache's generation (regcache.h), read in the same
+ * snapshot as the rows. T is exact to the microsecond: 'epoch' plus an
+ * interval, not a float. */
 #define LK_AT "('epoch'::timestamptz + $1::bigint * interval '1 microsecond')"
 #define LK_IN_FORCE(e) e ".valid_from <= " LK_AT " AND (" e ".valid_to IS NULL OR " e ".valid_to > " LK_AT ")"
 #define LK_PAGE                                                                                    \
 	" AND u.code > $3 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS s (scope)"               \
 	"  WHERE ref.covers(s.scope, u.county_code)) ORDER BY u.code LIMIT $4)"
 #define LK_SELECT                                                                                  \
-	" SELECT u.code, u.location, u.use, u.area_m2::text, u.county_code, d.name,"               \
-	" coalesce(e.id, 0), e.kind, e.rank::text, e.holder_name, e.holder_id_type,"                \
-	" coalesce(e.holder_id_number_masked, e.holder_id_number_legacy), e.holder_id_number_index," \
-	" e.share, e.certificate_no, e.amount_fen::text, e.details->>'term_from',"                 \
-	" e.details->>'term_to', e.details->>'mortgage_type', coalesce(e.waiting, false),"          \
-	" coalesce((extract(epoch FROM e.valid_from) * 1000000)::bigint, 0)"                        \
+	", r AS (SELECT u.code, u.location, u.use, u.area_m2::text AS area, u.county_code,"         \
+	" d.name AS county_name, e.id, e.kind, e.rank, e.holder_name, e.holder_id_type,"             \
+	" coalesce(e.holder_id_number_masked, e.holder_id_number_legacy) AS masked,"                 \
+	" e.holder_id_number_index AS idx, e.share, e.certificate_no, e.amount_fen, e.details,"      \
+	" e.waiting, e.valid_from"                                                                     \
 	" FROM u JOIN ref.division d ON d.code = u.county_code"                                      \
-	" LEFT JOIN reg.entry e ON e.unit_code = u.code AND " LK_IN_FORCE("e")                      \
-	" ORDER BY u.code, e.kind, e.rank NULLS LAST, e.valid_from, e.id"
+	" LEFT JOIN reg.entry e ON e.unit_code = u.code AND " LK_IN_FORCE("e") ")"                  \
+	" SELECT r.code, r.location, r.use, r.area, r.county_code, r.county_name, coalesce(r.id, 0),"  \
+	" r.kind, r.rank::text, r.holder_name, r.holder_id_type, r.masked, r.idx, r.share,"          \
+	" r.certificate_no, r.amount_fen::text, r.details->>'term_from', r.details->>'term_to',"     \
+	" r.details->>'mortgage_type', coalesce(r.waiting, false),"                                  \
+	" coalesce((extract(epoch FROM r.valid_from) * 1000000)::bigint, 0), g.n"                    \
+	" FROM reg.search_generation g LEFT JOIN r ON true"                                          \
+	" ORDER BY r.code, r.kind, r.rank NULLS LAST, r.valid_from, r.id"
 #define LK_UNIT "SELECT u.code, u.location, u.use, u.area_m2, u.county_code FROM reg.unit u WHERE "
 
 #define LK_COLS(C)                                                                                \
@@ -291,7 +298,7 @@ int lookup_time_parse(const char *s, size_t len, int64_t *out_us)
 	C(county_name, TEXT) C(id, I64) C(kind, TEXT) C(rank, TEXT) C(holder_name, TEXT)            \
 	C(id_type, TEXT) C(masked, TEXT) C(id_index, TEXT) C(share, TEXT) C(certificate_no, TEXT)   \
 	C(amount_fen, TEXT) C(term_from, TEXT) C(term_to, TEXT) C(mortgage_type, TEXT)              \
-	C(waiting, BOOL) C(since, I64)
+	C(waiting, BOOL) C(since, I64) C(generation, I64)
 #define LK_ROW(P, C) LK_COLS(C)
 DB_ROW(lookup_row, LK_ROW);
 
@@ -371,6 +378,13 @@ int lookup_units(struct req *r, const struct lookup_cond *c, int64_t as_at_us, c
 	}
 	if (n < 0)
 		return -1;
+	if (n < 1) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	out->generation = rows[0].generation;
+	if (rows[0].code == NULL)
+		n = 0; /* the one row of no unit */
 	/* group the rows by unit: they come in unit-code order */
 	size_t nunits = 0;
 	for (int i = 0; i < n; i++)

@@ -78,6 +78,7 @@ struct lookup_page {
 	struct lookup_unit *units; /* in unit-code order */
 	size_t n;
 	const char *next;	   /* the cursor of the next page, NULL on the last */
+	int64_t generation;	   /* reg.search_generation, read with the rows (regcache.h) */
 };
 
 /* Read one page. as_at_us 0: now (req_now_us). scopes: division codes

@@ -39,6 +39,7 @@ static const struct service svc = {
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
 	.worker_exit = search_worker_exit, /* registry search: gathered audit rows */
+	.worker_idle = search_worker_idle,
 };
 
 int main(void)

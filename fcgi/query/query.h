@@ -10,5 +10,7 @@ void h_unit_card(struct req *r);
 void h_registry_search(struct req *r);
 /* Write the audit rows a worker gathered (search.c), as it stops. */
 void search_worker_exit(struct worker *w);
+/* The worker loop's idle call: writes gathered audit rows when due. */
+int search_worker_idle(struct worker *w, int idle);
 
 #endif

@@ -71,8 +71,9 @@ DB_QUERY(search_audit_batch, Q_AUDIT_BATCH,
 	 " SELECT g.n, (SELECT count(*) FROM ins) FROM g");
 
 /* A worker's gathered audit rows: written at the latest when AUDIT_BATCH
- * of them wait, or with the first search AUDIT_BATCH_US after the last
- * write, or when the worker stops (search_worker_exit). A worker that
+ * of them wait, or AUDIT_BATCH_US after the last write (by the next search
+ * or, when none comes, by the worker loop's idle call: search_worker_idle),
+ * or when the worker stops (search_worker_exit). A worker that
  * answers a search when none was written for AUDIT_BATCH_US writes its row
  * at once: gathering happens only under load, so the rows a crashed worker
  * loses are a few milliseconds' worth. The generation read by the last
@@ -89,8 +90,6 @@ static struct {
 	int64_t last_end;   /* monotonic µs: the end of the last search */
 } pending;
 
-#define Q_GEN(P, C) C(n, I64)
-DB_QUERY(search_generation, Q_GEN, "SELECT n FROM reg.search_generation");
 
 static const char *const kind_names[] = { [LOOKUP_UNIT] = "unit_code", [LOOKUP_CERT] = "certificate_no",
 					  [LOOKUP_HOLDER] = "holder" };
@@ -299,20 +298,45 @@ static int audit_miss(struct req *r, const struct principal *p, const char *deta
 	return gather(r, p, details) == 0 ? flush(r) : -1;
 }
 
+/* Write the gathered rows outside a request. 0, or -1 (logged; they stay). */
+static int flush_idle(struct worker *w)
+{
+	struct arena a;
+	arena_init(&a, pending.rows.len + 4096);
+	char *rows = gathered(&a);
+	const char *state = NULL, *params[] = { rows };
+	PGresult *res = rows ? pg_exec(&w->db, &search_audit_batch.s, params, NULL, NULL, &state) : NULL;
+	int rc = -1;
+	if (res && PQntuples(res) == 1) {
+		gathered_clear(strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+		rc = 0;
+	}
+	if (res)
+		PQclear(res);
+	else
+		log_error("registry search: %zu audit rows could not be written yet (%s)", pending.n,
+			  state ? state : "no database connection");
+	arena_free(&a);
+	return rc;
+}
+
+int search_worker_idle(struct worker *w, int idle)
+{
+	if (pending.n == 0)
+		return -1;
+	int64_t age = time_mono_us() - pending.written_at;
+	if (idle || age >= AUDIT_BATCH_US) {
+		if (flush_idle(w) == 0)
+			return -1;
+		return 1000; /* the database is away: try again in a second */
+	}
+	return (int)((AUDIT_BATCH_US - age) / 1000) + 1;
+}
+
 void search_worker_exit(struct worker *w)
 {
-	if (pending.n) {
-		struct arena a;
-		arena_init(&a, pending.rows.len + 4096);
-		char *rows = gathered(&a);
-		const char *state = NULL, *params[] = { rows };
-		PGresult *res = rows ? pg_exec(&w->db, &search_audit_batch.s, params, NULL, NULL, &state) : NULL;
-		if (res)
-			PQclear(res);
-		else
-			log_error("registry search: %zu audit rows could not be written at exit", pending.n);
-		arena_free(&a);
-	}
+	if (pending.n)
+		(void)flush_idle(w);
 	buf_free(&pending.rows);
 	pending.n = 0;
 }
@@ -443,18 +467,12 @@ static void search(struct req *r, int busy)
 		}
 	}
 
-	/* from the database: the generation first, so that an answer built
-	 * from data older than a generation step never carries the new one */
-	struct search_generation_row *gr;
-	if (search_generation_run(r, NULL, &gr) != 1) {
-		if (!r->responded)
-			resp_problem(r, 500, "internal", "The server could not complete the request.");
-		return;
-	}
-	int64_t gen = gr->n;
 	struct lookup_page pg;
+	/* the generation comes with the rows, from the same snapshot: an answer
+	 * built from data older than a generation step never carries the new one */
 	if (lookup_units(r, &c, as_at, scopes, ns, after, (int)limit, &pg) != 0)
 		return;
+	int64_t gen = pg.generation;
 	yajl_gen g = json_gen_new(r->arena);
 	if (g == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
