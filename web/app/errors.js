@@ -82,6 +82,7 @@ const MESSAGES = {
 	invalid_cursor: '翻页参数已失效，请重新查询。',
 	// -- cases, registry, attachments, receipts (add above this line) --
 
+	quota_exceeded: '今日查询次数已达上限，请于北京时间次日零时后再查询。',
 	unknown_requester_kind: '请选择查询人类别（权利人、继承人/监护人、利害关系人、拟交易利害关系人、律师、国家机关）。',
 	missing_purpose: '请填写查询目的。',
 	missing_reference: '该类查询人须填写依据文号（合同/案号、调查令号或协查文书号）。',
@@ -90,11 +91,11 @@ const MESSAGES = {
 	evidence_used: '该证明材料已用于另一次查询，请重新上传。',
 	evidence_too_large: '证明材料过大：不能超过 10 MB。',
 	unsupported_evidence_type: '证明材料只能是 PDF、JPEG 或 PNG 文件。',
-	quota_exceeded: '今日查询次数已达上限，请于北京时间次日零时后再查询。',
 	own_query: '不能审批自己发起的查询。',
 	query_not_found: '未找到该查询，或其不属于本机构。',
 	whitelist_entry_not_found: '该白名单记录不存在或不在您的管辖范围内。',
 	already_whitelisted: '此人已在该范围的白名单中。',
+	user_not_found: '没有这个用户。',
 	// -- archive queries, whitelist, query permissions (add above this line) --
 	// query-result certificates
 	query_not_completed: '该查询尚未办结（待审批或已驳回），不能出具查询结果证明。',

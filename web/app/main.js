@@ -16,6 +16,13 @@ import * as totp from './screens/totp.js';
 import * as caseNew from './screens/case_new.js';
 import * as caseDetail from './screens/case_detail.js';
 import * as receipt from './screens/receipt.js';
+import * as registrySearch from './screens/registry_search.js';
+import * as queryNew from './screens/query_new.js';
+import * as queryDetail from './screens/query_detail.js';
+import * as queries from './screens/queries.js';
+import * as approvals from './screens/approvals.js';
+import * as whitelist from './screens/whitelist.js';
+import * as queryPermissions from './screens/query_permissions.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -25,6 +32,13 @@ route(/^\/totp$/, totp.render, { passwordChange: true });
 route(/^\/cases\/new$/, caseNew.render);
 route(/^\/cases\/(\d+)$/, caseDetail.render);
 route(/^\/cases\/(\d+)\/receipt$/, receipt.render, { print: true });
+route(/^\/registry$/, registrySearch.render);
+route(/^\/queries\/new$/, queryNew.render);
+route(/^\/queries\/(\d+)$/, queryDetail.render, { print: true });
+route(/^\/queries$/, queries.render);
+route(/^\/query-approvals$/, approvals.render);
+route(/^\/whitelist$/, whitelist.render);
+route(/^\/query-permissions$/, queryPermissions.render);
 
 let loaded = false;
 

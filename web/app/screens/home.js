@@ -77,7 +77,12 @@ export async function render(main) {
 		readsCases ? h('div', { class: 'panel panel-tight no-print' }, searchForm, searchStatus) : null,
 		readsCases ? h('div', { class: 'home-grid' },
 			h('section', { class: 'panel panel-flush worklists', 'aria-label': '工作清单' }, tabs, panel),
-			inbox) : h('div', { class: 'panel' }, h('p', {}, '您的账号没有查看案件的权限。如需办理业务，请向本机构管理员申请相应角色。')));
+			inbox) : session.can('query.create') || session.can('registry.read')
+			? h('div', { class: 'panel' }, h('p', {}, '您的账号用于登记资料查询。'), h('div', { class: 'actions' },
+				session.can('query.create') ? h('a', { class: 'btn btn-primary', href: '#/queries/new' }, '查档申请') : null,
+				session.can('query.create') ? h('a', { class: 'btn', href: '#/queries' }, '我的查询') : null,
+				h('a', { class: 'btn', href: '#/registry' }, '登记信息查询')))
+			: h('div', { class: 'panel' }, h('p', {}, '您的账号没有查看案件的权限。如需办理业务，请向本机构管理员申请相应角色。')));
 	if (!readsCases) return;
 
 	const tabButtons = {};
