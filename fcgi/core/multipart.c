@@ -111,3 +111,14 @@ int multipart_parse(struct arena *a, const unsigned char *body, size_t len, cons
 		p = next + sl;
 	}
 }
+
+const char *multipart_sniff(const unsigned char *p, size_t n)
+{
+	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
+		return "application/pdf";
+	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return "image/jpeg";
+	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	return NULL;
+}

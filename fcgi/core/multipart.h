@@ -22,5 +22,8 @@ char *multipart_boundary(struct arena *a, const char *content_type);
 /* Parse body into at most max parts. Returns the number, or -1. */
 int multipart_parse(struct arena *a, const unsigned char *body, size_t len, const char *boundary,
 		    struct part *parts, int max);
+/* The type of an uploaded document by its first bytes, not by what the
+ * client said: "application/pdf", "image/jpeg", "image/png", or NULL. */
+const char *multipart_sniff(const unsigned char *p, size_t n);
 
 #endif

@@ -63,18 +63,7 @@ static const struct jcol att_cols[] = {
 	JCOL_END,
 };
 
-static const char *sniff(const unsigned char *p, size_t n)
-{
-	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
-		return "application/pdf";
-	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
-		return "image/jpeg";
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "image/png";
-	return NULL;
-}
-
-/* The file name extension of a type sniff() accepts; NULL for any other. */
+/* The file name extension of a type multipart_sniff() accepts; NULL for any other. */
 static const char *extension_of(const char *ct)
 {
 	if (strcmp(ct, "application/pdf") == 0)
@@ -195,7 +184,7 @@ void h_attachment_upload(struct req *r)
 		resp_problem(r, 413, "attachment_too_large", "An attachment may have at most 20 MiB.");
 		return;
 	}
-	const char *ct = sniff(data, len);
+	const char *ct = multipart_sniff(data, len);
 	if (ct == NULL) {
 		resp_problem(r, 415, "unsupported_attachment_type", "Attachments must be PDF, JPEG or PNG files.");
 		return;

@@ -13,6 +13,7 @@
 #include "../core/valid.h"
 #include "../core/worker.h"
 #include "../domain/clock.h"
+#include "../domain/query_rules.h"
 #include "../domain/register.h"
 #include "lookup.h"
 #include "query.h"
@@ -446,54 +447,88 @@ static void gen_decimal(yajl_gen g, const char *key, const char *decimal)
 		yajl_gen_number(g, decimal, strlen(decimal));
 }
 
-static void gen_section(yajl_gen g, const struct lookup_unit *u, const char *section, const char *kind)
+void lookup_gen_unit(yajl_gen g, const struct lookup_unit *u, enum qr_visibility v, int facts)
 {
-	jg_key(g, section);
-	yajl_gen_array_open(g);
+	int owners = 0, mortgages = 0, pre = 0, obj = 0, seized = 0;
 	for (size_t i = 0; i < u->nentries; i++) {
-		const struct lookup_entry *x = &u->entries[i];
-		if (strcmp(x->kind, kind) != 0)
-			continue;
-		yajl_gen_map_open(g);
-		if (strcmp(kind, "ownership") == 0) {
-			jg_str(g, "name", x->holder_name);
-			jg_str(g, "id_type", x->id_type);
-			jg_str(g, "id_number_masked", x->id_number_masked);
-			jg_str(g, "share", x->share);
-			jg_str(g, "certificate_no", x->certificate_no);
-		} else if (strcmp(kind, "mortgage") == 0) {
-			gen_decimal(g, "rank", x->rank);
-			jg_str(g, "mortgagee", x->holder_name);
-			gen_decimal(g, "amount_fen", x->amount_fen);
-			jg_str(g, "term_from", x->term_from);
-			jg_str(g, "term_to", x->term_to);
-			jg_str(g, "certificate_no", x->certificate_no);
-		} else if (strcmp(kind, "pre_notice") == 0) {
-			jg_str(g, "holder_name", x->holder_name);
-			jg_str(g, "certificate_no", x->certificate_no);
-		} else if (strcmp(kind, "seizure") == 0) {
-			jg_str(g, "authority", x->holder_name);
-			jg_bool(g, "waiting", x->waiting);
-		} else {
-			jg_str(g, "holder_name", x->holder_name);
-		}
-		yajl_gen_map_close(g);
+		const char *k = u->entries[i].kind;
+		owners += strcmp(k, "ownership") == 0;
+		mortgages += strcmp(k, "mortgage") == 0;
+		pre += strcmp(k, "pre_notice") == 0;
+		obj += strcmp(k, "objection") == 0;
+		seized += strcmp(k, "seizure") == 0;
 	}
-	yajl_gen_array_close(g);
-}
-
-void lookup_gen_unit(yajl_gen g, const struct lookup_unit *u)
-{
 	yajl_gen_map_open(g);
 	jg_str(g, "code", u->code);
 	jg_str(g, "location", u->location);
 	jg_str(g, "use", u->use);
 	gen_decimal(g, "area_m2", u->area_m2);
 	jg_code_name(g, "county", u->county_code, u->county_name);
-	gen_section(g, u, "holders", "ownership");
-	gen_section(g, u, "mortgages", "mortgage");
-	gen_section(g, u, "pre_notices", "pre_notice");
-	gen_section(g, u, "seizures", "seizure");
-	gen_section(g, u, "objections", "objection");
+	static const struct {
+		enum qr_field f;
+		const char *section, *kind;
+	} sections[] = {
+		{ QF_HOLDERS, "holders", "ownership" },	    { QF_MORTGAGES, "mortgages", "mortgage" },
+		{ QF_PRE_NOTICES, "pre_notices", "pre_notice" }, { QF_SEIZURES, "seizures", "seizure" },
+		{ QF_OBJECTIONS, "objections", "objection" },
+	};
+	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		if (!qr_field_shown(v, sections[s].f))
+			continue;
+		jg_key(g, sections[s].section);
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < u->nentries; i++) {
+			const struct lookup_entry *x = &u->entries[i];
+			if (strcmp(x->kind, sections[s].kind) != 0)
+				continue;
+			yajl_gen_map_open(g);
+			switch (sections[s].f) {
+			case QF_HOLDERS:
+				jg_str(g, "name", x->holder_name);
+				if (qr_field_shown(v, QF_HOLDER_ID)) {
+					jg_str(g, "id_type", x->id_type);
+					jg_str(g, "id_number_masked", x->id_number_masked);
+				}
+				jg_str(g, "share", x->share);
+				jg_str(g, "certificate_no", x->certificate_no);
+				break;
+			case QF_MORTGAGES:
+				gen_decimal(g, "rank", x->rank);
+				jg_str(g, "mortgagee", x->holder_name);
+				if (qr_field_shown(v, QF_MORTGAGE_TERMS)) {
+					gen_decimal(g, "amount_fen", x->amount_fen);
+					jg_str(g, "term_from", x->term_from);
+					jg_str(g, "term_to", x->term_to);
+				}
+				jg_str(g, "certificate_no", x->certificate_no);
+				break;
+			case QF_PRE_NOTICES:
+				jg_str(g, "holder_name", x->holder_name);
+				jg_str(g, "certificate_no", x->certificate_no);
+				break;
+			case QF_SEIZURES:
+				jg_str(g, "authority", x->holder_name);
+				jg_bool(g, "waiting", x->waiting);
+				break;
+			default:
+				jg_str(g, "holder_name", x->holder_name);
+				break;
+			}
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+	}
+	if (facts) {
+		struct qr_facts f = qr_facts_of(owners, mortgages, pre, obj, seized);
+		jg_key(g, "facts");
+		yajl_gen_map_open(g);
+		jg_bool(g, "exists", f.exists);
+		jg_bool(g, "co_owned", f.co_owned);
+		jg_bool(g, "mortgaged", f.mortgaged);
+		jg_bool(g, "pre_noticed", f.pre_noticed);
+		jg_bool(g, "objected", f.objected);
+		jg_bool(g, "seized", f.seized);
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_map_close(g);
 }

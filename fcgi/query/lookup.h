@@ -18,6 +18,7 @@
 
 #include "../core/json.h"
 #include "../core/req.h"
+#include "../domain/query_rules.h"
 
 enum lookup_kind { LOOKUP_UNIT = 1, LOOKUP_CERT, LOOKUP_HOLDER };
 
@@ -94,10 +95,12 @@ int lookup_units(struct req *r, const struct lookup_cond *c, int64_t as_at_us, c
 /* 1 when s is a cursor lookup_units could have made, else 0. */
 int lookup_cursor_valid(const char *s);
 
-/* One unit as the API shows it (inside an open array or after a key):
+/* One unit as the API shows it (inside an open array or after a key), with
+ * what visibility v shows (domain/query_rules.h; staff search: QV_FULL):
  * {"code","location","use","area_m2","county":{"code","name"},"holders":[…],
- *  "mortgages":[…],"pre_notices":[…],"seizures":[…],"objections":[…]}.
+ *  "mortgages":[…],"pre_notices":[…],"seizures":[…],"objections":[…]}, and
+ * with facts the yes/no "facts" an archive query's result carries.
  * No ID-number index, no clear number. */
-void lookup_gen_unit(yajl_gen g, const struct lookup_unit *u);
+void lookup_gen_unit(yajl_gen g, const struct lookup_unit *u, enum qr_visibility v, int facts);
 
 #endif

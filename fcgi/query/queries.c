@@ -312,105 +312,6 @@ static int compute(struct req *r, const struct qctx *c, struct qresult *out)
 	return 0;
 }
 
-static void gen_bool(yajl_gen g, const char *k, int v)
-{
-	jg_bool(g, k, v);
-}
-
-static void gen_decimal(yajl_gen g, const char *key, const char *decimal)
-{
-	jg_key(g, key);
-	if (decimal == NULL)
-		yajl_gen_null(g);
-	else
-		yajl_gen_number(g, decimal, strlen(decimal));
-}
-
-/* One unit with what visibility v shows (query_rules.h). */
-static void gen_unit(yajl_gen g, const struct lookup_unit *u, enum qr_visibility v)
-{
-	int owners = 0, mortgages = 0, pre = 0, obj = 0, seized = 0;
-	for (size_t i = 0; i < u->nentries; i++) {
-		const char *k = u->entries[i].kind;
-		owners += strcmp(k, "ownership") == 0;
-		mortgages += strcmp(k, "mortgage") == 0;
-		pre += strcmp(k, "pre_notice") == 0;
-		obj += strcmp(k, "objection") == 0;
-		seized += strcmp(k, "seizure") == 0;
-	}
-	yajl_gen_map_open(g);
-	jg_str(g, "code", u->code);
-	jg_str(g, "location", u->location);
-	jg_str(g, "use", u->use);
-	gen_decimal(g, "area_m2", u->area_m2);
-	jg_code_name(g, "county", u->county_code, u->county_name);
-	static const struct {
-		enum qr_field f;
-		const char *section, *kind;
-	} sections[] = {
-		{ QF_HOLDERS, "holders", "ownership" },	    { QF_MORTGAGES, "mortgages", "mortgage" },
-		{ QF_PRE_NOTICES, "pre_notices", "pre_notice" }, { QF_SEIZURES, "seizures", "seizure" },
-		{ QF_OBJECTIONS, "objections", "objection" },
-	};
-	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
-		if (!qr_field_shown(v, sections[s].f))
-			continue;
-		jg_key(g, sections[s].section);
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < u->nentries; i++) {
-			const struct lookup_entry *x = &u->entries[i];
-			if (strcmp(x->kind, sections[s].kind) != 0)
-				continue;
-			yajl_gen_map_open(g);
-			switch (sections[s].f) {
-			case QF_HOLDERS:
-				jg_str(g, "name", x->holder_name);
-				if (qr_field_shown(v, QF_HOLDER_ID)) {
-					jg_str(g, "id_type", x->id_type);
-					jg_str(g, "id_number_masked", x->id_number_masked);
-				}
-				jg_str(g, "share", x->share);
-				jg_str(g, "certificate_no", x->certificate_no);
-				break;
-			case QF_MORTGAGES:
-				gen_decimal(g, "rank", x->rank);
-				jg_str(g, "mortgagee", x->holder_name);
-				if (qr_field_shown(v, QF_MORTGAGE_TERMS)) {
-					gen_decimal(g, "amount_fen", x->amount_fen);
-					jg_str(g, "term_from", x->term_from);
-					jg_str(g, "term_to", x->term_to);
-				}
-				jg_str(g, "certificate_no", x->certificate_no);
-				break;
-			case QF_PRE_NOTICES:
-				jg_str(g, "holder_name", x->holder_name);
-				jg_str(g, "certificate_no", x->certificate_no);
-				break;
-			case QF_SEIZURES:
-				jg_str(g, "authority", x->holder_name);
-				jg_bool(g, "waiting", x->waiting);
-				break;
-			default:
-				jg_str(g, "holder_name", x->holder_name);
-				break;
-			}
-			yajl_gen_map_close(g);
-		}
-		yajl_gen_array_close(g);
-	}
-	struct qr_facts f = qr_facts_of(owners, mortgages, pre, obj, seized);
-	jg_key(g, "facts");
-	yajl_gen_map_open(g);
-	gen_bool(g, "exists", f.exists);
-	gen_bool(g, "co_owned", f.co_owned);
-	gen_bool(g, "mortgaged", f.mortgaged);
-	gen_bool(g, "pre_noticed", f.pre_noticed);
-	gen_bool(g, "objected", f.objected);
-	gen_bool(g, "seized", f.seized);
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
-}
-
 /* The stored result (COMMON10's shape) as JSON text, and the touch record.
  * NULL after replying. */
 static const char *result_json(struct req *r, const struct qctx *c, const struct qresult *res,
@@ -427,7 +328,7 @@ static const char *result_json(struct req *r, const struct qctx *c, const struct
 	jg_key(g, "units");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < res->n; i++)
-		gen_unit(g, res->units[i], c->rule->visibility);
+		lookup_gen_unit(g, res->units[i], c->rule->visibility, 1);
 	yajl_gen_array_close(g);
 	if (c->rule->queried_by) {
 		struct queried_by_row *qb = NULL;
@@ -575,17 +476,6 @@ static void reply_query(struct req *r, int status, const struct qrow *q, int wit
 
 /* ---- POST /api/v1/query-evidence --------------------------------------- */
 
-static const char *sniff(const unsigned char *p, size_t n)
-{
-	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
-		return "application/pdf";
-	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
-		return "image/jpeg";
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "image/png";
-	return NULL;
-}
-
 void h_evidence_upload(struct req *r)
 {
 	const struct principal *p = auth_session(r); /* the route asked query.create */
@@ -611,7 +501,7 @@ void h_evidence_upload(struct req *r)
 		resp_problem(r, 413, "evidence_too_large", "Evidence may have at most 10 MiB.");
 		return;
 	}
-	const char *ct = sniff(file->data, file->len);
+	const char *ct = multipart_sniff(file->data, file->len);
 	if (ct == NULL) {
 		resp_problem(r, 415, "unsupported_evidence_type", "Evidence must be a PDF, JPEG or PNG file.");
 		return;

@@ -483,7 +483,7 @@ static void search(struct req *r, int busy)
 	jg_key(g, "items");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < pg.n; i++)
-		lookup_gen_unit(g, &pg.units[i]);
+		lookup_gen_unit(g, &pg.units[i], QV_FULL, 0);
 	yajl_gen_array_close(g);
 	jg_str(g, "next", pg.next);
 	yajl_gen_map_close(g);
