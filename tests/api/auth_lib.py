@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import itertools
+import os
 import json
 import struct
 import time
@@ -16,7 +17,9 @@ PW_HASH = "$pbkdf2-sha256$600000$%s$%s" % (
     base64.b64encode(_SALT).decode(),
     base64.b64encode(hashlib.pbkdf2_hmac("sha256", PASSWORD.encode(), _SALT, 600000)).decode())
 TOTP_KEY = b"12345678901234567890"  # RFC 6238's SHA-1 test key
-_seq = itertools.count(int(time.time()) % 100000 * 100)
+# fixtures run as separate processes, often several in one second: start from the
+# microsecond and the pid, so two processes never hand out the same names
+_seq = itertools.count((time.time_ns() // 1000 + os.getpid()) % 10**9 * 100)
 
 
 def pw_hash(password, iterations):
