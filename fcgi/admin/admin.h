@@ -78,9 +78,6 @@ int require_manageable(struct req *r, const struct principal *p, int64_t uid, co
 /* Name who acts in this transaction (tb.actor) for the trigger that guards
  * passwords, status and enrolment codes of accounts. 0 or -1 after replying. */
 int db_set_actor(struct req *r, int64_t uid);
-/* The divisions where p holds perm, as a PostgreSQL text[] literal (for
- * filtering lists by scope in SQL); "{}" when none. */
-char *scope_array(struct req *r, const struct principal *p, const char *perm);
 
 /* An agency code as agencies are numbered: 6 or 8 digits (agencies.c). */
 int is_agency_code(const char *s);

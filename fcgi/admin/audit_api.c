@@ -134,7 +134,7 @@ void h_audit_list(struct req *r)
 	struct page pg = list_page_of(r);
 	struct audit_list_row *rows;
 	int n = audit_list_run(r,
-			       &(struct audit_list_in){ .scopes = scope_array(r, p, "audit.read"),
+			       &(struct audit_list_in){ .scopes = auth_scope_array(r, p, "audit.read"),
 							.actor = req_query(r, "actor") ? req_qint(r, "actor") : -1,
 							.action = req_query(r, "action"),
 							.object_type = req_query(r, "object_type"),

@@ -442,7 +442,7 @@ void h_permreq_list(struct req *r)
 	struct permreq_list_row *rows;
 	int n = permreq_list_run(r,
 				 &(struct permreq_list_in){ .user_id = p->user_id,
-							    .scopes = scope_array(r, p, "role.manage"),
+							    .scopes = auth_scope_array(r, p, "role.manage"),
 							    .status = req_query(r, "status") },
 				 &rows);
 	if (n < 0)

@@ -30,7 +30,7 @@ DB_QUERY(login_lock_delete, Q_LOCK_DELETE, "DELETE FROM iam.login_throttle WHERE
 /* The scopes of user.manage and role.manage together, as one text[] literal. */
 static char *manager_scopes(struct req *r, const struct principal *p)
 {
-	const char *a = scope_array(r, p, "user.manage"), *b = scope_array(r, p, "role.manage");
+	const char *a = auth_scope_array(r, p, "user.manage"), *b = auth_scope_array(r, p, "role.manage");
 	if (a == NULL || b == NULL)
 		return NULL;
 	if (strcmp(a, "{}") == 0)

@@ -123,21 +123,6 @@ DB_QUERY(sessions_list, Q_SESSIONS,
 	 " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > to_timestamp($2::float8 / 1000000)"
 	 " AND last_seen_at > to_timestamp($2::float8 / 1000000) - interval '30 minutes' ORDER BY id");
 
-char *scope_array(struct req *r, const struct principal *p, const char *perm)
-{
-	const char **scopes;
-	size_t n = p->must_change_password ? 0 : auth_scopes(r, p, perm, &scopes);
-	struct buf b = { 0 };
-	int rc = buf_puts(&b, "{");
-	for (size_t i = 0; i < n; i++)
-		rc |= buf_printf(&b, "%s%s", i ? "," : "", scopes[i]); /* division codes: digits only */
-	rc |= buf_puts(&b, "}");
-	char *s = rc ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
-	buf_free(&b);
-	return s;
-}
-
-
 static int hex_decode(const char *h, unsigned char *out, size_t max, size_t *n)
 {
 	size_t l = strlen(h);

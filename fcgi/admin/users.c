@@ -182,7 +182,7 @@ void h_users_list(struct req *r)
 	struct page pg = list_page_of(r);
 	struct user_row *rows;
 	int n = users_list_run(r,
-			       &(struct users_list_in){ .scopes = scope_array(r, p, "user.manage"),
+			       &(struct users_list_in){ .scopes = auth_scope_array(r, p, "user.manage"),
 							.agency = req_query(r, "agency"),
 							.after = pg.cursor,
 							.limit = pg.limit },

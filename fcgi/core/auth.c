@@ -560,3 +560,10 @@ int auth_audit(struct req *r, const struct principal *p, const char *action, con
 	return audit_write(r, p ? p->user_id : 0, p ? p->username : NULL, p ? p->agency_code : NULL, action,
 			   object_type, object_id, outcome, details);
 }
+
+char *auth_scope_array(struct req *r, const struct principal *p, const char *perm)
+{
+	const char **scopes;
+	size_t n = p->must_change_password ? 0 : auth_scopes(r, p, perm, &scopes);
+	return db_text_array(r->arena, n ? scopes : NULL, n);
+}

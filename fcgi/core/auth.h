@@ -67,6 +67,10 @@ void auth_forget_user(struct req *r, int64_t user_id);
 void auth_forget_token_hash(struct req *r, const char *hash_hex);
 /* The scopes in which p holds perm (for filtering lists), in the arena. */
 size_t auth_scopes(struct req *r, const struct principal *p, const char *perm, const char ***out);
+/* The same as one text[] literal (db_text_array) to bind as a statement
+ * parameter; "{}" while the user must change their password; NULL when out
+ * of memory. */
+char *auth_scope_array(struct req *r, const struct principal *p, const char *perm);
 
 /* An audit event (audit.h) whose actor is p, the session's user (p NULL:
  * no actor). 0, or -1 after replying. */

@@ -437,3 +437,29 @@ void db_col_BYTES(const PGresult *res, int row, int col, struct db_bytes *out, s
 	}
 	PQfreemem(u);
 }
+
+char *db_text_array(struct arena *a, const char *const *v, size_t n)
+{
+	size_t len = 3;
+	for (size_t i = 0; i < n; i++)
+		len += 2 * strlen(v[i]) + 3;
+	char *out = arena_alloc(a, len);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	out[o++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			out[o++] = ',';
+		out[o++] = '"';
+		for (const char *c = v[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				out[o++] = '\\';
+			out[o++] = *c;
+		}
+		out[o++] = '"';
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+	return out;
+}

@@ -72,6 +72,11 @@ PGresult *pg_exec(struct db *d, const struct stmt *s, const char *const *params,
 /* What the last failed pg_exec on d ran into, for a message: libpq's
  * text (ending in a newline), or that the connection was lost. */
 const char *db_last_error(const struct db *d);
+
+/* A PostgreSQL text[] literal of n strings, each double-quoted with \ and "
+ * escaped (so any text is safe in it), to bind as one parameter; in the
+ * arena, NULL when out of memory. */
+char *db_text_array(struct arena *a, const char *const *v, size_t n);
 /* BEGIN, COMMIT and ROLLBACK as statements for pg_exec. */
 extern const struct stmt db_stmt_begin, db_stmt_commit, db_stmt_rollback;
 

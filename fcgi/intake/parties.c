@@ -200,17 +200,7 @@ void h_cases_by_id_number(struct req *r)
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
-	/* the scopes as a text array literal: codes of six digits, nothing to quote */
-	const char **scopes;
-	size_t ns = auth_scopes(r, p, "case.read", &scopes);
-	struct buf arr = { 0 };
-	int bad = buf_append(&arr, "{", 1) != 0;
-	for (size_t i = 0; i < ns && !bad; i++)
-		bad = (i && buf_append(&arr, ",", 1) != 0) || !valid_digits6(scopes[i]) ||
-		      buf_append(&arr, scopes[i], strlen(scopes[i])) != 0;
-	bad = bad || buf_append(&arr, "}", 2) != 0;
-	char *scope_arr = bad ? NULL : arena_strndup(r->arena, (const char *)arr.p, arr.len - 1);
-	buf_free(&arr);
+	char *scope_arr = auth_scope_array(r, p, "case.read");
 	if (scope_arr == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;

@@ -20,9 +20,6 @@ struct person_id {
 int person_id_of(struct req *r, const char *field, const char *id_type, const char *number,
 		 struct person_id *out) __attribute__((warn_unused_result));
 
-/* The scopes in which the caller holds perm as a PostgreSQL array literal
- * ("{450000,451302}"), in the arena; "{}" when none. */
-const char *scopes_array(struct req *r, const struct principal *p, const char *perm);
 
 void h_evidence_upload(struct req *r);
 void h_query_create(struct req *r);

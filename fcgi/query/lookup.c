@@ -324,21 +324,6 @@ int lookup_cursor_valid(const char *s)
 	return s != NULL && strlen(s) == 28 && unit_code_check(s) == UNIT_OK;
 }
 
-/* The scopes as a text array literal: division codes of six digits,
- * nothing to quote. NULL when one is not such a code or out of memory. */
-static char *scope_array(struct req *r, const char *const *scopes, size_t n)
-{
-	struct buf b = { 0 };
-	int bad = buf_append(&b, "{", 1) != 0;
-	for (size_t i = 0; i < n && !bad; i++)
-		bad = (i && buf_append(&b, ",", 1) != 0) || !valid_digits6(scopes[i]) ||
-		      buf_append(&b, scopes[i], strlen(scopes[i])) != 0;
-	bad = bad || buf_append(&b, "}", 1) != 0;
-	char *s = bad ? NULL : arena_strndup(r->arena, (const char *)b.p, b.len);
-	buf_free(&b);
-	return s;
-}
-
 int lookup_units(struct req *r, const struct lookup_cond *c, int64_t as_at_us, const char *const *scopes,
 		 size_t nscopes, const char *after, int limit, struct lookup_page *out)
 {
@@ -350,7 +335,7 @@ int lookup_units(struct req *r, const struct lookup_cond *c, int64_t as_at_us, c
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;
 	}
-	char *arr = scope_array(r, scopes, nscopes);
+	char *arr = db_text_array(r->arena, scopes, nscopes);
 	if (arr == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;

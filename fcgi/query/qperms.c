@@ -71,7 +71,7 @@ int qperm_effective(struct req *r, const struct principal *p, struct qperm *out)
 	out->configured = n == 1 && q->divisions != NULL;
 	if (!out->configured) {
 		out->ndivs = auth_scopes(r, p, "query.create", &out->divs);
-		out->divisions = scopes_array(r, p, "query.create");
+		out->divisions = auth_scope_array(r, p, "query.create");
 		return 0;
 	}
 	out->divisions = arena_printf(r->arena, "{%s}", q->divisions);
@@ -97,7 +97,7 @@ void h_qperm_list(struct req *r)
 	struct page pg = list_page_of(r);
 	struct qp_list_row *rows;
 	int n = qp_list_run(r,
-			    &(struct qp_list_in){ .scopes = scopes_array(r, p, "role.manage"), .after = pg.cursor,
+			    &(struct qp_list_in){ .scopes = auth_scope_array(r, p, "role.manage"), .after = pg.cursor,
 						  .limit = pg.limit, .day = beijing_day_iso(r, req_now_us(r)),
 						  .dflt = QPERM_DEFAULT_QUOTA },
 			    &rows);

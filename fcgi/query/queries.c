@@ -864,7 +864,7 @@ void h_query_approvals(struct req *r)
 	struct page pg = list_page_of(r);
 	struct qrow *rows;
 	int n = query_pending_run(r,
-				  &(struct query_pending_in){ .scopes = scopes_array(r, p, "query.approve"),
+				  &(struct query_pending_in){ .scopes = auth_scope_array(r, p, "query.approve"),
 							      .before = pg.cursor, .limit = pg.limit },
 				  &rows);
 	if (n < 0)

@@ -72,30 +72,6 @@ static const struct keyring *data_keys_of(struct req *r)
 	return NULL;
 }
 
-const char *scopes_array(struct req *r, const struct principal *p, const char *perm)
-{
-	const char **sc;
-	size_t n = auth_scopes(r, p, perm, &sc);
-	size_t len = 3 + n * 7;
-	char *out = arena_alloc(r->arena, len);
-	if (out == NULL)
-		return "{}";
-	size_t o = 0;
-	out[o++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		/* scopes are division codes: six digits, nothing to quote */
-		if (division_level_of(sc[i]) == DIV_INVALID)
-			continue;
-		if (o > 1)
-			out[o++] = ',';
-		memcpy(out + o, sc[i], 6);
-		o += 6;
-	}
-	out[o++] = '}';
-	out[o] = '\0';
-	return out;
-}
-
 #define Q_WL_LIST(P, C)                                                                            \
 	P(scopes, TEXT) P(after, I64) P(limit, I64)                                                 \
 	C(id, I64) C(name, TEXT) C(id_type, TEXT) C(id_masked, TEXT) C(reason, TEXT) C(scope, TEXT)  \
@@ -142,7 +118,7 @@ void h_whitelist_list(struct req *r)
 	struct page pg = list_page_of(r);
 	struct wl_list_row *rows;
 	int n = wl_list_run(r,
-			    &(struct wl_list_in){ .scopes = scopes_array(r, p, "whitelist.manage"),
+			    &(struct wl_list_in){ .scopes = auth_scope_array(r, p, "whitelist.manage"),
 						  .after = pg.cursor, .limit = pg.limit },
 			    &rows);
 	if (n < 0)
