@@ -145,6 +145,7 @@ def test_an_adjustment_without_a_reason_is_refused_and_changes_nothing():
             ([{"op": "discount", "seq": 1, "reason": "困难群众减免"}], 400, "invalid_field"),
             ([{"seq": 1, "reason": "困难群众减免"}], 400, "missing_field"),
             ([dict(add, reason="补收复印费")] * 11, 400, "invalid_field"),  # at most ten
+            (["waive 1"], 400, "invalid_field"),
             ({"op": "waive"}, 400, "invalid_field")):
         assert_problem(act(c, "set_fees", staff[CASHIER], adjustments=adj), status, code)
         assert (items(c["id"]), total(c["id"])) == before, adj
