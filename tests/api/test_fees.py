@@ -278,8 +278,8 @@ def test_window_payment_is_refused_while_an_online_order_is_pending():
     c = act(registered(mortgage_body(unit(DECIDING))), "set_fees", staff[CASHIER]).json
     no = "TB20260101%010d" % c["id"]
     sql("INSERT INTO pay.\"order\" (case_id, out_trade_no, provider, amount_fen, code_url, state, created_at,"
-        " expires_at) VALUES (%d, '%s', 'wechat', 8000, 'http://127.0.0.1/pay/x', 'pending', now(),"
-        " now() + interval '2 hours')" % (c["id"], no))
+        " expires_at) VALUES (%d, '%s', 'wechat', 8000, 'http://127.0.0.1/pay/x', 'pending',"
+        " now() - interval '1 hour', now() + interval '1 hour')" % (c["id"], no))
     try:
         for who in (CASHIER, ("cashier", RECEIVING)):
             assert_problem(act(c, "record_payment", staff[who], receipt_number="R1", amount_fen=8000, method="pos"),
