@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "log.h"
-
-extern const struct paygw_ops paygw_wechat_ops;
 
 /* The providers this build knows. A second provider is one more line here
  * and its paygw_<name>.c (README, "Payment provider"). */
@@ -188,6 +187,9 @@ int paygw_configured(const struct paygw *g)
 
 void paygw_free(struct paygw *g)
 {
+	if (g->curl)
+		curl_easy_cleanup(g->curl);
+	g->curl = NULL;
 	EVP_PKEY_free(g->merchant_key);
 	EVP_PKEY_free(g->platform_key);
 	g->merchant_key = g->platform_key = NULL;
