@@ -227,6 +227,11 @@ enum paygw_verdict paygw_notify(struct paygw *g, struct arena *a, const char *ts
 	return g->ops->notify(g, a, ts, nonce, serial, signature, body, len, now, out);
 }
 
+const struct paygw_headers *paygw_notify_headers(const struct paygw *g)
+{
+	return paygw_configured(g) ? &g->ops->headers : &paygw_wechat_ops.headers;
+}
+
 const char *paygw_verdict_code(enum paygw_verdict v)
 {
 	switch (v) {

@@ -52,6 +52,11 @@ enum paygw_verdict {
 
 struct paygw;
 
+/* The FastCGI names (req_header) of a provider's four notification headers. */
+struct paygw_headers {
+	const char *timestamp, *nonce, *serial, *signature;
+};
+
 /* One provider. Each function has the contract of the paygw_ function of
  * the same name below. */
 struct paygw_ops {
@@ -62,6 +67,7 @@ struct paygw_ops {
 	enum paygw_verdict (*notify)(struct paygw *g, struct arena *a, const char *ts, const char *nonce,
 				     const char *serial, const char *signature, const char *body, size_t len,
 				     time_t now, struct paygw_notice *out);
+	struct paygw_headers headers;
 };
 
 /* The configuration, as read from the environment (or set by a test). */
@@ -125,6 +131,11 @@ int paygw_close(struct paygw *g, struct arena *a, const char *out_trade_no, cons
 enum paygw_verdict paygw_notify(struct paygw *g, struct arena *a, const char *ts, const char *nonce,
 				const char *serial, const char *signature, const char *body, size_t len,
 				time_t now, struct paygw_notice *out);
+/* Where the notify endpoint finds ts, nonce, serial and signature for the
+ * configured provider (WeChat: HTTP_WECHATPAY_TIMESTAMP, …_NONCE, …_SERIAL,
+ * …_SIGNATURE; also when none is configured), so the endpoint serves any
+ * provider unchanged. */
+const struct paygw_headers *paygw_notify_headers(const struct paygw *g);
 /* stable problem codes: bad_notification_headers, wrong_serial, stale_timestamp,
  * bad_signature, bad_notification_body, decrypt_failed ("ok" for PAYGW_OK) */
 const char *paygw_verdict_code(enum paygw_verdict v);

@@ -626,4 +626,6 @@ const struct paygw_ops paygw_wechat_ops = {
 	.create = wx_create,
 	.close = wx_close,
 	.notify = wx_notify,
+	.headers = { "HTTP_WECHATPAY_TIMESTAMP", "HTTP_WECHATPAY_NONCE", "HTTP_WECHATPAY_SERIAL",
+		     "HTTP_WECHATPAY_SIGNATURE" },
 };

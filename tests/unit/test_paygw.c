@@ -370,6 +370,8 @@ static void test_verdicts_have_stable_codes(void)
 	CHECK_STR(paygw_verdict_code(PAYGW_BAD_SIGNATURE), "bad_signature");
 	CHECK_STR(paygw_verdict_code(PAYGW_BAD_BODY), "bad_notification_body");
 	CHECK_STR(paygw_verdict_code(PAYGW_DECRYPT_FAILED), "decrypt_failed");
+	CHECK_STR(paygw_notify_headers(NULL)->signature, "HTTP_WECHATPAY_SIGNATURE");
+	CHECK_STR(paygw_notify_headers(NULL)->timestamp, "HTTP_WECHATPAY_TIMESTAMP");
 	CHECK(paygw_verdict_status(PAYGW_BAD_SIGNATURE) == 401 && paygw_verdict_status(PAYGW_STALE) == 401 &&
 	      paygw_verdict_status(PAYGW_WRONG_SERIAL) == 401 && paygw_verdict_status(PAYGW_BAD_BODY) == 400 &&
 	      paygw_verdict_status(PAYGW_DECRYPT_FAILED) == 400 && paygw_verdict_status(PAYGW_BAD_HEADERS) == 400);
