@@ -594,6 +594,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if path.startswith("/pay/") and not self.wants_json(q):
                 return self.page(r.status, r.message, [])
             self.reply(r.status, {"code": r.code, "message": r.message}, signed=path.startswith("/v3/"))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            # a control request with a wrong type: the provider's own 500
+            log("error", path=path, error=repr(e))
+            self.reply(500, {"code": "SYSTEM_ERROR", "message": "系统错误"}, signed=path.startswith("/v3/"))
 
     def do_GET(self):
         self.dispatch("GET")
