@@ -136,6 +136,9 @@ def test_a_signed_order_gets_a_code_url_in_a_signed_reply():
     assert r2.status == 400 and r2.json["code"] == "OUT_TRADE_NO_USED"
     [p] = pay_lib.payments(no)
     assert p["state"] == "NOTPAY" and p["amount_fen"] == 8000
+    # make run's page lists it with its pay link
+    page = pay_lib._http("GET", pay_lib.base() + "/")
+    assert page.status == 200 and no in page.body.decode() and r.json["code_url"] in page.body.decode()
 
 
 def test_the_simulator_checks_the_order_body():
