@@ -24,6 +24,11 @@ void h_notification_read(struct req *r);
 /* receipt.c: the acceptance receipt and its QR code */
 void h_receipt(struct req *r);
 void h_receipt_qr(struct req *r);
+/* reconcile.c: the provider's daily statement and reconciliation */
+void h_statement_import(struct req *r);
+void h_reconciliation(struct req *r);
+void h_reconcile_settle(struct req *r);
+extern const struct qkey reconcile_query[];
 
 /* The case as JSON (detail view: parties masked, timeline, conflicts, and
  * the actions the request's user may take now). */

@@ -20,6 +20,10 @@ static const struct route routes[] = {
 	/* the acceptance receipt (receipt.c) */
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt", .fn = h_receipt, .perm = "case.read" },
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt/qr.png", .fn = h_receipt_qr, .perm = "case.read" },
+	/* reconciliation (reconcile.c) */
+	{ .methods = M_POST, .pattern = "/api/v1/payments/statements", .fn = h_statement_import, .perm = "payment.reconcile", .query = reconcile_query },
+	{ .methods = M_GET, .pattern = "/api/v1/payments/reconciliation", .fn = h_reconciliation, .perm = "payment.reconcile", .query = reconcile_query },
+	{ .methods = M_POST, .pattern = "/api/v1/payments/reconciliation/settle", .fn = h_reconcile_settle, .perm = "payment.reconcile" },
 };
 
 static const struct service svc = {
