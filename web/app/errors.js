@@ -101,6 +101,8 @@ const MESSAGES = {
 	query_not_completed: '该查询尚未办结（待审批或已驳回），不能出具查询结果证明。',
 	signing_unavailable: '电子签章服务暂不可用，证明未出具，请稍后重试。',
 	certificate_not_found: '未找到该证明：编号或验证码不符，该证明可能不是本平台出具的。',
+	// fees
+	payment_order_open: '申请人正在线上缴费（缴费二维码未过期），请待其完成或过期后再在窗口收费。',
 };
 
 const BY_STATUS = {
