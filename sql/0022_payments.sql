@@ -319,16 +319,16 @@ BEGIN
     SELECT * INTO o FROM pay.order x WHERE x.out_trade_no = p_out_trade_no FOR UPDATE;
     IF NOT FOUND THEN
       refusal := 'unknown_order';
+    ELSIF o.amount_fen <> p_total_fen THEN
+      refusal := 'amount_mismatch';
     ELSIF o.state = 'paid' THEN
-      IF o.transaction_id = p_transaction_id AND o.amount_fen = p_total_fen THEN
+      IF o.transaction_id = p_transaction_id THEN
         INSERT INTO pay.notification (notify_id, nonce, verdict, out_trade_no, transaction_id, effect, request_id)
         VALUES (p_notify_id, p_nonce, 'ok', p_out_trade_no, p_transaction_id, 'duplicate', p_request_id);
         RETURN QUERY SELECT 'duplicate'::text, o.case_id, (SELECT v.number FROM pay.voucher v WHERE v.order_id = o.id);
         RETURN;
       END IF;
       refusal := 'order_conflict';
-    ELSIF o.amount_fen <> p_total_fen THEN
-      refusal := 'amount_mismatch';
     ELSIF EXISTS (SELECT 1 FROM pay.order x WHERE x.transaction_id = p_transaction_id) THEN
       refusal := 'order_conflict';
     END IF;

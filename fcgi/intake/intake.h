@@ -24,6 +24,15 @@ void h_notification_read(struct req *r);
 /* receipt.c: the acceptance receipt and its QR code */
 void h_receipt(struct req *r);
 void h_receipt_qr(struct req *r);
+/* payments.c: the case's payment order, its QR code and the voucher */
+void h_payment_create(struct req *r);
+void h_payment_get(struct req *r);
+void h_payment_qr_png(struct req *r);
+void h_payment_qr_svg(struct req *r);
+void h_voucher_get(struct req *r);
+/* The intake worker's start: the workflow check (actions_worker_init),
+ * then the payment provider's adapter. */
+int intake_worker_init(struct worker *w);
 /* reconcile.c: the provider's daily statement and reconciliation */
 void h_statement_import(struct req *r);
 void h_reconciliation(struct req *r);
@@ -77,6 +86,21 @@ void h_cases_by_id_number(struct req *r);
  * (actions, states, business types) checked against the domain and the
  * action table; non-zero (each problem logged) refuses to start. */
 int actions_worker_init(struct worker *w);
+/* Fees (fees.c, rules in domain/fees.h). The worker's copy of the fee
+ * standards, read at start: the number of problems (each logged; a
+ * standard the rules need is missing), -1 when the database did not
+ * answer. */
+int fees_worker_init(struct worker *w);
+/* Charge a case as the rules say: its items written (seq from 1), *total
+ * the sum. In the caller's transaction; 0, or -1 after replying. */
+int fees_charge(struct req *r, const char *case_id, int64_t *total) __attribute__((warn_unused_result));
+/* set_fees: the cashier's adjustments (the body's list, or NULL) made —
+ * items added or waived, each with a reason —, charging by the rules first
+ * a case that has no items yet; *total the unwaived items' sum and
+ * *details the event's details ({"adjustments": […], "total_fen"}). In the
+ * caller's transaction; 0, or -1 after replying (400: nothing made). */
+int fees_adjust(struct req *r, const struct principal *p, const char *case_id, const struct json *adjustments,
+		int64_t *total, char **details) __attribute__((warn_unused_result));
 /* Statements shared by creation and transitions (defined in cases.c):
  * the case event (from NULL for creation, details NULL for none) and the
  * outbox message. */

@@ -150,7 +150,8 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	const cs = await signedIn(t, cashier);
 	await openCase(cs, id);
 	await act(cs, '核定收费', async (d) => {
-		await d.getByLabel('单价（元）').fill('80');
+		// the items registering computed: a residential unit's mortgage, 80 元
+		eq(await d.locator('.fee-total').textContent(), '合计：80.00 元', 'the computed total shown');
 		await t.shot(cs, 'dialog-fees', { axe: false });
 	});
 	await stateShown(cs, '待缴费');

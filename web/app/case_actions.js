@@ -64,40 +64,17 @@ export async function actionDialog(action, c, docs, party) {
 		parts.push(field('不予登记的理由', reason));
 		read = () => ({ reason: reason.value.trim() });
 	} else if (action === 'set_fees') {
-		const rows = h('tbody', {});
-		const addRow = (code, desc, qty, price) => {
-			const codeSel = h('select', { 'aria-label': '收费项目' },
-				[['registration', '登记费'], ['certificate', '证书工本费'], ['other', '其他']].map(([k, v]) => h('option', { value: k, selected: k === code }, v)));
-			const d = h('input', { type: 'text', required: true, maxlength: '100', value: desc, 'aria-label': '说明' });
-			const q = h('input', { type: 'number', min: '1', max: '100', required: true, value: String(qty), class: 'qty', 'aria-label': '数量' });
-			const p = amountInput(price);
-			p.setAttribute('aria-label', '单价（元）');
-			const del = h('button', { type: 'button', class: 'btn btn-small', onclick: () => { if (rows.children.length > 1) { tr.remove(); rows.dispatchEvent(new Event('input')); } } }, '删除');
-			const tr = h('tr', {}, h('td', {}, codeSel), h('td', {}, d), h('td', {}, q), h('td', {}, p), h('td', {}, del));
-			rows.append(tr);
-		};
-		addRow('registration', '不动产登记费', 1, '');
-		const total = h('output', { class: 'fee-total', 'aria-live': 'polite' });
-		const sum = () => {
-			let fen = 0;
-			for (const tr of rows.children) {
-				const [, , q, p] = tr.querySelectorAll('select, input');
-				const v = yuanToFen(p.value);
-				if (v === null) { total.textContent = '合计：—'; return; }
-				fen += v * (Number(q.value) || 0);
-			}
-			total.textContent = `合计：${fenToYuan(fen)} 元`;
-		};
-		rows.addEventListener('input', sum);
-		sum();
+		// the items registering computed by the rules, confirmed as they are
+		// (adjustments with a reason: the cashier's view of the portal work)
+		const fees = c.fees || { total_fen: null, items: [] };
+		const rows = fees.items.map((it) => h('tr', { class: it.waived ? 'waived' : '' },
+			h('td', {}, it.description), h('td', {}, it.basis || ''), h('td', { class: 'num' }, String(it.quantity)),
+			h('td', { class: 'num' }, fenToYuan(it.unit_price_fen)), h('td', { class: 'num' }, it.waived ? '免收' : fenToYuan(it.amount_fen))));
 		parts.push(h('table', { class: 'grid fee-table' },
-			h('thead', {}, h('tr', {}, ['项目', '说明', '数量', '单价（元）', ''].map((x) => h('th', { scope: 'col' }, x)))), rows),
-		h('div', { class: 'fee-foot' },
-			h('button', { type: 'button', class: 'btn btn-small', onclick: () => { addRow('certificate', '证书工本费', 1, ''); sum(); } }, '添加收费项目'), total));
-		read = () => ({ items: Array.from(rows.children).map((tr) => {
-			const [s, d, q, p] = tr.querySelectorAll('select, input');
-			return { code: s.value, description: d.value.trim(), quantity: Number(q.value), unit_price_fen: yuanToFen(p.value) };
-		}) });
+			h('thead', {}, h('tr', {}, ['项目', '收费依据', '数量', '单价（元）', '金额（元）'].map((x) => h('th', { scope: 'col' }, x)))),
+			h('tbody', {}, rows)),
+		h('div', { class: 'fee-foot' }, h('output', { class: 'fee-total' }, `合计：${fees.total_fen === null ? '—' : fenToYuan(fees.total_fen) + ' 元'}`)));
+		read = () => ({});
 	} else if (action === 'record_payment') {
 		const receipt = h('input', { type: 'text', required: true, maxlength: '64', autocomplete: 'off' });
 		const amount = amountInput(c.fee_total_fen !== null && c.fee_total_fen !== undefined ? fenToYuan(c.fee_total_fen).replace(/,/g, '') : '');

@@ -124,6 +124,8 @@ const MESSAGES = {
 	statement_amount_mismatch: '对账单金额与订单金额不符，不能补记，请联系支付渠道核实。',
 	order_already_paid: '该订单已缴费，不能重复补记。',
 	payment_not_configured: '未配置支付渠道。',
+	// fees
+	payment_order_open: '申请人正在线上缴费（缴费二维码未过期），请待其完成或过期后再在窗口收费。',
 };
 
 const BY_STATUS = {
