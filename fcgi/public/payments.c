@@ -108,9 +108,9 @@ static int time_text_ok(const char *s)
 void h_payment_notify(struct req *r)
 {
 	struct paygw *g = payorder_gw(r);
-	const char *ts = req_header(r, "HTTP_WECHATPAY_TIMESTAMP"), *nonce = req_header(r, "HTTP_WECHATPAY_NONCE"),
-		   *serial = req_header(r, "HTTP_WECHATPAY_SERIAL"),
-		   *signature = req_header(r, "HTTP_WECHATPAY_SIGNATURE");
+	const struct paygw_headers *h = paygw_notify_headers(g);
+	const char *ts = req_header(r, h->timestamp), *nonce = req_header(r, h->nonce),
+		   *serial = req_header(r, h->serial), *signature = req_header(r, h->signature);
 	/* only a verified nonce is stored; an unverified one is logged cut short */
 	const char *logged_nonce = nonce && strlen(nonce) <= PAYGW_ID_MAX ? nonce : NULL;
 	if (r->body_too_big || r->body_len > PAYGW_MAX_BODY) {
