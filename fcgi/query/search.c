@@ -84,7 +84,7 @@ DB_QUERY(search_audit_batch, Q_AUDIT_BATCH,
  * Gathered searches of one caller (user, agency, client address) with the
  * same summary share one row: its time and request id are the first
  * search's, and its details add "searches" (how many) and "requests" (each
- * one's [request id, time in µs]). Every search is in the trail; under load
+ * one's "<request id>:<µs after the row's time>", space-separated). Every search is in the trail; under load
  * a hit costs a few bytes of a row, not a row (each row is also sealed into
  * the hash chain, which cost more than the search itself). */
 #define AUDIT_BATCH 1024
@@ -100,11 +100,15 @@ DB_QUERY(search_audit_batch, Q_AUDIT_BATCH,
 #define AUDIT_BUSY_GAP_US 200
 #define AUDIT_BUSY_N 32
 #define AUDIT_BUSY_US 20000
+/* and stays so this long: on a machine this busy a worker is descheduled
+ * for milliseconds now and then, and each pause would otherwise cost a row
+ * per hit until the rate is measured again */
+#define AUDIT_BUSY_HOLD_US 100000
 struct audit_group {
-	int64_t actor;
+	int64_t actor, at; /* at: the first search's */
 	char *name, *agency, *client, *details; /* what a row shares (malloc'd) */
 	char *head;	 /* the row's JSON up to "details": (the first search's) */
-	struct buf hits; /* ["<request id>",<µs>] of each search, comma-separated */
+	struct buf hits; /* "<request id>:<µs after at>" of each search, space-separated */
 	size_t n;
 };
 static struct {
@@ -115,6 +119,7 @@ static struct {
 	int64_t written_at; /* monotonic µs of the last write */
 	int64_t gen;	    /* the generation it read */
 	int64_t last_end;	      /* monotonic µs: the end of the last search */
+	int64_t busy_until;	      /* monotonic µs */
 	int64_t starts[AUDIT_BUSY_N]; /* monotonic µs: the last searches' starts */
 	unsigned si;
 } pending;
@@ -300,12 +305,12 @@ static int gather(struct req *r, const struct principal *p, const char *details)
 			g = &pending.g[i];
 	if (g == NULL && pending.ng == AUDIT_GROUPS && flush(r) != 0)
 		return -1;
-	yajl_gen y = json_gen_new(r->arena);
-	if (y == NULL)
-		goto oom;
-	const unsigned char *b;
-	size_t len;
 	if (g == NULL) {
+		yajl_gen y = json_gen_new(r->arena);
+		const unsigned char *b;
+		size_t len;
+		if (y == NULL)
+			goto oom;
 		g = &pending.g[pending.ng];
 		memset(g, 0, sizeof(*g));
 		yajl_gen_map_open(y);
@@ -318,6 +323,7 @@ static int gather(struct req *r, const struct principal *p, const char *details)
 		if (yajl_gen_get_buf(y, &b, &len) != yajl_gen_status_ok)
 			goto oom;
 		g->actor = p->user_id;
+		g->at = at;
 		g->head = strndup((const char *)b, len);
 		g->details = strdup(details);
 		g->name = dup0(p->username);
@@ -330,19 +336,24 @@ static int gather(struct req *r, const struct principal *p, const char *details)
 			pending.ng--;
 			goto oom;
 		}
-		if ((y = json_gen_new(r->arena)) == NULL)
-			goto oom;
 	}
-	yajl_gen_array_open(y);
-	jg_cstr(y, r->request_id);
-	yajl_gen_integer(y, at);
-	yajl_gen_array_close(y);
-	if (yajl_gen_get_buf(y, &b, &len) != yajl_gen_status_ok ||
-	    (g->n && buf_append(&g->hits, ",", 1) != 0) || buf_append(&g->hits, b, len) != 0)
+	/* "<request id>:<µs after the row's time>": one JSON string for all of
+	 * them parses as one token (an array of arrays cost the database more
+	 * than the rest of the row); request ids are nginx's hex, anything
+	 * else in one is written as '_' */
+	char hit[96];
+	size_t hl = 0;
+	for (const char *c = r->request_id ? r->request_id : "-"; *c && hl < 64; c++)
+		hit[hl++] = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+					    *c == '-' || *c == '.'
+				    ? *c
+				    : '_';
+	hl += (size_t)snprintf(hit + hl, sizeof(hit) - hl, ":%" PRId64, g->n ? at - g->at : 0);
+	if ((g->n && buf_append(&g->hits, " ", 1) != 0) || buf_append(&g->hits, hit, hl) != 0)
 		goto oom;
 	g->n++;
 	pending.n++;
-	pending.bytes += len + 1;
+	pending.bytes += hl + 1;
 	return 0;
 oom:
 	resp_problem(r, 500, "internal", "The server could not complete the request.");
@@ -364,8 +375,8 @@ static char *gathered(struct arena *a)
 			/* the summary object with two members more */
 			size_t dl = strlen(g->details);
 			ok = dl >= 2 && g->details[dl - 1] == '}' && buf_append(&o, g->details, dl - 1) == 0 &&
-			     buf_printf(&o, ",\"searches\":%zu,\"requests\":[", g->n) == 0 &&
-			     buf_append(&o, g->hits.p, g->hits.len) == 0 && buf_puts(&o, "]}") == 0;
+			     buf_printf(&o, ",\"searches\":%zu,\"requests\":\"", g->n) == 0 &&
+			     buf_append(&o, g->hits.p, g->hits.len) == 0 && buf_puts(&o, "\"}") == 0;
 		}
 		ok = ok && buf_puts(&o, "}") == 0;
 	}
@@ -416,14 +427,20 @@ static int audit_hit(struct req *r, const struct principal *p, const char *detai
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;
 	}
-	if (busy && time_mono_us() - pending.written_at < AUDIT_BATCH_US) {
+	if (busy) {
+		/* the gathered rows due: written now, by the statement that also
+		 * reads the generation again (with nothing gathered, it reads it
+		 * only) — this hit then waits for the next batch: one statement
+		 * per AUDIT_BATCH_US, not two */
+		if (time_mono_us() - pending.written_at >= AUDIT_BATCH_US && flush(r) != 0)
+			return -1;
 		if (pending.gen != cgen)
 			return 0;
 		if (gather(r, p, details) != 0)
 			return -1;
 		return pending.n >= AUDIT_BATCH || pending.bytes >= AUDIT_BATCH_BYTES ? (flush(r) == 0 ? 1 : -1) : 1;
 	}
-	/* idle, or the gathered rows are due: those, then this row, now */
+	/* idle: what was gathered, then this row, now */
 	if (pending.n && flush(r) != 0)
 		return -1;
 	int64_t gen;
@@ -491,13 +508,21 @@ void search_worker_exit(struct worker *w)
 static void reply(struct req *r, int64_t as_at, const char *tail, size_t tlen)
 {
 	const char *at = time_rfc3339(r->arena, as_at);
-	char *body = at ? arena_printf(r->arena, "{\"as_at\":\"%s\",%.*s", at, (int)tlen, tail) : NULL;
+	size_t al = at ? strlen(at) : 0, n = 11 + al + 2 + tlen;
+	char *body = at ? arena_alloc(r->arena, n + 1) : NULL;
 	if (body == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
+	/* {"as_at":"<at>",<tail> — copied, not formatted: this is the warm path */
+	memcpy(body, "{\"as_at\":\"", 10);
+	memcpy(body + 10, at, al);
+	memcpy(body + 10 + al, "\",", 2);
+	memcpy(body + 12 + al, tail, tlen);
+	n = 12 + al + tlen;
+	body[n] = '\0';
 	resp_header(r, "Cache-Control", "no-store");
-	resp_raw(r, 200, "application/json", body, strlen(body));
+	resp_raw(r, 200, "application/json", body, n);
 }
 
 /* A cached value "<version>\n<generation>\n<count>\n<tail>": its parts, 0;
@@ -525,7 +550,9 @@ static void search(struct req *r, int busy);
 void h_registry_search(struct req *r)
 {
 	int64_t now = time_mono_us(), *oldest = &pending.starts[pending.si++ % AUDIT_BUSY_N];
-	int busy = now - pending.last_end < AUDIT_BUSY_GAP_US || (*oldest != 0 && now - *oldest < AUDIT_BUSY_US);
+	if (now - pending.last_end < AUDIT_BUSY_GAP_US || (*oldest != 0 && now - *oldest < AUDIT_BUSY_US))
+		pending.busy_until = now + AUDIT_BUSY_HOLD_US;
+	int busy = now < pending.busy_until;
 	*oldest = now;
 	search(r, busy);
 	pending.last_end = time_mono_us();
