@@ -643,6 +643,10 @@ static void search(struct req *r, int busy)
 			size_t *svl;
 			if (cache_command(rc, r->arena, 5, set, setl, &sv, &svl) == 1)
 				ver = sv[0] ? sv[0] : arena_strndup(r->arena, fresh, strlen(fresh));
+			/* that SET is itself a change of the version key: a copy
+			 * made now would be refused (answers_put); the next search,
+			 * a Redis hit, makes it */
+			local = 0;
 		} else if (got[0]) {
 			char *cver, *tail;
 			int64_t cgen, count;
