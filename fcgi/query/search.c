@@ -485,6 +485,10 @@ static int flush_idle(struct worker *w)
 
 int search_worker_idle(struct worker *w, int idle)
 {
+	/* an idle worker reads its invalidations too (at least once a second),
+	 * so Redis does not pile them up for it */
+	if (idle && trk_set)
+		(void)track_sync(&trk);
 	if (pending.n == 0)
 		return -1;
 	int64_t age = time_mono_us() - pending.written_at;
