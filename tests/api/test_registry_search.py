@@ -307,6 +307,10 @@ def test_a_lost_redis_drops_every_copy():
         assert wait_until(lambda: request("GET", "/readyz").status == 200, 5)
         for pid in w.conns:
             assert len(w.search(pid, body)["items"][0]["mortgages"]) == 1
+        # each worker back on Redis (a worker retries a lost connection a
+        # second later) before the next test counts on its cache
+        for pid in w.conns:
+            assert wait_until(lambda: w.search(pid, body) and last_search_audit()[3]["cached"] is True, 5, 0.2)
     finally:
         w.close()
 
