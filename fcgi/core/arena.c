@@ -131,7 +131,14 @@ void arena_reset(struct arena *a)
 
 void arena_free(struct arena *a)
 {
-	arena_reset(a);
-	free(a->first);
+	/* every block; not through arena_reset, which calls this for a huge
+	 * first block (the two called each other without end) */
+	struct arena_block *b = a->first;
+	while (b) {
+		struct arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
 	a->first = a->head = NULL;
+	a->used_total = 0;
 }

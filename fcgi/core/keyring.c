@@ -195,8 +195,12 @@ int keyring_index(const struct keyring *kr, const char *domain, const void *v, s
 		return -1;
 	unsigned char mac[32];
 	int ok = 0;
-	/* HMAC over domain || 0 || value: one key serves several indexes */
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	/* HMAC over domain || 0 || value: one key serves several indexes. The
+	 * algorithm is fetched once per process (a fetch per call took more
+	 * than the MAC: registry search makes one per request). */
+	static EVP_MAC *m;
+	if (m == NULL)
+		m = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
 	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
 				OSSL_PARAM_construct_end() };
@@ -206,7 +210,6 @@ int keyring_index(const struct keyring *kr, const char *domain, const void *v, s
 	    EVP_MAC_update(c, v, n) == 1 && EVP_MAC_final(c, mac, &outl, sizeof(mac)) == 1 && outl == 32)
 		ok = 1;
 	EVP_MAC_CTX_free(c);
-	EVP_MAC_free(m);
 	if (!ok)
 		return -1;
 	crypto_hex(mac, 32, out);

@@ -107,6 +107,15 @@ void regcache_bump(struct req *r, const struct regcache_touch *t)
 		size_t *outl;
 		ok = cache_command(&r->w->cache, r->arena, (int)argc, argv, lens, &out, &outl) == 1 && out[0] &&
 		     strcmp(out[0], "OK") == 0;
+		/* The barrier the query workers' in-memory answers rely on
+		 * (track.h): one more round trip. Redis reads our PING only
+		 * after the pass that wrote MSET's reply, which also wrote the
+		 * invalidations to every tracking connection — so when this
+		 * registration answers, they are there to be read. */
+		const char *ping[] = { "PING" };
+		size_t pingl[] = { 4 };
+		ok = ok && cache_command(&r->w->cache, r->arena, 1, ping, pingl, &out, &outl) == 1 && out[0] &&
+		     strcmp(out[0], "PONG") == 0;
 	}
 	if (ok)
 		return;

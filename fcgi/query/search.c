@@ -29,7 +29,9 @@
 #include "../core/log.h"
 #include "../core/regcache.h"
 #include "../core/valid.h"
+#include "../core/track.h"
 #include "../core/worker.h"
+#include "answers.h"
 #include "lookup.h"
 #include "query.h"
 
@@ -71,25 +73,56 @@ DB_QUERY(search_audit_batch, Q_AUDIT_BATCH,
 	 " SELECT g.n, (SELECT count(*) FROM ins) FROM g");
 
 /* A worker's gathered audit rows: written at the latest when AUDIT_BATCH
- * of them wait, or AUDIT_BATCH_US after the last write (by the next search
+ * searches wait, or AUDIT_BATCH_US after the last write (by the next search
  * or, when none comes, by the worker loop's idle call: search_worker_idle),
- * or when the worker stops (search_worker_exit). A worker that
- * answers a search when none was written for AUDIT_BATCH_US writes its row
- * at once: gathering happens only under load, so the rows a crashed worker
- * loses are a few milliseconds' worth. The generation read by the last
- * write is trusted for AUDIT_BATCH_US at most. */
-#define AUDIT_BATCH 32
+ * or when the worker stops (search_worker_exit). A worker that answers a
+ * search when none was written for AUDIT_BATCH_US writes its row at once:
+ * gathering happens only under load, so the rows a crashed worker loses are
+ * a few milliseconds' worth. The generation read by the last write is
+ * trusted for AUDIT_BATCH_US at most.
+ *
+ * Gathered searches of one caller (user, agency, client address) with the
+ * same summary share one row: its time and request id are the first
+ * search's, and its details add "searches" (how many) and "requests" (each
+ * one's "<request id>:<µs after the row's time>", space-separated). Every search is in the trail; under load
+ * a hit costs a few bytes of a row, not a row (each row is also sealed into
+ * the hash chain, which cost more than the search itself). */
+#define AUDIT_BATCH 1024
+#define AUDIT_BATCH_BYTES (256u << 10)
 #define AUDIT_BATCH_US 50000
-/* a search that came within this of the previous one's end was queued */
+#define AUDIT_GROUPS 32
+/* A worker is under load — and gathers the audit of hits — when a search
+ * came within AUDIT_BUSY_GAP_US of the previous one's end (it was queued),
+ * or is at least the AUDIT_BUSY_N+1st it began within AUDIT_BUSY_US (1,600 a
+ * second): a worker that is faster than nginx idles between requests even
+ * when the machine is saturated, and the gap rule alone then wrote a row
+ * per hit. One client searching in a loop stays below both. */
 #define AUDIT_BUSY_GAP_US 200
-static struct {
-	struct buf rows; /* JSON objects, comma-separated */
+#define AUDIT_BUSY_N 32
+#define AUDIT_BUSY_US 20000
+/* and stays so this long: on a machine this busy a worker is descheduled
+ * for milliseconds now and then, and each pause would otherwise cost a row
+ * per hit until the rate is measured again */
+#define AUDIT_BUSY_HOLD_US 100000
+struct audit_group {
+	int64_t actor, at; /* at: the first search's */
+	char *name, *agency, *client, *details; /* what a row shares (malloc'd) */
+	char *head;	 /* the row's JSON up to "details": (the first search's) */
+	struct buf hits; /* "<request id>:<µs after at>" of each search, space-separated */
 	size_t n;
+};
+static struct {
+	struct audit_group g[AUDIT_GROUPS];
+	size_t ng;
+	size_t n;	    /* searches gathered */
+	size_t bytes;	    /* their JSON */
 	int64_t written_at; /* monotonic µs of the last write */
 	int64_t gen;	    /* the generation it read */
-	int64_t last_end;   /* monotonic µs: the end of the last search */
+	int64_t last_end;	      /* monotonic µs: the end of the last search */
+	int64_t busy_until;	      /* monotonic µs */
+	int64_t starts[AUDIT_BUSY_N]; /* monotonic µs: the last searches' starts */
+	unsigned si;
 } pending;
-
 
 static const char *const kind_names[] = { [LOOKUP_UNIT] = "unit_code", [LOOKUP_CERT] = "certificate_no",
 					  [LOOKUP_HOLDER] = "holder" };
@@ -99,15 +132,21 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The cache key: a hash of everything the answer depends on. */
+/* The cache key: a hash of everything the answer depends on — in d (the
+ * in-memory copies' key) and as the Redis key, in the arena. */
 static char *cache_key(struct req *r, const struct lookup_cond *c, int64_t as_at, const char *after, int64_t limit,
-		       const char **scopes, size_t ns)
+		       const char **scopes, size_t ns, unsigned char d[32])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (md == NULL)
+	/* one context and one fetched digest per worker: fetching SHA-256 and
+	 * making a context on every request cost more than the hash */
+	static EVP_MD *sha256;
+	static EVP_MD_CTX *md;
+	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return NULL;
+	if (md == NULL && (md = EVP_MD_CTX_new()) == NULL)
 		return NULL;
 	char num[64];
-	int ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	int ok = EVP_DigestInit_ex(md, sha256, NULL) == 1;
 #define H(s, n) (ok = ok && EVP_DigestUpdate(md, (s), (n)) == 1)
 #define HS(s) (H((s), strlen(s) + 1)) /* with its NUL: no two fields run together */
 	HS("search.v1");
@@ -131,16 +170,49 @@ static char *cache_key(struct req *r, const struct lookup_cond *c, int64_t as_at
 			HS(scopes[i]);
 #undef HS
 #undef H
-	unsigned char d[32];
 	unsigned int dl = 0;
 	ok = ok && EVP_DigestFinal_ex(md, d, &dl) == 1 && dl == 32;
-	EVP_MD_CTX_free(md);
 	if (!ok)
 		return NULL;
-	char hex[65];
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return arena_printf(r->arena, "tb:sr:%s", hex);
+	static const char hx[] = "0123456789abcdef";
+	char key[6 + 64 + 1] = "tb:sr:";
+	for (int i = 0; i < 32; i++) {
+		key[6 + 2 * i] = hx[d[i] >> 4];
+		key[7 + 2 * i] = hx[d[i] & 15];
+	}
+	key[70] = '\0';
+	return arena_strndup(r->arena, key, 70);
+}
+
+/* The in-memory copies (answers.h) and the connection that keeps them
+ * honest (track.h): set up on the first search. */
+static struct track trk;
+static int trk_set;
+
+/* 1 when the copies may be used and made now (every invalidation due has
+ * been applied), 0 not. */
+static int local_sync(struct worker *w)
+{
+	if (!trk_set) {
+		track_init(&trk, w->cache.where, "tb:sv:", w->cache.timeout_ms, answers_invalidated, NULL);
+		trk_set = 1;
+	}
+	return track_sync(&trk);
+}
+
+/* Keep a copy of an answer read or built since mark, if nothing it
+ * depends on changed meanwhile (answers_put checks). */
+static void local_keep(struct worker *w, const unsigned char d[32], uint64_t mark, const char *vkey, int64_t gen,
+		       int64_t count, const char *tail, size_t tlen)
+{
+	if (local_sync(w) == 1)
+		answers_put(d, mark, vkey, gen, count, tail, tlen);
+}
+
+static void local_exit(void)
+{
+	track_close(&trk);
+	answers_clear();
 }
 
 static char *version_key(struct req *r, const struct lookup_cond *c)
@@ -197,45 +269,130 @@ static int audit(struct req *r, const struct principal *p, const char *details, 
 	return row->written > 0;
 }
 
-/* Add the request's row to the worker's gathered rows. 0, or -1 after
+static int same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static char *dup0(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void group_free(struct audit_group *g)
+{
+	free(g->name);
+	free(g->agency);
+	free(g->client);
+	free(g->details);
+	free(g->head);
+	buf_free(&g->hits);
+	memset(g, 0, sizeof(*g));
+}
+
+static int flush(struct req *r);
+
+/* Add the request's search to the worker's gathered rows. 0, or -1 after
  * replying. */
 static int gather(struct req *r, const struct principal *p, const char *details)
 {
-	yajl_gen g = json_gen_new(r->arena);
-	if (g == NULL)
+	int64_t at = req_now_us(r);
+	struct audit_group *g = NULL;
+	for (size_t i = 0; i < pending.ng && g == NULL; i++)
+		if (pending.g[i].actor == p->user_id && same(pending.g[i].name, p->username) &&
+		    same(pending.g[i].agency, p->agency_code) && same(pending.g[i].client, r->remote_addr) &&
+		    strcmp(pending.g[i].details, details) == 0)
+			g = &pending.g[i];
+	if (g == NULL && pending.ng == AUDIT_GROUPS && flush(r) != 0)
+		return -1;
+	if (g == NULL) {
+		yajl_gen y = json_gen_new(r->arena);
+		const unsigned char *b;
+		size_t len;
+		if (y == NULL)
+			goto oom;
+		g = &pending.g[pending.ng];
+		memset(g, 0, sizeof(*g));
+		yajl_gen_map_open(y);
+		jg_int(y, "at", at);
+		jg_int(y, "actor", p->user_id);
+		jg_str(y, "name", p->username);
+		jg_str(y, "agency", p->agency_code);
+		jg_str(y, "rid", r->request_id);
+		jg_str(y, "client", r->remote_addr);
+		if (yajl_gen_get_buf(y, &b, &len) != yajl_gen_status_ok)
+			goto oom;
+		g->actor = p->user_id;
+		g->at = at;
+		g->head = strndup((const char *)b, len);
+		g->details = strdup(details);
+		g->name = dup0(p->username);
+		g->agency = dup0(p->agency_code);
+		g->client = dup0(r->remote_addr);
+		pending.ng++;
+		if (g->head == NULL || g->details == NULL || (p->username && g->name == NULL) ||
+		    (p->agency_code && g->agency == NULL) || (r->remote_addr && g->client == NULL)) {
+			group_free(g);
+			pending.ng--;
+			goto oom;
+		}
+	}
+	/* "<request id>:<µs after the row's time>": one JSON string for all of
+	 * them parses as one token (an array of arrays cost the database more
+	 * than the rest of the row); request ids are nginx's hex, anything
+	 * else in one is written as '_' */
+	char hit[96];
+	size_t hl = 0;
+	for (const char *c = r->request_id ? r->request_id : "-"; *c && hl < 64; c++)
+		hit[hl++] = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+					    *c == '-' || *c == '.'
+				    ? *c
+				    : '_';
+	hl += (size_t)snprintf(hit + hl, sizeof(hit) - hl, ":%" PRId64, g->n ? at - g->at : 0);
+	if ((g->n && buf_append(&g->hits, " ", 1) != 0) || buf_append(&g->hits, hit, hl) != 0)
 		goto oom;
-	yajl_gen_map_open(g);
-	jg_int(g, "at", req_now_us(r));
-	jg_int(g, "actor", p->user_id);
-	jg_str(g, "name", p->username);
-	jg_str(g, "agency", p->agency_code);
-	jg_str(g, "rid", r->request_id);
-	jg_str(g, "client", r->remote_addr);
-	jg_key(g, "details");
-	yajl_gen_number(g, details, strlen(details)); /* a JSON object, written as it is */
-	yajl_gen_map_close(g);
-	const unsigned char *b;
-	size_t len;
-	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok ||
-	    (pending.n && buf_append(&pending.rows, ",", 1) != 0) || buf_append(&pending.rows, b, len) != 0)
-		goto oom;
+	g->n++;
 	pending.n++;
+	pending.bytes += hl + 1;
 	return 0;
 oom:
 	resp_problem(r, 500, "internal", "The server could not complete the request.");
 	return -1;
 }
 
-/* The gathered rows as one JSON array, NUL-terminated, in a. */
+/* The gathered rows as one JSON array, NUL-terminated, in a (NULL when out
+ * of memory). */
 static char *gathered(struct arena *a)
 {
-	return arena_printf(a, "[%.*s]", (int)pending.rows.len, (const char *)pending.rows.p);
+	struct buf o = { 0 };
+	int ok = buf_puts(&o, "[") == 0;
+	for (size_t i = 0; ok && i < pending.ng; i++) {
+		const struct audit_group *g = &pending.g[i];
+		ok = (i == 0 || buf_puts(&o, ",") == 0) && buf_printf(&o, "%s,\"details\":", g->head) == 0;
+		if (ok && g->n == 1) {
+			ok = buf_puts(&o, g->details) == 0;
+		} else if (ok) {
+			/* the summary object with two members more */
+			size_t dl = strlen(g->details);
+			ok = dl >= 2 && g->details[dl - 1] == '}' && buf_append(&o, g->details, dl - 1) == 0 &&
+			     buf_printf(&o, ",\"searches\":%zu,\"requests\":\"", g->n) == 0 &&
+			     buf_append(&o, g->hits.p, g->hits.len) == 0 && buf_puts(&o, "\"}") == 0;
+		}
+		ok = ok && buf_puts(&o, "}") == 0;
+	}
+	ok = ok && buf_append(&o, "]", 2) == 0; /* with the NUL */
+	char *s = ok ? arena_strndup(a, (const char *)o.p, o.len - 1) : NULL;
+	buf_free(&o);
+	return s;
 }
 
 static void gathered_clear(int64_t gen)
 {
-	pending.rows.len = 0;
+	for (size_t i = 0; i < pending.ng; i++)
+		group_free(&pending.g[i]);
+	pending.ng = 0;
 	pending.n = 0;
+	pending.bytes = 0;
 	pending.written_at = time_mono_us();
 	pending.gen = gen;
 }
@@ -262,22 +419,28 @@ static int flush(struct req *r)
 
 /* The audit of a cache hit built under generation cgen: 1 written or
  * gathered (serve it), 0 the generation moved on (nothing written: go to
- * the database), -1 after replying. busy: the request was waiting when the
- * worker finished the one before (a worker under load). */
+ * the database), -1 after replying. busy: the worker is under load
+ * (AUDIT_BUSY_N). */
 static int audit_hit(struct req *r, const struct principal *p, const char *details, int64_t cgen, int busy)
 {
 	if (details == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return -1;
 	}
-	if (busy && time_mono_us() - pending.written_at < AUDIT_BATCH_US) {
+	if (busy) {
+		/* the gathered rows due: written now, by the statement that also
+		 * reads the generation again (with nothing gathered, it reads it
+		 * only) — this hit then waits for the next batch: one statement
+		 * per AUDIT_BATCH_US, not two */
+		if (time_mono_us() - pending.written_at >= AUDIT_BATCH_US && flush(r) != 0)
+			return -1;
 		if (pending.gen != cgen)
 			return 0;
 		if (gather(r, p, details) != 0)
 			return -1;
-		return pending.n >= AUDIT_BATCH ? (flush(r) == 0 ? 1 : -1) : 1;
+		return pending.n >= AUDIT_BATCH || pending.bytes >= AUDIT_BATCH_BYTES ? (flush(r) == 0 ? 1 : -1) : 1;
 	}
-	/* idle, or the gathered rows are due: those, then this row, now */
+	/* idle: what was gathered, then this row, now */
 	if (pending.n && flush(r) != 0)
 		return -1;
 	int64_t gen;
@@ -302,7 +465,7 @@ static int audit_miss(struct req *r, const struct principal *p, const char *deta
 static int flush_idle(struct worker *w)
 {
 	struct arena a;
-	arena_init(&a, pending.rows.len + 4096);
+	arena_init(&a, pending.bytes + 4096 * (pending.ng + 1));
 	char *rows = gathered(&a);
 	const char *state = NULL, *params[] = { rows };
 	PGresult *res = rows ? pg_exec(&w->db, &search_audit_batch.s, params, NULL, NULL, &state) : NULL;
@@ -322,6 +485,10 @@ static int flush_idle(struct worker *w)
 
 int search_worker_idle(struct worker *w, int idle)
 {
+	/* an idle worker reads its invalidations too (at least once a second),
+	 * so Redis does not pile them up for it */
+	if (idle && trk_set)
+		(void)track_sync(&trk);
 	if (pending.n == 0)
 		return -1;
 	int64_t age = time_mono_us() - pending.written_at;
@@ -337,21 +504,29 @@ void search_worker_exit(struct worker *w)
 {
 	if (pending.n)
 		(void)flush_idle(w);
-	buf_free(&pending.rows);
-	pending.n = 0;
+	gathered_clear(0);
+	local_exit();
 }
 
 /* The answer: {"as_at": …, then the rest (cached or just made). */
 static void reply(struct req *r, int64_t as_at, const char *tail, size_t tlen)
 {
 	const char *at = time_rfc3339(r->arena, as_at);
-	char *body = at ? arena_printf(r->arena, "{\"as_at\":\"%s\",%.*s", at, (int)tlen, tail) : NULL;
+	size_t al = at ? strlen(at) : 0, n = 11 + al + 2 + tlen;
+	char *body = at ? arena_alloc(r->arena, n + 1) : NULL;
 	if (body == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
 	}
+	/* {"as_at":"<at>",<tail> — copied, not formatted: this is the warm path */
+	memcpy(body, "{\"as_at\":\"", 10);
+	memcpy(body + 10, at, al);
+	memcpy(body + 10 + al, "\",", 2);
+	memcpy(body + 12 + al, tail, tlen);
+	n = 12 + al + tlen;
+	body[n] = '\0';
 	resp_header(r, "Cache-Control", "no-store");
-	resp_raw(r, 200, "application/json", body, strlen(body));
+	resp_raw(r, 200, "application/json", body, n);
 }
 
 /* A cached value "<version>\n<generation>\n<count>\n<tail>": its parts, 0;
@@ -378,7 +553,11 @@ static void search(struct req *r, int busy);
 
 void h_registry_search(struct req *r)
 {
-	int busy = time_mono_us() - pending.last_end < AUDIT_BUSY_GAP_US;
+	int64_t now = time_mono_us(), *oldest = &pending.starts[pending.si++ % AUDIT_BUSY_N];
+	if (now - pending.last_end < AUDIT_BUSY_GAP_US || (*oldest != 0 && now - *oldest < AUDIT_BUSY_US))
+		pending.busy_until = now + AUDIT_BUSY_HOLD_US;
+	int busy = now < pending.busy_until;
+	*oldest = now;
 	search(r, busy);
 	pending.last_end = time_mono_us();
 }
@@ -425,10 +604,27 @@ static void search(struct req *r, int busy)
 	}
 	const char **scopes;
 	size_t ns = auth_scopes(r, p, "registry.read", &scopes);
-	char *key = cache_key(r, &c, as_at, after, limit, scopes, ns), *vkey = version_key(r, &c);
+	unsigned char d[32];
+	char *key = cache_key(r, &c, as_at, after, limit, scopes, ns, d), *vkey = version_key(r, &c);
 	if (key == NULL || vkey == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return;
+	}
+
+	/* this worker's copy: no round trip, once every invalidation Redis
+	 * sent before now has been applied (track.h) */
+	int local = local_sync(r->w);
+	uint64_t mark = answers_mark();
+	struct answer la;
+	if (local && answers_get(d, (int64_t)SEARCH_TTL_S * 1000000, &la)) {
+		int w = audit_hit(r, p, audit_details(r, &c, ja != NULL, after != NULL, la.count, 1), la.gen, busy);
+		if (w < 0)
+			return;
+		if (w == 1) {
+			reply(r, as_at ? as_at : now, la.tail, la.tlen);
+			return;
+		}
+		answers_drop(d); /* built under an older generation */
 	}
 
 	/* the cache: the value and its condition's version in one round trip */
@@ -451,6 +647,10 @@ static void search(struct req *r, int busy)
 			size_t *svl;
 			if (cache_command(rc, r->arena, 5, set, setl, &sv, &svl) == 1)
 				ver = sv[0] ? sv[0] : arena_strndup(r->arena, fresh, strlen(fresh));
+			/* that SET is itself a change of the version key: a copy
+			 * made now would be refused (answers_put); the next search,
+			 * a Redis hit, makes it */
+			local = 0;
 		} else if (got[0]) {
 			char *cver, *tail;
 			int64_t cgen, count;
@@ -460,7 +660,10 @@ static void search(struct req *r, int busy)
 				if (w < 0)
 					return;
 				if (w == 1) {
-					reply(r, as_at ? as_at : now, tail, strlen(tail));
+					size_t tl = strlen(tail);
+					if (local)
+						local_keep(r->w, d, mark, vkey, cgen, count, tail, tl);
+					reply(r, as_at ? as_at : now, tail, tl);
 					return;
 				}
 			}
@@ -501,6 +704,8 @@ static void search(struct req *r, int busy)
 		char *val = arena_printf(r->arena, "%s\n%" PRId64 "\n%zu\n%.*s", ver, gen, pg.n, (int)tlen, tail);
 		if (val)
 			cache_set(rc, key, strlen(key), val, strlen(val), SEARCH_TTL_S);
+		if (local)
+			local_keep(r->w, d, mark, vkey, gen, (int64_t)pg.n, tail, tlen);
 	}
 	reply(r, pg.as_at_us, tail, tlen);
 }

@@ -8,11 +8,13 @@ import itertools
 import json
 import os
 import random
+import subprocess
 import time
 
 from auth_lib import audit_count, login, make_user
 from case_lib import DECIDING, HOLDER, RECEIVING, act, create, fix_check, mortgage_body, registry_import, staff
-from lib import STACK, assert_problem, request, sql, stack, wait_until
+from lib import (STACK, assert_problem, fcgi_connect, fcgi_params, fcgi_read_response, fcgi_request_bytes, request,
+                 sql, stack, wait_until)
 from test_openapi import conforms
 
 CLERK = ("intake_clerk", RECEIVING)
@@ -77,6 +79,56 @@ def last_search_audit():
     rows = sql("SELECT actor_id, object_type, outcome, details::text FROM audit.event"
                " WHERE action = 'registry.search' ORDER BY seq DESC LIMIT 1")
     return rows[0][:3] + [json.loads(rows[0][3])]
+
+
+def searches_audited(where):
+    """Searches in the audit trail: a row of gathered hits counts its
+    "searches" (search.c)."""
+    return int(sql("SELECT coalesce(sum(coalesce((details->>'searches')::int, 1)), 0) FROM audit.event"
+                   " WHERE %s" % where)[0][0])
+
+
+def redis(*args):
+    p = subprocess.run(["redis-cli", "-s", os.path.join(STACK, "run", "redis.sock")] + list(args),
+                       capture_output=True, text=True, check=True)
+    return p.stdout.split()
+
+
+class Workers:
+    """One kept FastCGI connection to each query worker, straight to the
+    service's socket as nginx holds them: a search sent on each reaches
+    every worker's in-memory copies (TB_WORKERS = 2 in the test stack)."""
+
+    def __init__(self, n=2):
+        self.conns, self.rid = {}, 0
+        for _ in range(100):
+            if len(self.conns) == n:
+                break
+            s = fcgi_connect(os.path.join(STACK, "run", "query.sock"))
+            s.sendall(fcgi_request_bytes(1, fcgi_params("/healthz"), keep=True))
+            status, _, body, _ = fcgi_read_response(s)
+            pid = json.loads(body)["pid"]
+            if status == 200 and pid not in self.conns:
+                self.conns[pid] = s
+            else:
+                s.close()
+        assert len(self.conns) == n, self.conns
+
+    def search(self, pid, body, who=None):
+        raw = json.dumps(body).encode()
+        self.rid += 1
+        params = fcgi_params(PATH, method="POST", CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(raw)),
+                             HTTP_AUTHORIZATION="Bearer " + (who or wide()).token,
+                             REQUEST_ID="%032x" % random.getrandbits(128))
+        s = self.conns[pid]
+        s.sendall(fcgi_request_bytes(1, params, body=raw, keep=True))
+        status, _, out, _ = fcgi_read_response(s)
+        assert status == 200, (status, out)
+        return json.loads(out)
+
+    def close(self):
+        for s in self.conns.values():
+            s.close()
 
 
 def registered_mortgage(code):
@@ -199,6 +251,70 @@ def test_cached_answer_never_outlives_a_registration():
     assert last_search_audit()[3]["cached"] is True
 
 
+def test_no_worker_serves_its_copy_after_a_registration_returns():
+    """Each query worker keeps answers in memory (answers.c), dropped when
+    Redis reports their version key changed (track.h). With a copy on every
+    worker — shown to be served without Redis: the Redis answers are deleted
+    and the searches still come from the cache — a registration through the
+    workflow, and at once every worker answers the new state."""
+    a = person()
+    code, cert = imported([("寅十二", a, "1/1")])
+    bodies = ({"unit_code": code}, {"certificate_no": cert},
+              {"holder": {"name": "寅十二", "id_type": "resident_id", "id_number": a}})
+    w = Workers()
+    try:
+        for pid in w.conns:
+            for body in bodies:
+                for _ in range(3):  # a miss, a Redis hit (copied), a copy
+                    assert w.search(pid, body)["items"][0]["mortgages"] == []
+        keys = redis("--scan", "--pattern", "tb:sr:*")
+        assert keys and int(redis("DEL", *keys)[0]) == len(keys)
+        for pid in w.conns:
+            for body in bodies:
+                assert w.search(pid, body)["items"][0]["mortgages"] == []
+                assert last_search_audit()[3]["cached"] is True, (pid, body)
+        registered_mortgage(code)
+        for pid in w.conns:
+            for body in bodies:
+                items = w.search(pid, body)["items"]
+                assert [m["rank"] for m in items[0]["mortgages"]] == [1], (pid, body, items)
+    finally:
+        w.close()
+
+
+def test_a_lost_redis_drops_every_copy():
+    """The tracking connection lost (Redis stopped): no copy is served, since
+    no invalidation could reach it; searches come from the database until
+    Redis is back, and then the register as it is."""
+    a = person()
+    code, cert = imported([("卯十三", a, "1/1")])
+    body = {"unit_code": code}
+    w = Workers()
+    try:
+        for pid in w.conns:
+            for _ in range(3):
+                w.search(pid, body)
+            w.search(pid, body)
+            assert last_search_audit()[3]["cached"] is True
+        stack("redis-stop")
+        try:
+            for pid in w.conns:
+                assert [u["code"] for u in w.search(pid, body)["items"]] == [code]
+                assert last_search_audit()[3]["cached"] is False, pid
+            registered_mortgage(code)
+        finally:
+            stack("redis-start")
+        assert wait_until(lambda: request("GET", "/readyz").status == 200, 5)
+        for pid in w.conns:
+            assert len(w.search(pid, body)["items"][0]["mortgages"]) == 1
+        # each worker back on Redis (a worker retries a lost connection a
+        # second later) before the next test counts on its cache
+        for pid in w.conns:
+            assert wait_until(lambda: w.search(pid, body) and last_search_audit()[3]["cached"] is True, 5, 0.2)
+    finally:
+        w.close()
+
+
 def test_a_lost_version_key_or_a_counted_up_generation_is_a_miss():
     a = person()
     code, cert = imported([("辛七", a, "1/1")])
@@ -301,7 +417,7 @@ def test_under_load_every_search_is_audited_once():
     body = {"unit_code": code}
     search(body)
     where = "action = 'registry.search' AND actor_id = %d" % wide().body["user"]["id"]
-    before = audit_count(where)
+    before = searches_audited(where)
     sessions = [searcher() for _ in range(6)]
     done, failures, lock = [0], [], threading.Lock()
 
@@ -326,5 +442,19 @@ def test_under_load_every_search_is_audited_once():
         # a search on an idle worker writes what that worker gathered first
         search(body)
         extra[0] += 1
-        return audit_count(where) - before == 60 + extra[0] and audit_count(others) == 180
+        return searches_audited(where) - before == 60 + extra[0] and searches_audited(others) == 180
     assert wait_until(written, 10, 0.3)
+    # hits gathered under load share a row that names each search once
+    rows = sql("SELECT request_id, details::text FROM audit.event WHERE %s OR %s" % (where, others))
+    rids = []
+    for rid, details in rows:
+        d = json.loads(details)
+        if "searches" in d:
+            hits = [h.split(":") for h in d["requests"].split(" ")]
+            assert d["searches"] == len(hits) > 1 and d["cached"] is True, d
+            assert hits[0] == [rid, "0"] and all(int(at) >= 0 for _, at in hits), d
+            assert set(d) == {"by", "as_at", "next_page", "found", "cached", "searches", "requests"}
+            rids += [r for r, _ in hits]
+        else:
+            rids.append(rid)
+    assert len(rids) == len(set(rids))

@@ -7,8 +7,10 @@
 # whose ID numbers this script knows (`tbctl registry import`, sealed and
 # indexed as every import), one unit each.
 #  - warm: POST /api/v1/registry/search by one holder, again and again (a
-#    cache hit: session, one Redis round trip, the audit row), against the
-#    trivial endpoint (query /healthz) in the same run; goal >= 0.70.
+#    cache hit: session, the worker's in-memory copy checked against the
+#    Redis invalidations it has read — no round trip — and its share of a
+#    gathered audit row), against the trivial endpoint (query /healthz) in
+#    the same run; goal >= 0.70.
 #  - cold: a different holder or limit on every request (distinct cache
 #    keys: every answer from PostgreSQL), as many connections as workers so
 #    the latency is the work and not the queue; goal p99 < 20 ms.

@@ -260,6 +260,21 @@ static void test_arena_limit_and_reset(void)
 	arena_free(&a);
 }
 
+/* A first allocation above the block size makes a huge first block, which
+ * reset gives back: reset and free once called each other without end. */
+static void test_arena_huge_first_block(void)
+{
+	struct arena a;
+	arena_init(&a, 0);
+	CHECK(arena_alloc(&a, 100000) != NULL);
+	CHECK(arena_alloc(&a, 10) != NULL);
+	arena_reset(&a);
+	CHECK(a.first == NULL && a.used_total == 0);
+	CHECK(arena_alloc(&a, 200000) != NULL);
+	arena_free(&a);
+	CHECK(a.first == NULL);
+}
+
 int main(void)
 {
 	arena_init(&A, 0);
@@ -276,6 +291,7 @@ int main(void)
 	TEST(test_fcgi_params_malformed);
 	TEST(test_route_match_typed_params_and_405);
 	TEST(test_arena_limit_and_reset);
+	TEST(test_arena_huge_first_block);
 	arena_free(&A);
 	return check_done();
 }
