@@ -63,47 +63,17 @@ export async function actionDialog(action, c, docs, party) {
 		const reason = h('textarea', { rows: '3', required: true, maxlength: '500' });
 		parts.push(field('不予登记的理由', reason));
 		read = () => ({ reason: reason.value.trim() });
-	} else if (action === 'set_fees') {
-		const rows = h('tbody', {});
-		const addRow = (code, desc, qty, price) => {
-			const codeSel = h('select', { 'aria-label': '收费项目' },
-				[['registration', '登记费'], ['certificate', '证书工本费'], ['other', '其他']].map(([k, v]) => h('option', { value: k, selected: k === code }, v)));
-			const d = h('input', { type: 'text', required: true, maxlength: '100', value: desc, 'aria-label': '说明' });
-			const q = h('input', { type: 'number', min: '1', max: '100', required: true, value: String(qty), class: 'qty', 'aria-label': '数量' });
-			const p = amountInput(price);
-			p.setAttribute('aria-label', '单价（元）');
-			const del = h('button', { type: 'button', class: 'btn btn-small', onclick: () => { if (rows.children.length > 1) { tr.remove(); rows.dispatchEvent(new Event('input')); } } }, '删除');
-			const tr = h('tr', {}, h('td', {}, codeSel), h('td', {}, d), h('td', {}, q), h('td', {}, p), h('td', {}, del));
-			rows.append(tr);
-		};
-		addRow('registration', '不动产登记费', 1, '');
-		const total = h('output', { class: 'fee-total', 'aria-live': 'polite' });
-		const sum = () => {
-			let fen = 0;
-			for (const tr of rows.children) {
-				const [, , q, p] = tr.querySelectorAll('select, input');
-				const v = yuanToFen(p.value);
-				if (v === null) { total.textContent = '合计：—'; return; }
-				fen += v * (Number(q.value) || 0);
-			}
-			total.textContent = `合计：${fenToYuan(fen)} 元`;
-		};
-		rows.addEventListener('input', sum);
-		sum();
-		parts.push(h('table', { class: 'grid fee-table' },
-			h('thead', {}, h('tr', {}, ['项目', '说明', '数量', '单价（元）', ''].map((x) => h('th', { scope: 'col' }, x)))), rows),
-		h('div', { class: 'fee-foot' },
-			h('button', { type: 'button', class: 'btn btn-small', onclick: () => { addRow('certificate', '证书工本费', 1, ''); sum(); } }, '添加收费项目'), total));
-		read = () => ({ items: Array.from(rows.children).map((tr) => {
-			const [s, d, q, p] = tr.querySelectorAll('select, input');
-			return { code: s.value, description: d.value.trim(), quantity: Number(q.value), unit_price_fen: yuanToFen(p.value) };
-		}) });
 	} else if (action === 'record_payment') {
 		const receipt = h('input', { type: 'text', required: true, maxlength: '64', autocomplete: 'off' });
 		const amount = amountInput(c.fee_total_fen !== null && c.fee_total_fen !== undefined ? fenToYuan(c.fee_total_fen).replace(/,/g, '') : '');
+		const cash = h('input', { type: 'radio', name: 'pay_method', value: 'cash', checked: true });
+		const pos = h('input', { type: 'radio', name: 'pay_method', value: 'pos' });
 		parts.push(h('p', {}, `应收：${c.fee_total_fen !== null ? fenToYuan(c.fee_total_fen) + ' 元' : '—'}`),
+			h('p', { class: 'muted' }, '在窗口以现金或 POS 机收取的费用在此登记；申请人扫码支付的，由支付平台通知自动登记，无需在此办理。'),
+			h('fieldset', { class: 'check-list' }, h('legend', {}, '收费方式'),
+				h('label', { class: 'check' }, cash, '现金'), h('label', { class: 'check' }, pos, 'POS 机刷卡')),
 			field('收据号码', receipt), field('实收金额（元）', amount));
-		read = () => ({ receipt_number: receipt.value.trim(), amount_fen: yuanToFen(amount.value) });
+		read = () => ({ receipt_number: receipt.value.trim(), amount_fen: yuanToFen(amount.value), method: pos.checked ? 'pos' : 'cash' });
 	} else if (action === 'deliver') {
 		const mail = h('input', { type: 'radio', name: 'method', value: 'mail', checked: true });
 		const pickup = h('input', { type: 'radio', name: 'method', value: 'pickup' });

@@ -101,6 +101,31 @@ const MESSAGES = {
 	query_not_completed: '该查询尚未办结（待审批或已驳回），不能出具查询结果证明。',
 	signing_unavailable: '电子签章服务暂不可用，证明未出具，请稍后重试。',
 	certificate_not_found: '未找到该证明：编号或验证码不符，该证明可能不是本平台出具的。',
+	// fees, payment orders, vouchers, reconciliation (issue 11)
+	invalid_adjustment: '收费调整不正确：增加项目须填写名称、数量和单价，免收须指明项目；每项都须填写 2–200 字的理由。',
+	too_many_adjustments: '一次最多调整 10 项收费。',
+	fee_item_not_found: '要免收的收费项目不存在。',
+	already_waived: '该收费项目已免收。',
+	small_business_proof_missing: '小微企业贷款免收登记费，须先上传小微企业证明材料。',
+	payment_order_open: '该案件已生成支付二维码且尚未过期，申请人可能正在扫码支付，暂不能在窗口收费。请待二维码过期或支付完成后再办理。',
+	no_payment_order: '该案件尚未生成支付二维码。',
+	payment_not_pending: '支付订单已支付、已过期或已关闭，二维码不再可用。',
+	payment_not_due: '该案件当前无需缴费。',
+	payment_provider_unavailable: '支付平台暂时无法下单，请稍后重试，或在窗口以现金或 POS 机收费。',
+	provider_unavailable: '支付平台暂时无法下单，请稍后重试，或在窗口以现金或 POS 机收费。',
+	provider_error: '支付平台拒绝下单，请稍后重试，或在窗口以现金或 POS 机收费。',
+	payment_unavailable: '在线支付未配置或暂不可用，请在窗口以现金或 POS 机收费。',
+	no_voucher: '该案件没有缴费凭证（未通过在线支付缴费）。',
+	invalid_statement: '对账单格式不正确，请上传商户平台导出的 CSV 交易账单。',
+	statement_mismatch: '对账单的日期与所选对账日期不一致。',
+	invalid_date: '请选择正确的对账日期。',
+	no_statement: '该日尚未导入对账单，请先导入支付平台的对账单。',
+	statement_not_found: '该日尚未导入对账单，请先导入支付平台的对账单。',
+	not_in_statement: '对账单中没有该订单的成交记录，不能按对账单确认缴费。',
+	order_not_found: '没有该支付订单，或不在您的管辖范围内。',
+	already_paid: '该订单已记为缴费，无需再次确认。',
+	invalid_reason: '请填写 2–200 字的理由。',
+	// -- fees, payments (add above this line) --
 };
 
 const BY_STATUS = {
