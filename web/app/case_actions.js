@@ -10,6 +10,11 @@ import { ACTIONS, docName } from './case_common.js';
 export const ACTION_ORDER = ['submit', 'accept', 'approve', 'request_supplement', 'resubmit', 'register', 'set_fees',
 	'record_payment', 'issue', 'deliver', 'close', 'reject', 'withdraw'];
 
+// a step's own words where the common name is ambiguous on the case page
+// (收费 beside the payment QR means money taken at the window)
+export const ACTION_LABELS = { record_payment: '窗口收费' };
+const label = (a) => ACTION_LABELS[a] || ACTIONS[a] || a;
+
 const EXPLAIN = {
 	submit: '提交后案件送交属地登记机构受理。',
 	accept: '确认材料齐全，受理本案。',
@@ -89,7 +94,7 @@ export async function actionDialog(action, c, docs, party) {
 	}
 	if (EXPLAIN[action]) parts.unshift(h('p', {}, EXPLAIN[action]));
 	parts.push(field('办理意见（可不填）', note));
-	const ok = await confirmDialog(`${ACTIONS[action] || action} · ${c.number}`, h('div', { class: 'action-form' }, parts), `确认${ACTIONS[action] || action}`, '取消');
+	const ok = await confirmDialog(`${label(action)} · ${c.number}`, h('div', { class: 'action-form' }, parts), `确认${label(action)}`, '取消');
 	if (!ok) return null;
 	const body = { version: c.version, ...read() };
 	if (note.value.trim()) body.comment = note.value.trim();

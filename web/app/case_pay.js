@@ -240,7 +240,7 @@ export function paymentPanel(c, { mayCharge, onPaid }) {
 	const show = () => {
 		clearInterval(tick);
 		if (!order) {
-			replace(state, h('p', { class: 'muted' }, '尚未生成支付二维码。申请人可用微信扫码缴费，也可在窗口以现金或 POS 机缴费（“收费”）。'));
+			replace(state, h('p', { class: 'muted' }, '尚未生成支付二维码。申请人可用微信扫码缴费，也可在窗口以现金或 POS 机缴费（“窗口收费”）。'));
 			replace(body, mayCharge ? h('div', { class: 'actions' }, genButton('生成支付二维码')) : null);
 			return;
 		}
@@ -332,6 +332,6 @@ export function paidPanel(c) {
 		h('div', { class: 'panel-head' },
 			h('h2', { id: 'paid-title', class: 'panel-title' }, '缴费情况'),
 			h('span', { class: 'state state-paid' }, '已缴费')),
-		h('dl', { class: 'facts' }, rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
+		h('dl', { class: 'facts pay-done-facts' }, rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
 		online ? h('div', { class: 'actions' }, h('a', { class: 'btn btn-primary', href: `#/cases/${c.id}/voucher` }, '查看缴费凭证')) : null);
 }

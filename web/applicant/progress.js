@@ -132,13 +132,14 @@ let payRound = 0;   // a new query (or another case) ends the previous watch
 // pay link too; asked again every 3 s until paid. `paid()` then.
 function payment(number, last6, paid) {
 	const round = ++payRound;
-	const box = h('section', { class: 'ap-card ap-pay', 'aria-labelledby': 'ap-pay-title', id: 'ap-pay' });
+	const box = h('section', { class: 'ap-pay', 'aria-labelledby': 'ap-pay-title', id: 'ap-pay' });
 	const head = h('h2', { id: 'ap-pay-title', class: 'ap-pay-title' }, '缴纳登记费');
 	const live = h('div', { class: 'ap-pay-body', 'aria-live': 'polite' }, h('p', { class: 'ap-muted' }, '正在获取缴费二维码…'));
 	replace(box, head, live);
 	let shownUrl = null;
 	const draw = (p) => {
 		if (p.state === 'paid') {
+			head.textContent = '登记费';
 			replace(live, h('div', { class: 'ap-paid', id: 'ap-paid' },
 				h('strong', {}, '已缴费'),
 				h('span', {}, p.amount_fen !== undefined ? `已收到登记费 ${yuan(p.amount_fen)} 元，谢谢！` : '已收到登记费，谢谢！')));
@@ -159,7 +160,8 @@ function payment(number, last6, paid) {
 			h('p', { class: 'ap-amount' }, h('span', {}, '应缴金额'), h('strong', { id: 'ap-amount' }, yuan(p.amount_fen), h('small', {}, ' 元'))),
 			IN_WECHAT && p.pay_url ? h('a', { class: 'ap-btn ap-paylink', id: 'ap-paylink', href: p.pay_url }, '微信支付') : null,
 			qr ? h('figure', { class: 'ap-qr-box' }, qr,
-				h('figcaption', {}, IN_WECHAT ? '或长按二维码，选择“识别图中二维码”支付' : '请用微信“扫一扫”扫描二维码支付')) : null,
+				h('figcaption', {}, IN_WECHAT ? '或长按二维码，选择“识别图中二维码”支付' : '请用微信“扫一扫”扫描二维码支付',
+					IN_WECHAT ? null : h('span', { class: 'ap-muted ap-block' }, '在本机查看时，可截屏后在“扫一扫”中从相册选取。'))) : null,
 			until ? h('p', { class: 'ap-muted ap-center' }, `二维码 ${until} 前有效，过期后本页自动更新。`) : null,
 			h('p', { class: 'ap-waiting' }, h('span', { class: 'ap-dot', 'aria-hidden': 'true' }), '支付完成后，本页自动显示“已缴费”。'),
 			h('p', { class: 'ap-muted' }, '也可携带受理回执到受理窗口，以现金或刷卡缴费。'));
@@ -224,12 +226,15 @@ function page(app) {
 		const card = result(p);
 		replace(out, card);
 		if (p.state !== 'fees_set') return;
-		card.after(payment(n, l, async () => {
+		// the fee right under the state, before the steps (no scrolling)
+		const box = payment(n, l, async () => {
 			const again = await ask(n, l);
-			if (!again.progress) return;
+			if (!again.progress || !box.isConnected) return;
 			const fresh = result(again.progress);
+			fresh.querySelector('.ap-next').after(box);
 			card.replaceWith(fresh);
-		}));
+		});
+		card.querySelector('.ap-next').after(box);
 	};
 
 	form.addEventListener('submit', async (ev) => {

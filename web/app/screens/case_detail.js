@@ -11,7 +11,7 @@ import { messageFor } from '../errors.js';
 import {
 	STATES, ACTIONS, ROLES, ID_TYPES, FIELD_NAMES, MORTGAGE_TYPES, docName, stateBadge, money, facts, uploadRow, fileLink, fieldRows, OPTIONAL_DOCS,
 } from '../case_common.js';
-import { actionDialog, ACTION_ORDER } from '../case_actions.js';
+import { actionDialog, ACTION_ORDER, ACTION_LABELS } from '../case_actions.js';
 import { feePanel, paymentPanel, paidPanel, hasVoucher, PROVIDERS, PAY_METHODS } from '../case_pay.js';
 import * as session from '../session.js';
 
@@ -75,7 +75,7 @@ async function draw(main, c, docs, note) {
 	const buttons = allowed.filter((a) => a !== 'set_fees').map((a) => h('button', {
 		type: 'button', class: a === 'reject' || a === 'withdraw' ? 'btn btn-danger-outline' : 'btn btn-primary',
 		dataset: { action: a }, onclick: () => act(a),
-	}, ACTIONS[a] || a));
+	}, ACTION_LABELS[a] || ACTIONS[a] || a));
 	// the receipt is the window's (the API answers it to the receiving side only)
 	const received = c.received_at && c.state !== 'withdrawn' && session.me && session.me.agency.code === c.receiving_agency.code;
 
@@ -93,7 +93,8 @@ async function draw(main, c, docs, note) {
 		], 'facts facts-wide'),
 		h('div', { class: 'case-actions' },
 			buttons.length ? h('div', { class: 'actions', role: 'group', 'aria-label': '可办理的操作' }, buttons)
-				: h('p', { class: 'muted' }, c.state === 'closed' || c.state === 'withdrawn' || c.state === 'rejected' ? '案件已结束。' : '当前环节不由您办理。'),
+				: h('p', { class: 'muted' }, c.state === 'closed' || c.state === 'withdrawn' || c.state === 'rejected' ? '案件已结束。'
+					: allowed.includes('set_fees') ? '请在下方“登记收费”中核对收费项目，确认收费。' : '当前环节不由您办理。'),
 			received || hasVoucher(c) ? h('div', { class: 'case-links' },
 				hasVoucher(c) ? h('a', { class: 'btn', href: `#/cases/${c.id}/voucher` }, '缴费凭证') : null,
 				received ? h('a', { class: 'btn', href: `#/cases/${c.id}/receipt` }, '受理回执') : null) : null),

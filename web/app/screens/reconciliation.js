@@ -27,15 +27,26 @@ const caseLink = (x) => {
 export async function render(main) {
 	const q = query();
 	const date = /^\d{4}-\d{2}-\d{2}$/.test(q.get('date') || '') ? q.get('date') : yesterday();
-	const dateIn = h('input', { type: 'date', id: 'recon-date', required: true, value: date });
-	const file = h('input', { type: 'file', id: 'recon-file', accept: '.csv,text/csv' });
+	// a text date (YYYY-MM-DD) with a day back and forth: the same on every
+	// terminal, whatever the browser's language
+	const dateIn = h('input', { type: 'text', id: 'recon-date', required: true, value: date, inputmode: 'numeric', maxlength: '10',
+		pattern: '\\d{4}-\\d{2}-\\d{2}', placeholder: '2026-11-26', autocomplete: 'off', class: 'mono recon-date' });
+	const shift = (days) => {
+		const t = Date.parse(dateIn.value + 'T00:00:00Z');
+		if (Number.isNaN(t)) return;
+		dateIn.value = new Date(t + days * 86400e3).toISOString().slice(0, 10);
+		go();
+	};
+	const file = h('input', { type: 'file', id: 'recon-file', class: 'file-input', accept: '.csv,text/csv', 'aria-label': '对账单文件（CSV）' });
+	const fileName = h('span', { class: 'muted recon-file-name', id: 'recon-file-name' }, '未选择文件');
+	file.addEventListener('change', () => { fileName.textContent = file.files[0] ? file.files[0].name : '未选择文件'; });
 	const status = h('div', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
 	const report = h('div', { id: 'recon-report', 'aria-live': 'polite' });
 	const upload = h('button', { type: 'submit', class: 'btn btn-primary', id: 'recon-upload' }, '导入对账单');
 	const show = h('button', { type: 'button', class: 'btn', id: 'recon-show', onclick: () => go() }, '查看对账结果');
 
 	const go = () => {
-		if (!dateIn.value) { dateIn.focus(); return; }
+		if (!/^\d{4}-\d{2}-\d{2}$/.test(dateIn.value) || Number.isNaN(Date.parse(dateIn.value))) { status.textContent = '请按“年-月-日”填写对账日期，如 2026-11-26。'; dateIn.focus(); return; }
 		const hash = `#/reconciliation?date=${dateIn.value}`;
 		if (location.hash === hash) load(dateIn.value); else navigate(hash);
 	};
@@ -44,15 +55,21 @@ export async function render(main) {
 		h('h2', { id: 'recon-form-title', class: 'panel-title' }, '导入支付平台对账单'),
 		h('p', { class: 'muted' }, '在商户平台下载指定日期的交易账单（CSV 格式，不超过 5 MB），选择日期后导入；同一日期再次导入将替换原对账单。'),
 		h('div', { class: 'recon-grid' },
-			field('对账日期', dateIn),
-			field('对账单文件（CSV）', file),
+			h('div', { class: 'field' }, h('label', { for: 'recon-date' }, '对账日期'),
+				h('div', { class: 'recon-day' },
+					h('button', { type: 'button', class: 'btn', 'aria-label': '前一天', onclick: () => shift(-1) }, '‹'),
+					dateIn,
+					h('button', { type: 'button', class: 'btn', 'aria-label': '后一天', onclick: () => shift(1) }, '›'))),
+			h('div', { class: 'field' }, h('span', { class: 'field-label', id: 'recon-file-label' }, '对账单文件（CSV）'),
+				h('div', { class: 'recon-file' },
+					h('label', { class: 'btn', for: 'recon-file' }, '选择文件'), file, fileName)),
 			h('div', { class: 'actions recon-buttons' }, upload, show)),
 		status);
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
 		replace(status);
 		const f = file.files[0];
-		if (!dateIn.value) { status.textContent = '请选择对账日期。'; dateIn.focus(); return; }
+		if (!/^\d{4}-\d{2}-\d{2}$/.test(dateIn.value)) { status.textContent = '请按“年-月-日”填写对账日期，如 2026-11-26。'; dateIn.focus(); return; }
 		if (!f) { status.textContent = '请选择要导入的对账单文件。'; file.focus(); return; }
 		if (!/\.csv$/i.test(f.name)) { status.textContent = `「${f.name}」不是 CSV 文件，请选择商户平台导出的 CSV 交易账单。`; return; }
 		if (f.size > MAX_CSV) { status.textContent = `「${f.name}」超过 5 MB，不能导入。`; return; }
@@ -64,6 +81,7 @@ export async function render(main) {
 			toast(`已导入 ${r.date || dateIn.value} 的对账单：${r.lines} 笔交易`, 'ok');
 			status.textContent = `已导入 ${r.lines} 笔交易。`;
 			file.value = '';
+			fileName.textContent = '未选择文件';
 		} catch (e) {
 			status.textContent = '导入失败：' + messageFor(e);
 			return;

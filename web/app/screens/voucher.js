@@ -52,8 +52,11 @@ export function capitals(fen) {
 
 export async function render(main, [id]) {
 	loading(main);
-	const v = await get(`/api/v1/cases/${id}/voucher`);
+	// the case for the deciding agency's name (who received the money)
+	const [v, full] = await Promise.all([get(`/api/v1/cases/${id}/voucher`), get(`/api/v1/cases/${id}`).catch(() => null)]);
 	const c = v.case || {};
+	document.body.classList.add('print-a5');
+	window.addEventListener('hashchange', () => document.body.classList.remove('print-a5'), { once: true });
 	const items = (v.items || []).filter((it) => !it.waived);
 	const row = (k, val) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, val));
 	replace(main,
@@ -89,7 +92,7 @@ export async function render(main, [id]) {
 					h('td', { class: 'num' }, h('strong', { id: 'voucher-amount' }, fenToYuan(v.amount_fen)))))),
 			h('p', { class: 'voucher-note' }, '本凭证由系统根据支付平台的支付结果通知自动生成，已推送属地登记机构，可凭案件编号核验。'),
 			h('footer', { class: 'receipt-foot voucher-foot' },
-				h('div', {}, '收款单位：', h('span', { class: 'sign' }, '不动产登记机构')),
+				h('div', {}, '收款单位：', h('span', { class: 'sign' }, full ? full.deciding_agency.name : '属地不动产登记机构')),
 				h('div', {}, '打印时间：', h('span', { class: 'sign' }, fmtTime(new Date().toISOString()))))));
 	main.querySelector('h1').focus();
 }
