@@ -3,7 +3,8 @@ CC      ?= cc
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 DEFS     = -D_GNU_SOURCE
-PKGS     = libpq hiredis yajl libcrypto libqrencode cairo-ft fontconfig
+# libcurl: the payment adapter's outbound HTTPS to the provider (fcgi/core/paygw_wechat.c)
+PKGS     = libpq hiredis yajl libcrypto libqrencode cairo-ft fontconfig libcurl
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 HARDEN   = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE

@@ -7,11 +7,16 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libhiredis-dev libyajl-dev libssl-dev
 libqrencode-dev openssl nginx redis-server postgresql postgresql-client wrk curl python3 procps iproute2 bc
 slowhttptest
-libcairo2-dev fonts-wqy-zenhei poppler-utils zbar-tools"
+libcairo2-dev fonts-wqy-zenhei poppler-utils zbar-tools
+libcurl4-openssl-dev python3-cryptography"
 # the query-result certificates: cairo draws the PDF (its FreeType and
 # fontconfig come with it), WenQuanYi Zen Hei is the embedded Chinese face;
 # poppler-utils (pdfsig, pdftotext, pdftoppm) and zbar-tools (zbarimg)
 # check them in the tests
+# libcurl4-openssl-dev: the payment adapter calls the provider's HTTPS API
+# (fcgi/core/paygw_wechat.c); python3-cryptography: the payment provider
+# simulator (tests/paysim/paysim.py) and the API tests sign, verify and
+# encrypt like the provider (RSA SHA256withRSA, AES-256-GCM)
 # `deps.sh portal` adds what the portal's tests need: Node with npm (a
 # Node that came with its own npm, e.g. from NodeSource, counts: Debian's
 # npm package would conflict with it), Debian's chromium and the CJK fonts

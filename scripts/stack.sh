@@ -12,7 +12,8 @@
 # keys/cert/ when unset), TB_DEMO (1 = load sql/demo), TB_PG_FAST (1 = no
 # fsync: throw-away test stacks only), TB_SVC_ENV (extra VAR=value words for the
 # services), TB_RATE_* and TB_BURST_* (log-in, query, applicant rates per client
-# address), TB_CONN_PER_ADDR (connections per client address, 256).
+# address), TB_CONN_PER_ADDR (connections per client address, 256), TB_PAY_*
+# (a payment provider; unset: keys/pay/ and the provider simulator).
 # Everything lives under DIR: pg/ (cluster), run/ (sockets, pids), log/, tmp/.
 # As root, a DIR the service user cannot reach becomes a link to /var/lib/tongban/….
 set -euo pipefail
@@ -20,7 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,18p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,19p' "$0"; exit 2; }
 mkdir -p "$DIR"
 # the physical path: DIR may be a link to the state kept under /var/lib/tongban
 DIR=$(cd "$DIR" && pwd -P)
@@ -152,6 +153,73 @@ cert_keys() {
 	if [ ${#RUNAS[@]} -gt 0 ]; then chown -R tongban:tongban "$k"; fi
 }
 
+# The payment provider (README, "Payment provider (adapter and simulator)").
+# With TB_PAY_BASE_URL set the operator's TB_PAY_* reach the services as
+# they are (production: the provider's address, the merchant's keys). Without
+# it the stack plays the provider itself: keys made once per stack under
+# keys/pay/ (the merchant's and the platform's RSA-2048 key pairs, their
+# certificate serial numbers, a random 32-byte API v3 key) and the provider
+# simulator tests/paysim/paysim.py on a free port, its pid and port under
+# run/ like the other services'. PAY_ENV: what intake and public get.
+PAY_ENV=""
+pay_keys() {
+	local k="$DIR/keys/pay"
+	mkdir -p "$k"
+	chmod 700 "$DIR/keys" "$k"
+	if [ ! -f "$k/api.key" ]; then
+		(umask 077
+		 for who in merchant platform; do
+			openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$k/$who.key" 2>/dev/null
+			openssl pkey -in "$k/$who.key" -pubout -out "$k/$who.pub.pem"
+			# a certificate serial number as the provider prints them: 40 hex digits
+			openssl rand -hex 20 | tr a-f A-F >"$k/$who.serial"
+		 done
+		 echo 1900000109 >"$k/mchid"
+		 echo "wx$(openssl rand -hex 8)" >"$k/appid"
+		 # 32 bytes, as the merchant platform's API v3 keys are typed: 32 characters
+		 openssl rand -hex 16 | tr -d '\n' >"$k/api.key")
+	fi
+	if [ ${#RUNAS[@]} -gt 0 ]; then chown -R tongban:tongban "$k"; fi
+}
+
+start_paysim() {
+	PAY_ENV=""
+	[ -z "${TB_PAY_BASE_URL:-}" ] || return 0
+	if [ ! -f "$ROOT/tests/paysim/paysim.py" ]; then
+		log "no payment simulator in this checkout: online payment is not configured"
+		return 0
+	fi
+	pay_keys
+	cp "$ROOT/tests/paysim/paysim.py" "$DIR/bin/paysim.py"
+	# the distribution's python3, which has python3-cryptography (deps.sh)
+	local py=/usr/bin/python3 k="$DIR/keys/pay"
+	[ -x "$py" ] || py=python3
+	rm -f "$DIR/run/paysim.port"
+	setsid "${RUNAS[@]}" "$py" "$DIR/bin/paysim.py" --keys "$k" --port-file "$DIR/run/paysim.port" \
+		</dev/null >>"$DIR/log/paysim.log" 2>&1 &
+	echo $! >"$DIR/run/paysim.pid"
+	for _ in $(seq 100); do [ -s "$DIR/run/paysim.port" ] && break; sleep 0.05; done
+	[ -s "$DIR/run/paysim.port" ] || { log "the payment simulator did not start: see $DIR/log/paysim.log"; return 1; }
+	local port; port=$(cat "$DIR/run/paysim.port")
+	PAY_ENV="TB_PAY_PROVIDER=wechat TB_PAY_BASE_URL=http://127.0.0.1:$port TB_PAY_MCHID=$(cat "$k/mchid")"
+	PAY_ENV="$PAY_ENV TB_PAY_APPID=$(cat "$k/appid") TB_PAY_MERCHANT_KEY=$k/merchant.key"
+	PAY_ENV="$PAY_ENV TB_PAY_MERCHANT_SERIAL=$(cat "$k/merchant.serial") TB_PAY_PLATFORM_KEY=$k/platform.pub.pem"
+	PAY_ENV="$PAY_ENV TB_PAY_PLATFORM_SERIAL=$(cat "$k/platform.serial") TB_PAY_API_KEY=$k/api.key"
+	# the simulator runs beside nginx: it notifies through the stack's own port
+	PAY_ENV="$PAY_ENV TB_PAY_NOTIFY_URL=${TB_PAY_NOTIFY_URL:-http://127.0.0.1:${TB_PORT:-8080}/api/v1/payments/notify}"
+}
+
+stop_paysim() {
+	local pid
+	pid=$(cat "$DIR/run/paysim.pid" 2>/dev/null) || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$DIR/run/paysim.pid" "$DIR/run/paysim.port"
+}
+
 start_services() {
 	local bin=$1 workers=$2
 	audit_keys
@@ -160,6 +228,8 @@ start_services() {
 		local audit_env=""
 		[ "$s" = admin ] && audit_env="TB_AUDIT_KEY=$DIR/keys/audit.pem TB_AUDIT_ANCHOR_DIR=$DIR/audit"
 		local cert_env=""
+		local pay_env=""
+		case $s in intake | public) pay_env=$PAY_ENV ;; esac
 		[ "$s" = query ] && cert_env="TB_CERT_KEY=${TB_CERT_KEY:-$DIR/keys/cert/sign.key} TB_CERT_CHAIN=${TB_CERT_CHAIN:-$DIR/keys/cert/chain.pem} TB_SM2_KEY=${TB_SM2_KEY:-$DIR/keys/cert/sm2.pem}"
 		# intake takes attachments of up to 20 MiB (as multipart: a little more)
 		local body=1048576
@@ -183,7 +253,7 @@ start_services() {
 			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" TB_DATA_KEYS="$DIR/keys/data.keys" \
 			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" TB_PUBLIC_URL="${TB_PUBLIC_URL:-http://127.0.0.1:${TB_PORT:-8080}}" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-			$audit_env $cert_env $slow_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
+			$audit_env $cert_env $slow_env $pay_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
 		echo $! >"$DIR/run/$s.pid"
 	done
 	for s in $SERVICES; do
@@ -304,6 +374,7 @@ do_start() {
 	TB_PG_ADMIN="$(pg_env) user=tb_super" TB_DATA_KEYS="$DIR/keys/data.keys" "$ROOT/bin/tbctl" keys rotate \
 		| sed 's/^/[stack] /' >&2
 	start_redis
+	start_paysim
 	start_services "$DIR/bin" "$workers"
 	render_nginx "$port" "$DIR/web"
 	start_nginx
@@ -319,6 +390,7 @@ do_start() {
 do_stop() {
 	stop_nginx
 	stop_services
+	stop_paysim
 	stop_redis
 	stop_pg
 	rm -f "$DIR/run/port"
@@ -338,6 +410,9 @@ run)
   readiness:           curl -s localhost:$port/readyz
   logs:                $DIR/log/
 MSG
+	if [ -s "$DIR/run/paysim.port" ]; then
+		echo "  payment simulator:   http://127.0.0.1:$(cat "$DIR/run/paysim.port")/ (opening an order's pay link pays it)"
+	fi
 	if [ -f "$ROOT/sql/demo/LOGINS.txt" ]; then
 		echo "  demo log-ins:"; sed 's/^/    /' "$ROOT/sql/demo/LOGINS.txt"
 	fi

@@ -2,6 +2,7 @@
 
 #include <qrencode.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static uint32_t crc_table[256];
@@ -135,4 +136,78 @@ unsigned char *qr_png(struct arena *a, const char *text, int scale, size_t *len)
 	unsigned char *png = png_1bit(a, side, side, qr_black, &c, len);
 	QRcode_free(q);
 	return png;
+}
+
+/* level M, 8-bit mode as qr_png; NULL when too long for the bound */
+static QRcode *qr_bounded(const char *text)
+{
+	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (q && q->width > QR_MAX_MODULES) {
+		QRcode_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+int qr_side(const char *text)
+{
+	QRcode *q = qr_bounded(text);
+	if (q == NULL)
+		return -1;
+	int side = q->width + 2 * QR_QUIET;
+	QRcode_free(q);
+	return side;
+}
+
+char *qr_svg(struct arena *a, const char *text, int scale, size_t *len)
+{
+	if (scale < 1 || scale > 64)
+		return NULL;
+	QRcode *q = qr_bounded(text);
+	if (q == NULL)
+		return NULL;
+	int w = q->width, side = w + 2 * QR_QUIET;
+	/* a run of dark modules is "M<x> <y>h<n>v1h-<n>z": at most 26 bytes,
+	 * and a row has at most (w + 1) / 2 runs */
+	size_t cap = 400 + (size_t)w * (size_t)((w + 1) / 2) * 26;
+	char *out = arena_alloc(a, cap);
+	if (out == NULL) {
+		QRcode_free(q);
+		return NULL;
+	}
+	size_t o = 0;
+	int n = snprintf(out, cap,
+			 "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\""
+			 " viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">"
+			 "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+			 side * scale, side * scale, side, side, side, side);
+	if (n < 0 || (size_t)n >= cap)
+		goto fail;
+	o = (size_t)n;
+	for (int y = 0; y < w; y++) {
+		for (int x = 0; x < w;) {
+			if (!(q->data[y * w + x] & 1)) {
+				x++;
+				continue;
+			}
+			int run = 1;
+			while (x + run < w && (q->data[y * w + x + run] & 1))
+				run++;
+			n = snprintf(out + o, cap - o, "M%d %dh%dv1h-%dz", x + QR_QUIET, y + QR_QUIET, run, run);
+			if (n < 0 || (size_t)n >= cap - o)
+				goto fail;
+			o += (size_t)n;
+			x += run;
+		}
+	}
+	n = snprintf(out + o, cap - o, "\"/></svg>");
+	if (n < 0 || (size_t)n >= cap - o)
+		goto fail;
+	o += (size_t)n;
+	QRcode_free(q);
+	*len = o;
+	return out;
+fail:
+	QRcode_free(q);
+	return NULL;
 }

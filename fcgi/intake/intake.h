@@ -24,6 +24,15 @@ void h_notification_read(struct req *r);
 /* receipt.c: the acceptance receipt and its QR code */
 void h_receipt(struct req *r);
 void h_receipt_qr(struct req *r);
+/* payments.c: the case's payment order, its QR code and the voucher */
+void h_payment_create(struct req *r);
+void h_payment_get(struct req *r);
+void h_payment_qr_png(struct req *r);
+void h_payment_qr_svg(struct req *r);
+void h_voucher_get(struct req *r);
+/* The intake worker's start: the workflow check (actions_worker_init),
+ * then the payment provider's adapter. */
+int intake_worker_init(struct worker *w);
 
 /* The case as JSON (detail view: parties masked, timeline, conflicts, and
  * the actions the request's user may take now). */

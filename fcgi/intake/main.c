@@ -20,6 +20,12 @@ static const struct route routes[] = {
 	/* the acceptance receipt (receipt.c) */
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt", .fn = h_receipt, .perm = "case.read" },
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/receipt/qr.png", .fn = h_receipt_qr, .perm = "case.read" },
+	/* online payment: the order, its QR code, the voucher (payments.c) */
+	{ .methods = M_POST, .pattern = "/api/v1/cases/{id:int}/payment", .fn = h_payment_create, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/payment", .fn = h_payment_get, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/payment/qr.png", .fn = h_payment_qr_png, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/payment/qr.svg", .fn = h_payment_qr_svg, .perm = "case.read" },
+	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/voucher", .fn = h_voucher_get, .perm = "case.read" },
 };
 
 static const struct service svc = {
@@ -27,7 +33,7 @@ static const struct service svc = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
-	.worker_init = actions_worker_init,
+	.worker_init = intake_worker_init,
 };
 
 int main(void)

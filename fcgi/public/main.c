@@ -13,6 +13,9 @@ static const struct route routes[] = {
 	{ .methods = M_GET, .pattern = "/api/v1/banks", .fn = h_bank_list },
 	/* query-result certificates: genuine or not (certificates.c) */
 	{ .methods = M_GET, .pattern = "/api/v1/public/certificates/{serial:str}", .fn = h_certificate_verify, .query = certificate_verify_query },
+	/* payments: the provider's notifications, the applicant's payment (payments.c) */
+	{ .methods = M_POST, .pattern = "/api/v1/payments/notify", .fn = h_payment_notify },
+	{ .methods = M_POST, .pattern = "/api/v1/public/payment", .fn = h_public_payment },
 };
 
 static const struct service svc = {
@@ -20,6 +23,7 @@ static const struct service svc = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.scope_covers = division_covers,
+	.worker_init = public_worker_init,
 };
 
 int main(void)

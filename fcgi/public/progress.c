@@ -54,8 +54,7 @@ static int valid_last6(const char *s)
 
 enum { PF_NUMBER, PF_LAST6, PF_COUNT };
 
-/* POST /api/v1/public/progress */
-void h_progress(struct req *r)
+int progress_proof(struct req *r, const char **number, char hex[65])
 {
 	static const struct field spec[PF_COUNT] = {
 		[PF_NUMBER] = { "number", V_STRING, 1, 21, 21, valid_number },
@@ -63,49 +62,67 @@ void h_progress(struct req *r)
 	};
 	struct fval v[PF_COUNT];
 	if (valid_body(r, spec, PF_COUNT, v) != 0)
-		return;
+		return -1;
 	const struct keyring *k = r->w->conf.keys;
 	if (!keyring_usable(k)) {
 		resp_header(r, "Retry-After", "30");
 		resp_problem(r, 503, "data_keys_unavailable", "Progress cannot be checked at the moment.");
-		return;
+		return -1;
 	}
-	char proof[32], hex[65];
+	char proof[32];
 	int pl = snprintf(proof, sizeof(proof), "%s:%s", v[PF_NUMBER].s, v[PF_LAST6].s);
-	if (pl < 0 || (size_t)pl >= sizeof(proof))
-		return;
+	if (pl < 0 || (size_t)pl >= sizeof(proof)) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
 	for (int i = pl - 6; i < pl; i++)
 		if (proof[i] >= 'a' && proof[i] <= 'z')
 			proof[i] = (char)(proof[i] - 'a' + 'A');
 	int rc = keyring_index(k, "progress", proof, (size_t)pl, hex);
 	OPENSSL_cleanse(proof, sizeof(proof));
-	if (rc != 0)
+	if (rc != 0) {
+		resp_problem(r, 500, "internal", "The server could not complete the request.");
+		return -1;
+	}
+	*number = v[PF_NUMBER].s;
+	return 0;
+}
+
+int progress_refused(struct req *r, const char *outcome, int retry_after)
+{
+	resp_header(r, "Cache-Control", "no-store");
+	if (outcome && strcmp(outcome, "locked") == 0) {
+		/* headers are written after the request's results are cleared */
+		resp_header(r, "Retry-After", req_i64str(r, retry_after));
+		resp_problem(r, 429, "progress_locked", "Too many wrong attempts for this case number; try again later.");
+		return 1;
+	}
+	if (outcome == NULL || strcmp(outcome, "ok") != 0) {
+		resp_problem(r, 404, "progress_not_found", "No case matches this number and these ID characters.");
+		return 1;
+	}
+	return 0;
+}
+
+/* POST /api/v1/public/progress */
+void h_progress(struct req *r)
+{
+	const char *number;
+	char hex[65];
+	if (progress_proof(r, &number, hex) != 0)
 		return;
 	struct public_progress_row *rows;
-	int n = public_progress_run(
-		r, &(struct public_progress_in){ .number = v[PF_NUMBER].s, .proof = hex, .now_us = req_now_us(r) },
-		&rows);
+	int n = public_progress_run(r, &(struct public_progress_in){ .number = number, .proof = hex, .now_us = req_now_us(r) },
+				    &rows);
 	OPENSSL_cleanse(hex, sizeof(hex));
 	if (n < 0)
 		return;
-	resp_header(r, "Cache-Control", "no-store");
 	const struct public_progress_row *head = n > 0 ? &rows[0] : NULL;
-	const char *outcome = head && head->outcome ? head->outcome : "";
-	if (strcmp(outcome, "locked") == 0) {
-		/* headers are written after the request's results are cleared */
-		resp_header(r, "Retry-After", req_i64str(r, head->retry_after));
-		resp_problem(r, 429, "progress_locked",
-			     "Too many wrong attempts for this case number; try again later.");
+	if (progress_refused(r, head ? head->outcome : NULL, head ? head->retry_after : 0))
 		return;
-	}
-	if (strcmp(outcome, "ok") != 0) {
-		resp_problem(r, 404, "progress_not_found",
-			     "No case matches this number and these ID characters.");
-		return;
-	}
 	yajl_gen g = resp_gen(r);
 	yajl_gen_map_open(g);
-	jg_str(g, "number", v[PF_NUMBER].s);
+	jg_str(g, "number", number);
 	jg_str(g, "business_type", head->business_type);
 	jg_str(g, "business_type_name", head->type_name);
 	jg_str(g, "state", head->state);
