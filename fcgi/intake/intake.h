@@ -33,6 +33,11 @@ void h_voucher_get(struct req *r);
 /* The intake worker's start: the workflow check (actions_worker_init),
  * then the payment provider's adapter. */
 int intake_worker_init(struct worker *w);
+/* reconcile.c: the provider's daily statement and reconciliation */
+void h_statement_import(struct req *r);
+void h_reconciliation(struct req *r);
+void h_reconcile_settle(struct req *r);
+extern const struct qkey reconcile_query[];
 
 /* The case as JSON (detail view: parties masked, timeline, conflicts, and
  * the actions the request's user may take now). */

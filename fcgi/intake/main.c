@@ -26,6 +26,10 @@ static const struct route routes[] = {
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/payment/qr.png", .fn = h_payment_qr_png, .perm = "case.read" },
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/payment/qr.svg", .fn = h_payment_qr_svg, .perm = "case.read" },
 	{ .methods = M_GET, .pattern = "/api/v1/cases/{id:int}/voucher", .fn = h_voucher_get, .perm = "case.read" },
+	/* reconciliation (reconcile.c) */
+	{ .methods = M_POST, .pattern = "/api/v1/payments/statements", .fn = h_statement_import, .perm = "payment.reconcile", .query = reconcile_query },
+	{ .methods = M_GET, .pattern = "/api/v1/payments/reconciliation", .fn = h_reconciliation, .perm = "payment.reconcile", .query = reconcile_query },
+	{ .methods = M_POST, .pattern = "/api/v1/payments/reconciliation/settle", .fn = h_reconcile_settle, .perm = "payment.reconcile" },
 };
 
 static const struct service svc = {
