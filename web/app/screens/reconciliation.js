@@ -78,8 +78,9 @@ export async function render(main) {
 		try {
 			const r = await api('POST', `/api/v1/payments/statements?date=${dateIn.value}`, new Blob([f], { type: 'text/csv' }),
 				{ headers: { 'Content-Type': 'text/csv' } });
-			toast(`已导入 ${r.date || dateIn.value} 的对账单：${r.lines} 笔交易`, 'ok');
-			status.textContent = `已导入 ${r.lines} 笔交易。`;
+			const how = { same: '与已导入的对账单相同，未作改动', replaced: '已替换原对账单' }[r.outcome] || '已导入';
+			toast(`${r.date || dateIn.value} 对账单${how}：${r.lines} 笔交易`, 'ok');
+			status.textContent = `${how}：${r.lines} 笔交易，合计 ${fenToYuan(r.amount_fen || 0)} 元。`;
 			file.value = '';
 			fileName.textContent = '未选择文件';
 		} catch (e) {
@@ -106,6 +107,8 @@ export async function render(main) {
 
 	function drawReport(r) {
 		const pu = r.paid_unrecorded || [], ru = r.recorded_unpaid || [], am = r.amount_mismatch || [];
+		const uk = r.unknown_order || null;   // only for those who cover the whole region
+		const st = r.statement || {};
 		const tile = (label, n, cls, target) => h(target && n ? 'a' : 'div', { class: `recon-tile ${cls}`, href: target && n ? `#${target}` : null,
 			onclick: target && n ? (e) => { e.preventDefault(); document.getElementById(target).scrollIntoView(); } : null },
 			h('span', { class: 'recon-n' }, String(n)), h('span', {}, label));
@@ -138,20 +141,27 @@ export async function render(main) {
 			h('section', { class: 'panel recon-summary', 'aria-labelledby': 'recon-title' },
 				h('h2', { id: 'recon-title', class: 'panel-title', tabindex: '-1' }, `${r.date} 对账结果`,
 					h('span', { class: 'muted recon-provider' }, '支付平台：' + ({ wechat: '微信支付' }[r.provider] || r.provider || '—'))),
+				st.lines !== undefined ? h('p', { class: 'muted recon-statement' },
+					`对账单 ${st.lines} 笔，合计 ${fenToYuan(st.amount_fen || 0)} 元；${st.imported_by ? st.imported_by.name : ''} 于 ${fmtTime(st.imported_at)} 导入。`) : null,
 				h('div', { class: 'recon-tiles' },
 					tile('笔已核对一致', r.matched || 0, 'tile-ok'),
 					tile('笔已付款未入账', pu.length, pu.length ? 'tile-bad' : 'tile-zero', 'recon-paid-unrecorded'),
 					tile('笔已入账未付款', ru.length, ru.length ? 'tile-bad' : 'tile-zero', 'recon-recorded-unpaid'),
 					tile('笔金额不符', am.length, am.length ? 'tile-bad' : 'tile-zero', 'recon-amount-mismatch')),
-				pu.length + ru.length + am.length === 0
+				pu.length + ru.length + am.length + (uk ? uk.length : 0) === 0
 					? h('p', { class: 'banner banner-ok' }, '对账单与本系统记录完全一致。')
 					: h('p', { class: 'banner banner-warn' }, '存在差异，请逐笔核实。')),
 			table('recon-paid-unrecorded', '已付款未入账', '支付平台对账单有成交记录，本系统未收到支付通知。核实后可按对账单确认缴费。',
-				['商户订单号', '支付交易号', '案件', '金额（元）', ''], pu, (x) => {
-					const b = h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `按对账单确认缴费：${x.out_trade_no}` }, '按对账单确认缴费');
-					b.addEventListener('click', () => settle(x, b));
+				['商户订单号', '支付交易号', '案件', '支付时间', '金额（元）', ''], pu, (x) => {
+					let b = null;
+					if (x.can_settle === false) {
+						b = h('span', { class: 'muted small' }, '须由导入对账单以外的人员确认');
+					} else {
+						b = h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `按对账单确认缴费：${x.out_trade_no}` }, '按对账单确认缴费');
+						b.addEventListener('click', () => settle(x, b));
+					}
 					return h('tr', {}, h('td', { class: 'mono' }, x.out_trade_no), h('td', { class: 'mono' }, x.transaction_id || ''),
-						h('td', {}, caseLink(x)), h('td', { class: 'num' }, fenToYuan(x.amount_fen)), h('td', {}, b));
+						h('td', {}, caseLink(x)), h('td', {}, fmtTime(x.trade_time)), h('td', { class: 'num' }, fenToYuan(x.amount_fen)), h('td', {}, b));
 				}),
 			table('recon-recorded-unpaid', '已入账未付款', '本系统已记为缴费，对账单中没有该笔交易。请向支付平台核实。',
 				['商户订单号', '支付交易号', '案件', '金额（元）', '入账时间'], ru, (x) => h('tr', {},
@@ -161,7 +171,11 @@ export async function render(main) {
 				['商户订单号', '支付交易号', '案件', '本系统（元）', '对账单（元）'], am, (x) => h('tr', {},
 					h('td', { class: 'mono' }, x.out_trade_no), h('td', { class: 'mono' }, x.transaction_id || ''),
 					h('td', {}, caseLink(x)), h('td', { class: 'num' }, fenToYuan(x.recorded_fen)),
-					h('td', { class: 'num recon-diff' }, fenToYuan(x.statement_fen)))));
+					h('td', { class: 'num recon-diff' }, fenToYuan(x.statement_fen)))),
+			uk ? table('recon-unknown-order', '本系统无此订单', '对账单中的订单号在本系统中不存在，请向支付平台核实。',
+				['商户订单号', '支付交易号', '支付时间', '金额（元）'], uk, (x) => h('tr', {},
+					h('td', { class: 'mono' }, x.out_trade_no), h('td', { class: 'mono' }, x.transaction_id || ''),
+					h('td', {}, fmtTime(x.trade_time)), h('td', { class: 'num' }, fenToYuan(x.amount_fen)))) : null);
 	}
 
 	replace(main,
