@@ -6,7 +6,7 @@
 // and settles an order the provider paid without notifying.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fixture, sql, eq, assert, SCREENS } from './lib.mjs';
+import { fixture, sql, eq, assert, login, SCREENS } from './lib.mjs';
 import { stateShown, openCase, signedIn } from './case_steps.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
@@ -31,6 +31,15 @@ async function until(what, fn, ms = 15000) {
 		if (Date.now() > end) throw new Error('timed out waiting for ' + what);
 		await new Promise((r) => setTimeout(r, 200));
 	}
+}
+
+// A signed-in page whose API requests carry X-Tb-Test-Now (test builds
+// only): the whole session lives at that moment, log-in included.
+async function signedInAt(t, user, nowSecs) {
+	const page = await t.page();
+	await page.route('**/api/v1/**', (route) => route.continue({ headers: { ...route.request().headers(), 'x-tb-test-now': String(nowSecs) } }));
+	await login(page, user);
+	return page;
 }
 
 function feeItems(id) {
@@ -191,7 +200,9 @@ export async function test_the_reconciliation_report_shows_a_planted_mismatch_an
 	// the provider's statement with a's amount changed: a planted mismatch
 	const csv = fixture('pay_statement', { date, tamper: `amount:${oa.out_trade_no}:${oa.amount_fen - 1}` }).csv;
 
-	const cs = await signedIn(t, a.cashier);
+	// a day's statement is imported once the day is over: the cashiers work tomorrow
+	const tomorrow = Date.parse(`${date}T10:00:00+08:00`) / 1000 + 86400;
+	const cs = await signedInAt(t, a.cashier, tomorrow);
 	await cs.getByRole('link', { name: '支付对账' }).click();
 	await cs.getByLabel('对账日期').fill(date);
 	await cs.getByLabel('对账单文件（CSV）').setInputFiles({ name: `tradebill-${date}.csv`, mimeType: 'text/csv', buffer: Buffer.from(csv) });
@@ -204,17 +215,23 @@ export async function test_the_reconciliation_report_shows_a_planted_mismatch_an
 	eq(await text(mismatch.locator('td').nth(2)), a.number, 'the case');
 	const lost = cs.locator('#recon-paid-unrecorded tbody tr').filter({ hasText: ob.out_trade_no });
 	await lost.waitFor();
-	assert(Number(await text(cs.locator('.recon-tile.tile-ok .recon-n'))) >= 0, 'the matched count shown');
+	eq(await text(lost.locator('td').last()), '须由导入对账单以外的人员确认', 'the importer does not settle');
+	const matched = Number(await text(cs.locator('.recon-tile.tile-ok .recon-n')));
+	const report = await cs.evaluate(async (d) => (await fetch(`/api/v1/payments/reconciliation?date=${d}`, { headers: { Accept: 'application/json' } })).json(), date);
+	eq(matched, report.matched, 'the matched count as the API counts it');
 	await t.shot(cs, 'reconciliation');
 
-	// settle b from the statement, with a reason
-	await lost.getByRole('button', { name: `按对账单确认缴费：${ob.out_trade_no}` }).click();
-	const dlg = cs.getByRole('dialog');
+	// another cashier settles b from the statement, with a reason
+	const c2 = await signedInAt(t, b.cashier, tomorrow);
+	await c2.goto(`/#/reconciliation?date=${date}`);
+	const lost2 = c2.locator('#recon-paid-unrecorded tbody tr').filter({ hasText: ob.out_trade_no });
+	await lost2.getByRole('button', { name: `按对账单确认缴费：${ob.out_trade_no}` }).click();
+	const dlg = c2.getByRole('dialog');
 	await dlg.getByLabel('确认理由（2–200 字）').fill('对账单显示已支付，支付通知未送达');
-	await t.shot(cs, 'reconciliation-settle', { axe: false });
+	await t.shot(c2, 'reconciliation-settle', { axe: false });
 	await dlg.getByRole('button', { name: '确认缴费' }).click();
-	await cs.locator('#recon-paid-unrecorded tbody tr').filter({ hasText: ob.out_trade_no }).waitFor({ state: 'detached' });
+	await lost2.waitFor({ state: 'detached' });
 	eq(sql(`SELECT c.state, o.state FROM cases.case c JOIN pay.order o ON o.case_id = c.id WHERE c.id = ${b.id}`), [['paid', 'paid']], 'b settled');
-	await t.shot(cs, 'reconciliation-settled');
+	await t.shot(c2, 'reconciliation-settled');
 }
 test_the_reconciliation_report_shows_a_planted_mismatch_and_settles_from_the_statement.timeout = 180000;
