@@ -64,7 +64,9 @@ DB_QUERY(act_update, Q_UPDATE,
 #define Q_MISSING_DOCS(P, C) P(id, TEXT) C(missing, TEXT)
 DB_QUERY(act_missing_docs, Q_MISSING_DOCS,
 	 "SELECT coalesce(string_agg(d, ', ' ORDER BY d), '') FROM cases.case c"
-	 " JOIN cases.business_type t ON t.code = c.business_type, unnest(t.required_docs) d"
+	 " JOIN cases.business_type t ON t.code = c.business_type,"
+	 " unnest(t.required_docs || CASE WHEN c.fields->'small_business_loan' = 'true'::jsonb"
+	 "  THEN ARRAY['small_business_proof'] ELSE '{}'::text[] END) d"
 	 " WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM cases.attachment a WHERE a.case_id = c.id AND a.document_type = d)");
 #define Q_NOTIFY(P, C) P(agency, TEXT) P(case_id, TEXT) P(kind, TEXT) P(message, TEXT) P(now, I64)
 DB_QUERY(act_notify, Q_NOTIFY,
@@ -126,11 +128,10 @@ DB_QUERY(act_entry_insert, Q_ENTRY_INSERT,
 DB_QUERY(act_area, Q_AREA,
 	 "SELECT d.name, p.name, d.code, p.code FROM ref.division d JOIN ref.division p ON p.code = d.parent_code"
 	 " WHERE d.code = $1");
-#define Q_FEE_ITEM(P, C)                                                                      \
-	P(case_id, TEXT) P(seq, INT) P(code, TEXT) P(description, TEXT) P(quantity, I64) P(unit_price, I64)
-DB_QUERY(act_fee_item, Q_FEE_ITEM,
-	 "INSERT INTO cases.fee_item (case_id, seq, code, description, quantity, unit_price_fen, amount_fen)"
-	 " VALUES ($1, $2, $3, $4, $5::int, $6, $5 * $6)");
+/* an online payment order of the case pending at now (sql/0021) */
+#define Q_ORDER_OPEN(P, C) P(case_id, TEXT) P(now, I64) C(open, BOOL)
+DB_QUERY(act_order_open, Q_ORDER_OPEN,
+	 "SELECT cases.payment_order_open($1::bigint, to_timestamp($2::float8 / 1000000))");
 /* per registration area and year: the row lock orders concurrent 登簿 of
  * one area, and a rolled-back registration gives its number back */
 #define Q_CERT_COUNTER(P, C) P(area, TEXT) P(year, INT) P(kind, TEXT) C(last, INT)
@@ -148,6 +149,9 @@ struct change {
 	const char *cert;	/* NULL: unchanged */
 	const char *fee;	/* NULL: unchanged */
 	char *details;		/* event details JSON */
+	/* a step the workflow takes on at once in the same transaction (set
+	 * fees with nothing due goes on to paid), its event's details */
+	const char *then, *then_details;
 };
 
 /* The due date: promised working days after today, by the calendar table. */
@@ -203,6 +207,7 @@ static int text_ok(const struct json *v, size_t max)
  * body, the change to store. */
 struct act {
 	struct req *r;
+	const struct principal *p;
 	const struct act_lock_row *c;
 	const char *id;
 	int64_t now;
@@ -456,49 +461,33 @@ static int do_register(struct act *a)
 	if (yajl_gen_get_buf(g, &b, &len) != yajl_gen_status_ok)
 		return internal(r);
 	a->ch->details = arena_strndup(r->arena, (const char *)b, len);
+	/* the fees the rules charge, written with the registration */
+	int64_t total;
+	if (fees_charge(r, id, &total) != 0)
+		return -1;
+	a->ch->fee = req_i64str(r, total);
 	return 0;
 }
 
+/* set_fees: the computed items confirmed, adjusted by the cashier with a
+ * reason (audited: the event's details and a fee.adjust audit row); with
+ * nothing due the case goes on to paid at once. */
 static int do_fees(struct act *a)
 {
 	struct req *r = a->r;
-	const struct json *items = a->nested;
-	const char *id = a->id;
-	struct change *ch = a->ch;
-	if (items->count < 1 || items->count > 20) {
-		valid_reject(r, "invalid_field", "items", "must hold 1 to 20 fee items.");
+	int64_t total;
+	char *details;
+	if (fees_adjust(r, a->p, a->id, a->nested, &total, &details) != 0)
 		return -1;
+	if (a->nested && a->nested->count > 0 &&
+	    auth_audit(r, a->p, "fee.adjust", "case", a->id, "success", details) != 0)
+		return -1;
+	a->ch->fee = req_i64str(r, total);
+	a->ch->details = details;
+	if (total == 0) {
+		a->ch->then = "record_payment";
+		a->ch->then_details = "{\"not_due\": true}";
 	}
-	enum { FI_CODE, FI_DESCRIPTION, FI_QUANTITY, FI_PRICE, FI_N };
-	static const struct field spec[FI_N] = {
-		[FI_CODE] = { "code", V_STRING, 1, 1, 32, NULL },
-		[FI_DESCRIPTION] = { "description", V_STRING, 1, 1, 100, NULL },
-		[FI_QUANTITY] = { "quantity", V_INT, 1, 1, 1000, NULL },
-		[FI_PRICE] = { "unit_price_fen", V_INT, 1, 0, 100000000, NULL },
-	};
-	int64_t total = 0;
-	int seq = 0;
-	for (const struct json *it = items->child; it; it = it->next) {
-		struct fval v[FI_N];
-		if (it->type != JSON_OBJECT) {
-			valid_reject(r, "invalid_field", "items", "each item must be an object.");
-			return -1;
-		}
-		if (valid_fields(r, it, spec, FI_N, v) != 0)
-			return -1;
-		if (!text_ok(json_get(it, "code"), 32) || !text_ok(json_get(it, "description"), 100)) {
-			valid_reject(r, "invalid_field", "items", "code and description are plain text.");
-			return -1;
-		}
-		total += v[FI_QUANTITY].i * v[FI_PRICE].i;
-		struct act_fee_item_in in = { .case_id = id, .seq = ++seq, .code = v[FI_CODE].s,
-					      .description = v[FI_DESCRIPTION].s, .quantity = v[FI_QUANTITY].i,
-					      .unit_price = v[FI_PRICE].i };
-		if (act_fee_item_run(r, &in, NULL) < 0)
-			return -1;
-	}
-	ch->fee = req_i64str(r, total);
-	ch->details = json_members(r->arena, NULL, NULL, NULL, NULL, "total_fen", total);
 	return 0;
 }
 
@@ -582,17 +571,22 @@ static int delivery_method(const char *s)
 #define COMMON_FIELDS { "version", V_INT, 1, 1, INT32_MAX, NULL }, { "comment", V_STRING, 0, 1, 500, NULL }
 static const struct field f_common[] = { COMMON_FIELDS };
 static const struct field f_reject[] = { COMMON_FIELDS, { "reason", V_STRING, 1, 1, 500, NULL } };
+static int payment_method(const char *s)
+{
+	return strcmp(s, "cash") == 0 || strcmp(s, "pos") == 0;
+}
 static const struct field f_payment[] = {
 	COMMON_FIELDS,
 	{ "receipt_number", V_STRING, 1, 1, 64, NULL },
 	{ "amount_fen", V_INT, 1, 0, INT64_MAX, NULL },
+	{ "method", V_STRING, 0, 3, 4, payment_method },
 };
 static const struct field f_deliver[] = {
 	COMMON_FIELDS,
 	{ "method", V_STRING, 1, 4, 6, delivery_method },
 	{ "tracking_number", V_STRING, 0, 1, 64, NULL },
 };
-enum { F_VERSION, F_COMMENT, F_OWN1, F_OWN2, F_MAX };
+enum { F_VERSION, F_COMMENT, F_OWN1, F_OWN2, F_OWN3, F_MAX };
 
 /* submit, resubmit: the required documents are there; the due date from
  * the promised working days; priority counts from the first receipt */
@@ -647,15 +641,27 @@ static int do_reject(struct act *a)
 	return 0;
 }
 
+/* record_payment: money taken at the window (cash or POS), the amount the
+ * fees set; not while the applicant may be paying the order online */
 static int do_payment(struct act *a)
 {
-	if (a->bv[F_OWN2].i != a->c->fee) {
-		valid_reject(a->r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
+	struct req *r = a->r;
+	const struct fval *bv = a->bv;
+	if (bv[F_OWN2].i != a->c->fee) {
+		valid_reject(r, "invalid_field", "amount_fen", "must equal the fees set, with a receipt number.");
 		return -1;
 	}
-	a->ch->details = json_members(a->r->arena, "receipt_number", a->bv[F_OWN1].s, NULL, NULL, "amount_fen",
-				      a->bv[F_OWN2].i);
-	return 0;
+	struct act_order_open_row *o;
+	if (act_order_open_run(r, &(struct act_order_open_in){ .case_id = a->id, .now = a->now }, &o) != 1)
+		return -1;
+	if (o->open) {
+		resp_problem(r, 409, "payment_order_open",
+			     "An online payment order of this case is pending: wait for it, or for it to expire.");
+		return -1;
+	}
+	a->ch->details = json_members(r->arena, "receipt_number", bv[F_OWN1].s, bv[F_OWN3].present ? "method" : NULL,
+				      bv[F_OWN3].present ? bv[F_OWN3].s : NULL, "amount_fen", bv[F_OWN2].i);
+	return a->ch->details ? 0 : internal(r);
 }
 
 static int do_deliver(struct act *a)
@@ -688,21 +694,22 @@ static const struct action_def {
 	const struct field *spec;
 	size_t n;
 	const char *nested;
+	int nested_optional;
 	int (*apply)(struct act *a);
 } action_defs[] = {
-	{ "submit", BODY(f_common), NULL, do_submit },
-	{ "resubmit", BODY(f_common), NULL, do_submit },
-	{ "accept", BODY(f_common), NULL, NULL },
-	{ "request_supplement", BODY(f_common), "missing", do_supplement },
-	{ "reject", BODY(f_reject), NULL, do_reject },
-	{ "approve", BODY(f_common), NULL, NULL },
-	{ "register", BODY(f_common), NULL, do_register },
-	{ "set_fees", BODY(f_common), "items", do_fees },
-	{ "record_payment", BODY(f_payment), NULL, do_payment },
-	{ "issue", BODY(f_common), NULL, NULL },
-	{ "deliver", BODY(f_deliver), NULL, do_deliver },
-	{ "close", BODY(f_common), NULL, NULL },
-	{ "withdraw", BODY(f_common), NULL, NULL },
+	{ "submit", BODY(f_common), NULL, 0, do_submit },
+	{ "resubmit", BODY(f_common), NULL, 0, do_submit },
+	{ "accept", BODY(f_common), NULL, 0, NULL },
+	{ "request_supplement", BODY(f_common), "missing", 0, do_supplement },
+	{ "reject", BODY(f_reject), NULL, 0, do_reject },
+	{ "approve", BODY(f_common), NULL, 0, NULL },
+	{ "register", BODY(f_common), NULL, 0, do_register },
+	{ "set_fees", BODY(f_common), "adjustments", 1, do_fees },
+	{ "record_payment", BODY(f_payment), NULL, 0, do_payment },
+	{ "issue", BODY(f_common), NULL, 0, NULL },
+	{ "deliver", BODY(f_deliver), NULL, 0, do_deliver },
+	{ "close", BODY(f_common), NULL, 0, NULL },
+	{ "withdraw", BODY(f_common), NULL, 0, NULL },
 };
 
 static const struct action_def *action_def(const char *action)
@@ -732,9 +739,9 @@ static int action_body(struct req *r, const char *action, const struct json *bod
 	memset(v, 0, F_MAX * sizeof(*v));
 	if (valid_fields(r, scalars, spec, n, v) != 0)
 		return -1;
-	if (ab && ab->nested && (*nested == NULL || (*nested)->type != JSON_ARRAY)) {
+	if (ab && ab->nested && (*nested ? (*nested)->type != JSON_ARRAY : !ab->nested_optional)) {
 		valid_reject(r, *nested ? "invalid_field" : "missing_field", ab->nested,
-			     "is a list, required for this action.");
+			     ab->nested_optional ? "is a list." : "is a list, required for this action.");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -889,7 +896,7 @@ void h_case_action(struct req *r)
 		return;
 	}
 	int64_t now = req_now_us(r);
-	struct change ch = { 0, "", NULL, NULL, NULL };
+	struct change ch = { 0, "", NULL, NULL, NULL, NULL, NULL };
 	const char *to = t->to;
 	/* the action's own rule; a transition without one in the table is a
 	 * workflow this program does not know (the worker check refuses to
@@ -900,7 +907,7 @@ void h_case_action(struct req *r)
 		resp_problem(r, 500, "action_not_implemented", "This action of the workflow is not implemented.");
 		return;
 	}
-	struct act a = { r, c, id, now, bv, nested, &ch };
+	struct act a = { r, p, c, id, now, bv, nested, &ch };
 	if (def->apply && def->apply(&a) != 0)
 		return;
 	struct act_update_in up = { .id = id, .version = version, .to = to, .now = now, .received = ch.received,
@@ -921,6 +928,38 @@ void h_case_action(struct req *r)
 	if (case_event_insert_run(r, &ev, NULL) < 0 || case_outbox_run(r, &ob, NULL) < 0 ||
 	    auth_audit(r, p, arena_printf(r->arena, "case.%s", action), "case", id, "success", payload) != 0)
 		return;
+	if (ch.then) {
+		/* the workflow's next step taken at once (fees with nothing due:
+		 * paid), when the workflow has it on for the type and no
+		 * two-person rule bars it; else the case waits in its state */
+		struct act_moves_row *t2;
+		int n2 = case_moves(r, id, to, c->type, ch.then, p, &t2);
+		if (n2 < 0)
+			return;
+		if (n2 == 1 && t2->enabled && t2->barred_by[0] == '\0') {
+			struct act_update_in up2 = { .id = id, .version = version + 1, .to = t2->to, .now = now, .due = "" };
+			int nup2 = act_update_run(r, &up2, NULL);
+			if (nup2 != 1) {
+				if (nup2 >= 0)
+					internal(r);
+				return;
+			}
+			struct case_event_insert_in ev2 = { .case_id = id, .now = now, .actor_id = p->user_id,
+							    .agency = p->agency_code, .action = ch.then, .from = to,
+							    .to = t2->to, .details = ch.then_details };
+			char *payload2 = json_pairs(r->arena, "number", c->number, "state", t2->to);
+			struct case_outbox_in ob2 = { .now = now, .topic = arena_printf(r->arena, "case.%s", ch.then),
+						      .case_id = id, .payload = payload2 };
+			if (case_event_insert_run(r, &ev2, NULL) < 0 || case_outbox_run(r, &ob2, NULL) < 0 ||
+			    auth_audit(r, p, arena_printf(r->arena, "case.%s", ch.then), "case", id, "success",
+				       payload2) != 0)
+				return;
+			action = ch.then;
+			perm = t2->perm;
+			side = t2->side;
+			to = t2->to;
+		}
+	}
 	if (notify_next(r, c, p, id, action, perm, side, to, now) != 0)
 		return;
 	gen_case(r, id);
@@ -1032,7 +1071,9 @@ int actions_worker_init(struct worker *w)
 		log_warn("workflow check: the database is unreachable; not checked");
 		return 0;
 	}
-	int bad = workflow_problems(&w->db);
+	int bad = workflow_problems(&w->db), fb = fees_worker_init(w);
+	if (bad >= 0 && fb > 0)
+		bad += fb;
 	if (bad > 0)
 		log_error("workflow check: %d problems; this worker does not start", bad);
 	return bad > 0 ? -1 : 0;

@@ -8,6 +8,7 @@
 #include "../core/idem.h"
 #include "../core/micro.h"
 #include "../domain/clock.h"
+#include "../domain/fees.h"
 #include "../domain/register.h"
 #include "../domain/registry.h"
 #include "../domain/workdays.h"
@@ -291,8 +292,20 @@ static char *business_fields(struct case_check *k, const struct json *f, const c
 		problem(k, 400, "invalid_field", "fields", "must be an object.");
 		return NULL;
 	}
-	const struct json *nested = t->nested ? json_get(f, t->nested) : NULL;
-	const struct json *scalars = nested ? json_without(r->arena, f, nested, NULL) : f;
+	/* what every type may say about its fees (domain/fees.h): how many
+	 * certificates, and for a mortgage whether it secures a small or micro
+	 * business's loan (free, with its proof: sql/0021) */
+	const struct json *certs = json_get(f, "certificates"), *small = json_get(f, "small_business_loan");
+	int64_t ncerts = 0;
+	if (certs && (json_int64(certs, &ncerts) != 0 || ncerts < 1 || ncerts > FEE_MAX_CERTIFICATES))
+		problem(k, 400, "invalid_field", "fields/certificates", "must be a whole number from 1 to 20.");
+	if (small && small->type != JSON_BOOL)
+		problem(k, 400, "invalid_field", "fields/small_business_loan", "must be true or false.");
+	else if (small && small->b && strcmp(category, "mortgage") != 0)
+		problem(k, 400, "invalid_field", "fields/small_business_loan", "is for mortgages only.");
+	const struct json *own = certs || small ? json_without(r->arena, f, certs, small) : f;
+	const struct json *nested = t->nested && own ? json_get(own, t->nested) : NULL;
+	const struct json *scalars = nested ? json_without(r->arena, own, nested, NULL) : own;
 	if (scalars == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		*replied = 1;
@@ -316,6 +329,10 @@ static char *business_fields(struct case_check *k, const struct json *f, const c
 		else
 			jg_strn(g, t->spec[i].name, v[i].s, v[i].len);
 	}
+	if (certs && ncerts >= 1 && ncerts <= FEE_MAX_CERTIFICATES)
+		jg_int(g, "certificates", ncerts);
+	if (small && small->type == JSON_BOOL)
+		jg_bool(g, "small_business_loan", small->b);
 	struct fields_check c = { k, f, action, v, nested, g };
 	if (t->check && t->check(&c) != 0) {
 		*replied = 1;
@@ -604,8 +621,8 @@ void h_case_validate(struct req *r)
  * 1 its parties, 2 its timeline, 3 its priority conflicts (the other
  * pending cases on its unit while it is pending), 4 the transitions out of
  * its state with what decides whether the user may take them (the text the
- * action endpoint reads them with). Each kind fills its own columns; the
- * others are NULL. */
+ * action endpoint reads them with), 5 its fee items. Each kind fills its own
+ * columns; the others are NULL. */
 #define Q_CASE_DETAIL(P, C)                                                                                       \
 	P(id, I64)                                                                                                \
 	P(user, I64)                                                                                              \
@@ -618,7 +635,9 @@ void h_case_validate(struct req *r)
 	C(e_at_us, I64) C(e_action, TEXT) C(e_from, TEXT) C(e_to, TEXT) C(e_comment, TEXT) C(e_actor, TEXT)       \
 	C(e_agency, TEXT) C(e_details, TEXT)                                                                      \
 	C(o_id, I64) C(o_number, TEXT) C(o_state, TEXT) C(o_received_us, I64)                                     \
-	C(m_action, TEXT) C(m_to, TEXT) C(m_perm, TEXT) C(m_side, TEXT) C(m_enabled, INT) C(m_barred_by, TEXT)
+	C(m_action, TEXT) C(m_to, TEXT) C(m_perm, TEXT) C(m_side, TEXT) C(m_enabled, INT) C(m_barred_by, TEXT)   \
+	C(f_seq, I64) C(f_code, TEXT) C(f_description, TEXT) C(f_quantity, I64) C(f_unit_price, I64)              \
+	C(f_amount, I64) C(f_rule, TEXT) C(f_basis, TEXT) C(f_waived, BOOL) C(f_reason, TEXT)
 /* the NULLs standing for the columns of the other kinds, typed for the union */
 #define NO_CASE                                                                                             \
 	" NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,"   \
@@ -628,34 +647,41 @@ void h_case_validate(struct req *r)
 #define NO_EVENT " NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,"
 #define NO_CONFLICT " NULL::bigint, NULL::text, NULL::text, NULL::bigint,"
 #define NO_MOVE " NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, NULL::text"
+#define NO_FEE                                                                                             \
+	", NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text,"        \
+	" NULL::text, NULL::boolean, NULL::text"
 #define US(t) "(extract(epoch FROM " t ") * 1000000)::bigint"
 DB_QUERY(q_case_detail, Q_CASE_DETAIL,
 	 "SELECT 0 AS kind, 0::bigint AS ord, c.id, c.number, c.business_type, c.unit_code, c.receiving_agency,"
 	 " c.deciding_agency, c.receiving_division, c.deciding_division, c.state, c.version, c.fields::text,"
 	 " " US("c.received_at") ", c.due_date::text, nullif(c.certificate_no, ''), coalesce(c.fee_total_fen, -1),"
-	 " " US("c.created_at") ", ra.name, da.name," NO_PARTY NO_EVENT NO_CONFLICT NO_MOVE
+	 " " US("c.created_at") ", ra.name, da.name," NO_PARTY NO_EVENT NO_CONFLICT NO_MOVE NO_FEE
 	 " FROM cases.case c JOIN iam.agency ra ON ra.code = c.receiving_agency"
 	 " JOIN iam.agency da ON da.code = c.deciding_agency WHERE c.id = $1"
 	 " UNION ALL SELECT 1, p.seq," NO_CASE " p.seq, p.role, p.name, p.id_type,"
-	 " coalesce(p.id_number_masked, p.id_number_legacy, '')," NO_EVENT NO_CONFLICT NO_MOVE
+	 " coalesce(p.id_number_masked, p.id_number_legacy, '')," NO_EVENT NO_CONFLICT NO_MOVE NO_FEE
 	 " FROM cases.party p WHERE p.case_id = $1"
 	 " UNION ALL SELECT 2, e.id," NO_CASE NO_PARTY " " US("e.at") ", e.action, nullif(e.from_state, ''), e.to_state,"
 	 " nullif(e.comment, ''), coalesce(u.display_name, ''), coalesce(e.agency_code, ''), e.details::text," NO_CONFLICT NO_MOVE
-	 " FROM cases.event e LEFT JOIN iam.user u ON u.id = e.actor_id WHERE e.case_id = $1"
+	 NO_FEE " FROM cases.event e LEFT JOIN iam.user u ON u.id = e.actor_id WHERE e.case_id = $1"
 	 " UNION ALL SELECT 3, o.received_us," NO_CASE NO_PARTY NO_EVENT " o.id, o.number, o.state, o.received_us,"
-	 NO_MOVE " FROM (SELECT o.id, o.number, o.state, " US("o.received_at") " AS received_us"
+	 NO_MOVE NO_FEE " FROM (SELECT o.id, o.number, o.state, " US("o.received_at") " AS received_us"
 	 "  FROM cases.case o, cases.case c WHERE c.id = $1 AND o.unit_code = c.unit_code AND o.id <> c.id"
 	 "  AND cases.state_pending(o.state)"
 	 "  AND cases.state_pending(c.state)) o"
 	 " UNION ALL SELECT 4, row_number() OVER (ORDER BY t.action)," NO_CASE NO_PARTY NO_EVENT NO_CONFLICT
 	 CASE_MOVES_COLS("c.business_type", "c.id", "$2")
-	 " FROM cases.case c JOIN cases.transition t ON t.from_state = c.state WHERE c.id = $1"
+	 NO_FEE " FROM cases.case c JOIN cases.transition t ON t.from_state = c.state WHERE c.id = $1"
+	 " UNION ALL SELECT 5, f.seq," NO_CASE NO_PARTY NO_EVENT NO_CONFLICT NO_MOVE ", f.seq, f.code, f.description,"
+	 " f.quantity, f.unit_price_fen, f.amount_fen, f.rule, f.basis, f.waived, f.reason"
+	 " FROM cases.fee_item f WHERE f.case_id = $1"
 	 " ORDER BY kind, ord");
 #undef NO_CASE
 #undef NO_PARTY
 #undef NO_EVENT
 #undef NO_CONFLICT
 #undef NO_MOVE
+#undef NO_FEE
 #undef US
 
 /* The detail's rows read: d[0] the case, then the other kinds in order. */
@@ -764,6 +790,34 @@ static void gen_case_row(struct req *r, const struct case_detail *cd, const char
 		}
 		yajl_gen_array_close(g);
 	}
+	/* the fees: each item with the rule it was charged by and why */
+	jg_key(g, "fees");
+	yajl_gen_map_open(g);
+	if (c->fee_fen >= 0)
+		jg_int(g, "total_fen", c->fee_fen);
+	else
+		jg_null(g, "total_fen");
+	jg_key(g, "items");
+	yajl_gen_array_open(g);
+	for (; i < cd->n && cd->d[i].kind == 4; i++)
+		;
+	for (; i < cd->n && cd->d[i].kind == 5; i++) {
+		const struct q_case_detail_row *f = &cd->d[i];
+		yajl_gen_map_open(g);
+		jg_int(g, "seq", f->f_seq);
+		jg_str(g, "code", f->f_code);
+		jg_str(g, "description", f->f_description);
+		jg_int(g, "quantity", f->f_quantity);
+		jg_int(g, "unit_price_fen", f->f_unit_price);
+		jg_int(g, "amount_fen", f->f_amount);
+		jg_str(g, "rule", f->f_rule);
+		jg_str(g, "basis", f->f_basis);
+		jg_bool(g, "waived", f->f_waived);
+		jg_str(g, "reason", f->f_reason);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 	jg_key(g, "allowed_actions");
 	yajl_gen_array_open(g);
 	for (size_t a = 0; a < nacts; a++)

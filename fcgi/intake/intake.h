@@ -86,6 +86,21 @@ void h_cases_by_id_number(struct req *r);
  * (actions, states, business types) checked against the domain and the
  * action table; non-zero (each problem logged) refuses to start. */
 int actions_worker_init(struct worker *w);
+/* Fees (fees.c, rules in domain/fees.h). The worker's copy of the fee
+ * standards, read at start: the number of problems (each logged; a
+ * standard the rules need is missing), -1 when the database did not
+ * answer. */
+int fees_worker_init(struct worker *w);
+/* Charge a case as the rules say: its items written (seq from 1), *total
+ * the sum. In the caller's transaction; 0, or -1 after replying. */
+int fees_charge(struct req *r, const char *case_id, int64_t *total) __attribute__((warn_unused_result));
+/* set_fees: the cashier's adjustments (the body's list, or NULL) made —
+ * items added or waived, each with a reason —, charging by the rules first
+ * a case that has no items yet; *total the unwaived items' sum and
+ * *details the event's details ({"adjustments": […], "total_fen"}). In the
+ * caller's transaction; 0, or -1 after replying (400: nothing made). */
+int fees_adjust(struct req *r, const struct principal *p, const char *case_id, const struct json *adjustments,
+		int64_t *total, char **details) __attribute__((warn_unused_result));
 /* Statements shared by creation and transitions (defined in cases.c):
  * the case event (from NULL for creation, details NULL for none) and the
  * outbox message. */

@@ -162,13 +162,20 @@ def test_payment_and_delivery_bodies_are_checked_per_action():
     c = to_approved(unit(), DECIDING)
     c = act(c, "register", staff[("registrar", DECIDING)]).json
     cashier = staff[("cashier", DECIDING)]
-    items = [{"code": "REG", "description": "登记费", "quantity": 1, "unit_price_fen": 8000}]
-    assert_problem(act(c, "set_fees", cashier, items=items, total=8000), 400, "unknown_field")
-    assert_problem(act(c, "set_fees", cashier, items=[dict(items[0], discount=1)]), 400, "unknown_field")
-    assert_problem(act(c, "set_fees", cashier, items=[dict(items[0], description="登记\u202e费")]), 400,
+    add = {"op": "add", "code": "REG", "description": "登记费", "quantity": 1, "unit_price_fen": 100,
+           "reason": "补收"}
+    # the hand-typed items of old are gone: the rules charge, the cashier adjusts
+    assert_problem(act(c, "set_fees", cashier, items=[{"code": "REG", "description": "登记费", "quantity": 1,
+                                                       "unit_price_fen": 8000}]), 400, "unknown_field")
+    assert_problem(act(c, "set_fees", cashier, adjustments=[add], total=8000), 400, "unknown_field")
+    assert_problem(act(c, "set_fees", cashier, adjustments=[dict(add, discount=1)]), 400, "unknown_field")
+    assert_problem(act(c, "set_fees", cashier, adjustments=[dict(add, description="登记\u202e费")]), 400,
                    "invalid_field")
-    c = act(c, "set_fees", cashier, items=items).json
-    assert_problem(act(c, "record_payment", cashier, receipt_number="R1", amount_fen=8000, method="cash"), 400,
+    c = act(c, "set_fees", cashier).json
+    assert c["fee_total_fen"] == 8000
+    assert_problem(act(c, "record_payment", cashier, receipt_number="R1", amount_fen=8000, method="card"), 400,
+                   "invalid_field")
+    assert_problem(act(c, "record_payment", cashier, receipt_number="R1", amount_fen=8000, channel="cash"), 400,
                    "unknown_field")
     assert_problem(act(c, "record_payment", cashier, receipt_number="R1", amount_fen="8000"), 400, "invalid_field")
     assert_problem(act(c, "record_payment", cashier, amount_fen=8000), 400, "missing_field")
@@ -253,13 +260,15 @@ def test_timeline_details_carry_numbers_the_api_takes_back():
     reg = c["timeline"][-1]["details"]
     assert isinstance(reg["entry_id"], int) and reg["certificate_no"] == c["certificate_no"]
     cashier = staff[("cashier", DECIDING)]
-    c = act(c, "set_fees", cashier, items=[{"code": "REG", "description": "登记费", "quantity": 2,
-                                            "unit_price_fen": 4000}]).json
-    assert c["timeline"][-1]["details"] == {"total_fen": 8000}
-    r = act(c, "record_payment", cashier, receipt_number="R-7", amount_fen=8000)
+    c = act(c, "set_fees", cashier, adjustments=[{"op": "add", "code": "REG2", "description": "登记费", "quantity": 2,
+                                                  "unit_price_fen": 4000, "reason": "补收"}]).json
+    assert c["timeline"][-1]["details"] == {"adjustments": [{"op": "add", "seq": 2, "code": "REG2",
+                                                             "amount_fen": 8000, "reason": "补收"}],
+                                            "total_fen": 16000}
+    r = act(c, "record_payment", cashier, receipt_number="R-7", amount_fen=16000, method="pos")
     conforms(r, "/api/v1/cases/{id}/actions/{action}", "post")
     c = r.json
-    assert c["timeline"][-1]["details"] == {"receipt_number": "R-7", "amount_fen": 8000}
+    assert c["timeline"][-1]["details"] == {"receipt_number": "R-7", "method": "pos", "amount_fen": 16000}
     # the number from the timeline is what a cancellation takes as input
     body = {"business_type": "mortgage.cancellation", "unit_code": code, "parties": [HOLDER],
             "fields": {"entry_id": reg["entry_id"]}}
@@ -344,8 +353,7 @@ def test_hand_over_notes_go_to_the_side_that_acts_next():
     assert notes(c["id"], "resubmit") == [DECIDING]
     for action, who in (("accept", rev), ("approve", rev), ("register", reg)):
         c = act(c, action, who).json
-    c = act(c, "set_fees", staff[("cashier", DECIDING)],
-            items=[{"code": "REG", "description": "登记费", "quantity": 1, "unit_price_fen": 8000}]).json
+    c = act(c, "set_fees", staff[("cashier", DECIDING)]).json
     assert notes(c["id"], "set_fees") == [RECEIVING]  # the applicant may pay at the window
     # paid at the deciding county, which also issues: nobody else to tell
     c = act(c, "record_payment", staff[("cashier", DECIDING)], receipt_number="QX-1", amount_fen=8000).json
@@ -360,8 +368,7 @@ def test_hand_over_notes_go_to_the_side_that_acts_next():
     # paid at the window instead: the deciding county is told to issue
     d = to_approved(unit(), DECIDING)
     d = act(d, "register", reg).json
-    d = act(d, "set_fees", staff[("cashier", DECIDING)],
-            items=[{"code": "REG", "description": "登记费", "quantity": 1, "unit_price_fen": 8000}]).json
+    d = act(d, "set_fees", staff[("cashier", DECIDING)]).json
     d = act(d, "record_payment", staff[("cashier", RECEIVING)], receipt_number="XB-1", amount_fen=8000).json
     assert notes(d["id"], "record_payment") == [DECIDING]
     assert sql("SELECT message FROM cases.notification WHERE case_id = %d AND kind = 'record_payment'"

@@ -62,8 +62,9 @@ def test_full_mortgage_journey_across_jurisdictions():
     entry = sql("SELECT kind, rank, holder_name, amount_fen, certificate_no, made_by_case FROM reg.entry"
                 " WHERE unit_code = '%s' AND valid_to IS NULL" % code)
     assert entry == [["mortgage", "1", "中国工商银行", "50000000", c["certificate_no"], str(c["id"])]]
-    items = [{"code": "REG", "description": "住宅登记费", "quantity": 1, "unit_price_fen": 8000}]
-    c = step(c, "set_fees", CASHIER, ISSUER, ("cashier", RECEIVING), items=items)
+    # registering charged the rules' fee: a residential unit's mortgage, 80 CNY
+    assert c["fee_total_fen"] == 8000
+    c = step(c, "set_fees", CASHIER, ISSUER, ("cashier", RECEIVING))
     assert c["fee_total_fen"] == 8000
     assert_problem(act(c, "record_payment", staff[CASHIER], receipt_number="R1", amount_fen=7999), 400, "invalid_field")
     c = step(c, "record_payment", ("cashier", RECEIVING), ISSUER, ("cashier", "450102"),
@@ -110,16 +111,16 @@ def test_full_pre_notice_journey_with_refusals_at_every_step():
     assert c["certificate_no"].startswith("桂(2026)南宁市不动产证明第")
     assert sql("SELECT kind, holder_name, amount_fen, certificate_no FROM reg.entry WHERE made_by_case = %d"
                % c["id"]) == [["pre_notice", "张三", "120000000", c["certificate_no"]]]
-    items = [{"code": "REG", "description": "预告登记费", "quantity": 1, "unit_price_fen": 8000},
-             {"code": "CERT", "description": "证书工本费", "quantity": 1, "unit_price_fen": 0}]
-    c = step(c, "set_fees", CASHIER, ISSUER, ("cashier", RECEIVING), items=items)
+    c = step(c, "set_fees", CASHIER, ISSUER, ("cashier", RECEIVING))
     c = step(c, "record_payment", CASHIER, ISSUER, ("cashier", "450102"), receipt_number="QX-2026-9", amount_fen=8000)
     c = step(c, "issue", ISSUER, CASHIER, ("issuer", RECEIVING))
     c = step(c, "deliver", ("issuer", RECEIVING), REVIEWER, ("issuer", "450102"), method="pickup")
     assert c["timeline"][-1]["details"] == {"method": "pickup", "agency_code": RECEIVING}
     c = step(c, "close", ("issuer", RECEIVING), REVIEWER, ("issuer", "450102"))
     assert c["state"] == "closed"
-    assert sql("SELECT count(*) FROM cases.fee_item WHERE case_id = %d" % c["id"]) == [["2"]]
+    # one item, by the rule: a 不动产登记证明 carries no certificate charge
+    assert sql("SELECT code, amount_fen, rule FROM cases.fee_item WHERE case_id = %d" % c["id"]) == [
+        ["reg_residential", "8000", "reg_residential"]]
 
 
 def test_withdrawal_before_registration_and_rejection():

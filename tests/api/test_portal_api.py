@@ -141,9 +141,8 @@ def test_other_refusals_for_want_of_permission_name_it_without_a_side():
 
 ALL_ACTIONS = ["accept", "approve", "close", "deliver", "issue", "record_payment", "register", "reject",
                "request_supplement", "resubmit", "set_fees", "submit", "withdraw"]
-FEES = [{"code": "REG", "description": "登记费", "quantity": 1, "unit_price_fen": 8000}]
 BODIES = {"request_supplement": {"missing": ["户口簿复印件"]}, "reject": {"reason": "材料不实"},
-          "set_fees": {"items": FEES}, "record_payment": {"receipt_number": "R1", "amount_fen": 8000},
+          "set_fees": {}, "record_payment": {"receipt_number": "R1", "amount_fen": 8000},
           "deliver": {"method": "pickup"}}
 
 
