@@ -179,6 +179,7 @@ STACK=$STACK BASE=$BASE TOKEN=$TOKEN CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$W
 BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_CASE=$CASE_ID BENCH_CASE_BODY=$CASE_BODY BENCH_STACK=$STACK tests/bench/mixed.sh
 BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_STACK=$STACK tests/bench/certs.sh
 STACK=$STACK BASE=$BASE CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/search.sh
+STACK=$STACK BASE=$BASE CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/pay.sh
 echo
 read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")
 printf '%-16s %7s %9s %9s %9s %9s %9s\n' "per worker" workers "RSS KiB" "PSS KiB" "USS KiB" "RSS/bare" "USS/bare"
