@@ -44,11 +44,7 @@ def pay_case(a):
         c = r.json
     if target == "fees_set":
         extra = {"adjustments": a["adjustments"]} if a.get("adjustments") else {}
-        cashier_s = auth_lib.login(cashier["username"])
-        r = case_lib.act(c, "set_fees", cashier_s, **extra)
-        if r.status == 400 and not extra:   # TEMP: before wt-fees, set_fees still wants typed items
-            r = case_lib.act(c, "set_fees", cashier_s, items=[{"code": "registration", "description": "不动产登记费",
-                                                               "quantity": 1, "unit_price_fen": 8000}])
+        r = case_lib.act(c, "set_fees", auth_lib.login(cashier["username"]), **extra)
         assert r.status == 200, r
         c = r.json
     return {"id": c["id"], "number": c["number"], "id_last6": case_lib.HOLDER["id_number"][-6:],

@@ -128,7 +128,7 @@ async function draw(main, c, docs, note) {
 	const afterPay = ['paid', 'issued', 'delivered', 'closed'].includes(c.state);
 	const setFees = async () => { await reload(main, c.id); const t = main.querySelector('h1'); if (t) t.focus(); };
 	const feeEls = [];
-	if (charging || (afterPay && c.fees)) feeEls.push(feePanel(c, { onSet: setFees, fail: failed }));
+	if (charging || (afterPay && c.fees && c.fees.items.length)) feeEls.push(feePanel(c, { onSet: setFees, fail: failed }));
 	if (c.state === 'fees_set') {
 		feeEls.push(paymentPanel(c, {
 			mayCharge: allowed.includes('record_payment'),
@@ -179,7 +179,7 @@ async function draw(main, c, docs, note) {
 		h('div', { class: 'tl-head' }, h('span', { class: 'tl-action' }, ACTIONS[e.action] || e.action),
 			h('time', { datetime: e.at }, fmtTime(e.at))),
 		h('div', { class: 'tl-who' }, `${e.actor}（${agencyOf(c, e.agency_code)}）`),
-		detailLines(e))));
+		detailLines(e, c))));
 
 	replace(main,
 		h('nav', { class: 'crumbs', 'aria-label': '位置' }, h('a', { href: '#/' }, '工作台'), ' / 案件详情'),
@@ -203,7 +203,7 @@ function agencyOf(c, code) {
 	return code;
 }
 
-function detailLines(e) {
+function detailLines(e, c) {
 	const d = e.details || {};
 	const lines = [];
 	if (d.missing && d.missing.length) lines.push(h('div', {}, '需补正：', d.missing.join('；')));
@@ -211,7 +211,9 @@ function detailLines(e) {
 	if (d.certificate_no) lines.push(h('div', {}, '登记证明号：' + d.certificate_no));
 	if (d.total_fen !== undefined) lines.push(h('div', {}, '应收：' + money(d.total_fen)));
 	for (const a of d.adjustments || []) {
-		lines.push(h('div', {}, a.op === 'waive' ? `免收第 ${a.seq} 项` : `增加“${a.description || ''}”${a.unit_price_fen !== undefined ? ' ' + money((a.quantity || 1) * a.unit_price_fen) : ''}`, `，理由：${a.reason}`));
+		const it = ((c.fees && c.fees.items) || []).find((x) => x.seq === a.seq);
+		const what = it ? `“${it.description}”` : `第 ${a.seq} 项`;
+		lines.push(h('div', {}, `${a.op === 'waive' ? '免收' : '增加'}${what} ${money(a.amount_fen)}，理由：${a.reason}`));
 	}
 	if (d.not_due) lines.push(h('div', {}, '应收为 0，无需缴费'));
 	if (d.receipt_number) lines.push(h('div', {}, `${PAY_METHODS[d.method] ? PAY_METHODS[d.method] + '，' : ''}收据 ${d.receipt_number}，实收 ${money(d.amount_fen)}`));
