@@ -209,7 +209,11 @@ int fees_adjust(struct req *r, const struct principal *p, const char *case_id, c
 		return internal(r);
 	size_t i = 0;
 	for (const struct json *a = adj ? adj->child : NULL; a; a = a->next, i++) {
-		const struct json *op = a->type == JSON_OBJECT ? json_get(a, "op") : NULL;
+		if (a->type != JSON_OBJECT) {
+			valid_reject(r, "invalid_field", "adjustments", "each adjustment is an object.");
+			return -1;
+		}
+		const struct json *op = json_get(a, "op");
 		if (op == NULL || op->type != JSON_STRING || !adjust_op(op->s)) {
 			valid_reject(r, op ? "invalid_field" : "missing_field", "op",
 				     "each adjustment is an object with op \"add\" or \"waive\".");

@@ -151,6 +151,8 @@ export async function test_a_mortgage_goes_from_the_window_to_delivery(t) {
 	await openCase(cs, id);
 	// the fees computed at registration, confirmed as they are (test_payment adjusts them)
 	t.allow(404, new RegExp(`/api/v1/cases/${id}/payment$`));   // no online order: paid at the window
+	// the items registering computed: a residential unit's mortgage, 80 元
+	eq(await cs.locator('#fee-total').textContent(), '¥80.00 元', 'the computed total shown');
 	await cs.locator('#set-fees').click();
 	const fd = cs.getByRole('dialog');
 	await t.shot(cs, 'dialog-fees', { axe: false });
