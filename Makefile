@@ -83,6 +83,12 @@ build/asan/tongban-%: $$(call svc_obj,$$*,$(ASN)) $(ASN_LIBS)
 build/asan/tbctl: $(call svc_obj,tbctl,$(ASN)) $(ASN_LIBS)
 	$(LINK_A)
 
+# The payment adapter from the command line, driven against the provider
+# simulator by tests/api/test_paygw.py.
+build-asan: build/asan/paygw_probe
+build/asan/paygw_probe: $(ASN)/obj/tests/paysim/paygw_probe.o $(ASN_LIBS)
+	$(LINK_A)
+
 build/bench/bare-fcgi: tests/bench/bare.c
 	@mkdir -p build/bench
 	@echo "  CC $@"

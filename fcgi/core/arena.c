@@ -109,11 +109,6 @@ void arena_reset(struct arena *a)
 {
 	if (a->first == NULL)
 		return;
-	if (a->first->cap > ARENA_BLOCK) {
-		/* a huge first block (an upload) is not kept for the next request */
-		arena_free(a);
-		return;
-	}
 	struct arena_block *b = a->first->next;
 	while (b) {
 		struct arena_block *next = b->next;
@@ -121,6 +116,14 @@ void arena_reset(struct arena *a)
 		b = next;
 	}
 	a->first->next = NULL;
+	if (a->first->cap > ARENA_BLOCK) {
+		/* a huge first block (an upload) is not kept for the next request
+		 * (freed here: arena_free resets first, so calling it recursed) */
+		free(a->first);
+		a->first = a->head = NULL;
+		a->used_total = 0;
+		return;
+	}
 	a->first->used = 0;
 	a->head = a->first;
 	a->used_total = 0;

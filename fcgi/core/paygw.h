@@ -52,6 +52,11 @@ enum paygw_verdict {
 
 struct paygw;
 
+/* The FastCGI names (req_header) of a provider's four notification headers. */
+struct paygw_headers {
+	const char *timestamp, *nonce, *serial, *signature;
+};
+
 /* One provider. Each function has the contract of the paygw_ function of
  * the same name below. */
 struct paygw_ops {
@@ -62,6 +67,7 @@ struct paygw_ops {
 	enum paygw_verdict (*notify)(struct paygw *g, struct arena *a, const char *ts, const char *nonce,
 				     const char *serial, const char *signature, const char *body, size_t len,
 				     time_t now, struct paygw_notice *out);
+	struct paygw_headers headers;
 };
 
 /* The configuration, as read from the environment (or set by a test). */
@@ -89,7 +95,11 @@ struct paygw {
 	unsigned char api_key[32];	/* AEAD_AES_256_GCM key of notifications */
 	int timeout_ms;
 	int verify_responses;		/* check the provider's signature on its replies (default 1) */
+	void *curl;			/* CURL *: one handle per worker, so connections are kept */
 };
+
+/* The providers (paygw.c chooses by TB_PAY_PROVIDER). */
+extern const struct paygw_ops paygw_wechat_ops;
 
 /* From the environment, below; -1 + log. With TB_PAY_PROVIDER unset it
  * returns 0 and leaves the adapter unconfigured (g->ops NULL): create and
@@ -105,11 +115,13 @@ void paygw_free(struct paygw *g);
 
 /* native order at the provider: POST {base}/v3/pay/transactions/native, signed
  * (Authorization: WECHATPAY2-SHA256-RSA2048 …); *code_url in the arena. 0 / -1 (+*err:
- * a stable code — payment_not_configured, provider_unreachable, provider_refused,
- * provider_bad_reply, bad_order) */
+ * a stable code — payment_not_configured, provider_unreachable (not reached within
+ * TB_PAY_TIMEOUT_MS), provider_refused (its {code, message} is logged), provider_bad_reply
+ * (unsigned, oversized or unreadable), order_paid_at_provider, bad_order) */
 int paygw_create(struct paygw *g, struct arena *a, const struct paygw_order *o, char **code_url,
 		 const char **err);
-/* POST {base}/v3/pay/transactions/out-trade-no/{no}/close. 0 / -1 (+*err as above) */
+/* POST {base}/v3/pay/transactions/out-trade-no/{no}/close. 0 / -1 (+*err as above, and
+ * order_paid_at_provider when the provider says the order is paid: do not replace it) */
 int paygw_close(struct paygw *g, struct arena *a, const char *out_trade_no, const char **err);
 
 /* verify SHA256withRSA over "ts\nnonce\nbody\n" with the platform key (serial must match),
@@ -119,11 +131,26 @@ int paygw_close(struct paygw *g, struct arena *a, const char *out_trade_no, cons
 enum paygw_verdict paygw_notify(struct paygw *g, struct arena *a, const char *ts, const char *nonce,
 				const char *serial, const char *signature, const char *body, size_t len,
 				time_t now, struct paygw_notice *out);
+/* Where the notify endpoint finds ts, nonce, serial and signature for the
+ * configured provider (WeChat: HTTP_WECHATPAY_TIMESTAMP, …_NONCE, …_SERIAL,
+ * …_SIGNATURE; also when none is configured), so the endpoint serves any
+ * provider unchanged. */
+const struct paygw_headers *paygw_notify_headers(const struct paygw *g);
 /* stable problem codes: bad_notification_headers, wrong_serial, stale_timestamp,
  * bad_signature, bad_notification_body, decrypt_failed ("ok" for PAYGW_OK) */
 const char *paygw_verdict_code(enum paygw_verdict v);
 /* The HTTP status a refusal gets: 401 for signature, serial and time, 400 otherwise. */
 int paygw_verdict_status(enum paygw_verdict v);
+
+/* expire_at and the like as RFC 3339 in China Standard Time:
+ * "2026-11-28T17:00:00+08:00" (out: at least 26 bytes). */
+void paygw_time_cst(time_t t, char out[32]);
+
+/* The Authorization header's value for a request to the provider (method, the URL's
+ * path with its query, the body), signed with the merchant key; exposed for
+ * the unit test. NULL when out of memory or the key cannot sign. */
+char *paygw_wechat_authorization(struct paygw *g, struct arena *a, const char *method, const char *target,
+				 const char *body, size_t len, time_t ts, const char *nonce);
 
 /* The provider's side, for the unit test, the fuzz target and the bench
  * (tbctl): a notification for *n as the WeChat adapter expects it —

@@ -280,3 +280,150 @@ def test_the_trade_bill_is_in_wechats_format_with_planted_mismatches():
         assert r.status == 400 and r.json["code"] == "PARAM_ERROR"
     finally:
         rcv.close()
+
+
+# ---- the C adapter against the simulator ----
+
+PROBE = os.path.join(ROOT, "build", "asan", "paygw_probe")
+
+
+def pay_env(**over):
+    """The payment environment the stack gave intake, with changes."""
+    e = {k: v for k, v in environ(service_pid("intake")).items() if k.startswith("TB_PAY_")}
+    e.update(over)
+    e["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    e["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0"
+    return e
+
+
+def probe(*args, stdin=b"", **over):
+    p = subprocess.run([PROBE] + [str(a) for a in args], input=stdin, capture_output=True,
+                       env=pay_env(**over), timeout=30)
+    assert b"AddressSanitizer" not in p.stderr and b"runtime error" not in p.stderr, p.stderr[-2000:]
+    return p.returncode, p.stdout.decode().strip()
+
+
+def test_the_adapter_opens_and_closes_orders_at_the_simulator():
+    no = trade_no()
+    expire = int(time.time()) + 7200
+    rc, out = probe("create", no, 8000, expire)
+    assert rc == 0 and out.startswith("ok " + pay_lib.base() + "/pay/"), out
+    code_url = out[3:]
+    [p] = pay_lib.payments(no)
+    assert p["amount_fen"] == 8000 and p["description"] == "不动产登记费" and p["state"] == "NOTPAY"
+    assert p["time_expire"] == time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(expire + 8 * 3600))
+    assert p["notify_url"] == pay_env()["TB_PAY_NOTIFY_URL"]
+    # asked again: the same order, the same code_url
+    assert probe("create", no, 8000, expire) == (0, out)
+    assert probe("close", no) == (0, "ok")
+    assert pay_lib.payments(no)[0]["state"] == "CLOSED"
+    r = pay_lib._http("GET", code_url + "?format=json")
+    assert r.status == 409 and r.json["code"] == "ORDER_CLOSED"
+    # a closed order number cannot be opened again
+    assert probe("create", no, 8000, expire) == (1, "error provider_refused")
+
+
+def test_closing_a_paid_order_says_so():
+    no = trade_no()
+    rc, out = probe("create", no, 100, int(time.time()) + 7200)
+    assert rc == 0
+    pay_lib.pay(out[3:], notify=False)
+    assert probe("close", no) == (1, "error order_paid_at_provider")
+    assert probe("create", no, 100, int(time.time()) + 7200) == (1, "error order_paid_at_provider")
+
+
+def other_simulator(name, replace):
+    """A second simulator over a copy of the stack's keys with one file
+    replaced by a fresh RSA key (replace: 'platform.key' or 'merchant.pub.pem')."""
+    import shutil
+    d = os.path.join(STACK, "tmp", name)
+    if os.path.exists(d):
+        shutil.rmtree(d)
+    shutil.copytree(pay_lib.keys_dir(), d)
+    k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with open(os.path.join(d, replace), "wb") as f:
+        if replace.endswith(".key"):
+            f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+        else:
+            f.write(k.public_key().public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo))
+    return pay_lib.start(d, os.path.join(d, "port"), os.path.join(STACK, "log", name + ".log"))
+
+
+def test_the_adapter_refuses_replies_not_signed_by_the_platform_key():
+    p, base = other_simulator("paysim-forged-platform", "platform.key")
+    try:
+        rc, out = probe("create", trade_no(), 100, int(time.time()) + 7200, TB_PAY_BASE_URL=base)
+        assert (rc, out) == (1, "error provider_bad_reply")
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+def test_a_provider_that_does_not_know_the_merchant_key_refuses():
+    p, base = other_simulator("paysim-other-merchant", "merchant.pub.pem")
+    try:
+        no = trade_no()
+        rc, out = probe("create", no, 100, int(time.time()) + 7200, TB_PAY_BASE_URL=base)
+        assert (rc, out) == (1, "error provider_refused")
+        assert json.loads(pay_lib._http("GET", base + "/-/payments").body)["payments"] == []
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+def test_an_unreachable_or_silent_provider_fails_within_the_timeout():
+    import socket
+    t0 = time.time()
+    assert probe("create", trade_no(), 100, int(time.time()) + 7200,
+                 TB_PAY_BASE_URL="http://127.0.0.1:1") == (1, "error provider_unreachable")
+    # a provider that accepts the connection and never answers
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    try:
+        t0 = time.time()
+        rc, out = probe("create", trade_no(), 100, int(time.time()) + 7200,
+                        TB_PAY_BASE_URL="http://127.0.0.1:%d" % s.getsockname()[1], TB_PAY_TIMEOUT_MS="500")
+        assert (rc, out) == (1, "error provider_unreachable") and time.time() - t0 < 5
+    finally:
+        s.close()
+
+
+def test_the_adapter_verifies_the_simulators_notifications():
+    rcv = Receiver()
+    try:
+        no = trade_no()
+        rc, out = probe("create", no, 8000, int(time.time()) + 7200, TB_PAY_NOTIFY_URL=rcv.url)
+        assert rc == 0
+        paid = pay_lib.pay(out[3:])
+        [(h, body)] = rcv.got
+
+        def verdict(headers, body, *now):
+            return probe("notify", headers["wechatpay-timestamp"], headers["wechatpay-nonce"],
+                         headers["wechatpay-serial"], headers["wechatpay-signature"], *now, stdin=body)
+
+        rc, out = verdict(h, body)
+        f = out.split(" ")
+        assert rc == 0 and f[0] == "ok", out
+        c = pay_lib.conf()
+        assert f[1] == json.loads(body)["id"]
+        assert f[2:] == [paid["transaction_id"], no, "SUCCESS", c["mchid"], c["appid"], paid["success_time"], "8000"]
+        # the same delivery five minutes and a second later: stale
+        assert verdict(h, body, int(h["wechatpay-timestamp"]) + 301) == (1, "stale_timestamp")
+
+        def crafted(**t):
+            n = pay_lib.craft(no, **t)
+            return verdict({k.lower(): v for k, v in n["headers"].items()}, n["body"].encode())
+
+        assert crafted(bad_signature=True) == (1, "bad_signature")
+        assert crafted(wrong_serial=True) == (1, "wrong_serial")
+        assert crafted(stale=True) == (1, "stale_timestamp")
+        assert crafted(tamper_ciphertext=True) == (1, "decrypt_failed")
+        rc, out = crafted(amount=1)
+        assert rc == 0 and out.endswith(" 1")  # the amount is the caller's to compare
+        rc, out = crafted(trade_no="TB000000000000000000")
+        assert rc == 0 and " TB000000000000000000 " in out
+    finally:
+        rcv.close()
