@@ -137,7 +137,9 @@ DECLARE
   l record;
   r record;
 BEGIN
-  SELECT * INTO o FROM pay.order x WHERE x.out_trade_no = p_out_trade_no AND x.provider = p_provider;
+  -- the order row first (as pay.settle takes it): a second settle of the
+  -- same order waits here and then finds it paid
+  SELECT * INTO o FROM pay.order x WHERE x.out_trade_no = p_out_trade_no AND x.provider = p_provider FOR UPDATE;
   IF NOT FOUND THEN
     RETURN QUERY SELECT 'unknown_order'::text, NULL::bigint, NULL::text, NULL::date, NULL::text, NULL::bigint;
     RETURN;

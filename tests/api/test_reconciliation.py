@@ -13,11 +13,13 @@ in counties of its own, so its scoped report holds only what it planted."""
 import datetime
 import json
 import random
+import threading
 
 import pay_lib
 from auth_lib import admin_session, last_audit, login, make_user
 from case_lib import RECEIVING, act, create, mortgage_body, staff, unit
 from lib import assert_problem, request, sql
+from test_openapi import conforms
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
 TODAY = datetime.datetime.now(CST).date()
@@ -137,6 +139,7 @@ def test_the_report_finds_each_kind_of_mismatch_exactly():
     importer = Clocked("cashier", KINDS)
     r = importer.import_csv(csv)
     assert r.status in (200, 201), r
+    conforms(r, "/api/v1/payments/statements", "post")
     b = r.json
     lines = csv.count("\n") - 3
     assert b["date"] == DAY and b["lines"] == lines and len(b["sha256"]) == 64, b
@@ -148,6 +151,7 @@ def test_the_report_finds_each_kind_of_mismatch_exactly():
     other = Clocked("cashier", KINDS)
     rep = other.report()
     assert rep.status == 200, rep
+    conforms(rep, "/api/v1/payments/reconciliation", "get")
     j = rep.json
     assert j["date"] == DAY and j["provider"] == "wechat" and j["statement"]["sha256"] == b["sha256"]
     assert j["statement"]["imported_by"]["id"] == importer.uid
@@ -170,7 +174,9 @@ def test_the_report_finds_each_kind_of_mismatch_exactly():
     assert adm.report().json["counts"] == j["counts"]
     # the region sees the stranger's payment (and every county's orders)
     region = Clocked("cashier", "450000")
-    jr = region.report().json
+    rr = region.report()
+    conforms(rr, "/api/v1/payments/reconciliation", "get")
+    jr = rr.json
     assert [x["out_trade_no"] for x in jr["unknown_order"]] == [stranger]
     assert jr["unknown_order"][0]["amount_fen"] == 4200 and jr["unknown_order"][0]["case"] is None
     assert unrecorded in [x["out_trade_no"] for x in jr["paid_unrecorded"]]
@@ -254,7 +260,7 @@ def test_a_reimport_of_the_same_bytes_changes_nothing_and_other_bytes_replace():
     second = pay_lib.statement(past, tamper=["add:TB%s0000000012:8000" % ymd, "add:TB%s0000000013:550" % ymd])
     rep = b.import_csv(second, date=past)
     assert rep.status == 200 and rep.json["outcome"] == "replaced" and rep.json["lines"] == 2, rep
-    assert sql("SELECT out_trade_no FROM pay.statement_line WHERE bill_date = '%s' ORDER BY seq" % past) == \
+    assert sql("SELECT out_trade_no FROM pay.statement_line WHERE bill_date = '%s' ORDER BY out_trade_no" % past) == \
         [["TB%s0000000012" % ymd], ["TB%s0000000013" % ymd]]
     assert sql("SELECT imported_by FROM pay.statement WHERE bill_date = '%s'" % past) == [[str(b.uid)]]
     au = last_audit("payment.statement.replace")
@@ -303,8 +309,20 @@ def test_an_order_paid_without_notification_is_settled_from_the_statement_once()
     assert_problem(settler.settle(no2), 409, "statement_amount_mismatch")
     assert case_state(cid2)[0] == "fees_set" and case_state(cid3)[0] == "fees_set"
 
-    s = settler.settle(no, reason="支付通知丢失，依 %s 对账单补记" % DAY)
-    assert s.status == 200, s
+    # three at once: one settles, the others find it paid
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(settler.settle(no, reason="支付通知丢失，依 %s 对账单补记" % DAY)))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(x.status for x in out) == [200, 409, 409], out
+    s = next(x for x in out if x.status == 200)
+    for x in out:
+        if x.status == 409:
+            assert_problem(x, 409, "order_already_paid")
+    conforms(s, "/api/v1/payments/reconciliation/settle", "post")
     b = s.json
     assert b["out_trade_no"] == no and b["transaction_id"] == p["transaction_id"] and b["amount_fen"] == total
     assert b["statement_date"] == DAY and b["voucher"].startswith("PZ") and b["refund_due"] is False
@@ -327,7 +345,9 @@ def test_an_order_paid_without_notification_is_settled_from_the_statement_once()
     assert sql("SELECT count(*) FROM cases.notification WHERE case_id = %d AND kind = 'record_payment'" % cid) == [["1"]]
 
     # not twice
-    assert_problem(settler.settle(no), 409, "order_already_paid")
+    again = settler.settle(no)
+    assert_problem(again, 409, "order_already_paid")
+    conforms(again, "/api/v1/payments/reconciliation/settle", "post")
     assert sql("SELECT count(*) FROM pay.voucher WHERE case_id = %d" % cid) == [["1"]]
     # the report now counts it matched
     j = settler.report().json
