@@ -69,7 +69,7 @@ def pay_open(a):
 
 def pay_statement(a):
     import pay_lib
-    kw = {"tamper": a["tamper"]} if a.get("tamper") else {}
+    kw = {"tamper": [a["tamper"]]} if a.get("tamper") else {}
     return {"csv": pay_lib.statement(a["date"], **kw)}
 
 

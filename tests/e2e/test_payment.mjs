@@ -89,7 +89,7 @@ export async function test_the_cashier_confirms_fees_shows_the_qr_and_the_screen
 	await stateShown(cs, '待缴费');
 	eq(sql(`SELECT state, fee_total_fen FROM cases.case WHERE id = ${c.id}`), [['fees_set', String(base + 1000)]], 'fees set with the added item');
 	const added = feeItems(c.id).filter((r) => r[1] === '不动产登记证明加印');
-	eq(added.map((r) => [r[3], r[4], r[6]]), [['1000', null, '申请人要求加印一份登记证明']], 'the manual item with its reason');
+	eq(added.map((r) => [r[3], r[4], r[6]]), [['1000', '', '申请人要求加印一份登记证明']], 'the manual item with its reason');
 
 	// the QR code of the provider's pay URL
 	await cs.getByRole('button', { name: '生成支付二维码' }).click();
