@@ -123,7 +123,7 @@ export async function test_the_cashier_confirms_fees_shows_the_qr_and_the_screen
 	await t.shot(cs, 'paid');
 
 	// the voucher, from the case screen
-	await cs.getByRole('link', { name: '缴费凭证' }).click();
+	await cs.getByRole('link', { name: '缴费凭证', exact: true }).click();
 	await cs.locator('#voucher-number').waitFor();
 	const [[vno, vamount, vtx]] = sql(`SELECT number, amount_fen, transaction_id FROM pay.voucher WHERE case_id = ${c.id}`);
 	eq(await text(cs.locator('#voucher-number')), vno, 'the voucher number');
