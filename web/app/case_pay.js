@@ -97,7 +97,7 @@ export function feePanel(c, { onSet, fail }) {
 					} }, '免收');
 			}
 			return h('tr', { class: waived ? 'fee-waived' : null, dataset: { seq: String(it.seq) } },
-				h('td', {}, h('div', { class: 'fee-desc' }, it.description), h('div', { class: 'fee-code muted' }, FEE_CODES[it.code] || it.code)),
+				h('td', {}, h('div', { class: 'fee-desc' }, it.description), FEE_CODES[it.code] ? h('div', { class: 'fee-code muted' }, FEE_CODES[it.code]) : null),
 				h('td', { class: 'fee-basis' }, it.basis || (it.rule ? it.rule : h('span', { class: 'muted' }, '人工添加')),
 					!it.rule && it.reason && !it.waived ? h('div', { class: 'fee-reason' }, '理由：' + it.reason) : null),
 				h('td', { class: 'num' }, String(it.quantity)),

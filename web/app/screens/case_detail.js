@@ -178,7 +178,9 @@ async function draw(main, c, docs, note) {
 	const timeline = h('ol', { class: 'timeline' }, c.timeline.map((e) => h('li', {},
 		h('div', { class: 'tl-head' }, h('span', { class: 'tl-action' }, ACTIONS[e.action] || e.action),
 			h('time', { datetime: e.at }, fmtTime(e.at))),
-		h('div', { class: 'tl-who' }, `${e.actor}（${agencyOf(c, e.agency_code)}）`),
+		// a provider's notification (or a statement) is no one's step at a desk
+		h('div', { class: 'tl-who' }, e.actor ? `${e.actor}（${agencyOf(c, e.agency_code)}）`
+			: e.details && e.details.out_trade_no ? (e.details.source === 'statement' ? '按支付平台对账单确认' : '支付平台通知') : ''),
 		detailLines(e, c))));
 
 	replace(main,
