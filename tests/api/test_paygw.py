@@ -136,6 +136,9 @@ def test_a_signed_order_gets_a_code_url_in_a_signed_reply():
     assert r2.status == 400 and r2.json["code"] == "OUT_TRADE_NO_USED"
     [p] = pay_lib.payments(no)
     assert p["state"] == "NOTPAY" and p["amount_fen"] == 8000
+    # make run's page lists it with its pay link
+    page = pay_lib._http("GET", pay_lib.base() + "/")
+    assert page.status == 200 and no in page.body.decode() and r.json["code_url"] in page.body.decode()
 
 
 def test_the_simulator_checks_the_order_body():
@@ -247,6 +250,11 @@ def test_crafted_notifications_carry_the_tampering_asked_for():
     h1, _ = parts(pay_lib.craft(no))
     h2, _ = parts(pay_lib.craft(no, reuse_nonce=True))
     assert h1["wechatpay-nonce"] == h2["wechatpay-nonce"]
+    # made in this process from the same code and keys
+    n = pay_lib.make_notification(no, 8000, "http://127.0.0.1:9/notify", transaction_id="4200000000202611280000000001")
+    h, b = parts(n)
+    assert platform_verifies(h, b)
+    assert pay_lib.decrypt_resource(json.loads(b)["resource"])["transaction_id"] == "4200000000202611280000000001"
     # crafted copies of one unpaid order share the transaction id
     t1 = pay_lib.decrypt_resource(json.loads(pay_lib.craft(no)["body"])["resource"])
     t2 = pay_lib.decrypt_resource(json.loads(pay_lib.craft(no)["body"])["resource"])

@@ -24,6 +24,7 @@ the protocol faithfully:
        renotify=1 (an order already paid: deliver again), format=json.
 
 Control API for the tests (not part of the provider's protocol):
+  GET  /             the orders, each unpaid one with its pay link (make run)
   GET  /-/health
   GET  /-/payments[?out_trade_no=]      orders, payments and deliveries
   POST /-/craft {out_trade_no, send?, bad_signature?, wrong_serial?, stale?,
@@ -589,11 +590,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.pay(path[5:], q)
             if path.startswith("/-/"):
                 return self.control(method, path[3:], q, qa, body)
+            if path == "/" and method == "GET":
+                return self.index()
             raise Refusal(404, "NOT_FOUND", "无此接口")
         except Refusal as r:
             if path.startswith("/pay/") and not self.wants_json(q):
                 return self.page(r.status, r.message, [])
             self.reply(r.status, {"code": r.code, "message": r.message}, signed=path.startswith("/v3/"))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            # a control request with a wrong type: the provider's own 500
+            log("error", path=path, error=repr(e))
+            self.reply(500, {"code": "SYSTEM_ERROR", "message": "系统错误"}, signed=path.startswith("/v3/"))
 
     def do_GET(self):
         self.dispatch("GET")
@@ -654,6 +661,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.page(200, "支付成功" if new else "订单已支付",
                   ["商户订单号 " + order["out_trade_no"], "金额 %s 元" % yuan(order["amount"]),
                    "微信支付单号 " + order["transaction_id"]])
+
+    def index(self):
+        """For `make run`: the orders the simulator holds, newest first, each
+        unpaid one with its pay link (what scanning its QR code opens)."""
+        rows = []
+        for p in reversed(self.sim.payments()):
+            link = ('<a href="%s">支付</a>' % html.escape(p["code_url"])) if p["state"] == "NOTPAY" else ""
+            rows.append("<tr><td>%s</td><td>%s 元</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td></tr>" % (
+                html.escape(p["out_trade_no"]), yuan(p["amount_fen"]),
+                {"NOTPAY": "未支付", "SUCCESS": "已支付", "CLOSED": "已关闭"}[p["state"]],
+                html.escape(p["transaction_id"] or ""), len(p["deliveries"]), link))
+        body = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>支付模拟器</title>"
+                "<body style=\"font-family:sans-serif\"><h1>支付模拟器（微信支付 API v3）</h1>"
+                "<p>商户号 %s · 仅供演示与测试</p><table border=\"1\" cellpadding=\"4\">"
+                "<tr><th>商户订单号</th><th>金额</th><th>状态</th><th>微信支付单号</th><th>通知次数</th><th></th></tr>"
+                "%s</table></body></html>" % (html.escape(self.sim.keys.mchid), "".join(rows)))
+        self.reply(200, body, "text/html; charset=utf-8")
 
     def control(self, method, path, q, qa, body):
         if path == "health":
