@@ -18,13 +18,13 @@ int payorder_worker_init(struct worker *w)
 		paygw_free(g);
 		memset(g, 0, sizeof(*g));
 	}
-	w->app = g;
+	w->pay = g;
 	return 0;
 }
 
 struct paygw *payorder_gw(struct req *r)
 {
-	return r->w->app;
+	return r->w->pay;
 }
 
 #define Q_ATTACH(P, C) P(out_trade_no, TEXT) P(code_url, TEXT) C(ok, BOOL)

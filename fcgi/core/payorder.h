@@ -11,7 +11,7 @@
 
 struct worker;
 
-/* The worker's adapter in w->app, configured from TB_PAY_*. A broken
+/* The worker's adapter (w->pay), configured from TB_PAY_*. A broken
  * configuration is logged and leaves payments off (requests that need the
  * provider answer 503 payment_not_configured); the service still starts.
  * 0, or -1 when out of memory. */

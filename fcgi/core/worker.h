@@ -40,6 +40,7 @@ struct worker {
 	void *app;			/* the service's own worker state (free()d at exit) */
 	void *auth_cache;		/* auth.c: sessions seen in the last second */
 	void *micro;			/* micro.c: answers of the last second */
+	void *pay;			/* payorder.c: the payment provider's adapter (struct paygw) */
 	struct shared_state *shared;
 };
 
