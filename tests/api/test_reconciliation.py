@@ -4,10 +4,9 @@ the caller's scope, an order the provider took money for without telling
 us settled from the bill — once, by someone other than the bill's importer
 — and bad bills refused with nothing stored.
 
-Orders are planted in pay.order as the order endpoint leaves them and
-opened at the simulator with the same number (pay_lib.native), then paid
-there with notify=0: the platform never hears, as when a notification is
-lost. The day's bill exists once the day is over, so the tests run with the
+Orders are opened by the cashiers' order endpoint at the simulator and
+paid there — notified (pay.settle records them), or with notify=0: the
+platform never hears, as when a notification is lost. The day's bill exists once the day is over, so the tests run with the
 test clock on the next day (sessions logged in then too). Each test works
 in counties of its own, so its scoped report holds only what it planted."""
 import datetime
@@ -81,17 +80,18 @@ def fees_set_case(county):
     return c["id"], total
 
 
-def order(case_id, amount, at_provider=True):
-    """A pending order of the case, opened at the simulator too: out_trade_no."""
-    no = "TB%s%010d" % (TODAY.strftime("%Y%m%d"), random.randrange(10 ** 10))
-    code_url = "http://127.0.0.1/pay/none"
-    if at_provider:
-        r = pay_lib.native(no, amount, "http://127.0.0.1:9/api/v1/payments/notify")
-        assert r.status == 200, r
-        code_url = r.json["code_url"]
-    sql("INSERT INTO pay.order (case_id, out_trade_no, provider, amount_fen, code_url, created_at, expires_at)"
-        " VALUES (%d, '%s', 'wechat', %d, '%s', now(), now() + interval '2 hours')" % (case_id, no, amount, code_url))
-    return no, code_url
+def order(case_id, county):
+    """The case's order, opened by its cashier at the provider: (out_trade_no, pay_url)."""
+    r = staff[("cashier", county)].call("POST", "/api/v1/cases/%d/payment" % case_id)
+    assert r.status == 201, r
+    return r.json["out_trade_no"], r.json["pay_url"]
+
+
+def paid_and_notified(url):
+    """Paid at the provider, its notification delivered and accepted."""
+    p = pay_lib.pay(url)
+    assert [d["status"] for d in p["deliveries"]] == [204], p
+    return p
 
 
 def paid_silently(code_url):
@@ -118,19 +118,17 @@ def test_the_report_finds_each_kind_of_mismatch_exactly():
     c2, t2 = fees_set_case(KINDS)
     c3, t3 = fees_set_case(KINDS)
     c4, t4 = fees_set_case(KINDS)
-    # matched: paid at the provider and recorded as the notification would
-    matched, url = order(c1, t1)
-    p = paid_silently(url)
-    record_paid(matched, p["transaction_id"], p["success_time"])
+    # matched: paid at the provider, the notification recorded it
+    matched, url = order(c1, KINDS)
+    paid_and_notified(url)
     # paid_unrecorded: the provider took the money, no notification came
-    unrecorded, url = order(c2, t2)
+    unrecorded, url = order(c2, KINDS)
     p_unrec = paid_silently(url)
-    # amount_mismatch: recorded paid, the bill says another amount
-    mismatch, url = order(c3, t3)
-    p = paid_silently(url)
-    record_paid(mismatch, p["transaction_id"], p["success_time"])
-    # recorded_unpaid: marked paid here, the provider never saw the money
-    unpaid, _ = order(c4, t4, at_provider=False)
+    # amount_mismatch: paid and recorded, the bill says another amount
+    mismatch, url = order(c3, KINDS)
+    paid_and_notified(url)
+    # recorded_unpaid: marked paid here, the provider never took the money
+    unpaid, _ = order(c4, KINDS)
     record_paid(unpaid, "4200009999%s%08d" % (TODAY.strftime("%Y%m%d"), random.randrange(10 ** 8)),
                 TODAY.isoformat() + "T10:00:00+08:00")
     stranger = "TB%s%010d" % (TODAY.strftime("%Y%m%d"), random.randrange(10 ** 10))
@@ -287,14 +285,14 @@ def test_who_may_import_report_and_settle():
 def test_an_order_paid_without_notification_is_settled_from_the_statement_once():
     # runs last: once an order is settled from the day's bill, the bill stays
     cid, total = fees_set_case(SETTLE)
-    no, url = order(cid, total)
+    no, url = order(cid, SETTLE)
     p = paid_silently(url)
     # another paid silently, the bill saying another amount; one never paid
     cid2, total2 = fees_set_case(SETTLE)
-    no2, url2 = order(cid2, total2)
+    no2, url2 = order(cid2, SETTLE)
     paid_silently(url2)
     cid3, total3 = fees_set_case(SETTLE)
-    no3, _ = order(cid3, total3)
+    no3, _ = order(cid3, SETTLE)
     importer, settler = Clocked("cashier", SETTLE), Clocked("cashier", SETTLE)
     r = importer.import_csv(pay_lib.statement(DAY, tamper=["amount:%s:%d" % (no2, total2 - 1)]))
     assert r.status in (200, 201), r
