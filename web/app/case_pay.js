@@ -260,6 +260,7 @@ export function paymentPanel(c, { mayCharge, onPaid }) {
 		}
 		const left = h('span', { class: 'pay-left mono', id: 'pay-left' }, leftText(order));
 		tick = setInterval(() => {
+			if (!section.isConnected && !big) { stop(); return; }
 			const t = leftText(order);
 			for (const el of document.querySelectorAll('.pay-left')) el.textContent = t;
 			if (t === '已过期') { clearInterval(tick); show(); }
