@@ -92,10 +92,13 @@ static const struct {
 };
 
 /* success_time as the provider writes it (RFC 3339: 2026-11-28T10:00:00+08:00),
- * checked before the database parses it */
+ * checked before the database parses it; absent, the time of recording
+ * stands for it */
 static int time_text_ok(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
+	if (s == NULL || s[0] == '\0')
+		return 1;
+	size_t n = strlen(s);
 	if (n < 20 || n > 35)
 		return 0;
 	for (size_t i = 0; i < n; i++)
@@ -108,9 +111,9 @@ static int time_text_ok(const char *s)
 void h_payment_notify(struct req *r)
 {
 	struct paygw *g = payorder_gw(r);
-	const char *ts = req_header(r, "HTTP_WECHATPAY_TIMESTAMP"), *nonce = req_header(r, "HTTP_WECHATPAY_NONCE"),
-		   *serial = req_header(r, "HTTP_WECHATPAY_SERIAL"),
-		   *signature = req_header(r, "HTTP_WECHATPAY_SIGNATURE");
+	const struct paygw_headers *h = paygw_notify_headers(g);
+	const char *ts = req_header(r, h->timestamp), *nonce = req_header(r, h->nonce),
+		   *serial = req_header(r, h->serial), *signature = req_header(r, h->signature);
 	/* only a verified nonce is stored; an unverified one is logged cut short */
 	const char *logged_nonce = nonce && strlen(nonce) <= PAYGW_ID_MAX ? nonce : NULL;
 	if (r->body_too_big || r->body_len > PAYGW_MAX_BODY) {
@@ -142,7 +145,9 @@ void h_payment_notify(struct req *r)
 		return;
 	}
 	struct pay_settle_in in = { .out_trade_no = n.out_trade_no, .transaction_id = n.transaction_id,
-				    .total_fen = n.total_fen, .success_time = n.success_time, .notify_id = n.id,
+				    .total_fen = n.total_fen,
+				    .success_time = n.success_time && n.success_time[0] ? n.success_time : NULL,
+				    .notify_id = n.id,
 				    .nonce = nonce, .request_id = r->request_id, .client_addr = r->remote_addr };
 	struct pay_settle_row *s;
 	const char *sqlstate = NULL;

@@ -51,15 +51,18 @@ def open_order(c, who=CASHIER, expect=201):
 
 
 def effects(case_id):
-    """What a payment changes, to compare before and after a notification."""
+    """What a payment changes, to compare before and after a notification
+    (not the logs: pay.notification, the audit trail, and pay.nonce, where a
+    verified notification's nonce is kept whatever the outcome, so that its
+    replay is refused as one)."""
     return sql("SELECT (SELECT state || ':' || version FROM cases.case WHERE id = %(c)d),"
                " (SELECT count(*) FROM pay.order WHERE case_id = %(c)d AND state = 'paid'),"
                " (SELECT count(*) FROM cases.event WHERE case_id = %(c)d),"
                " (SELECT count(*) FROM pay.voucher WHERE case_id = %(c)d),"
                " (SELECT count(*) FROM cases.notification WHERE case_id = %(c)d),"
                " (SELECT count(*) FROM outbox.message WHERE case_id = %(c)d),"
-               " (SELECT count(*) FROM audit.event WHERE action = 'case.record_payment' AND object_id = '%(c)d'),"
-               " (SELECT count(*) FROM pay.nonce)" % {"c": case_id})[0]
+               " (SELECT count(*) FROM audit.event WHERE action = 'case.record_payment' AND object_id = '%(c)d')"
+               % {"c": case_id})[0]
 
 
 def refusals(code):
