@@ -285,8 +285,9 @@ $$;
 -- unused, the order known, the amount equal; then the order paid, the case
 -- fees_set -> paid (version bump), the voucher, the case event, the audit
 -- row, the outbox message and the deciding agency's inbox note. Idempotent
--- on the transaction id: the order row is locked first, so concurrent
--- deliveries queue on it and all but the first find it paid ('duplicate').
+-- on the transaction id: the case's row and the order's are locked first, so
+-- concurrent deliveries queue on them and all but the first find the order
+-- paid ('duplicate').
 -- A replayed nonce queues on the nonce's primary key and is refused.
 -- outcome: paid | duplicate (success, no effect) | nonce_reused |
 -- unknown_order | amount_mismatch | order_conflict (paid under another
@@ -316,6 +317,10 @@ BEGIN
     END IF;
   END IF;
   IF refusal IS NULL THEN
+    -- the case first, then the order: the order of locks pay.order_begin
+    -- takes, so a late payment meeting a cashier's new order cannot deadlock
+    PERFORM 1 FROM cases.case x WHERE x.id = (SELECT y.case_id FROM pay.order y WHERE y.out_trade_no = p_out_trade_no)
+      FOR UPDATE;
     SELECT * INTO o FROM pay.order x WHERE x.out_trade_no = p_out_trade_no FOR UPDATE;
     IF NOT FOUND THEN
       refusal := 'unknown_order';

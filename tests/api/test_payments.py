@@ -352,3 +352,23 @@ def test_the_applicant_of_a_case_without_fees_yet_sees_not_due():
     r = post("/api/v1/public/payment", {"number": c["number"], "id_last6": HOLDER["id_number"][-6:]})
     assert r.status == 200 and r.json == {"number": c["number"], "state": "not_due", "amount_fen": 0}, r
     assert sql("SELECT count(*) FROM pay.order WHERE case_id = %d" % c["id"]) == [["0"]]
+
+
+def test_the_services_reach_payments_only_through_what_they_need():
+    def denied(stmt, role):
+        p = sql(stmt, user=role, check=False)
+        return p.returncode != 0 and "permission denied" in p.stderr
+    # the public service reads no table of pay, and writes none but through pay.settle and pay.refuse
+    for stmt in ("SELECT count(*) FROM pay.order", "SELECT count(*) FROM pay.voucher", "SELECT count(*) FROM pay.nonce",
+                 "UPDATE pay.order SET state = 'paid'", "INSERT INTO pay.nonce VALUES ('x', now())",
+                 "SELECT * FROM pay.order_begin(1, 'wechat', now())", "SELECT pay.order_open(1)"):
+        assert denied(stmt, "tb_public"), stmt
+    # intake reads orders and vouchers; it changes them only through pay.order_begin and pay.order_attach
+    assert sql("SELECT count(*) >= 0 FROM pay.order, pay.voucher", user="tb_intake") == [["t"]]
+    for stmt in ("UPDATE pay.order SET state = 'paid'", "DELETE FROM pay.voucher", "SELECT count(*) FROM pay.nonce",
+                 "SELECT * FROM pay.settle('TB202611280000000001', '1', 1, now(), 'x', 'y')",
+                 "SELECT pay.refuse('x', NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+                 "SELECT * FROM pay.public_payment('x', 'y', now())"):
+        assert denied(stmt, "tb_intake"), stmt
+    for role in ("tb_query", "tb_admin"):
+        assert denied("SELECT * FROM pay.settle('TB202611280000000001', '1', 1, now(), 'x', 'y')", role), role

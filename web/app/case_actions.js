@@ -10,6 +10,11 @@ import { ACTIONS, docName } from './case_common.js';
 export const ACTION_ORDER = ['submit', 'accept', 'approve', 'request_supplement', 'resubmit', 'register', 'set_fees',
 	'record_payment', 'issue', 'deliver', 'close', 'reject', 'withdraw'];
 
+// a step's own words where the common name is ambiguous on the case page
+// (收费 beside the payment QR means money taken at the window)
+export const ACTION_LABELS = { record_payment: '窗口收费' };
+const label = (a) => ACTION_LABELS[a] || ACTIONS[a] || a;
+
 const EXPLAIN = {
 	submit: '提交后案件送交属地登记机构受理。',
 	accept: '确认材料齐全，受理本案。',
@@ -63,24 +68,17 @@ export async function actionDialog(action, c, docs, party) {
 		const reason = h('textarea', { rows: '3', required: true, maxlength: '500' });
 		parts.push(field('不予登记的理由', reason));
 		read = () => ({ reason: reason.value.trim() });
-	} else if (action === 'set_fees') {
-		// the items registering computed by the rules, confirmed as they are
-		// (adjustments with a reason: the cashier's view of the portal work)
-		const fees = c.fees || { total_fen: null, items: [] };
-		const rows = fees.items.map((it) => h('tr', { class: it.waived ? 'waived' : '' },
-			h('td', {}, it.description), h('td', {}, it.basis || ''), h('td', { class: 'num' }, String(it.quantity)),
-			h('td', { class: 'num' }, fenToYuan(it.unit_price_fen)), h('td', { class: 'num' }, it.waived ? '免收' : fenToYuan(it.amount_fen))));
-		parts.push(h('table', { class: 'grid fee-table' },
-			h('thead', {}, h('tr', {}, ['项目', '收费依据', '数量', '单价（元）', '金额（元）'].map((x) => h('th', { scope: 'col' }, x)))),
-			h('tbody', {}, rows)),
-		h('div', { class: 'fee-foot' }, h('output', { class: 'fee-total' }, `合计：${fees.total_fen === null ? '—' : fenToYuan(fees.total_fen) + ' 元'}`)));
-		read = () => ({});
 	} else if (action === 'record_payment') {
 		const receipt = h('input', { type: 'text', required: true, maxlength: '64', autocomplete: 'off' });
 		const amount = amountInput(c.fee_total_fen !== null && c.fee_total_fen !== undefined ? fenToYuan(c.fee_total_fen).replace(/,/g, '') : '');
+		const cash = h('input', { type: 'radio', name: 'pay_method', value: 'cash', checked: true });
+		const pos = h('input', { type: 'radio', name: 'pay_method', value: 'pos' });
 		parts.push(h('p', {}, `应收：${c.fee_total_fen !== null ? fenToYuan(c.fee_total_fen) + ' 元' : '—'}`),
+			h('p', { class: 'muted' }, '在窗口以现金或 POS 机收取的费用在此登记；申请人扫码支付的，由支付平台通知自动登记，无需在此办理。'),
+			h('fieldset', { class: 'check-list' }, h('legend', {}, '收费方式'),
+				h('label', { class: 'check' }, cash, '现金'), h('label', { class: 'check' }, pos, 'POS 机刷卡')),
 			field('收据号码', receipt), field('实收金额（元）', amount));
-		read = () => ({ receipt_number: receipt.value.trim(), amount_fen: yuanToFen(amount.value) });
+		read = () => ({ receipt_number: receipt.value.trim(), amount_fen: yuanToFen(amount.value), method: pos.checked ? 'pos' : 'cash' });
 	} else if (action === 'deliver') {
 		const mail = h('input', { type: 'radio', name: 'method', value: 'mail', checked: true });
 		const pickup = h('input', { type: 'radio', name: 'method', value: 'pickup' });
@@ -96,7 +94,7 @@ export async function actionDialog(action, c, docs, party) {
 	}
 	if (EXPLAIN[action]) parts.unshift(h('p', {}, EXPLAIN[action]));
 	parts.push(field('办理意见（可不填）', note));
-	const ok = await confirmDialog(`${ACTIONS[action] || action} · ${c.number}`, h('div', { class: 'action-form' }, parts), `确认${ACTIONS[action] || action}`, '取消');
+	const ok = await confirmDialog(`${label(action)} · ${c.number}`, h('div', { class: 'action-form' }, parts), `确认${label(action)}`, '取消');
 	if (!ok) return null;
 	const body = { version: c.version, ...read() };
 	if (note.value.trim()) body.comment = note.value.trim();

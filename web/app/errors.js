@@ -101,6 +101,18 @@ const MESSAGES = {
 	query_not_completed: '该查询尚未办结（待审批或已驳回），不能出具查询结果证明。',
 	signing_unavailable: '电子签章服务暂不可用，证明未出具，请稍后重试。',
 	certificate_not_found: '未找到该证明：编号或验证码不符，该证明可能不是本平台出具的。',
+	// fees, payment orders, vouchers, reconciliation (issue 11)
+	payment_order_open: '该案件已生成支付二维码且尚未过期，申请人可能正在扫码支付，暂不能在窗口收费。请待二维码过期或支付完成后再办理。',
+	no_payment_order: '该案件尚未生成支付二维码。',
+	payment_not_pending: '支付订单已支付、已过期或已关闭，二维码不再可用。',
+	nothing_to_pay: '该案件应收为 0，无需缴费。',
+	provider_unreachable: '支付平台暂时无法连接，未能生成二维码。请稍后重试，或在窗口以现金或 POS 机收费。',
+	provider_refused: '支付平台拒绝下单，请稍后重试，或在窗口以现金或 POS 机收费。',
+	provider_bad_reply: '支付平台的应答无法核验，未能生成二维码。请稍后重试，或在窗口以现金或 POS 机收费。',
+	no_voucher: '该案件没有缴费凭证（未通过在线支付缴费）。',
+	statement_invalid: '对账单格式不正确，请上传商户平台导出的 CSV 交易账单。',
+	unknown_order: '没有该支付订单，或不在您的管辖范围内。',
+	order_conflict: '对账单上的支付交易号已记在另一笔订单上，请向支付平台核实。',
 	// reconciliation (对账)
 	statement_bad_header: '对账单格式不符：首行须为微信支付交易账单的列名。',
 	statement_bad_row: '对账单格式不符：某行的字段数或格式与表头不一致。',
@@ -124,8 +136,7 @@ const MESSAGES = {
 	statement_amount_mismatch: '对账单金额与订单金额不符，不能补记，请联系支付渠道核实。',
 	order_already_paid: '该订单已缴费，不能重复补记。',
 	payment_not_configured: '未配置支付渠道。',
-	// fees
-	payment_order_open: '申请人正在线上缴费（缴费二维码未过期），请待其完成或过期后再在窗口收费。',
+	// -- fees, payments (add above this line) --
 };
 
 const BY_STATUS = {

@@ -16,6 +16,7 @@ export function navFor(me, hash = location.hash || '#/') {
 	if (can('query.approve')) links.push(['#/query-approvals', '查询审批']);
 	if (can('whitelist.manage')) links.push(['#/whitelist', '白名单']);
 	if (can('role.manage')) links.push(['#/query-permissions', '查询权限']);
+	if (can('payment.reconcile')) links.push(['#/reconciliation', '支付对账']);
 	links.push(['#/sessions', '我的会话'], ['#/totp', '动态验证码'], ['#/password', '修改密码']);
 	const current = (href) => href === path || (href !== '#/' && path.startsWith(href + '/') &&
 		!links.some(([o]) => o.length > href.length && (path === o || path.startsWith(o + '/'))));

@@ -11,7 +11,8 @@ import { messageFor } from '../errors.js';
 import {
 	STATES, ACTIONS, ROLES, ID_TYPES, FIELD_NAMES, MORTGAGE_TYPES, docName, stateBadge, money, facts, uploadRow, fileLink, fieldRows, OPTIONAL_DOCS,
 } from '../case_common.js';
-import { actionDialog, ACTION_ORDER } from '../case_actions.js';
+import { actionDialog, ACTION_ORDER, ACTION_LABELS } from '../case_actions.js';
+import { feePanel, paymentPanel, paidPanel, hasVoucher, PROVIDERS, PAY_METHODS } from '../case_pay.js';
 import * as session from '../session.js';
 
 let typeNames = null;
@@ -49,6 +50,12 @@ async function draw(main, c, docs, note) {
 	const tname = await typeName(c.business_type);
 	const allowed = (c.allowed_actions || []).slice().sort((a, b) => ACTION_ORDER.indexOf(a) - ACTION_ORDER.indexOf(b));
 	const alertBox = h('div', { class: 'action-alert', role: 'alert' });
+	const failed = async (e, action) => {
+		// someone changed the case since it was shown: say what changed
+		if (e.code === 'version_conflict' || e.code === 'invalid_state') { if (await conflict(main, c, action, alertBox)) return; }
+		replace(alertBox, h('div', { class: 'banner banner-error' }, `未能${ACTIONS[action] || action}：${failureText(e)}`));
+		alertBox.scrollIntoView({ block: 'nearest' });
+	};
 	const act = async (action) => {
 		const body = await actionDialog(action, c, docs);
 		if (!body) return;
@@ -56,9 +63,7 @@ async function draw(main, c, docs, note) {
 		try {
 			await post(`/api/v1/cases/${c.id}/actions/${action}`, body);
 		} catch (e) {
-			// someone changed the case since it was shown: say what changed
-			if (e.code === 'version_conflict' || e.code === 'invalid_state') { if (await conflict(main, c, action, alertBox)) return; }
-			replace(alertBox, h('div', { class: 'banner banner-error' }, `未能${ACTIONS[action] || action}：${failureText(e)}`));
+			await failed(e, action);
 			return;
 		}
 		toast(`${ACTIONS[action] || action}：已完成`, 'ok');
@@ -66,10 +71,11 @@ async function draw(main, c, docs, note) {
 		const h1 = main.querySelector('h1');
 		if (h1) h1.focus();
 	};
-	const buttons = allowed.map((a) => h('button', {
+	// 核定收费 is the fee panel's 确认收费 (the items and their adjustments)
+	const buttons = allowed.filter((a) => a !== 'set_fees').map((a) => h('button', {
 		type: 'button', class: a === 'reject' || a === 'withdraw' ? 'btn btn-danger-outline' : 'btn btn-primary',
 		dataset: { action: a }, onclick: () => act(a),
-	}, ACTIONS[a] || a));
+	}, ACTION_LABELS[a] || ACTIONS[a] || a));
 	// the receipt is the window's (the API answers it to the receiving side only)
 	const received = c.received_at && c.state !== 'withdrawn' && session.me && session.me.agency.code === c.receiving_agency.code;
 
@@ -87,8 +93,11 @@ async function draw(main, c, docs, note) {
 		], 'facts facts-wide'),
 		h('div', { class: 'case-actions' },
 			buttons.length ? h('div', { class: 'actions', role: 'group', 'aria-label': '可办理的操作' }, buttons)
-				: h('p', { class: 'muted' }, c.state === 'closed' || c.state === 'withdrawn' || c.state === 'rejected' ? '案件已结束。' : '当前环节不由您办理。'),
-			received ? h('a', { class: 'btn', href: `#/cases/${c.id}/receipt` }, '受理回执') : null),
+				: h('p', { class: 'muted' }, c.state === 'closed' || c.state === 'withdrawn' || c.state === 'rejected' ? '案件已结束。'
+					: allowed.includes('set_fees') ? '请在下方“登记收费”中核对收费项目，确认收费。' : '当前环节不由您办理。'),
+			received || hasVoucher(c) ? h('div', { class: 'case-links' },
+				hasVoucher(c) ? h('a', { class: 'btn', href: `#/cases/${c.id}/voucher` }, '缴费凭证') : null,
+				received ? h('a', { class: 'btn', href: `#/cases/${c.id}/receipt` }, '受理回执') : null) : null),
 		alertBox);
 
 	const banners = [];
@@ -113,6 +122,20 @@ async function draw(main, c, docs, note) {
 				h('ul', {}, missing.map((m) => h('li', {}, m)))));
 		}
 	}
+
+	// the cashier's view: the computed fees, then the payment
+	const charging = c.state === 'registered' || c.state === 'fees_set';
+	const afterPay = ['paid', 'issued', 'delivered', 'closed'].includes(c.state);
+	const setFees = async () => { await reload(main, c.id); const t = main.querySelector('h1'); if (t) t.focus(); };
+	const feeEls = [];
+	if (charging || (afterPay && c.fees && c.fees.items.length)) feeEls.push(feePanel(c, { onSet: setFees, fail: failed }));
+	if (c.state === 'fees_set') {
+		feeEls.push(paymentPanel(c, {
+			mayCharge: allowed.includes('record_payment'),
+			onPaid: async () => { toast('已收到支付平台的缴费通知：已缴费', 'ok'); await reload(main, c.id); },
+		}));
+	}
+	if (afterPay) feeEls.push(paidPanel(c));
 
 	const f = c.fields || {};
 	const rows = fieldRows(f);
@@ -155,16 +178,20 @@ async function draw(main, c, docs, note) {
 	const timeline = h('ol', { class: 'timeline' }, c.timeline.map((e) => h('li', {},
 		h('div', { class: 'tl-head' }, h('span', { class: 'tl-action' }, ACTIONS[e.action] || e.action),
 			h('time', { datetime: e.at }, fmtTime(e.at))),
-		h('div', { class: 'tl-who' }, `${e.actor}（${agencyOf(c, e.agency_code)}）`),
-		detailLines(e))));
+		// a provider's notification (or a statement) is no one's step at a desk
+		h('div', { class: 'tl-who' }, e.actor ? `${e.actor}（${agencyOf(c, e.agency_code)}）`
+			: e.details && e.details.out_trade_no ? (e.details.source === 'statement' ? '按支付平台对账单确认' : '支付平台通知') : ''),
+		detailLines(e, c))));
 
 	replace(main,
 		h('nav', { class: 'crumbs', 'aria-label': '位置' }, h('a', { href: '#/' }, '工作台'), ' / 案件详情'),
 		head,
 		banners,
+		charging ? h('div', { class: 'fee-cols' }, feeEls) : null,
 		h('div', { class: 'case-cols' },
 			h('div', { class: 'case-main' },
 				h('section', { class: 'panel' }, h('h2', {}, '业务信息'), rows.length ? facts(rows) : h('p', { class: 'muted' }, '无')),
+				charging ? null : feeEls,
 				h('section', { class: 'panel' }, h('h2', {}, '申请人'), parties),
 				h('section', { class: 'panel' }, h('h2', {}, '申请材料'),
 					canUpload && c.state === 'supplement_requested' ? h('p', { class: 'muted' }, '请按补正要求上传材料，上传完成后点击“补正后重新提交”。') : null,
@@ -178,14 +205,21 @@ function agencyOf(c, code) {
 	return code;
 }
 
-function detailLines(e) {
+function detailLines(e, c) {
 	const d = e.details || {};
 	const lines = [];
 	if (d.missing && d.missing.length) lines.push(h('div', {}, '需补正：', d.missing.join('；')));
 	if (d.reason) lines.push(h('div', {}, '理由：' + d.reason));
 	if (d.certificate_no) lines.push(h('div', {}, '登记证明号：' + d.certificate_no));
 	if (d.total_fen !== undefined) lines.push(h('div', {}, '应收：' + money(d.total_fen)));
-	if (d.receipt_number) lines.push(h('div', {}, `收据 ${d.receipt_number}，实收 ${money(d.amount_fen)}`));
+	for (const a of d.adjustments || []) {
+		const it = ((c.fees && c.fees.items) || []).find((x) => x.seq === a.seq);
+		const what = it ? `“${it.description}”` : `第 ${a.seq} 项`;
+		lines.push(h('div', {}, `${a.op === 'waive' ? '免收' : '增加'}${what} ${money(a.amount_fen)}，理由：${a.reason}`));
+	}
+	if (d.not_due) lines.push(h('div', {}, '应收为 0，无需缴费'));
+	if (d.receipt_number) lines.push(h('div', {}, `${PAY_METHODS[d.method] ? PAY_METHODS[d.method] + '，' : ''}收据 ${d.receipt_number}，实收 ${money(d.amount_fen)}`));
+	if (d.out_trade_no) lines.push(h('div', {}, `${PROVIDERS[d.provider] || '在线支付'}，订单 ${d.out_trade_no}${d.source === 'statement' ? '（按对账单确认）' : ''}`));
 	if (d.method === 'mail') lines.push(h('div', {}, '邮寄送达，运单号 ' + d.tracking_number));
 	if (d.method === 'pickup') lines.push(h('div', {}, '窗口领取'));
 	if (e.comment) lines.push(h('div', { class: 'tl-comment' }, '意见：' + e.comment));
