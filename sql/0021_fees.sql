@@ -1,8 +1,9 @@
 -- Fees as rules (不动产登记费, 发改价格规〔2016〕2559号). The amounts are
 -- data; which business types pay half or nothing stays
 -- cases.business_type.fee_rule; the computation is fcgi/domain/fees.c. The
--- intake worker loads this table at start and refuses to start without a
--- standard the rules need (a change of an amount: restart the service).
+-- intake worker refuses to start without a standard the rules need, and
+-- reads the table where a case is charged (a changed amount charges the
+-- next registration).
 CREATE TABLE cases.fee_standard (
   code       text PRIMARY KEY CHECK (code ~ '^[a-z_]{1,32}$'),
   name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 40),

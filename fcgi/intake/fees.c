@@ -2,8 +2,8 @@
  * the rules (domain/fees.h) over the standards table, written in the
  * registering transaction; the cashier's adjustments at set_fees — an item
  * added or waived, always with a reason — and the total of the unwaived
- * items. The standards (cases.fee_standard) are read once per worker. */
-#include <stdlib.h>
+ * items. The standards (cases.fee_standard) are checked at the worker's
+ * start and read where a case is charged. */
 #include <string.h>
 
 #include "../core/log.h"
@@ -12,55 +12,24 @@
 #include "../domain/registry.h"
 #include "intake.h"
 
-#define FEE_MAX_STANDARDS 32
-
-/* The worker's copy of cases.fee_standard (w->app, one block: free()d
- * at exit). */
-struct fee_app {
-	int loaded;
-	size_t n;
-	struct {
-		char code[33], name[161]; /* 40 characters of at most 4 bytes (sql/0021) */
-		int64_t amount_fen;
-	} row[FEE_MAX_STANDARDS];
-	struct fee_standard s[FEE_MAX_STANDARDS];
-	struct fee_table table;
-};
-
 static const struct stmt q_standards = {
 	"fee_standards", "SELECT code, name, amount_fen FROM cases.fee_standard ORDER BY code", 0,
 };
 
-/* The standards from a result into the worker's copy: the number of
- * problems (each logged). */
-static int standards_take(struct worker *w, PGresult *res)
+/* The standards a result holds, with the problems the rules would meet
+ * (each logged): 0 when every standard they need is there. */
+static int standards_problems(PGresult *res)
 {
-	int n = PQntuples(res), bad = 0;
-	if (n > FEE_MAX_STANDARDS) {
-		log_error("fee standards: %d rows, more than the %d this program holds", n, FEE_MAX_STANDARDS);
-		return 1;
-	}
-	struct fee_app *fa = w->app ? w->app : calloc(1, sizeof(*fa));
-	if (fa == NULL)
-		return 1;
-	w->app = fa;
-	for (int i = 0; i < n; i++) {
-		const char *code = PQgetvalue(res, i, 0), *name = PQgetvalue(res, i, 1);
-		if (strlen(code) >= sizeof(fa->row[i].code) || strlen(name) >= sizeof(fa->row[i].name))
-			return 1;
-		memcpy(fa->row[i].code, code, strlen(code) + 1);
-		memcpy(fa->row[i].name, name, strlen(name) + 1);
-		fa->row[i].amount_fen = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-		fa->s[i] = (struct fee_standard){ fa->row[i].code, fa->row[i].name, fa->row[i].amount_fen };
-	}
-	fa->n = (size_t)n;
-	fa->table = (struct fee_table){ fa->s, fa->n };
-	for (size_t k = 0; k < fee_ncodes_needed; k++)
-		if (fee_standard_find(&fa->table, fee_codes_needed[k]) == NULL) {
+	int bad = 0, n = PQntuples(res);
+	for (size_t k = 0; k < fee_ncodes_needed; k++) {
+		int found = 0;
+		for (int i = 0; i < n && !found; i++)
+			found = strcmp(PQgetvalue(res, i, 0), fee_codes_needed[k]) == 0;
+		if (!found) {
 			log_error("fee standards: %s is missing from cases.fee_standard", fee_codes_needed[k]);
 			bad++;
 		}
-	fa->loaded = bad == 0;
+	}
 	return bad;
 }
 
@@ -72,28 +41,35 @@ int fees_worker_init(struct worker *w)
 		log_error("fee standards: not read (%s)", state ? state : "connection lost");
 		return -1;
 	}
-	int bad = standards_take(w, res);
-	PQclear(res);
+	int bad = standards_problems(res);
 	if (bad == 0)
-		log_info("fee standards: %zu loaded", ((struct fee_app *)w->app)->n);
+		log_info("fee standards: %d, every one the rules need", PQntuples(res));
+	PQclear(res);
 	return bad;
 }
 
-/* The worker's standards, read now if the database was away at start;
- * NULL after replying. */
+/* The standards, read in the caller's transaction: a few rows, read where
+ * they are used so that a changed amount charges the next registration
+ * and no worker holds a copy. In the arena; NULL after replying. */
+#define Q_STANDARDS(P, C) C(code, TEXT) C(name, TEXT) C(amount, I64)
+DB_QUERY(fee_standards_read, Q_STANDARDS, "SELECT code, name, amount_fen FROM cases.fee_standard ORDER BY code");
+
 static const struct fee_table *fee_table(struct req *r)
 {
-	struct fee_app *fa = r->w->app;
-	if (fa && fa->loaded)
-		return &fa->table;
-	PGresult *res = db_exec(r, &q_standards, NULL);
-	if (res == NULL)
+	struct fee_standards_read_row *rows;
+	int n = fee_standards_read_run(r, &(struct fee_standards_read_in){ 0 }, &rows);
+	if (n < 0)
 		return NULL;
-	if (standards_take(r->w, res) != 0) {
+	struct fee_standard *s = arena_alloc(r->arena, ((size_t)n + 1) * sizeof(*s));
+	struct fee_table *t = arena_alloc(r->arena, sizeof(*t));
+	if (s == NULL || t == NULL) {
 		resp_problem(r, 500, "internal", "The server could not complete the request.");
 		return NULL;
 	}
-	return &((struct fee_app *)r->w->app)->table;
+	for (int i = 0; i < n; i++)
+		s[i] = (struct fee_standard){ rows[i].code, rows[i].name, rows[i].amount };
+	*t = (struct fee_table){ s, (size_t)n };
+	return t;
 }
 
 #define Q_FACTS(P, C) P(case_id, TEXT) C(use, TEXT) C(fee_rule, TEXT) C(category, TEXT) C(action, TEXT) C(fields, TEXT)
