@@ -180,18 +180,6 @@ int paygw_init(struct paygw *g)
 	return paygw_init_conf(g, &c);
 }
 
-struct paygw *paygw_worker(void)
-{
-	static struct paygw g;
-	static int done;
-	if (!done) {
-		done = 1;
-		if (paygw_init(&g) != 0)
-			log_error("payment: the provider's configuration is broken; online payment is off");
-	}
-	return &g;
-}
-
 int paygw_configured(const struct paygw *g)
 {
 	return g != NULL && g->ops != NULL;

@@ -108,12 +108,6 @@ extern const struct paygw_ops paygw_wechat_ops;
 int paygw_init(struct paygw *g);
 /* The same from an explicit configuration (tests, tools). -1 + log. */
 int paygw_init_conf(struct paygw *g, const struct paygw_conf *c);
-/* The worker's own adapter, configured from the environment at its first
- * use (so after the fork: keys and the HTTP connection are per worker), for
- * services that keep no adapter of their own (struct worker's app slot is
- * taken by another part of intake). Never NULL; unconfigured when TB_PAY_*
- * are unset or broken (logged once). */
-struct paygw *paygw_worker(void);
 /* Is a provider configured? */
 int paygw_configured(const struct paygw *g);
 /* Frees the keys and wipes the API key. */

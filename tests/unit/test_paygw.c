@@ -154,10 +154,6 @@ static void test_configuration_is_checked(void)
 		paygw_free(&g);
 	}
 
-	/* the worker's adapter: from the environment (none here), once */
-	unsetenv("TB_PAY_PROVIDER");
-	CHECK(paygw_worker() == paygw_worker() && !paygw_configured(paygw_worker()));
-
 	/* no provider: not configured, and says so */
 	struct paygw_conf none = { 0 };
 	CHECK(paygw_init_conf(&g, &none) == 0 && !paygw_configured(&g));
