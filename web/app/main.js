@@ -59,7 +59,12 @@ async function show(hash) {
 		} else if (session.me.user.must_change_password && !r.opts.passwordChange) {
 			navigate('#/password');
 		} else {
-			const main = frame(navFor(session.me, hash));
+			// each navigation draws into a container of its own: a screen
+			// still loading when the user moved on (a slow worklist, say)
+			// finishes into its detached container, never over the screen
+			// that replaced it (the wizard lost its typed ID number so)
+			const main = h('div', { class: 'screen' });
+			replace(frame(navFor(session.me, hash)), main);
 			document.body.classList.toggle('print-page', !!r.opts.print);
 			document.title = '广西不动产登记全区通办平台';
 			await r.render(main, r.params);
