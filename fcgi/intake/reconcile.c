@@ -16,6 +16,7 @@
 
 #include "../core/crypto.h"
 #include "../core/idem.h"
+#include "../core/payorder.h"
 #include "../domain/clock.h"
 #include "../domain/statement.h"
 #include "../domain/workdays.h"
@@ -64,20 +65,28 @@ const struct qkey reconcile_query[] = {
 	QKEY_END,
 };
 
-/* The configured provider, or NULL after replying 503. */
-static const char *provider_of(struct req *r)
+/* The worker's configured provider (the adapter payments use, so a broken
+ * configuration is off here too), or NULL after replying 503/501. */
+static const struct paygw *provider_gw(struct req *r)
 {
-	const char *p = getenv("TB_PAY_PROVIDER");
-	if (p == NULL || *p == 0) {
+	const struct paygw *g = payorder_gw(r);
+	if (!paygw_configured(g)) {
 		resp_problem(r, 503, "payment_not_configured", "No payment provider is configured (TB_PAY_PROVIDER).");
 		return NULL;
 	}
-	if (strcmp(p, "wechat") != 0) {
+	if (strcmp(g->ops->name, "wechat") != 0) {
 		resp_problem(r, 501, "statement_format_unsupported",
 			     "Statements are read in WeChat Pay's trade-bill format only.");
 		return NULL;
 	}
-	return p;
+	return g;
+}
+
+/* The configured provider's name, or NULL after replying. */
+static const char *provider_of(struct req *r)
+{
+	const struct paygw *g = provider_gw(r);
+	return g ? g->provider : NULL;
 }
 
 /* One column of the rows as a text[] literal. */
@@ -162,8 +171,8 @@ void h_statement_import(struct req *r)
 		return;
 	}
 	/* the bill of this merchant, not another's */
-	const char *mchid = getenv("TB_PAY_MCHID");
-	for (size_t i = 0; mchid && *mchid && i < n; i++)
+	const char *mchid = payorder_gw(r)->mchid;
+	for (size_t i = 0; i < n; i++)
 		if (strcmp(rows[i].mchid, mchid) != 0) {
 			resp_problem_with(r, 400, "statement_merchant_mismatch",
 					  "A row of the statement belongs to another merchant (商户号).",
