@@ -280,3 +280,141 @@ def test_bad_input_is_refused_and_changes_nothing():
     r = a.post("/api/v1/policies", new_doc(CITY, body=long))
     assert r.status == 201, r
     assert r.json["body"] == long
+
+
+def public(path):
+    return request("GET", "/api/v1/public/policies" + path)
+
+
+def public_ids(path):
+    r = public(path)
+    assert r.status == 200, r
+    return [d["id"] for d in r.json["items"]]
+
+
+def test_public_sees_published_guides_and_notices_only():
+    tok = unique("pub")
+    guide = published(COUNTY, "guide", title="跨县通办抵押登记办事指南" + tok)
+    notice = published(CITY, "notice", title="关于调整窗口办公时间的通知" + tok)
+    law = published(REGION, "law", title="不动产登记暂行条例（测试）" + tok)
+    policy = published(CITY, "policy", title="政策文件" + tok)
+    draft = create(admin(COUNTY), COUNTY, "guide", title="草稿指南" + tok)
+    r = public("?limit=100&q=" + tok)
+    conforms(r, "/api/v1/public/policies", "get")
+    assert "public" in (r.header("Cache-Control") or "")
+    found = [d["id"] for d in r.json["items"]]
+    assert set(found) == {guide["id"], notice["id"]}, found
+    assert "state" not in r.json["items"][0] and "unread" not in r.json["items"][0]
+    assert public_ids("?category=notice&q=" + tok) == [notice["id"]]
+    assert public_ids("?category=guide&q=" + tok) == [guide["id"]]
+    # division narrows to what applies there: the county's and its city's here
+    assert set(public_ids("?division=%s&q=%s" % (COUNTY, tok))) == {guide["id"], notice["id"]}
+    assert public_ids("?division=%s&q=%s" % (OTHER, tok)) == [notice["id"]]
+    assert public_ids("?division=451302&q=" + tok) == []
+    # two characters of Chinese find the guide
+    assert guide["id"] in public_ids("?limit=100&q=%E6%8A%B5%E6%8A%BC")  # 抵押
+    g = public("/%d" % guide["id"])
+    conforms(g, "/api/v1/public/policies/{id}", "get")
+    assert g.status == 200 and g.json["body"] == BODY and g.json["attachments"] == []
+    for d in (law, policy, draft):
+        assert_problem(public("/%d" % d["id"]), 404, "not_found")
+    assert_problem(public("/999999999"), 404, "not_found")
+    assert_problem(public("?category=law"), 400, "invalid_parameter")
+    # withdrawn: gone from the list, 404 alone
+    a = admin(COUNTY)
+    assert a.post("/api/v1/policies/%d/withdraw" % guide["id"], {"version": 2, "reason": "指南已更新"}).status == 200
+    assert public_ids("?limit=100&q=" + tok) == [notice["id"]]
+    assert_problem(public("/%d" % guide["id"]), 404, "not_found")
+    # the public role reads views, never the tables
+    denied = sql("SELECT count(*) FROM pol.document", user="tb_public", check=False)
+    assert denied.returncode != 0 and "permission denied" in denied.stderr
+    assert sql("SELECT count(*) FROM pol.public_document WHERE category IN ('law', 'policy') OR id = %d" % draft["id"],
+               user="tb_public") == [["0"]]
+    for stmt in ("UPDATE pol.document SET title = 'x'", "DELETE FROM pol.version", "INSERT INTO pol.read VALUES (1, 1, 1, now())"):
+        p = sql(stmt, user="tb_public", check=False)
+        assert p.returncode != 0 and "permission denied" in p.stderr, stmt
+    p = sql("DELETE FROM pol.document", user="tb_admin", check=False)
+    assert p.returncode != 0 and "permission denied" in p.stderr
+
+
+def upload(s, d, data=PDF, filename="指南.pdf", ctype="application/pdf"):
+    from urllib.parse import quote
+    return s.call("POST", "/api/v1/policies/%d/attachments?filename=%s" % (d["id"], quote(filename)), body=data,
+                  headers={"Content-Type": ctype})
+
+
+def test_attachments_are_pdfs_kept_with_versions():
+    a = admin(COUNTY)
+    d = create(a, COUNTY)
+    before = counts()
+    assert_problem(upload(a, d, b"GIF89a not a pdf at all"), 415, "unsupported_attachment_type")
+    assert_problem(upload(a, d, b"\x89PNG\r\n\x1a\n" + b"0" * 100, ctype="application/pdf"), 415,
+                   "unsupported_attachment_type")
+    assert_problem(upload(a, d, b""), 400, "invalid_field")
+    assert_problem(upload(a, d, PDF, filename=""), 400, "invalid_parameter")
+    assert_problem(upload(a, d, PDF, filename="a\u202egpj.pdf"), 400, "invalid_field")
+    big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024)
+    assert_problem(upload(a, d, big), 413, "attachment_too_large")
+    assert_problem(upload(a, d, big + b"0" * (1536 * 1024)), 413, "body_too_large")  # beyond nginx's 11 MiB
+    assert_problem(upload(reader(COUNTY), d, PDF), 403, "forbidden")
+    assert counts() == before
+
+    pdf = PDF + b"%" + unique("x").encode() + b"\n"
+    r = upload(a, d, pdf, filename="跨县通办 材料清单.pdf")
+    assert r.status == 201, r
+    conforms(r, "/api/v1/policies/{id}/attachments", "post")
+    att = r.json
+    assert att["size"] == len(pdf) and att["sha256"] == hashlib.sha256(pdf).hexdigest() and att["version"] == 2
+    assert last_audit("policy.attachment.add")["details"]["attachment_id"] == str(att["id"])
+    g = a.get("/api/v1/policies/%d/attachments/%d" % (d["id"], att["id"]))
+    assert g.status == 200 and g.body == pdf and g.header("Content-Type") == "application/pdf"
+    assert g.header("Content-Disposition") == (
+        "attachment; filename=\"policy-%d.pdf\"; filename*=UTF-8''"
+        "%%E8%%B7%%A8%%E5%%8E%%BF%%E9%%80%%9A%%E5%%8A%%9E%%20%%E6%%9D%%90%%E6%%96%%99%%E6%%B8%%85%%E5%%8D%%95.pdf"
+        % att["id"])
+    # readers download once it is published; applicants too (a guide)
+    d = publish(a, a.get("/api/v1/policies/%d" % d["id"]).json)
+    rd = reader(COUNTY)
+    assert rd.get("/api/v1/policies/%d/attachments/%d" % (d["id"], att["id"])).body == pdf
+    assert [x["id"] for x in rd.get("/api/v1/policies/%d" % d["id"]).json["attachments"]] == [att["id"]]
+    pg = public("/%d/attachments/%d" % (d["id"], att["id"]))
+    assert pg.status == 200 and pg.body == pdf and pg.header("X-Content-SHA256") == att["sha256"]
+    assert public("/%d" % d["id"]).json["attachments"][0]["sha256"] == att["sha256"]
+    assert_problem(rd.get("/api/v1/policies/%d/attachments/%d" % (d["id"], att["id"] + 100000)), 404,
+                   "attachment_not_found")
+    # another document's id does not reach this attachment
+    other = published(COUNTY)
+    assert_problem(rd.get("/api/v1/policies/%d/attachments/%d" % (other["id"], att["id"])), 404, "attachment_not_found")
+    assert_problem(public("/%d/attachments/%d" % (other["id"], att["id"])), 404, "not_found")
+
+    # removing is a version; the earlier snapshot still names the file
+    r = a.call("DELETE", "/api/v1/policies/%d/attachments/%d" % (d["id"], att["id"]))
+    assert r.status == 204, r
+    assert last_audit("policy.attachment.delete")["object_id"] == str(d["id"])
+    assert_problem(rd.get("/api/v1/policies/%d/attachments/%d" % (d["id"], att["id"])), 404, "attachment_not_found")
+    assert_problem(public("/%d/attachments/%d" % (d["id"], att["id"])), 404, "not_found")
+    assert a.get("/api/v1/policies/%d/attachments/%d" % (d["id"], att["id"])).body == pdf  # its managers still can
+    before = counts()
+    assert_problem(a.call("DELETE", "/api/v1/policies/%d/attachments/%d" % (d["id"], att["id"])), 404,
+                   "attachment_not_found")
+    assert counts() == before
+    cur = a.get("/api/v1/policies/%d" % d["id"]).json
+    assert cur["version"] == 4 and cur["attachments"] == []
+    assert [x["id"] for x in a.get("/api/v1/policies/%d/versions/2" % d["id"]).json["attachments"]] == [att["id"]]
+    assert [v["action"] for v in a.get("/api/v1/policies/%d/versions" % d["id"]).json["items"]] == [
+        "attachment_delete", "publish", "attachment_add", "create"]
+    # at most ten per document
+    for i in range(10):
+        assert upload(a, cur, pdf, filename="附件%d.pdf" % i).status == 201
+    before = counts()
+    assert_problem(upload(a, cur, pdf), 409, "attachment_limit")
+    assert counts() == before
+    # a withdrawn document's attachments stay as they are
+    cur = a.get("/api/v1/policies/%d" % d["id"]).json
+    assert a.post("/api/v1/policies/%d/withdraw" % d["id"], {"version": cur["version"], "reason": "停止适用"}).status == 200
+    before = counts()
+    assert_problem(upload(a, cur, pdf), 409, "policy_withdrawn")
+    assert_problem(a.call("DELETE", "/api/v1/policies/%d/attachments/%d" % (d["id"], cur["attachments"][0]["id"])),
+                   409, "policy_withdrawn")
+    assert_problem(public("/%d/attachments/%d" % (d["id"], cur["attachments"][0]["id"])), 404, "not_found")
+    assert counts() == before
