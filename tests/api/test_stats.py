@@ -15,6 +15,7 @@ import random
 from auth_lib import admin_session, login, make_user, unique
 from case_lib import HOLDER, OBLIGOR, act, attach, mortgage_body, staff
 from lib import assert_problem, sql
+from test_openapi import SPEC, check as check_schema
 
 REPORTS = ("overview", "by-month", "by-type", "by-agency", "cross-trend", "processing", "overdue", "fees", "queries")
 PENDING = ("submitted", "accepted", "supplement_requested", "approved")
@@ -446,6 +447,7 @@ def check_report(who, report, division, ags, agency=None, f=None, t=None):
     r = who.get(path)
     assert r.status == 200, r
     body = r.json
+    check_schema(body, SPEC["components"]["schemas"]["StatsReport"])
     assert (body["report"], body["division"], body["from"], body["to"]) == (report, division, f, t)
     keys = [c["key"] for c in body["columns"]]
     rows, tot = expected(report, ags, f, t)
