@@ -77,6 +77,11 @@ void h_policy_attachment_add(struct req *r);
 void h_policy_attachment_get(struct req *r);
 void h_policy_attachment_delete(struct req *r);
 extern const struct qkey policies_query[], policy_attachment_query[];
+/* stats.c */
+void h_stats(struct req *r);
+extern const struct qkey stats_query[];
+/* Fold the statistics deltas into the summaries (about once a second). */
+void stats_fold_tick(struct db *d);
 
 /* helpers */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

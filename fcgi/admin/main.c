@@ -56,6 +56,7 @@ static const struct route routes[] = {
 	{ M_POST, "/api/v1/policies/{id:int}/attachments", h_policy_attachment_add, .perm = "policy.manage", .query = policy_attachment_query },
 	{ M_GET, "/api/v1/policies/{id:int}/attachments/{aid:int}", h_policy_attachment_get, SESSION },
 	{ M_DELETE, "/api/v1/policies/{id:int}/attachments/{aid:int}", h_policy_attachment_delete, .perm = "policy.manage" },
+	{ M_GET, "/api/v1/stats/{report:slug}", h_stats, .perm = "stats.read", .query = stats_query },
 };
 
 static const struct service svc = {
