@@ -192,16 +192,26 @@ int hist_case(const struct hist_params *p, uint64_t index, struct hist_case *out
 	synth_rng_init(&r, p->seed, S_CASE, index);
 	struct build b = { out, &r, p->cal, 0 };
 
-	/* what and where */
-	uint32_t w = synth_below(&r, tsum);
+	/* where, then what: pilot-only types where the pilot is on */
+	out->deciding = out->receiving = weighted(&r, p->counties, p->ncounties, csum);
+	int pilot = p->counties[out->deciding].pilot;
+	unsigned sum = 0;
+	for (size_t i = 0; i < p->ntypes; i++)
+		sum += pilot || !p->types[i].pilot_only ? p->types[i].weight : 0;
+	if (sum == 0)
+		return -1;
+	uint32_t w = synth_below(&r, sum);
 	size_t ti = 0;
-	while (ti + 1 < p->ntypes && w >= p->types[ti].weight)
-		w -= p->types[ti++].weight;
+	for (; ti + 1 < p->ntypes; ti++) {
+		unsigned tw = pilot || !p->types[ti].pilot_only ? p->types[ti].weight : 0;
+		if (w < tw)
+			break;
+		w -= tw;
+	}
 	out->type = ti;
 	int promised = p->types[ti].promised_days > 0 ? p->types[ti].promised_days : 5;
 	int pos;
 	long day = history_day(p, &r, &pos);
-	out->deciding = out->receiving = weighted(&r, p->counties, p->ncounties, csum);
 	/* 通办: received at another county's window, more often as the
 	 * service spread (about 6 % at the start, 14 % by today) */
 	if (p->ncounties > 1 && synth_below(&r, 1000) < 60 + (unsigned)pos * 80 / 1000) {

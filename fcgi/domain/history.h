@@ -39,6 +39,7 @@ struct hist_type {
 	const char *code;		/* cases.business_type.code */
 	int promised_days;
 	int no_fee;			/* its fees come to nothing (the rule free) */
+	int pilot_only;			/* only where the division's ownership pilot is on */
 	unsigned weight;		/* relative share; 0: never generated */
 };
 /* The share of a business type among a registration centre's cases
@@ -50,6 +51,7 @@ unsigned hist_type_share(const char *code);
 struct hist_county {
 	unsigned weight;		/* relative volume (urban districts more) */
 	int city;			/* the county's city (any number the same for one city) */
+	int pilot;			/* the ownership pilot is on: pilot-only types are taken */
 };
 
 struct hist_params {

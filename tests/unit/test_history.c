@@ -48,11 +48,12 @@ static const int mk[] = { 20260214, 20260228 };
 static const struct calendar cal = { hol, sizeof(hol) / sizeof(hol[0]), mk, sizeof(mk) / sizeof(mk[0]) };
 
 static const struct hist_type types[] = {
-	{ "mortgage.establish", 5, 0, 0 }, { "mortgage.cancellation", 3, 1, 0 }, { "seizure.establish", 1, 1, 0 },
-	{ "pre_notice.establish", 5, 0, 0 }, { "ownership.transfer", 10, 0, 0 },
+	{ "mortgage.establish", 5, 0, 0, 0 }, { "mortgage.cancellation", 3, 1, 0, 0 }, { "seizure.establish", 1, 1, 0, 0 },
+	{ "pre_notice.establish", 5, 0, 0, 0 }, { "ownership.transfer", 10, 0, 1, 0 },
 };
 static struct hist_type wtypes[5];
-static struct hist_county counties[6] = { { 4, 1 }, { 1, 1 }, { 1, 1 }, { 2, 2 }, { 1, 2 }, { 1, 3 } };
+/* the first county has the ownership pilot on */
+static struct hist_county counties[6] = { { 4, 1, 1 }, { 1, 1, 0 }, { 1, 1, 0 }, { 2, 2, 0 }, { 1, 2, 0 }, { 1, 3, 0 } };
 
 static struct hist_params params(uint64_t seed)
 {
@@ -83,7 +84,7 @@ static void test_every_case_follows_the_workflow_in_time(void)
 {
 	struct hist_params p = params(1);
 	struct hist_case c;
-	int ok = 1, due_ok = 1, two = 1, n = 0;
+	int ok = 1, due_ok = 1, two = 1, n = 0, pilot_ok = 1, pilot_seen = 0;
 	for (uint64_t i = 0; i < 20000; i++, n++) {
 		if (hist_case(&p, i, &c) != 0) {
 			ok = 0;
@@ -106,7 +107,10 @@ static void test_every_case_follows_the_workflow_in_time(void)
 				last = c.ev[k].at;
 		due_ok &= c.due_ymd == hist_due(&cal, last, types[c.type].promised_days);
 		ok &= c.cross == (c.receiving != c.deciding);
+		pilot_ok &= !types[c.type].pilot_only || c.deciding == 0;
+		pilot_seen += types[c.type].pilot_only;
 	}
+	CHECK(pilot_ok && pilot_seen > 0);
 	CHECK(ok);
 	CHECK(due_ok);
 	CHECK(two);
