@@ -307,7 +307,9 @@ static int load_calendar(struct hrun *h, struct db *d)
 /* The counters of case numbers and query serials per county and year,
  * locked for the run (a case created meanwhile in one of these counties
  * waits for the commit rather than take a number of ours), and the
- * numbers already given, which imports and demo data do not count. */
+ * numbers already given, which imports and demo data do not count (one
+ * scan of each table, grouped: a per-counter lookup by LIKE took minutes
+ * on a large table). */
 static int load_counters(struct hrun *h, struct db *d, const char *only)
 {
 	size_t n = h->nc * NYEARS;
@@ -326,16 +328,16 @@ static int load_counters(struct hrun *h, struct db *d, const char *only)
 		"  generate_series($2::int, $3::int) y WHERE $1::text IS NULL OR a.code = ANY (string_to_array($1, ','))),"
 		" l AS (INSERT INTO cases.counter AS c (agency_code, year, kind, last) SELECT code, y, 'case', 0 FROM k"
 		"  ON CONFLICT (agency_code, year, kind) DO UPDATE SET last = c.last RETURNING agency_code, year, last)"
-		" SELECT agency_code, year, greatest(last, (SELECT max(substr(number, 16)::int) FROM cases.case"
-		"  WHERE number LIKE 'TB-' || agency_code || '-' || year || '-%' AND number ~ '^TB-[0-9]{6}-[0-9]{4}-[0-9]{6}$'))"
-		" FROM l",
+		" , m AS (SELECT substr(number, 4, 6) AS a, substr(number, 11, 4)::int AS y, max(substr(number, 16)::int) AS m"
+		"  FROM cases.case WHERE number ~ '^TB-[0-9]{6}-[0-9]{4}-[0-9]{6}$' GROUP BY 1, 2)"
+		" SELECT l.agency_code, l.year, greatest(l.last, m.m) FROM l LEFT JOIN m ON m.a = l.agency_code AND m.y = l.year",
 		"WITH k AS (SELECT a.code, y FROM iam.agency a JOIN ref.division d ON d.code = a.code AND d.level = 'county',"
 		"  generate_series($2::int, $3::int) y WHERE $1::text IS NULL OR a.code = ANY (string_to_array($1, ','))),"
 		" l AS (INSERT INTO qry.serial_counter AS c (agency_code, year, last) SELECT code, y, 0 FROM k"
 		"  ON CONFLICT (agency_code, year) DO UPDATE SET last = c.last RETURNING agency_code, year, last)"
-		" SELECT agency_code, year, greatest(last, (SELECT max(substr(serial, 16)::int) FROM qry.query"
-		"  WHERE serial LIKE 'CX-' || agency_code || '-' || year || '-%' AND serial ~ '^CX-[0-9]{6}-[0-9]{4}-[0-9]{7}$'))"
-		" FROM l",
+		" , m AS (SELECT substr(serial, 4, 6) AS a, substr(serial, 11, 4)::int AS y, max(substr(serial, 16)::int) AS m"
+		"  FROM qry.query WHERE serial ~ '^CX-[0-9]{6}-[0-9]{4}-[0-9]{7}$' GROUP BY 1, 2)"
+		" SELECT l.agency_code, l.year, greatest(l.last, m.m) FROM l LEFT JOIN m ON m.a = l.agency_code AND m.y = l.year",
 	};
 	for (int k = 0; k < 2; k++) {
 		PGresult *r = q(d, sql[k], 3, pv);
