@@ -152,6 +152,14 @@ SEED ?= 1
 seed-scale: bin/tbctl
 	@bin/tbctl seed-scale --units $(UNITS) --seed $(SEED)
 
+# Past cases and archive queries for statistics (README, "Case history for
+# statistics"); a second run adds more.
+CASES ?= 100000
+MONTHS ?= 24
+.PHONY: seed-history
+seed-history: bin/tbctl
+	@bin/tbctl seed-history $(CASES) --seed $(SEED) --months $(MONTHS)
+
 test:
 	@scripts/deps.sh portal
 	@$(MAKE) --no-print-directory build build-asan web node_modules/.package-lock.json

@@ -91,6 +91,7 @@ static void usage(void)
 		"       tbctl keys rotate             seal clear values, re-seal all under the current data key\n"
 		"       tbctl keys new                add a data key to the key file, then rotate\n"
 		"       tbctl seed-scale --units N [--seed S] [--dry-run]  synthetic registry data at region scale\n"
+		"       tbctl seed-history N [--seed S] [--months M] [--counties C,C]  past cases and archive queries\n"
 		"environment: TB_PG_ADMIN  libpq conninfo of the owner role (default: the make run stack)\n"
 		"             TB_DATA_KEYS  the data key file (default: var/keys/data.keys)\n"
 		"             TB_MIGRATIONS_DIR  where migrations are (default: sql/ of the checkout)\n");
@@ -116,6 +117,8 @@ int main(int argc, char **argv)
 		return cmd_keys(argc - 1, argv + 1);
 	if (strcmp(argv[1], "seed-scale") == 0)
 		return cmd_seed(argc - 1, argv + 1);
+	if (strcmp(argv[1], "seed-history") == 0)
+		return cmd_history(argc - 1, argv + 1);
 	usage();
 	return 2;
 }

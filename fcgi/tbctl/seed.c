@@ -681,7 +681,7 @@ static int one_unit(struct seeder *s, uint64_t index, FILE *dry)
 }
 
 /* ---- loading -------------------------------------------------------------- */
-static int copy_in(struct db *d, const char *sql, struct buf *b)
+int copy_in(struct db *d, const char *sql, struct buf *b)
 {
 	PGresult *r = PQexec(d->conn, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -710,14 +710,14 @@ static int copy_in(struct db *d, const char *sql, struct buf *b)
 	return rc;
 }
 
-static double now_s(void)
+double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress(long done, long total, double t0, int tty, int last)
+void progress(const char *what, long done, long total, double t0, int tty, int last)
 {
 	double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;
 	long eta = rate > 0 ? (long)((double)(total - done) / rate) : 0;
@@ -727,12 +727,12 @@ static void progress(long done, long total, double t0, int tty, int last)
 		for (int i = 0; i < w; i++)
 			bar[i] = i < fill ? '#' : '.';
 		bar[w] = '\0';
-		fprintf(stderr, "\r[%s] %3d%% %ld/%ld units  %.0f units/s  ETA %ld:%02ld ", bar,
-			total ? (int)(100 * done / total) : 100, done, total, rate, eta / 60, eta % 60);
+		fprintf(stderr, "\r[%s] %3d%% %ld/%ld %s  %.0f %s/s  ETA %ld:%02ld ", bar,
+			total ? (int)(100 * done / total) : 100, done, total, what, rate, what, eta / 60, eta % 60);
 		if (last)
 			fputc('\n', stderr);
 	} else {
-		fprintf(stderr, "seed-scale: %ld/%ld units, %.0f units/s, ETA %lds\n", done, total, rate, eta);
+		fprintf(stderr, "%ld/%ld %s, %.0f %s/s, ETA %lds\n", done, total, what, rate, what, eta);
 	}
 }
 
@@ -742,7 +742,7 @@ static const char *const q_copy_entry =
 	" holder_id_number_masked, holder_id_number_index, share, amount_fen, certificate_no, details,"
 	" valid_from, valid_to, waiting, effective_from) FROM STDIN";
 
-static int exec_ok(struct db *d, const char *sql)
+int exec_ok(struct db *d, const char *sql)
 {
 	PGresult *r = PQexec(d->conn, sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
@@ -875,12 +875,13 @@ static int verify(struct seeder *s, struct db *d, long sample)
  * again before the commit: one sort per index instead of millions of
  * random inserts. Unique ones are checked again when they are rebuilt. The
  * definitions are kept in defs (one CREATE statement per line). */
-static int drop_indexes(struct db *d, struct buf *defs, int *n)
+int drop_indexes(struct db *d, const char *table, struct buf *defs, int *n)
 {
-	PGresult *r = PQexec(d->conn, "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
-				      " WHERE indrelid = 'reg.entry'::regclass AND NOT indisprimary"
+	const char *pv[] = { table };
+	PGresult *r = PQexecParams(d->conn, "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
+				      " WHERE indrelid = $1::regclass AND NOT indisprimary"
 				      " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
-				      " ORDER BY 1");
+				      " ORDER BY 1", 1, NULL, pv, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "tbctl: %s", PQerrorMessage(d->conn));
 		PQclear(r);
@@ -897,7 +898,7 @@ static int drop_indexes(struct db *d, struct buf *defs, int *n)
 	return rc ? -1 : 0;
 }
 
-static int rebuild_indexes(struct db *d, struct buf *defs)
+int rebuild_indexes(struct db *d, struct buf *defs)
 {
 	if (buf_append(defs, "", 1) != 0)
 		return -1;
@@ -1052,7 +1053,7 @@ int cmd_seed(int argc, char **argv)
 	int nidx = 0;
 	struct buf defs = { 0 };
 	if (rebuild && (exec_ok(&d, "SET LOCAL maintenance_work_mem = '256MB'") != 0 ||
-			drop_indexes(&d, &defs, &nidx) != 0)) {
+			drop_indexes(&d, "reg.entry", &defs, &nidx) != 0)) {
 		buf_free(&defs);
 		goto out;
 	}
@@ -1076,7 +1077,7 @@ int cmd_seed(int argc, char **argv)
 		done += n;
 		double t = now_s();
 		if (done == units || t - shown >= (tty ? 0.25 : 10.0)) {
-			progress(done, units, t0, tty, done == units);
+			progress("units", done, units, t0, tty, done == units);
 			shown = t;
 		}
 	}

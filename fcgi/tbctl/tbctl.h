@@ -23,5 +23,20 @@ int cmd_audit(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+
+/* Pieces of seed-scale (seed.c) the other bulk loaders share. */
+struct buf;
+/* COPY the rows of b (text format) by the statement sql; b emptied: 0 or -1 */
+int copy_in(struct db *d, const char *sql, struct buf *b);
+double now_s(void);
+/* the progress bar (a terminal) or a line every few seconds: done of total what */
+void progress(const char *what, long done, long total, double t0, int tty, int last);
+/* a statement without parameters: 0, or -1 after saying why */
+int exec_ok(struct db *d, const char *sql);
+/* Drop the secondary indexes of table (neither its primary key nor a
+ * constraint's), their definitions into defs; rebuild_indexes builds them again. */
+int drop_indexes(struct db *d, const char *table, struct buf *defs, int *n);
+int rebuild_indexes(struct db *d, struct buf *defs);
 
 #endif

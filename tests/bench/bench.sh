@@ -180,6 +180,7 @@ BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_CASE=$CASE_ID BENCH_CASE_BODY=$CASE_BO
 BENCH_BASE=$BASE BENCH_TOKEN=$TOKEN BENCH_STACK=$STACK tests/bench/certs.sh
 STACK=$STACK BASE=$BASE CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/search.sh
 STACK=$STACK BASE=$BASE CONNS=$CONNS DUR=$DUR RUNS=$RUNS WORKERS=$WORKERS tests/bench/pay.sh
+STACK=$STACK BASE=$BASE WORKERS=$WORKERS tests/bench/stats.sh
 echo
 read -r brss bpss buss bn < <(rss_of "$(cat "$STACK/run/bare.pid")")
 printf '%-16s %7s %9s %9s %9s %9s %9s\n' "per worker" workers "RSS KiB" "PSS KiB" "USS KiB" "RSS/bare" "USS/bare"

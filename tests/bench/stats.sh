@@ -1,0 +1,115 @@
+#!/bin/bash
+# make bench, statistics at region scale (called by bench.sh on its stack, or
+# alone: it then starts a stack of its own). The stack is filled with
+# BENCH_STATS_CASES past cases (`tbctl seed-history`, default 2,000,000, and
+# one archive query per five; a kept stack already holding them is not seeded
+# again) and the seeding time printed. Then every report of
+# GET /api/v1/stats/{report} (the admin service), as the region's stats
+# reader (division 450000) and as one county's (青秀区 450103), each with
+# wrk -c$STATS_CONNS -d${STATS_DUR}s beside the trivial endpoint of the same
+# service (admin /healthz) in the same run: p50/p99 per report, goal p99 < 300 ms.
+# Environment from bench.sh: STACK, BASE, WORKERS; STATS_CONNS (4), STATS_DUR (10).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+CASES=${BENCH_STATS_CASES:-2000000}
+CONNS=${STATS_CONNS:-4}
+DUR=${STATS_DUR:-10}
+WORKERS=${WORKERS:-${TB_WORKERS:-2}}
+COUNTY=450103
+
+OWN_STACK=
+if [ -z "${STACK:-}" ]; then
+	STACK=$(mktemp -d /tmp/tongban-bench-stats.XXXXXX)
+	chmod 755 "$STACK"
+	OWN_STACK=1
+	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	BASE="http://127.0.0.1:$PORT"
+	cleanup() { scripts/stack.sh stop "$STACK" >/dev/null 2>&1 || true; rm -rf "$STACK"; }
+	[ -n "${BENCH_KEEP:-}" ] || trap cleanup EXIT
+	TB_PORT=$PORT TB_WORKERS=$WORKERS TB_NGINX_WORKERS=${TB_NGINX_WORKERS:-2} TB_LOG_LEVEL=warn \
+		TB_RATE_LOGIN=1000r/s TB_BURST_LOGIN=1000 scripts/stack.sh start "$STACK" 2>/dev/null
+fi
+: "${BASE:?}"
+PG="host=$STACK/run port=54320 dbname=tongban user=tb_super"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$PG")
+export TB_PG_ADMIN=$PG TB_DATA_KEYS=$STACK/keys/data.keys
+TMP=$STACK/tmp/stats
+mkdir -p "$TMP"
+
+# the history (seed-history's runs are in the audit trail)
+have=$("${PSQL[@]}" -c "SELECT coalesce(sum((details->>'cases')::bigint), 0) FROM audit.event
+	WHERE action = 'cases.seed_history' AND outcome = 'success'")
+if [ "$have" -lt "$CASES" ]; then
+	t0=$(date +%s.%N)
+	bin/tbctl seed-history $((CASES - have)) >"$TMP/seed.log" 2>&1 || { cat "$TMP/seed.log" >&2; exit 1; }
+	echo "stats bench: seeded $((CASES - have)) cases in $(printf '%.0f' "$(echo "$(date +%s.%N) - $t0" | bc -l)") s"
+	grep -E '^(seeded|  )' "$TMP/seed.log" | sed 's/^/  /'
+fi
+
+# two stats readers with TOTP (admin roles log in with a second factor): the
+# region's and the county's; the secret is RFC 6238's test key
+reader() { # username agency scope -> token
+	if [ "$("${PSQL[@]}" -c "SELECT count(*) FROM iam.user WHERE username = '$1'")" = 0 ]; then
+		printf 'Bench-Passw0rd-1\n' | bin/tbctl user create --username "$1" --name 统计压测 --agency "$2" \
+			--role jurisdiction_admin --scope "$3" >/dev/null
+	fi
+	"${PSQL[@]}" -c "UPDATE iam.user SET must_change_password = false, totp_secret = NULL, totp_last_step = 0,
+		totp_secret_legacy = decode('3132333435363738393031323334353637383930', 'hex') WHERE username = '$1'"
+	python3 - "$BASE" "$1" <<'PY'
+import hashlib, hmac, json, struct, sys, time, urllib.request
+step = int(time.time() // 30)
+mac = hmac.new(b"12345678901234567890", struct.pack(">Q", step), hashlib.sha1).digest()
+off = mac[-1] & 15
+otp = "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7fffffff) % 10 ** 6)
+body = json.dumps({"username": sys.argv[2], "password": "Bench-Passw0rd-1", "otp": otp}).encode()
+req = urllib.request.Request(sys.argv[1] + "/api/v1/auth/login", body, {"Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(req))["token"])
+PY
+}
+RTOKEN=$(reader statsregion 450000 450000)
+sleep 1
+CTOKEN=$(reader statscounty $COUNTY $COUNTY)
+
+# one wrk run -> "rps p50_ms p99_ms non2xx"; the header after a space
+one() { # url [header]
+	local extra=()
+	[ -n "${2:-}" ] && extra=(-H "$2")
+	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "${extra[@]}" "$1" 2>/dev/null | awk '
+		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+		/Requests\/sec/ { rps = $2 }
+		/^ +50%/ { p50 = ms($2) }
+		/^ +99%/ { p99 = ms($2) }
+		/Non-2xx/ { bad = $NF }
+		END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }'
+}
+
+REPORTS=(overview by-month by-type by-agency cross-trend processing overdue fees queries)
+cases=$("${PSQL[@]}" -c "SELECT count(*) FROM cases.case")
+events=$("${PSQL[@]}" -c "SELECT count(*) FROM cases.event")
+echo
+echo "statistics on $cases cases ($events events), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), wrk -t2 -c$CONNS -d${DUR}s"
+printf '%-30s %8s %9s %9s %6s %6s\n' target req/s p50_ms p99_ms non2xx goal
+read -r r p5 p9 b < <(one "$BASE/-/admin/healthz")
+printf '%-30s %8s %9s %9s %6s %6s\n' "admin /healthz (trivial)" "$r" "$p5" "$p9" "$b" ""
+worst=0
+for who in region county; do
+	if [ $who = region ]; then tok=$RTOKEN div=450000; else tok=$CTOKEN div=$COUNTY; fi
+	for rep in "${REPORTS[@]}"; do
+		url="$BASE/api/v1/stats/$rep?division=$div"
+		# the answer once, for the record (status and size)
+		code=$(curl -s -o "$TMP/$who-$rep.json" -w '%{http_code}' -H "Authorization: Bearer $tok" "$url")
+		read -r r p5 p9 b < <(one "$url" "Authorization: Bearer $tok")
+		ok=$(awk -v p="$p9" -v c="$code" 'BEGIN { print (c == 200 && p < 300) ? "ok" : "MISS" }')
+		[ "$ok" = ok ] || worst=1
+		printf '%-30s %8s %9s %9s %6s %6s\n' "$rep ($who $div)" "$r" "$p5" "$p9" "$b" "$ok"
+	done
+	read -r r p5 p9 b < <(one "$BASE/-/admin/healthz")
+	printf '%-30s %8s %9s %9s %6s %6s\n' "admin /healthz (again)" "$r" "$p5" "$p9" "$b" ""
+done
+if [ $worst = 0 ]; then
+	echo "every report p99 < 300 ms (goal met)"
+else
+	echo "some report answered other than 200 or at p99 >= 300 ms (MISS above)"
+fi
