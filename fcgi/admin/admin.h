@@ -63,6 +63,11 @@ void h_workflow_types(struct req *r);
 void h_workflow_type_patch(struct req *r);
 void h_pilots(struct req *r);
 void h_pilot_switch(struct req *r);
+/* calendar.c */
+void h_calendar_get(struct req *r);
+void h_calendar_day(struct req *r);
+void h_calendar_year(struct req *r);
+extern const struct qkey calendar_query[];
 
 /* helpers */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -42,6 +42,9 @@ static const struct route routes[] = {
 	{ M_PATCH, "/api/v1/workflows/business-types/{code:str}", h_workflow_type_patch, .perm = "workflow.manage" },
 	{ M_GET, "/api/v1/workflows/pilots", h_pilots, .perm = "workflow.manage" },
 	{ M_PUT | M_DELETE, "/api/v1/workflows/pilots/{division:code}", h_pilot_switch, .perm = "workflow.manage" },
+	{ M_GET, "/api/v1/calendar", h_calendar_get, SESSION, .query = calendar_query },
+	{ M_PUT | M_DELETE, "/api/v1/calendar/days/{day:str}", h_calendar_day, .perm = "calendar.manage" },
+	{ M_PATCH, "/api/v1/calendar/years/{year:int}", h_calendar_year, .perm = "calendar.manage" },
 };
 
 static const struct service svc = {
