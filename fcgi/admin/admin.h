@@ -82,6 +82,11 @@ void h_stats(struct req *r);
 extern const struct qkey stats_query[];
 /* Fold the statistics deltas into the summaries (about once a second). */
 void stats_fold_tick(struct db *d);
+/* calendar.c */
+void h_calendar_get(struct req *r);
+void h_calendar_day(struct req *r);
+void h_calendar_year(struct req *r);
+extern const struct qkey calendar_query[];
 
 /* helpers */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

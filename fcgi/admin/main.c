@@ -57,6 +57,9 @@ static const struct route routes[] = {
 	{ M_GET, "/api/v1/policies/{id:int}/attachments/{aid:int}", h_policy_attachment_get, SESSION },
 	{ M_DELETE, "/api/v1/policies/{id:int}/attachments/{aid:int}", h_policy_attachment_delete, .perm = "policy.manage" },
 	{ M_GET, "/api/v1/stats/{report:slug}", h_stats, .perm = "stats.read", .query = stats_query },
+	{ M_GET, "/api/v1/calendar", h_calendar_get, SESSION, .query = calendar_query },
+	{ M_PUT | M_DELETE, "/api/v1/calendar/days/{day:str}", h_calendar_day, .perm = "calendar.manage" },
+	{ M_PATCH, "/api/v1/calendar/years/{year:int}", h_calendar_year, .perm = "calendar.manage" },
 };
 
 static const struct service svc = {

@@ -54,11 +54,15 @@ DB_QUERY(act_known, Q_ACTION_KNOWN, "SELECT 1 FROM cases.transition WHERE action
 /* received 0, due '', cert and fee NULL: unchanged */
 #define Q_UPDATE(P, C)                                                                        \
 	P(id, TEXT) P(version, I64) P(to, TEXT) P(now, I64) P(received, I64) P(due, TEXT)         \
-	P(cert, TEXT) P(fee, TEXT)
+	P(cert, TEXT) P(fee, TEXT) P(due_from, TEXT) P(due_days, INT)
+/* with a due date, what it was counted from (sql/0026: a calendar change
+ * recounts open cases from these) */
 DB_QUERY(act_update, Q_UPDATE,
 	 "UPDATE cases.case SET state = $3, version = version + 1, updated_at = to_timestamp($4::float8 / 1000000),"
 	 " received_at = CASE WHEN $5 = 0 THEN received_at ELSE to_timestamp($5::float8 / 1000000) END,"
 	 " due_date = CASE WHEN $6 = '' THEN due_date ELSE $6::date END,"
+	 " due_from = CASE WHEN $6 = '' THEN due_from ELSE $9::date END,"
+	 " due_days = CASE WHEN $6 = '' THEN due_days ELSE $10 END,"
 	 " certificate_no = coalesce($7, certificate_no), fee_total_fen = coalesce($8::bigint, fee_total_fen)"
 	 " WHERE id = $1 AND version = $2::int");
 #define Q_MISSING_DOCS(P, C) P(id, TEXT) C(missing, TEXT)
@@ -72,6 +76,12 @@ DB_QUERY(act_missing_docs, Q_MISSING_DOCS,
 DB_QUERY(act_notify, Q_NOTIFY,
 	 "INSERT INTO cases.notification (agency_code, case_id, kind, message, created_at)"
 	 " VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000000))");
+/* Shared against a calendar change (fcgi/admin/calendar.c takes the same
+ * key exclusively), before the calendar is read: a change either commits
+ * first and this reads it, or waits until this case's due date is written
+ * and then recounts it. */
+#define Q_CALENDAR_LOCK(P, C) C(one, INT)
+DB_QUERY(act_calendar_lock, Q_CALENDAR_LOCK, "SELECT 1 FROM pg_advisory_xact_lock_shared(7352926)");
 #define Q_CALENDAR(P, C) P(from, TEXT) C(day, INT) C(kind, TEXT)
 DB_QUERY(act_calendar, Q_CALENDAR,
 	 "SELECT to_char(day, 'YYYYMMDD')::int, kind FROM cases.calendar"
@@ -146,6 +156,8 @@ DB_QUERY(act_next_sides, Q_NEXT_SIDES,
 struct change {
 	int64_t received;	/* epoch us, or 0 */
 	const char *due;	/* YYYY-MM-DD or "" */
+	const char *due_from;	/* with due: the day it counts from, YYYY-MM-DD */
+	int due_days;		/* with due: the working days counted */
 	const char *cert;	/* NULL: unchanged */
 	const char *fee;	/* NULL: unchanged */
 	char *details;		/* event details JSON */
@@ -161,6 +173,8 @@ static char *due_date(struct req *r, int64_t now, int days)
 	char iso[16];
 	ymd_iso(today, iso, sizeof(iso));
 	struct act_calendar_row *cal;
+	if (act_calendar_lock_run(r, &(struct act_calendar_lock_in){ 0 }, NULL) < 0)
+		return NULL;
 	int n = act_calendar_run(r, &(struct act_calendar_in){ .from = iso }, &cal), hol[128], mk[128];
 	if (n < 0)
 		return NULL;
@@ -604,7 +618,14 @@ static int do_submit(struct act *a)
 	if (a->c->received == 0)
 		a->ch->received = a->now;
 	a->ch->due = due_date(r, a->now, a->c->days);
-	return a->ch->due ? 0 : -1;
+	if (a->ch->due == NULL)
+		return -1;
+	char *from = arena_alloc(r->arena, 11);
+	if (from == NULL || ymd_iso(beijing_ymd(a->now), from, 11) != 0)
+		return internal(r);
+	a->ch->due_from = from;
+	a->ch->due_days = a->c->days;
+	return 0;
 }
 
 static int do_supplement(struct act *a)
@@ -896,7 +917,7 @@ void h_case_action(struct req *r)
 		return;
 	}
 	int64_t now = req_now_us(r);
-	struct change ch = { 0, "", NULL, NULL, NULL, NULL, NULL };
+	struct change ch = { .due = "" };
 	const char *to = t->to;
 	/* the action's own rule; a transition without one in the table is a
 	 * workflow this program does not know (the worker check refuses to
@@ -911,7 +932,8 @@ void h_case_action(struct req *r)
 	if (def->apply && def->apply(&a) != 0)
 		return;
 	struct act_update_in up = { .id = id, .version = version, .to = to, .now = now, .received = ch.received,
-				    .due = ch.due, .cert = ch.cert, .fee = ch.fee };
+				    .due = ch.due, .cert = ch.cert, .fee = ch.fee, .due_from = ch.due_from,
+				    .due_days = ch.due_days };
 	int nup = act_update_run(r, &up, NULL);
 	if (nup < 0)
 		return;

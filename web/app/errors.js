@@ -3,6 +3,12 @@
 // back to a message by HTTP status.
 
 const MESSAGES = {
+	region_scope_required: '节假日安排由全区统一维护，只有自治区级的节假日管理员可以修改。',
+	invalid_day: '日期格式不正确。',
+	workday_not_weekend: '只有周六、周日可以设为调休上班日。',
+	day_not_marked: '这一天已是普通日。',
+	calendar_busy: '正有案件在提交，请稍后再保存。',
+	invalid_year: '年份不正确。',
 	network_error: '无法连接服务器，请检查网络后重试。',
 	service_unavailable: '服务暂时不可用，请稍后重试。',
 	timeout: '服务响应超时，请稍后重试。',

@@ -25,6 +25,8 @@ import * as queries from './screens/queries.js';
 import * as approvals from './screens/approvals.js';
 import * as whitelist from './screens/whitelist.js';
 import * as queryPermissions from './screens/query_permissions.js';
+import * as adminHome from './screens/admin_home.js';
+import * as adminCalendar from './screens/admin_calendar.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -43,6 +45,8 @@ route(/^\/queries$/, queries.render);
 route(/^\/query-approvals$/, approvals.render);
 route(/^\/whitelist$/, whitelist.render);
 route(/^\/query-permissions$/, queryPermissions.render);
+route(/^\/admin$/, adminHome.render);
+route(/^\/admin\/calendar$/, adminCalendar.render);
 
 let loaded = false;
 

@@ -102,7 +102,7 @@ export const ACTION_NAMES = {
 	create: '录入', submit: '提交受理', accept: '受理', request_supplement: '要求补正',
 	resubmit: '补正后重新提交', approve: '审核通过', reject: '不予登记', register: '登簿',
 	set_fees: '核定收费', record_payment: '收费', issue: '缮证', deliver: '送达',
-	close: '办结', withdraw: '撤回',
+	close: '办结', withdraw: '撤回', due_recomputed: '办理时限调整',
 };
 export function stateName(state) { return STATE_NAMES[state] || state; }
 

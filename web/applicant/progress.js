@@ -30,7 +30,7 @@ const STEPS = {
 	create: '窗口录入申请', submit: '申请已提交', accept: '登记机构受理', request_supplement: '要求补充材料',
 	resubmit: '补充材料已提交', approve: '审核通过', reject: '不予登记', register: '登簿',
 	set_fees: '核定登记费', record_payment: '已缴费', issue: '缮制证书', deliver: '证书送达',
-	close: '办结', withdraw: '撤回申请',
+	close: '办结', withdraw: '撤回申请', due_recomputed: '办理时限调整（节假日安排变化）',
 };
 const MESSAGES = {
 	progress_not_found: '案件编号或证件号码后六位不正确，请核对受理回执后重试。',

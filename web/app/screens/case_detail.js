@@ -222,6 +222,12 @@ function detailLines(e, c) {
 	if (d.out_trade_no) lines.push(h('div', {}, `${PROVIDERS[d.provider] || '在线支付'}，订单 ${d.out_trade_no}${d.source === 'statement' ? '（按对账单确认）' : ''}`));
 	if (d.method === 'mail') lines.push(h('div', {}, '邮寄送达，运单号 ' + d.tracking_number));
 	if (d.method === 'pickup') lines.push(h('div', {}, '窗口领取'));
+	// a holiday calendar change moved the due date (sql/0026): from what to what, and why
+	if (e.action === 'due_recomputed' && d.old && d.new) {
+		const why = d.kind === 'holiday' ? '设为放假' : d.kind === 'workday' ? '设为调休上班' : '恢复为普通日';
+		lines.push(h('div', {}, `承诺办结日期由 ${fmtDate(d.old)} 调整为 ${fmtDate(d.new)}`));
+		lines.push(h('div', { class: 'muted' }, `节假日安排调整：${fmtDate(d.day)}${why}${d.note ? '（' + d.note + '）' : ''}`));
+	}
 	if (e.comment) lines.push(h('div', { class: 'tl-comment' }, '意见：' + e.comment));
 	return lines;
 }

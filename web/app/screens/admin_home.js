@@ -1,0 +1,28 @@
+// 系统管理 (#/admin): a card for each admin screen the user may use, from
+// ADMIN_SCREENS (admin_nav.js). Someone who may use none is told so.
+
+import { h, replace } from '../ui.js';
+import { me } from '../session.js';
+import { adminFrame, adminScreens } from '../admin_nav.js';
+import { roleMap, divisionLabel, allAgencies } from '../admin_common.js';
+
+export async function render(main) {
+	const content = adminFrame(main, '#/admin');
+	const mine = adminScreens();
+	// role names in Chinese, with their scope; a failure here only costs the line
+	let names = new Map();
+	try { names = await roleMap(); await allAgencies(); } catch { /* the cards do not need it */ }
+	const roles = (me && me.roles ? me.roles : []).map((r) =>
+		`${names.get(r.role) ? names.get(r.role).name : r.role}（${divisionLabel(r.scope).replace(/（.*）$/, '') || r.scope}）`);
+	replace(content,
+		h('div', { class: 'admin-head' },
+			h('h1', { class: 'admin-title' }, '系统管理'),
+			roles.length ? h('p', { class: 'muted admin-sub' }, '您的角色：' + [...new Set(roles)].join('、') +
+				'。以下为您有权使用的管理功能，操作范围限于您的管辖区域，所有操作均记入审计日志。') : null),
+		mine.length
+			? h('ul', { class: 'admin-cards' }, mine.map((s) => h('li', {},
+				h('a', { class: 'admin-card', href: s.href },
+					h('span', { class: 'admin-card-title' }, s.title),
+					h('span', { class: 'admin-card-desc' }, s.desc)))))
+			: h('div', { class: 'banner banner-info', role: 'note' }, '您的账号没有系统管理权限。如需使用，请向本辖区管理员提出权限申请。'));
+}
