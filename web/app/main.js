@@ -27,6 +27,11 @@ import * as whitelist from './screens/whitelist.js';
 import * as queryPermissions from './screens/query_permissions.js';
 import * as adminHome from './screens/admin_home.js';
 import * as adminCalendar from './screens/admin_calendar.js';
+import * as adminUsers from './screens/admin_users.js';
+import * as adminUser from './screens/admin_user.js';
+import * as adminRequests from './screens/admin_requests.js';
+import * as adminLocks from './screens/admin_locks.js';
+import * as adminAgencies from './screens/admin_agencies.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -47,6 +52,11 @@ route(/^\/whitelist$/, whitelist.render);
 route(/^\/query-permissions$/, queryPermissions.render);
 route(/^\/admin$/, adminHome.render);
 route(/^\/admin\/calendar$/, adminCalendar.render);
+route(/^\/admin\/users$/, adminUsers.render);
+route(/^\/admin\/users\/(\d+)$/, adminUser.render);
+route(/^\/admin\/requests$/, adminRequests.render);
+route(/^\/admin\/locks$/, adminLocks.render);
+route(/^\/admin\/agencies$/, adminAgencies.render);
 
 let loaded = false;
 
