@@ -137,6 +137,9 @@ const MESSAGES = {
 	order_already_paid: '该订单已缴费，不能重复补记。',
 	payment_not_configured: '未配置支付渠道。',
 	// -- fees, payments (add above this line) --
+	// audit trail, workflow, statistics screens (issue 12, wt-ui-ops)
+	verification_pending: '审计日志链尚未完成首次核验，请稍后刷新。',
+	division_not_found: '没有这个行政区划。',
 };
 
 const BY_STATUS = {

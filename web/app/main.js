@@ -26,6 +26,9 @@ import * as approvals from './screens/approvals.js';
 import * as whitelist from './screens/whitelist.js';
 import * as queryPermissions from './screens/query_permissions.js';
 import * as adminHome from './screens/admin_home.js';
+import * as adminAudit from './screens/admin_audit.js';
+import * as adminWorkflow from './screens/admin_workflow.js';
+import * as adminStats from './screens/admin_stats.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -45,6 +48,9 @@ route(/^\/query-approvals$/, approvals.render);
 route(/^\/whitelist$/, whitelist.render);
 route(/^\/query-permissions$/, queryPermissions.render);
 route(/^\/admin$/, adminHome.render);
+route(/^\/admin\/audit$/, adminAudit.render);
+route(/^\/admin\/workflow$/, adminWorkflow.render);
+route(/^\/admin\/stats$/, adminStats.render);
 
 let loaded = false;
 
