@@ -69,7 +69,9 @@ function legend(svg, series, x, y, maxW) {
 		const w = 18 + textWidth(s.name, 12) + 18;
 		if (cx + w > x + maxW && cx > x) { cx = x; cy += 18; }
 		const k = s.cls ?? `chart-s${s.color ?? i}`;
-		if (s.type === 'line') {
+		if (s.type === 'mark') {
+			svg.appendChild(el('line', { x1: cx + 6, y1: cy - 12, x2: cx + 6, y2: cy + 2, class: `chart-mark ${k}` }));
+		} else if (s.type === 'line') {
 			svg.appendChild(el('line', { x1: cx, y1: cy - 4, x2: cx + 14, y2: cy - 4, class: `chart-line ${k}` }));
 			svg.appendChild(el('circle', { cx: cx + 7, cy: cy - 4, r: 3, class: `chart-dot ${k}` }));
 		} else {
@@ -184,21 +186,25 @@ function niceMaxOf(series, stacked, n) {
 
 // Horizontal bars: one row per category (long Chinese names read on the
 // left), one bar per series in it; values written at the bar's end.
-// o: {title, desc, labels[], series[{name, values[], color?}], width,
-// format?(v), rowHeight?}
+// o: {title, desc, labels[], series[{name, values[], color?, type?:
+// 'bar'|'mark'}], width, format?(v), rowHeight?}
 export function hbarChart(o) {
 	const W = Math.max(320, Math.round(o.width || 800));
 	const fmt = o.format || fmtDefault;
 	const n = o.labels.length;
-	const k = o.series.length;
-	const rowH = o.rowHeight || (k > 1 ? 10 + k * 9 : 26);
+	// series of type "mark" (a limit, say) are drawn as a tick across the
+	// row, not as a bar
+	const bars = o.series.filter((s) => s.type !== 'mark');
+	const marks = o.series.filter((s) => s.type === 'mark');
+	const k = bars.length;
+	const rowH = o.rowHeight || (k > 1 ? 12 + k * 10 : 26);
 	const labelW = Math.min(Math.max(...o.labels.map((l) => textWidth(l, 12)), 40) + 12, Math.round(W * 0.34));
 	const maxV = Math.max(0, ...o.series.flatMap((s) => s.values.map((v) => Number(v) || 0)));
 	const scale = niceScale(maxV);
 	const valueW = textWidth(fmt(scale.max), 11) + 10;
 	const svg = frame(o, W, 0);
-	const legendBottom = k > 1 ? legend(svg, o.series, labelW, 16, W - labelW - 10) : 0;
-	const mt = k > 1 ? legendBottom + 14 : 8;
+	const legendBottom = o.series.length > 1 ? legend(svg, o.series, labelW, 16, W - labelW - 10) : 0;
+	const mt = o.series.length > 1 ? legendBottom + 14 : 8;
 	const H = mt + n * rowH + 26;
 	svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
 	svg.setAttribute('height', H);
@@ -211,18 +217,24 @@ export function hbarChart(o) {
 	}
 	svg.appendChild(grid);
 	const g = el('g', { class: 'chart-bars' });
-	const bh = Math.max(4, (rowH - 8) / k);
+	const bh = Math.max(4, (rowH - 8) / Math.max(k, 1));
 	for (let i = 0; i < n; i++) {
 		const y0 = mt + i * rowH + 4;
 		g.appendChild(text(labelW - 8, y0 + (rowH - 8) / 2 + 4, clip(o.labels[i], labelW - 12, 12), { class: 'chart-ylabel', 'text-anchor': 'end' }));
-		o.series.forEach((s, j) => {
+		bars.forEach((s, j) => {
 			const v = Number(s.values[i]) || 0;
 			const yy = y0 + j * bh;
 			g.appendChild(el('rect', { x: labelW, y: r1(yy), width: r1(Math.max(x(v) - labelW, v > 0 ? 1 : 0)), height: r1(Math.max(bh - 1, 2)),
-				class: `chart-bar chart-s${s.color ?? j}`, 'data-i': i },
+				class: `chart-bar chart-s${s.color ?? o.series.indexOf(s)}`, 'data-i': i },
 			el('title', {}, `${o.labels[i]} ${s.name}：${fmt(v)}`)));
 			if (k === 1 || bh >= 9) g.appendChild(text(x(v) + 4, yy + bh / 2 + 4, fmt(v), { class: k === 1 ? 'chart-value' : 'chart-value chart-value-small' }));
 		});
+		for (const s of marks) {
+			const v = s.values[i];
+			if (v === null || v === undefined) continue;
+			g.appendChild(el('line', { x1: r1(x(Number(v))), x2: r1(x(Number(v))), y1: r1(y0 - 3), y2: r1(y0 + rowH - 5),
+				class: `chart-mark chart-s${s.color ?? o.series.indexOf(s)}` }, el('title', {}, `${o.labels[i]} ${s.name}：${fmt(Number(v))}`)));
+		}
 	}
 	svg.appendChild(g);
 	return svg;

@@ -75,7 +75,7 @@ const REPORTS = [
 			const line = col(env, [/cross.*(share|rate|bp)/, /cross/, /share/], ['bp']);
 			if (!cat || !bar) return null;
 			const series = [{ name: bar.label, values: values(env, bar), color: 0 }];
-			if (line) series.push({ name: line.label, values: values(env, line), type: 'line', color: 3 });
+			if (line) series.push({ name: line.label, values: values(env, line), type: 'line', color: 2 });
 			return barChart({ title: '按月受理量与跨域受理占比', desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}，每月一根柱`,
 				labels: labelsOf(env, cat), series, width, height: 300, lineFormat: pct, valueLabels: true });
 		} },
@@ -93,7 +93,7 @@ const REPORTS = [
 			const share = col(env, [/cross.*(share|rate|bp)/, /cross/, /share/], ['bp']);
 			if (!cat || !share || !(env.rows || []).length) return null;
 			return hbarChart({ title: '各机构跨域受理占比', desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}`,
-				labels: labelsOf(env, cat), series: [{ name: share.label, values: values(env, share), color: 3 }], width, format: pct });
+				labels: labelsOf(env, cat), series: [{ name: share.label, values: values(env, share), color: 1 }], width, format: pct });
 		} },
 	{ slug: 'cross-trend', title: '跨域受理占比趋势', note: '每月跨辖区受理所占比例；可选择单个机构查看。', agencyPicker: true,
 		chart(env, width) {
@@ -101,25 +101,31 @@ const REPORTS = [
 			const share = col(env, [/cross.*(share|rate|bp)/, /cross/, /share/], ['bp']);
 			if (!cat || !share) return null;
 			return lineChart({ title: '跨域受理占比趋势', desc: `${env.agency_name || env.division_name}，按月`,
-				labels: labelsOf(env, cat), series: [{ name: share.label, values: values(env, share), color: 3 }], width, height: 260, format: pct });
+				labels: labelsOf(env, cat), series: [{ name: share.label, values: values(env, share), color: 1 }], width, height: 260, format: pct });
 		} },
 	{ slug: 'processing', title: '办理时长', note: '自首次受理至作出登记决定（登簿或不予登记）的工作日数：中位数与第 90 百分位，对照承诺时限。',
 		chart(env, width) {
 			const cat = textCol(env, /name/, /type/);
-			const days = [[/promised/, 2], [/median/, 0], [/p90|90/, 4]]
-				.map(([p, color]) => [col(env, [p], ['days', 'int']), color]).filter(([c]) => c);
+			const days = [[/promised/, 3, 'mark'], [/median/, 0], [/p90|90/, 2]]
+				.map(([p, color, type]) => [col(env, [p], ['days', 'int']), color, type]).filter(([c]) => c);
 			if (!cat || !days.length || !(env.rows || []).length) return null;
 			return hbarChart({ title: '办理时长与承诺时限（工作日）', desc: `${env.division_name}，按业务类型`,
-				labels: labelsOf(env, cat), series: days.map(([c, color]) => ({ name: c.label, values: values(env, c), color })), width,
+				labels: labelsOf(env, cat), series: days.map(([c, color, type]) => ({ name: c.label.replace(/（工作日）$/, ''), values: values(env, c), color, type })), width,
 				format: (v) => String(v) });
 		} },
 	{ slug: 'overdue', title: '超期情况', note: '每月超过到期日才作出决定的案件，以及目前在办且已过到期日的案件。',
 		chart(env, width) {
 			const cat = textCol(env, /month/);
-			const late = col(env, [/late|overdue|over/], ['int']);
+			const late = col(env, [/^late$/, /late|overdue/], ['int']);
+			const decided = col(env, [/^decided$/], ['int']);
+			const rate = col(env, [/late.*bp/, /late/], ['bp']);
 			if (!cat || !late) return null;
-			return barChart({ title: '按月超期办结的案件数', desc: `${env.division_name}，按月`, labels: labelsOf(env, cat),
-				series: [{ name: late.label, values: values(env, late), color: 4 }], width, height: 240, valueLabels: true });
+			const series = [];
+			if (decided) series.push({ name: decided.label, values: values(env, decided), color: 4 });
+			series.push({ name: late.label, values: values(env, late), color: 3 });
+			if (rate) series.push({ name: rate.label, values: values(env, rate), type: 'line', color: 2 });
+			return barChart({ title: '按月办结数与超期办结数', desc: `${env.division_name}，按月；超期率为右轴`, labels: labelsOf(env, cat),
+				series, width, height: 260, lineFormat: pct, valueLabels: true });
 		} },
 	{ slug: 'fees', title: '收费', note: '按月、按缴费渠道（现金、POS 机、微信支付）的实收金额（元）。',
 		chart(env, width) {
@@ -136,8 +142,8 @@ const REPORTS = [
 					values: labels.map((m) => rows.filter((r) => r[cat.key] === m && r[channel.key] === ch).reduce((s, r) => s + Number(r[amount.key] || 0), 0)) }));
 			} else {   // one row per month, a column per channel
 				labels = rows.map((r) => r[cat.key]);
-				const per = (env.columns || []).filter((c) => c.type === 'fen' && /collected|paid/.test(c.key) && /cash|pos|wechat/.test(c.key));
-				series = per.map((c, j) => ({ name: c.label, values: values(env, c), color: j }));
+				const per = (env.columns || []).filter((c) => c.type === 'fen' && /^(cash|pos|wechat)/.test(c.key));
+				series = per.map((c, j) => ({ name: c.label.replace(/（元）$/, ''), values: values(env, c), color: j }));
 				if (!series.length) series = [{ name: amount.label, values: values(env, amount), color: 0 }];
 			}
 			return barChart({ title: '按月、按渠道的实收金额', desc: `${env.division_name}，单位：元`, labels: labels.map(String), series,
@@ -153,13 +159,14 @@ const REPORTS = [
 		} },
 ];
 
-function table(env, id) {
+function table(env, id, title) {
 	const cols = env.columns || [];
 	const rows = env.rows || [];
 	const num = (c) => c.type !== 'text';
-	const head = (c) => (unit[c.type] ? `${c.label}（${unit[c.type]}）` : c.label);
+	const head = (c) => (unit[c.type] && !c.label.includes(unit[c.type]) ? `${c.label}（${unit[c.type]}）` : c.label);
 	const cell = (c, r) => h('td', { class: num(c) ? 'num' : null }, fmtValue(c.type, r[c.key]));
-	return h('div', { class: 'stats-table-wrap' }, h('table', { class: 'grid stats-table', id },
+	// the box scrolls (long tables): focusable, so the keyboard scrolls it too
+	return h('div', { class: rows.length > 14 ? 'stats-table-wrap stats-table-long' : 'stats-table-wrap', tabindex: '0', role: 'region', 'aria-label': `${title}：数据表` }, h('table', { class: 'grid stats-table', id },
 		h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', class: num(c) ? 'num' : null }, head(c))))),
 		h('tbody', {}, rows.length ? rows.map((r) => h('tr', {}, cols.map((c) => cell(c, r))))
 			: h('tr', {}, h('td', { colspan: String(cols.length || 1), class: 'empty' }, '本期无数据'))),
@@ -269,8 +276,8 @@ export async function render(main) {
 		try { env = await get(`/api/v1/stats/overview?${params()}`); } catch (e) { failed(figures, '主要指标', e); return; }
 		const row = (env.rows && env.rows[0]) || env.totals || {};
 		const tiles = (env.columns || []).filter((c) => c.type !== 'text').map((c) => h('div', { class: `stats-tile stats-tile-${c.type}`, dataset: { key: c.key } },
-			h('span', { class: 'stats-tile-value' }, fmtValue(c.type, row[c.key]), unit[c.type] && row[c.key] !== null && row[c.key] !== undefined ? h('small', {}, unit[c.type]) : null),
-			h('span', { class: 'stats-tile-label' }, c.label)));
+			h('span', { class: 'stats-tile-value' }, fmtValue(c.type, row[c.key]), c.type === 'days' && row[c.key] !== null && row[c.key] !== undefined ? h('small', {}, '工作日') : null),
+			h('span', { class: 'stats-tile-label' }, c.type === 'days' ? c.label.replace(/（工作日）$/, '') : c.label)));
 		replace(figures,
 			h('div', { class: 'panel-head' },
 				h('h2', { class: 'panel-title', id: 'stats-overview-title' }, '主要指标', h('span', { class: 'muted small' }, `${env.division_name || ''} · ${monthText(env.from || from)}至${monthText(env.to || to)}`)),
@@ -292,8 +299,7 @@ export async function render(main) {
 			h('div', { class: 'stats-tools' }, rep.agencyPicker ? await agencyPicker(rep, box, extra.agency) : null, csvLink(rep.slug, rep.title, extra)));
 		replace(box, head, h('p', { class: 'muted small' }, rep.note),
 			svg ? h('figure', { class: 'stats-chart' }, svg) : null,
-			h('h3', { class: 'sr-only' }, `${rep.title}：数据表`),
-			table(env, `stats-table-${rep.slug}`));
+			table(env, `stats-table-${rep.slug}`, rep.title));
 	};
 
 	// cross-trend of one agency: the agencies of the division's by-agency rows
