@@ -461,7 +461,8 @@ db_error:
 }
 
 /* The admin service's background process: seal every second, keep the
- * monthly partitions two months ahead every hour. */
+ * monthly partitions two months ahead every hour, fold the statistics'
+ * deltas (stats.c). */
 int admin_background(struct worker *w)
 {
 	if (w->app == NULL && (w->app = calloc(1, sizeof(struct sealer))) == NULL)
@@ -478,5 +479,6 @@ int admin_background(struct worker *w)
 			s->next_partitions_us = time_mono_us() + 3600LL * 1000000;
 		PQclear(r);
 	}
+	stats_fold_tick(&w->db);
 	return sealer_tick(w, s);
 }

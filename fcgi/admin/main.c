@@ -42,6 +42,7 @@ static const struct route routes[] = {
 	{ M_PATCH, "/api/v1/workflows/business-types/{code:str}", h_workflow_type_patch, .perm = "workflow.manage" },
 	{ M_GET, "/api/v1/workflows/pilots", h_pilots, .perm = "workflow.manage" },
 	{ M_PUT | M_DELETE, "/api/v1/workflows/pilots/{division:code}", h_pilot_switch, .perm = "workflow.manage" },
+	{ M_GET, "/api/v1/stats/{report:slug}", h_stats, .perm = "stats.read", .query = stats_query },
 };
 
 static const struct service svc = {
