@@ -158,6 +158,9 @@ const MESSAGES = {
 	agency_not_found: '没有这个登记机构。',
 	agency_exists: '已有登记机构使用这个代码或名称。',
 	// -- 系统管理 (add above this line) --
+	// audit trail, workflow, statistics screens (issue 12, wt-ui-ops)
+	verification_pending: '审计日志链尚未完成首次核验，请稍后刷新。',
+	division_not_found: '没有这个行政区划。',
 };
 
 const BY_STATUS = {

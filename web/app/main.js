@@ -32,6 +32,9 @@ import * as adminUser from './screens/admin_user.js';
 import * as adminRequests from './screens/admin_requests.js';
 import * as adminLocks from './screens/admin_locks.js';
 import * as adminAgencies from './screens/admin_agencies.js';
+import * as adminAudit from './screens/admin_audit.js';
+import * as adminWorkflow from './screens/admin_workflow.js';
+import * as adminStats from './screens/admin_stats.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -57,6 +60,9 @@ route(/^\/admin\/users\/(\d+)$/, adminUser.render);
 route(/^\/admin\/requests$/, adminRequests.render);
 route(/^\/admin\/locks$/, adminLocks.render);
 route(/^\/admin\/agencies$/, adminAgencies.render);
+route(/^\/admin\/audit$/, adminAudit.render);
+route(/^\/admin\/workflow$/, adminWorkflow.render);
+route(/^\/admin\/stats$/, adminStats.render);
 
 let loaded = false;
 
