@@ -26,6 +26,8 @@ import * as approvals from './screens/approvals.js';
 import * as whitelist from './screens/whitelist.js';
 import * as queryPermissions from './screens/query_permissions.js';
 import * as adminHome from './screens/admin_home.js';
+import * as adminPolicies from './screens/admin_policies.js';
+import * as policies from './screens/policies.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -45,6 +47,12 @@ route(/^\/query-approvals$/, approvals.render);
 route(/^\/whitelist$/, whitelist.render);
 route(/^\/query-permissions$/, queryPermissions.render);
 route(/^\/admin$/, adminHome.render);
+route(/^\/admin\/policies$/, adminPolicies.renderList);
+route(/^\/admin\/policies\/new$/, adminPolicies.renderEdit);
+route(/^\/admin\/policies\/(\d+)$/, adminPolicies.renderEdit);
+route(/^\/admin\/policies\/(\d+)\/versions$/, adminPolicies.renderVersions);
+route(/^\/policies$/, policies.renderList);
+route(/^\/policies\/(\d+)$/, policies.renderDoc);
 
 let loaded = false;
 
