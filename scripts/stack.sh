@@ -235,6 +235,10 @@ start_services() {
 		local body=1048576
 		[ "$s" = intake ] && body=22020096
 		[ "$s" = query ] && body=11534336 # archive-query evidence, 10 MiB
+		# admin: policy documents' PDF attachments (10 MiB) and their JSON
+		# (up to 200 000 characters of text); nginx limits each route
+		local json_env=""
+		[ "$s" = admin ] && body=11534336 && json_env="TB_JSON_MAX=2097152"
 		# admin (password hashing) and intake (uploads) have a slow lane:
 		# workers of their own on a second socket (README, "Workers and
 		# connections"); nginx sends the slow routes there
@@ -253,7 +257,7 @@ start_services() {
 			TB_REDIS="$DIR/run/redis.sock" TB_WORKERS="$workers" TB_DATA_KEYS="$DIR/keys/data.keys" \
 			TB_LOG_LEVEL="${TB_LOG_LEVEL:-info}" TB_PUBLIC_URL="${TB_PUBLIC_URL:-http://127.0.0.1:${TB_PORT:-8080}}" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-			$audit_env $cert_env $slow_env $pay_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
+			$audit_env $cert_env $slow_env $pay_env $json_env ${TB_SVC_ENV:-} "$bin/tongban-$s" </dev/null >>"$DIR/log/$s.log" 2>&1 &
 		echo $! >"$DIR/run/$s.pid"
 	done
 	for s in $SERVICES; do

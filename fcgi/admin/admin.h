@@ -63,6 +63,20 @@ void h_workflow_types(struct req *r);
 void h_workflow_type_patch(struct req *r);
 void h_pilots(struct req *r);
 void h_pilot_switch(struct req *r);
+/* policies.c: 政策法规 */
+void h_policies_list(struct req *r);
+void h_policy_create(struct req *r);
+void h_policy_get(struct req *r);
+void h_policy_patch(struct req *r);
+void h_policy_read(struct req *r);
+void h_policy_publish(struct req *r);
+void h_policy_withdraw(struct req *r);
+void h_policy_versions(struct req *r);
+void h_policy_version_get(struct req *r);
+void h_policy_attachment_add(struct req *r);
+void h_policy_attachment_get(struct req *r);
+void h_policy_attachment_delete(struct req *r);
+extern const struct qkey policies_query[], policy_attachment_query[];
 
 /* helpers */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

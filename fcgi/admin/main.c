@@ -42,6 +42,20 @@ static const struct route routes[] = {
 	{ M_PATCH, "/api/v1/workflows/business-types/{code:str}", h_workflow_type_patch, .perm = "workflow.manage" },
 	{ M_GET, "/api/v1/workflows/pilots", h_pilots, .perm = "workflow.manage" },
 	{ M_PUT | M_DELETE, "/api/v1/workflows/pilots/{division:code}", h_pilot_switch, .perm = "workflow.manage" },
+	/* 政策法规 (policies.c): reading needs a session (the handler filters by
+	 * division); writing policy.manage over the document's division */
+	{ M_GET, "/api/v1/policies", h_policies_list, SESSION, .query = policies_query },
+	{ M_POST, "/api/v1/policies", h_policy_create, .perm = "policy.manage" },
+	{ M_GET, "/api/v1/policies/{id:int}", h_policy_get, SESSION },
+	{ M_PATCH, "/api/v1/policies/{id:int}", h_policy_patch, .perm = "policy.manage" },
+	{ M_POST, "/api/v1/policies/{id:int}/read", h_policy_read, SESSION },
+	{ M_POST, "/api/v1/policies/{id:int}/publish", h_policy_publish, .perm = "policy.manage" },
+	{ M_POST, "/api/v1/policies/{id:int}/withdraw", h_policy_withdraw, .perm = "policy.manage" },
+	{ M_GET, "/api/v1/policies/{id:int}/versions", h_policy_versions, .perm = "policy.manage" },
+	{ M_GET, "/api/v1/policies/{id:int}/versions/{n:int}", h_policy_version_get, .perm = "policy.manage" },
+	{ M_POST, "/api/v1/policies/{id:int}/attachments", h_policy_attachment_add, .perm = "policy.manage", .query = policy_attachment_query },
+	{ M_GET, "/api/v1/policies/{id:int}/attachments/{aid:int}", h_policy_attachment_get, SESSION },
+	{ M_DELETE, "/api/v1/policies/{id:int}/attachments/{aid:int}", h_policy_attachment_delete, .perm = "policy.manage" },
 };
 
 static const struct service svc = {

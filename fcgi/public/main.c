@@ -16,6 +16,10 @@ static const struct route routes[] = {
 	/* payments: the provider's notifications, the applicant's payment (payments.c) */
 	{ .methods = M_POST, .pattern = "/api/v1/payments/notify", .fn = h_payment_notify },
 	{ .methods = M_POST, .pattern = "/api/v1/public/payment", .fn = h_public_payment },
+	/* 政策法规: published 办事指南 and 通知公告 (policies.c) */
+	{ .methods = M_GET, .pattern = "/api/v1/public/policies", .fn = h_public_policies, .query = public_policies_query },
+	{ .methods = M_GET, .pattern = "/api/v1/public/policies/{id:int}", .fn = h_public_policy },
+	{ .methods = M_GET, .pattern = "/api/v1/public/policies/{id:int}/attachments/{aid:int}", .fn = h_public_policy_attachment },
 };
 
 static const struct service svc = {

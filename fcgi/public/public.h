@@ -28,4 +28,10 @@ extern const struct qkey division_list_query[];
 void h_certificate_verify(struct req *r);
 extern const struct qkey certificate_verify_query[];
 
+/* policies for applicants (policies.c) */
+void h_public_policies(struct req *r);
+void h_public_policy(struct req *r);
+void h_public_policy_attachment(struct req *r);
+extern const struct qkey public_policies_query[];
+
 #endif

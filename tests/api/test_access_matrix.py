@@ -21,7 +21,7 @@ ROLE_PERMS = {
     "issuer": {"case.read", "case.issue", "case.deliver"},
     "query_clerk": {"query.create", "registry.read"},
     "jurisdiction_admin": {"user.manage", "role.manage", "query.approve", "whitelist.manage",
-                           "workflow.manage", "stats.read", "case.read"},
+                           "workflow.manage", "stats.read", "case.read", "policy.manage"},
     "system_admin": {"user.manage", "agency.manage", "workflow.manage", "policy.manage", "stats.read"},
     "security_admin": {"role.manage", "whitelist.manage"},
     "auditor": {"audit.read"},

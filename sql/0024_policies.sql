@@ -1,0 +1,184 @@
+-- Policies and regulations (政策法规, README "Policies and regulations"):
+-- documents that apply to a division's subtree (450000: everyone), written
+-- and published by holders of policy.manage over that division, read by
+-- staff (published ones covering their agency's division) and — for
+-- 办事指南 and 通知公告 only — by applicants through the public service.
+-- Every saved change is a new version with a full snapshot.
+CREATE SCHEMA pol;
+GRANT USAGE ON SCHEMA pol TO tb_admin, tb_public;
+
+-- a county or city administrator publishes for its own subtree
+INSERT INTO iam.role_permission VALUES ('jurisdiction_admin', 'policy.manage');
+
+-- Chinese full-text search without a Chinese parser: the index holds every
+-- CJK character (so a one-character query can match) and every pair of
+-- neighbouring CJK characters (most Chinese words are two characters), plus
+-- whole lowercase ASCII words and digit runs (文号 numbers, years). Why not
+-- pg_trgm: under the C locale its word characters are ASCII only, so Chinese
+-- text yields no trigrams, and a trigram needs three characters where the
+-- commonest query words (抵押, 继承, 查封) have two. The positions (the
+-- character's place, capped by PostgreSQL at 16383) give ts_rank something to
+-- weigh. One definition, used by the stored column, the index and queries.
+CREATE FUNCTION pol.bigrams(t text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
+  WITH ch AS (
+    -- by code point: CJK Unified Ideographs, Extension A, Compatibility
+    SELECT c, i, CASE WHEN ascii(c) BETWEEN 19968 AND 40959 OR ascii(c) BETWEEN 13312 AND 19903
+                        OR ascii(c) BETWEEN 63744 AND 64255 THEN 'h'
+                      WHEN ascii(c) BETWEEN 97 AND 122 THEN 'a' WHEN ascii(c) BETWEEN 48 AND 57 THEN 'd' END AS k
+      FROM unnest(string_to_array(lower(t), NULL)) WITH ORDINALITY AS u (c, i)
+  ), runs AS (
+    -- g numbers the runs of one kind (gaps and islands)
+    SELECT c, i, k, i - row_number() OVER (PARTITION BY k ORDER BY i) AS g,
+           lead(c) OVER (ORDER BY i) AS nx, lead(k) OVER (ORDER BY i) AS nk
+      FROM ch
+  ), lex AS (
+    SELECT c AS l, i AS p FROM runs WHERE k = 'h'
+    UNION ALL
+    SELECT c || nx, i FROM runs WHERE k = 'h' AND nk = 'h'
+    UNION ALL
+    -- whole ASCII words and digit runs (at most 100 characters: a lexeme is
+    -- limited to 2 KB, and nobody searches for longer words)
+    SELECT string_agg(c, '' ORDER BY i), min(i) FROM runs WHERE k IN ('a', 'd') GROUP BY k, g
+    HAVING count(*) <= 100
+  )
+  -- one entry per lexeme (PostgreSQL limits the text it parses, duplicates
+  -- included, to 1 MB); it keeps the first 256 positions of each
+  SELECT coalesce(string_agg(l || ':' || ps, ' '), '')::tsvector
+    FROM (SELECT l, string_agg(DISTINCT least(p, 16383)::text, ',') AS ps FROM lex GROUP BY l) g
+$$;
+
+-- The query's lexemes, all of them required: a CJK run of one character is
+-- that character, a longer run its overlapping pairs; ASCII words and digit
+-- runs as whole words. NULL when the text has none (nothing matches).
+CREATE FUNCTION pol.bigram_query(q text) RETURNS tsquery
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
+  WITH runs AS (
+    SELECT r[1] AS run, string_to_array(r[1], NULL) AS cs
+      FROM regexp_matches(q, '[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+', 'g') AS r
+  ), lex AS (
+    SELECT run AS l FROM runs WHERE cardinality(cs) = 1
+    UNION
+    SELECT cs[k] || cs[k + 1] FROM runs, generate_series(1, cardinality(cs) - 1) AS k
+    UNION
+    SELECT w[1] FROM regexp_matches(lower(q), '[a-z]+|[0-9]+', 'g') AS w WHERE length(w[1]) <= 100
+  )
+  SELECT string_agg(quote_literal(l), ' & ')::tsquery FROM lex
+$$;
+GRANT EXECUTE ON FUNCTION pol.bigrams(text), pol.bigram_query(text) TO tb_admin, tb_public;
+
+CREATE TABLE pol.document (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  division        text NOT NULL REFERENCES ref.division (code),
+  category        text NOT NULL CHECK (category IN ('law', 'policy', 'guide', 'notice')),
+  title           text NOT NULL CHECK (char_length(title) BETWEEN 1 AND 200),
+  issuer          text NOT NULL CHECK (char_length(issuer) BETWEEN 1 AND 100),
+  doc_number      text NOT NULL DEFAULT '' CHECK (char_length(doc_number) <= 100),
+  published_on    date,
+  effective_on    date,
+  body            text NOT NULL CHECK (char_length(body) <= 200000),
+  state           text NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'published', 'withdrawn')),
+  version         integer NOT NULL DEFAULT 1 CHECK (version >= 1),
+  created_by      bigint NOT NULL REFERENCES iam.user (id),
+  created_at      timestamptz NOT NULL,
+  updated_at      timestamptz NOT NULL,
+  published_at    timestamptz,
+  withdrawn_at    timestamptz,
+  withdraw_reason text CHECK (char_length(withdraw_reason) BETWEEN 2 AND 200),
+  -- pol.bigrams of title (weighing more when ranking) and body, kept by
+  -- the trigger below
+  search          tsvector NOT NULL DEFAULT ''::tsvector,
+  CHECK ((state = 'withdrawn') = (withdrawn_at IS NOT NULL)),
+  CHECK ((state = 'draft') = (published_at IS NULL))
+);
+CREATE INDEX document_search ON pol.document USING gin (search);
+
+-- Indexing a long body takes a while (a second or two at 200 000
+-- characters): done when the text changes, not on every change of state.
+CREATE FUNCTION pol.document_search() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+  NEW.search := setweight(pol.bigrams(NEW.title), 'A') || pol.bigrams(NEW.body);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER document_search_insert BEFORE INSERT ON pol.document
+  FOR EACH ROW EXECUTE FUNCTION pol.document_search();
+CREATE TRIGGER document_search_update BEFORE UPDATE OF title, body ON pol.document
+  FOR EACH ROW WHEN (NEW.title IS DISTINCT FROM OLD.title OR NEW.body IS DISTINCT FROM OLD.body)
+  EXECUTE FUNCTION pol.document_search();
+CREATE INDEX document_division ON pol.document (division, state);
+
+-- PDFs only (sniffed by the service), at most 10 MiB each. A deleted
+-- attachment keeps its bytes: earlier versions' snapshots name it.
+CREATE TABLE pol.attachment (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id bigint NOT NULL REFERENCES pol.document (id),
+  filename    text NOT NULL CHECK (char_length(filename) BETWEEN 1 AND 200),
+  size        integer NOT NULL CHECK (size BETWEEN 1 AND 10485760),
+  sha256      text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  data        bytea NOT NULL CHECK (length(data) = size),
+  uploaded_by bigint NOT NULL REFERENCES iam.user (id),
+  uploaded_at timestamptz NOT NULL,
+  removed_by  bigint REFERENCES iam.user (id),
+  removed_at  timestamptz,
+  CHECK ((removed_by IS NULL) = (removed_at IS NULL))
+);
+-- PDFs are compressed already: stored out of line without another try
+ALTER TABLE pol.attachment ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE INDEX attachment_document ON pol.attachment (document_id) WHERE removed_at IS NULL;
+
+-- Every version as it was saved: what the versions screen shows and what
+-- an auditor compares. attachments: [{id, filename, size, sha256}].
+CREATE TABLE pol.version (
+  document_id     bigint NOT NULL REFERENCES pol.document (id),
+  version         integer NOT NULL,
+  action          text NOT NULL CHECK (action IN ('create', 'update', 'publish', 'withdraw',
+                                                  'attachment_add', 'attachment_delete')),
+  state           text NOT NULL,
+  division        text NOT NULL,
+  category        text NOT NULL,
+  title           text NOT NULL,
+  issuer          text NOT NULL,
+  doc_number      text NOT NULL,
+  published_on    date,
+  effective_on    date,
+  body            text NOT NULL,
+  withdraw_reason text,
+  attachments     jsonb NOT NULL,
+  changed_by      bigint NOT NULL REFERENCES iam.user (id),
+  changed_at      timestamptz NOT NULL,
+  PRIMARY KEY (document_id, version)
+);
+
+-- What each user has read: the version read. A document is unread while
+-- the row is missing or names an older version (a published edit).
+CREATE TABLE pol.read (
+  user_id     bigint NOT NULL REFERENCES iam.user (id),
+  document_id bigint NOT NULL REFERENCES pol.document (id),
+  version     integer NOT NULL,
+  read_at     timestamptz NOT NULL,
+  PRIMARY KEY (user_id, document_id)
+);
+
+GRANT SELECT, INSERT ON pol.document, pol.attachment, pol.version TO tb_admin;
+GRANT UPDATE (division, category, title, issuer, doc_number, published_on, effective_on, body, state, version,
+              updated_at, published_at, withdrawn_at, withdraw_reason) ON pol.document TO tb_admin;
+GRANT UPDATE (removed_by, removed_at) ON pol.attachment TO tb_admin;
+GRANT SELECT, INSERT, UPDATE ON pol.read TO tb_admin;
+
+-- The public service sees published 办事指南 and 通知公告 and nothing else:
+-- no table, only these views (security barriers: a function in a query's
+-- condition cannot see rows the view leaves out).
+CREATE VIEW pol.public_document WITH (security_barrier) AS
+  SELECT id, division, category, title, issuer, doc_number, published_on, effective_on, body, version,
+         updated_at, published_at, search
+    FROM pol.document
+   WHERE state = 'published' AND category IN ('guide', 'notice');
+CREATE VIEW pol.public_attachment WITH (security_barrier) AS
+  SELECT a.id, a.document_id, a.filename, a.size, a.sha256, a.data
+    FROM pol.attachment a
+   WHERE a.removed_at IS NULL
+     AND EXISTS (SELECT 1 FROM pol.document d
+                  WHERE d.id = a.document_id AND d.state = 'published' AND d.category IN ('guide', 'notice'));
+GRANT SELECT ON pol.public_document, pol.public_attachment TO tb_public;
