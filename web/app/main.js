@@ -35,6 +35,8 @@ import * as adminAgencies from './screens/admin_agencies.js';
 import * as adminAudit from './screens/admin_audit.js';
 import * as adminWorkflow from './screens/admin_workflow.js';
 import * as adminStats from './screens/admin_stats.js';
+import * as adminPolicies from './screens/admin_policies.js';
+import * as policies from './screens/policies.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -63,6 +65,12 @@ route(/^\/admin\/agencies$/, adminAgencies.render);
 route(/^\/admin\/audit$/, adminAudit.render);
 route(/^\/admin\/workflow$/, adminWorkflow.render);
 route(/^\/admin\/stats$/, adminStats.render);
+route(/^\/admin\/policies$/, adminPolicies.renderList);
+route(/^\/admin\/policies\/new$/, adminPolicies.renderEdit);
+route(/^\/admin\/policies\/(\d+)$/, adminPolicies.renderEdit);
+route(/^\/admin\/policies\/(\d+)\/versions$/, adminPolicies.renderVersions);
+route(/^\/policies$/, policies.renderList);
+route(/^\/policies\/(\d+)$/, policies.renderDoc);
 
 let loaded = false;
 

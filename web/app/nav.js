@@ -18,6 +18,7 @@ export function navFor(me, hash = location.hash || '#/') {
 	if (can('whitelist.manage')) links.push(['#/whitelist', '白名单']);
 	if (can('role.manage')) links.push(['#/query-permissions', '查询权限']);
 	if (can('payment.reconcile')) links.push(['#/reconciliation', '支付对账']);
+	links.push(['#/policies', '政策法规']);
 	if (anyAdmin()) links.push(['#/admin', '系统管理']);
 	links.push(['#/sessions', '我的会话'], ['#/totp', '动态验证码'], ['#/password', '修改密码']);
 	const current = (href) => href === path || (href !== '#/' && path.startsWith(href + '/') &&

@@ -7,6 +7,7 @@ import { get, post, cached } from '../api.js';
 import { messageFor, isOutage } from '../errors.js';
 import { navigate } from '../router.js';
 import * as session from '../session.js';
+import { homePanel } from './policies.js';
 
 const LISTS = [
 	['waiting', '待我办理', '需要您办理下一步的案件'],
@@ -65,6 +66,7 @@ export async function render(main) {
 	const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': '工作清单' });
 	const panel = h('div', { class: 'tabpanel', role: 'tabpanel', id: 'worklist', tabindex: '-1' });
 	const inbox = h('section', { class: 'panel inbox', 'aria-labelledby': 'inbox-title' });
+	const policies = h('section', { class: 'panel inbox pol-home', id: 'pol-home', 'aria-labelledby': 'pol-home-title' });
 
 	replace(main,
 		h('div', { class: 'page-head' },
@@ -77,12 +79,14 @@ export async function render(main) {
 		readsCases ? h('div', { class: 'panel panel-tight no-print' }, searchForm, searchStatus) : null,
 		readsCases ? h('div', { class: 'home-grid' },
 			h('section', { class: 'panel panel-flush worklists', 'aria-label': '工作清单' }, tabs, panel),
-			inbox) : session.can('query.create') || session.can('registry.read')
+			h('div', { class: 'home-side' }, inbox, policies)) : session.can('query.create') || session.can('registry.read')
 			? h('div', { class: 'panel' }, h('p', {}, '您的账号用于登记资料查询。'), h('div', { class: 'actions' },
 				session.can('query.create') ? h('a', { class: 'btn btn-primary', href: '#/queries/new' }, '查档申请') : null,
 				session.can('query.create') ? h('a', { class: 'btn', href: '#/queries' }, '我的查询') : null,
 				h('a', { class: 'btn', href: '#/registry' }, '登记信息查询')))
-			: h('div', { class: 'panel' }, h('p', {}, '您的账号没有查看案件的权限。如需办理业务，请向本机构管理员申请相应角色。')));
+			: h('div', { class: 'panel' }, h('p', {}, '您的账号没有查看案件的权限。如需办理业务，请向本机构管理员申请相应角色。')),
+		readsCases ? null : policies);
+	homePanel(policies);
 	if (!readsCases) return;
 
 	const tabButtons = {};
