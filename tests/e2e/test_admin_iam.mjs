@@ -270,3 +270,10 @@ export async function test_a_clerk_sees_no_system_management_and_is_refused(t) {
 	await page.goto('/#/admin');
 	await page.getByText('您的账号没有系统管理权限').waitFor();
 }
+
+// each runs several screens with a TOTP log-in; on a busy machine more than the default 90 s
+test_a_system_administrator_creates_disables_and_resets_an_account.timeout = 240000;
+test_a_security_administrator_decides_requests_and_lifts_a_lock.timeout = 240000;
+test_a_jurisdiction_administrator_grants_and_revokes_a_role.timeout = 180000;
+test_a_system_administrator_adds_and_renames_an_agency.timeout = 150000;
+test_a_clerk_sees_no_system_management_and_is_refused.timeout = 150000;

@@ -95,6 +95,9 @@ export async function render(main, [idText]) {
 			h('h2', { class: 'panel-title', id: 'grants-title' }, '角色授权'),
 			h('p', { class: 'muted' }, '账号的角色由安全管理员或属地管理员授予和收回（三员分立：系统管理员管理账号，不授予角色）。'));
 	}
+	if (!u && !account && grantsPanel) {
+		account = h('p', { class: 'muted' }, '账号资料由系统管理员和属地管理员管理，您在这里只管理该账号的角色。');
+	}
 	if (!account && !grantsPanel) {
 		account = h('div', { class: 'banner banner-error', role: 'alert' }, '您没有查看账号或管理角色的权限。');
 	}
