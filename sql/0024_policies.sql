@@ -169,7 +169,7 @@ GRANT SELECT, INSERT, UPDATE ON pol.read TO tb_admin;
 
 -- The public service sees published 办事指南 and 通知公告 and nothing else:
 -- no table, only these views (security barriers: a function in a query's
--- condition cannot see rows the view leaves out).
+-- condition cannot see rows the view leaves out) and pol.public_list.
 CREATE VIEW pol.public_document WITH (security_barrier) AS
   SELECT id, division, category, title, issuer, doc_number, published_on, effective_on, body, version,
          updated_at, published_at, search
@@ -182,3 +182,42 @@ CREATE VIEW pol.public_attachment WITH (security_barrier) AS
      AND EXISTS (SELECT 1 FROM pol.document d
                   WHERE d.id = a.document_id AND d.state = 'published' AND d.category IN ('guide', 'notice'));
 GRANT SELECT ON pol.public_document, pol.public_attachment TO tb_public;
+
+-- The public list and search. A function rather than the view: behind a
+-- security barrier the planner may not use the GIN index for @@ (the
+-- operator is not leakproof), so a search would read every published row;
+-- here the same filter is written out and the index serves the search.
+-- p_division: only documents that apply there (their division covers it).
+-- Ranked like the staff list: (score, id) descending, score an integer.
+CREATE FUNCTION pol.public_list(p_category text, p_q text, p_division text, p_after_score bigint,
+                                p_after_id bigint, p_limit integer)
+RETURNS TABLE (id bigint, division text, division_name text, category text, title text, issuer text,
+               doc_number text, published_on text, effective_on text, version integer, updated_us bigint,
+               score bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pol AS $$
+DECLARE
+  tq tsquery := CASE WHEN p_q IS NULL THEN NULL ELSE pol.bigram_query(p_q) END;
+  divs text[] := CASE WHEN p_division IS NULL THEN NULL
+                      ELSE ARRAY(SELECT a.code FROM ref.division a WHERE ref.covers(a.code, p_division)) END;
+BEGIN
+  IF p_q IS NOT NULL AND tq IS NULL THEN
+    RETURN; -- no word to search for
+  END IF;
+  -- planned for each call (EXECUTE): a search and a plain list want
+  -- different plans, and a cached generic one would serve one of them badly
+  RETURN QUERY EXECUTE
+  'SELECT d.id, d.division, v.name, d.category, d.title, d.issuer, d.doc_number, d.published_on::text,
+          d.effective_on::text, d.version, (extract(epoch FROM d.updated_at) * 1000000)::bigint, d.score
+     FROM (SELECT x.*, ' || CASE WHEN tq IS NULL THEN '0::bigint' ELSE '(ts_rank(x.search, $1) * 1000000)::bigint' END
+       || ' AS score FROM pol.document x
+            WHERE x.state = ''published'' AND x.category IN (''guide'', ''notice'')'
+       || CASE WHEN tq IS NULL THEN '' ELSE ' AND x.search @@ $1' END
+       || CASE WHEN p_category IS NULL THEN '' ELSE ' AND x.category = $2' END
+       || CASE WHEN divs IS NULL THEN '' ELSE ' AND x.division = ANY ($3)' END
+       || ') d JOIN ref.division v ON v.code = d.division
+    WHERE (d.score, d.id) < ($4, $5) ORDER BY d.score DESC, d.id DESC LIMIT $6'
+  USING tq, p_category, divs, p_after_score, p_after_id, p_limit;
+END
+$$;
+REVOKE ALL ON FUNCTION pol.public_list(text, text, text, bigint, bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pol.public_list(text, text, text, bigint, bigint, integer) TO tb_public;
