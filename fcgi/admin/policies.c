@@ -550,6 +550,14 @@ void h_policy_patch(struct req *r)
 	int dn[2];
 	if (read_fields(r, 0, v, &body, dn) != 0)
 		return;
+	/* a saved change is a version: an empty one is refused, not counted */
+	int any = body != NULL || dn[0] || dn[1];
+	for (int i = 0; i < F_VERSION; i++)
+		any |= v[i].present;
+	if (!any) {
+		resp_problem(r, 400, "missing_field", "Name at least one field to change besides version.");
+		return;
+	}
 	if (v[F_DIVISION].present) {
 		int n = division_known(r, v[F_DIVISION].s);
 		if (n < 0)
