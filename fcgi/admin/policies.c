@@ -145,6 +145,12 @@ DB_QUERY(pol_snapshot, Q_POL_SNAPSHOT,
 	 "   WHERE a.document_id = d.id AND a.removed_at IS NULL), '[]'::jsonb),"
 	 " $3, d.updated_at FROM pol.document d WHERE d.id = $1");
 
+/* Indexing a long body for search takes a few seconds on a busy machine
+ * (README, "Chinese full-text search"): the statement that saves a body
+ * may take longer than the service's usual limit, in its transaction only. */
+#define Q_POL_SLOW(P, C) C(v, TEXT)
+DB_QUERY(pol_slow, Q_POL_SLOW, "SELECT set_config('statement_timeout', '30000', true)");
+
 #define Q_POL_READ(P, C) P(user_id, I64) P(id, I64) P(version, INT) P(now_us, I64)
 DB_QUERY(pol_read_mark, Q_POL_READ,
 	 "INSERT INTO pol.read (user_id, document_id, version, read_at)"
@@ -520,7 +526,7 @@ void h_policy_create(struct req *r)
 		refuse_scope(r, p, div);
 		return;
 	}
-	if (db_begin(r) != 0)
+	if (db_begin(r) != 0 || pol_slow_run(r, &(struct pol_slow_in){ 0 }, NULL) != 1)
 		return;
 	const char *st;
 	struct pol_insert_row *ins;
@@ -586,6 +592,8 @@ void h_policy_patch(struct req *r)
 				  (const char *[]){ "current_version", req_i64str(r, d->version), NULL });
 		return;
 	}
+	if (body && pol_slow_run(r, &(struct pol_slow_in){ 0 }, NULL) != 1)
+		return;
 	const char *st;
 	struct pol_update_row *u;
 	if (pol_update_try(r,
@@ -807,12 +815,12 @@ void h_policy_attachment_add(struct req *r)
 		return;
 	}
 	if (r->body_len > POL_ATTACHMENT_MAX) {
-		resp_problem(r, 413, "attachment_too_large", "An attachment may have at most 10 MiB.");
+		resp_problem(r, 413, "policy_attachment_too_large", "An attachment may have at most 10 MiB.");
 		return;
 	}
 	/* the bytes decide, not the client's Content-Type */
 	if (r->body_len < 5 || memcmp(r->body, "%PDF-", 5) != 0) {
-		resp_problem(r, 415, "unsupported_attachment_type", "Attachments of policy documents must be PDF files.");
+		resp_problem(r, 415, "policy_attachment_not_pdf", "Attachments of policy documents must be PDF files.");
 		return;
 	}
 	unsigned char h[32];
@@ -829,7 +837,7 @@ void h_policy_attachment_add(struct req *r)
 		return;
 	}
 	if (d->attachments >= POL_ATTACHMENTS_PER_DOC) {
-		resp_problem(r, 409, "attachment_limit", "A document holds at most 10 attachments.");
+		resp_problem(r, 409, "policy_attachment_limit", "A document holds at most 10 attachments.");
 		return;
 	}
 	int64_t now = req_now_us(r);

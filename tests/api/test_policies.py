@@ -365,14 +365,14 @@ def test_attachments_are_pdfs_kept_with_versions():
     a = admin(COUNTY)
     d = create(a, COUNTY)
     before = counts()
-    assert_problem(upload(a, d, b"GIF89a not a pdf at all"), 415, "unsupported_attachment_type")
+    assert_problem(upload(a, d, b"GIF89a not a pdf at all"), 415, "policy_attachment_not_pdf")
     assert_problem(upload(a, d, b"\x89PNG\r\n\x1a\n" + b"0" * 100, ctype="application/pdf"), 415,
-                   "unsupported_attachment_type")
+                   "policy_attachment_not_pdf")
     assert_problem(upload(a, d, b""), 400, "invalid_field")
     assert_problem(upload(a, d, PDF, filename=""), 400, "invalid_parameter")
     assert_problem(upload(a, d, PDF, filename="a\u202egpj.pdf"), 400, "invalid_field")
     big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024)
-    assert_problem(upload(a, d, big), 413, "attachment_too_large")
+    assert_problem(upload(a, d, big), 413, "policy_attachment_too_large")
     assert_problem(upload(a, d, big + b"0" * (1536 * 1024)), 413, "body_too_large")  # beyond nginx's 11 MiB
     assert_problem(upload(reader(COUNTY), d, PDF), 403, "forbidden")
     assert counts() == before
@@ -425,7 +425,7 @@ def test_attachments_are_pdfs_kept_with_versions():
     for i in range(10):
         assert upload(a, cur, pdf, filename="附件%d.pdf" % i).status == 201
     before = counts()
-    assert_problem(upload(a, cur, pdf), 409, "attachment_limit")
+    assert_problem(upload(a, cur, pdf), 409, "policy_attachment_limit")
     assert counts() == before
     # a withdrawn document's attachments stay as they are
     cur = a.get("/api/v1/policies/%d" % d["id"]).json
