@@ -592,7 +592,8 @@ void h_policy_patch(struct req *r)
 				  (const char *[]){ "current_version", req_i64str(r, d->version), NULL });
 		return;
 	}
-	if (body && pol_slow_run(r, &(struct pol_slow_in){ 0 }, NULL) != 1)
+	/* a new title re-indexes the body too (one search column) */
+	if (pol_slow_run(r, &(struct pol_slow_in){ 0 }, NULL) != 1)
 		return;
 	const char *st;
 	struct pol_update_row *u;
