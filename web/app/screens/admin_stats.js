@@ -56,7 +56,8 @@ function col(env, patterns, types) {
 	return null;
 }
 const textCol = (env, ...p) => col(env, [...p, /./], ['text']);
-const values = (env, c) => (env.rows || []).map((r) => (r[c.key] === null || r[c.key] === undefined ? 0 : Number(r[c.key])));
+// null stays null: a bar reads it as 0, a line leaves a gap (a share of nothing)
+const values = (env, c) => (env.rows || []).map((r) => (r[c.key] === null || r[c.key] === undefined ? null : Number(r[c.key])));
 const labelsOf = (env, c) => (env.rows || []).map((r) => String(r[c.key] ?? ''));
 const pct = (bp) => `${(bp / 100).toFixed(bp % 100 === 0 ? 0 : 1)}%`;
 const yuan = (fen) => {
@@ -183,6 +184,11 @@ export async function render(main) {
 	// the widest scope first: the API's default
 	scopes.sort((a, b) => (a.match(/0+$/) || [''])[0].length < (b.match(/0+$/) || [''])[0].length ? 1 : -1);
 	const covered = (d) => scopes.some((s) => d.startsWith(s.replace(/(00)+$/, '')));
+	if (!scopes.length) {
+		replace(view, h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, '统计分析')),
+			h('p', { class: 'banner banner-error', id: 'stats-denied', role: 'alert' }, '您没有统计分析的权限（统计查阅）。如工作需要，请向系统管理员申请。'));
+		return;
+	}
 	let division = /^\d{6}$/.test(q.get('division') || '') && covered(q.get('division')) ? q.get('division') : scopes[0];
 	let to = MONTH.test(q.get('to') || '') && q.get('to') <= now ? q.get('to') : now;
 	let from = MONTH.test(q.get('from') || '') && q.get('from') <= to ? q.get('from') : addMonths(to, -11);
