@@ -16,6 +16,7 @@ import { adminFrame } from '../admin_nav.js';
 import { barChart, hbarChart, lineChart } from '../charts.js';
 
 const MAX_MONTHS = 36;
+const TOP_AGENCIES = 15;
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 // the current month in Beijing, and months around it
@@ -88,13 +89,20 @@ const REPORTS = [
 			return hbarChart({ title: '按业务类型的受理量', desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}`,
 				labels: labelsOf(env, cat), series: [{ name: bar.label, values: values(env, bar), color: 0 }], width });
 		} },
-	{ slug: 'by-agency', title: '按登记机构', note: '各机构作为受理机构和审核机构的办件量，以及跨辖区受理所占比例。',
+	{ slug: 'by-agency', title: '按登记机构', note: '各机构作为受理机构和审核机构的办件量，以及跨辖区受理所占比例（图中为占比最高的 15 个机构，表中为全部机构）。',
 		chart(env, width) {
 			const cat = textCol(env, /agency_name|name/, /agency/);
 			const share = col(env, [/cross.*(share|rate|bp)/, /cross/, /share/], ['bp']);
 			if (!cat || !share || !(env.rows || []).length) return null;
-			return hbarChart({ title: '各机构跨域受理占比', desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}`,
-				labels: labelsOf(env, cat), series: [{ name: share.label, values: values(env, share), color: 1 }], width, format: pct });
+			// a region has a hundred agencies: the chart shows the 15 with the
+			// highest share, the table under it all of them
+			const top = [...env.rows].filter((r) => r[share.key] !== null && r[share.key] !== undefined)
+				.sort((a, b) => b[share.key] - a[share.key]).slice(0, TOP_AGENCIES);
+			if (!top.length) return null;
+			const part = top.length < env.rows.length;
+			return hbarChart({ title: part ? `跨域受理占比最高的 ${top.length} 个机构` : '各机构跨域受理占比',
+				desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}${part ? `；共 ${env.rows.length} 个机构，全部见下表` : ''}`,
+				labels: top.map((r) => String(r[cat.key] ?? '')), series: [{ name: share.label, values: top.map((r) => Number(r[share.key])), color: 1 }], width, format: pct });
 		} },
 	{ slug: 'cross-trend', title: '跨域受理占比趋势', note: '每月跨辖区受理所占比例；可选择单个机构查看。', agencyPicker: true,
 		chart(env, width) {
