@@ -201,7 +201,6 @@ export async function test_statistics_equal_sql_over_a_subtree_with_charts_and_c
 	eq(num(await text(typeRow.locator('td').nth(2))), received, 'by type: 抵押登记（设立）');
 	eq(await page.locator('#stats-by-type svg rect.chart-bar').count(), await page.locator('#stats-table-by-type tbody tr').count(), 'a bar per type row');
 	await t.shot(page, 'stats');
-	if (process.env.OPS_SECTIONS) for (const id of ['overview', 'by-month', 'by-type', 'by-agency', 'cross-trend', 'processing', 'overdue', 'fees', 'queries']) await page.locator('#stats-' + id).screenshot({ path: `/tmp/ops-e2e/sec-${id}.png` });
 
 	// CSV of the monthly table: the BOM, the Chinese header, this month's row
 	const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#stats-by-month .stats-csv').click()]);
