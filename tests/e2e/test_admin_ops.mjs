@@ -128,7 +128,7 @@ export async function test_a_workflow_change_through_the_screen_lands_in_the_dat
 		await t.shot(page, 'workflow-changed');
 
 		// the pilot: a county switched on and off again
-		const county = '451025';
+		const county = '451022';   // 田东县
 		const had = sql(`SELECT count(*) FROM cases.pilot WHERE division_code = '${county}'`)[0][0] === '1';
 		if (!had) {
 			await page.getByLabel('地区', { exact: true }).selectOption('451000');
@@ -158,3 +158,100 @@ export async function test_a_county_workflow_admin_sees_the_types_read_only(t) {
 	assert(await page.locator('tr[data-code] .wf-switch').first().isDisabled(), 'the switches are read-only');
 	await t.shot(page, 'workflow-county');
 }
+
+const num = (s) => Number(String(s).replace(/[,\s]/g, '').replace(/工作日$/, ''));
+async function tile(page, key) { return text(page.locator(`#stats-overview .stats-tile[data-key="${key}"] .stats-tile-value`)); }
+
+export async function test_statistics_equal_sql_over_a_subtree_with_charts_and_csv(t) {
+	const f = fixture('ops_stats', {});
+	const [k1] = f.counties;
+	const { page } = await signedInAdmin(t, 'system_admin');
+	await page.goto(`/#/admin/stats?division=${f.city}`);
+	await page.locator('#stats-overview .stats-tile').first().waitFor();
+	await page.locator('#stats-by-month svg').waitFor();
+	await page.locator('#stats-fees svg, #stats-fees .stats-table').first().waitFor();
+
+	// the key figures against the base tables (the subtree holds only this
+	// test's cases, all received this month)
+	const sub = (div) => `(ref.covers('${div}', c.receiving_division) OR ref.covers('${div}', c.deciding_division))`;
+	const facts = (div) => sql(`SELECT count(*) FILTER (WHERE c.received_at IS NOT NULL),
+		count(*) FILTER (WHERE c.received_at IS NOT NULL AND c.receiving_division <> c.deciding_division),
+		(SELECT count(*) FROM cases.event e JOIN cases.case c ON c.id = e.case_id WHERE e.action = 'register' AND ${sub(div)}),
+		(SELECT count(*) FROM cases.event e JOIN cases.case c ON c.id = e.case_id WHERE e.action = 'reject' AND ${sub(div)})
+		FROM cases.case c WHERE ${sub(div)}`)[0].map(Number);
+	const [received, cross, registered, rejected] = facts(f.city);
+	eq([received, cross, registered, rejected], [5, 2, 2, 1], 'the fixture\'s cases in SQL');
+	eq(num(await tile(page, 'received')), received, '收件数 = SQL');
+	eq(num(await tile(page, 'cross_received')), cross, '跨辖区收件数 = SQL');
+	eq(await tile(page, 'cross_bp'), `${(cross * 100 / received).toFixed(2)}%`, '跨辖区占比 = SQL');
+	eq(num(await tile(page, 'registered')), registered, '登簿数 = SQL');
+	eq(num(await tile(page, 'rejected')), rejected, '不予登记数 = SQL');
+
+	// the monthly chart: one bar per month of the default period (12), the
+	// current month's bar holding the cases
+	const bars = page.locator('#stats-by-month svg rect.chart-bar');
+	eq(await bars.count(), 12, 'one bar per month');
+	eq(await page.locator('#stats-by-month svg').getAttribute('role'), 'img', 'the chart is an image to assistive technology');
+	assert((await page.locator('#stats-by-month svg title').first().textContent()).length > 0, 'with a title');
+	eq(await bars.last().locator('title').textContent(), `${f.month} 收件数：${received}`, 'this month\'s bar');
+	const monthRow = page.locator('#stats-table-by-month tbody tr', { hasText: f.month });
+	eq(num(await text(monthRow.locator('td').nth(1))), received, 'the table under the chart');
+	// by business type: the mortgages
+	const typeRow = page.locator('#stats-table-by-type tbody tr', { hasText: '抵押登记（设立）' });
+	eq(num(await text(typeRow.locator('td').nth(2))), received, 'by type: 抵押登记（设立）');
+	eq(await page.locator('#stats-by-type svg rect.chart-bar').count(), await page.locator('#stats-table-by-type tbody tr').count(), 'a bar per type row');
+	await t.shot(page, 'stats');
+
+	// CSV of the monthly table: the BOM, the Chinese header, this month's row
+	const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#stats-by-month .stats-csv').click()]);
+	const csv = readFileSync(await download.path(), 'utf8');
+	eq(csv.charCodeAt(0), 0xfeff, 'the CSV starts with the BOM');
+	const lines = csv.slice(1).split('\r\n');
+	const header = await page.locator('#stats-table-by-month thead th').allInnerTexts();
+	eq(lines[0].split(',')[0], '月份', 'the header in Chinese');
+	eq(lines[0].split(',').length, header.length, 'as many columns as the table');
+	assert(lines.some((l) => l.startsWith(`${f.month},${received},${cross},`)), 'this month\'s line: ' + lines.join(' | '));
+	assert(/^attachment; filename\*=UTF-8''by-month-/.test(download.suggestedFilename() ? `attachment; filename*=UTF-8''${download.suggestedFilename()}` : ''), 'named by the report');
+
+	// the first county through the picker: its cases only
+	await page.getByLabel('统计范围', { exact: true }).selectOption(f.city);
+	await page.getByLabel('县（市、区）').selectOption(k1);
+	await page.getByRole('button', { name: '统计', exact: true }).click();
+	await page.waitForURL(new RegExp(`division=${k1}`));
+	await page.locator('#stats-overview .stats-tile').first().waitFor();
+	const [r1] = facts(k1);
+	eq(num(await tile(page, 'received')), r1, '收件数 of the county = SQL');
+	await page.locator('#stats-processing svg').waitFor();
+	await t.shot(page, 'stats-county');
+}
+
+
+export async function test_a_business_user_sees_none_of_the_admin_screens_data(t) {
+	const clerk = fixture('ops_logins', { n: 0 });
+	const page = await t.page();
+	await login(page, clerk);
+	eq(await page.locator('#topnav').getByRole('link', { name: '系统管理' }).count(), 0, 'no 系统管理 in the menu');
+	t.allow(403, /\/api\/v1\/(audit|workflows|stats)/);   // the calls made below
+	await page.goto('/#/admin/audit');
+	await page.locator('#audit-denied').waitFor();
+	eq(await page.locator('.audit-row, #audit-chain-state').count(), 0, 'no audit rows, no chain state');
+	await t.shot(page, 'audit-refused');
+	await page.goto('/#/admin/workflow');
+	await page.locator('#wf-denied').waitFor();
+	eq(await page.locator('tr[data-code]').count(), 0, 'no business types');
+	await page.goto('/#/admin/stats');
+	await page.locator('#stats-denied').waitFor();
+	eq(await page.locator('.stats-tile').count(), 0, 'no figures');
+	// and the API itself, CSV included
+	for (const url of ['/api/v1/audit', '/api/v1/audit/verify', '/api/v1/workflows/business-types', '/api/v1/workflows/pilots',
+		'/api/v1/stats/overview', '/api/v1/stats/by-month?division=451302&format=csv']) {
+		const status = await page.evaluate(async (u) => (await fetch(u, { credentials: 'same-origin' })).status, url);
+		eq(status, 403, `${url} refused`);
+	}
+}
+
+// the machine is shared and the stack sanitizer-built: room for slow runs
+for (const fn of [test_the_auditor_filters_the_trail_and_sees_the_chain_verified, test_keyset_paging_of_the_audit_trail,
+	test_a_workflow_change_through_the_screen_lands_in_the_database, test_a_county_workflow_admin_sees_the_types_read_only,
+	test_statistics_equal_sql_over_a_subtree_with_charts_and_csv, test_a_business_user_sees_none_of_the_admin_screens_data]) fn.timeout = 240000;
+test_statistics_equal_sql_over_a_subtree_with_charts_and_csv.timeout = 360000;   // a dozen staff log in to fill the subtree

@@ -227,7 +227,8 @@ export function hbarChart(o) {
 			g.appendChild(el('rect', { x: labelW, y: r1(yy), width: r1(Math.max(x(v) - labelW, v > 0 ? 1 : 0)), height: r1(Math.max(bh - 1, 2)),
 				class: `chart-bar chart-s${s.color ?? o.series.indexOf(s)}`, 'data-i': i },
 			el('title', {}, `${o.labels[i]} ${s.name}：${fmt(v)}`)));
-			if (k === 1 || bh >= 9) g.appendChild(text(x(v) + 4, yy + bh / 2 + 4, fmt(v), { class: k === 1 ? 'chart-value' : 'chart-value chart-value-small' }));
+			const shown = s.values[i] === null || s.values[i] === undefined ? '—' : fmt(v);
+			if (k === 1 || bh >= 9) g.appendChild(text(x(v) + 4, yy + bh / 2 + 4, shown, { class: k === 1 ? 'chart-value' : 'chart-value chart-value-small' }));
 		});
 		for (const s of marks) {
 			const v = s.values[i];

@@ -11,6 +11,7 @@ import { get } from '../api.js';
 import { messageFor } from '../errors.js';
 import { query, navigate } from '../router.js';
 import { adminFrame } from '../admin_nav.js';
+import { can } from '../session.js';
 
 const PAGE = 50;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -88,6 +89,13 @@ const KEYS = ['actor', 'action', 'object_type', 'object_id', 'from', 'to'];
 
 export async function render(main) {
 	const view = adminFrame(main, '#/admin/audit');
+	// the menu hides the screen from others; opened by its address, it says
+	// why there is nothing (the API refuses them anyway)
+	if (!can('audit.read')) {
+		replace(view, h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, '审计日志')),
+			h('p', { class: 'banner banner-error audit-error', id: 'audit-denied', role: 'alert' }, '您没有查阅审计日志的权限（审计查阅）。审计日志仅供安全审计员查阅。'));
+		return;
+	}
 	const q = query();
 	const f = Object.fromEntries(KEYS.map((k) => [k, (q.get(k) || '').trim()]));
 	const start = /^\d{1,18}$/.test(q.get('before') || '') ? q.get('before') : null;

@@ -16,6 +16,7 @@ import { adminFrame } from '../admin_nav.js';
 import { barChart, hbarChart, lineChart } from '../charts.js';
 
 const MAX_MONTHS = 36;
+const TOP_AGENCIES = 15;
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 // the current month in Beijing, and months around it
@@ -56,7 +57,8 @@ function col(env, patterns, types) {
 	return null;
 }
 const textCol = (env, ...p) => col(env, [...p, /./], ['text']);
-const values = (env, c) => (env.rows || []).map((r) => (r[c.key] === null || r[c.key] === undefined ? 0 : Number(r[c.key])));
+// null stays null: a bar reads it as 0, a line leaves a gap (a share of nothing)
+const values = (env, c) => (env.rows || []).map((r) => (r[c.key] === null || r[c.key] === undefined ? null : Number(r[c.key])));
 const labelsOf = (env, c) => (env.rows || []).map((r) => String(r[c.key] ?? ''));
 const pct = (bp) => `${(bp / 100).toFixed(bp % 100 === 0 ? 0 : 1)}%`;
 const yuan = (fen) => {
@@ -87,13 +89,20 @@ const REPORTS = [
 			return hbarChart({ title: '按业务类型的受理量', desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}`,
 				labels: labelsOf(env, cat), series: [{ name: bar.label, values: values(env, bar), color: 0 }], width });
 		} },
-	{ slug: 'by-agency', title: '按登记机构', note: '各机构作为受理机构和审核机构的办件量，以及跨辖区受理所占比例。',
+	{ slug: 'by-agency', title: '按登记机构', note: '各机构作为受理机构和审核机构的办件量，以及跨辖区受理所占比例（图中为占比最高的 15 个机构，表中为全部机构）。',
 		chart(env, width) {
 			const cat = textCol(env, /agency_name|name/, /agency/);
 			const share = col(env, [/cross.*(share|rate|bp)/, /cross/, /share/], ['bp']);
 			if (!cat || !share || !(env.rows || []).length) return null;
-			return hbarChart({ title: '各机构跨域受理占比', desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}`,
-				labels: labelsOf(env, cat), series: [{ name: share.label, values: values(env, share), color: 1 }], width, format: pct });
+			// a region has a hundred agencies: the chart shows the 15 with the
+			// highest share, the table under it all of them
+			const top = [...env.rows].filter((r) => r[share.key] !== null && r[share.key] !== undefined)
+				.sort((a, b) => b[share.key] - a[share.key]).slice(0, TOP_AGENCIES);
+			if (!top.length) return null;
+			const part = top.length < env.rows.length;
+			return hbarChart({ title: part ? `跨域受理占比最高的 ${top.length} 个机构` : '各机构跨域受理占比',
+				desc: `${env.division_name}，${monthText(env.from)}至${monthText(env.to)}${part ? `；共 ${env.rows.length} 个机构，全部见下表` : ''}`,
+				labels: top.map((r) => String(r[cat.key] ?? '')), series: [{ name: share.label, values: top.map((r) => Number(r[share.key])), color: 1 }], width, format: pct });
 		} },
 	{ slug: 'cross-trend', title: '跨域受理占比趋势', note: '每月跨辖区受理所占比例；可选择单个机构查看。', agencyPicker: true,
 		chart(env, width) {
@@ -183,6 +192,11 @@ export async function render(main) {
 	// the widest scope first: the API's default
 	scopes.sort((a, b) => (a.match(/0+$/) || [''])[0].length < (b.match(/0+$/) || [''])[0].length ? 1 : -1);
 	const covered = (d) => scopes.some((s) => d.startsWith(s.replace(/(00)+$/, '')));
+	if (!scopes.length) {
+		replace(view, h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, '统计分析')),
+			h('p', { class: 'banner banner-error', id: 'stats-denied', role: 'alert' }, '您没有统计分析的权限（统计查阅）。如工作需要，请向系统管理员申请。'));
+		return;
+	}
 	let division = /^\d{6}$/.test(q.get('division') || '') && covered(q.get('division')) ? q.get('division') : scopes[0];
 	let to = MONTH.test(q.get('to') || '') && q.get('to') <= now ? q.get('to') : now;
 	let from = MONTH.test(q.get('from') || '') && q.get('from') <= to ? q.get('from') : addMonths(to, -11);

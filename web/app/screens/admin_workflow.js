@@ -28,6 +28,11 @@ const CATEGORY = (code) => ({ pre_notice: '预告登记', mortgage: '抵押登�
 
 export async function render(main) {
 	const view = adminFrame(main, '#/admin/workflow');
+	if (!can('workflow.manage')) {   // opened by its address: say why there is nothing
+		replace(view, h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, '业务流程')),
+			h('p', { class: 'banner banner-error', id: 'wf-denied', role: 'alert' }, '您没有流程管理的权限。如工作需要，请向系统管理员申请。'));
+		return;
+	}
 	const region = can('workflow.manage', '450000');
 	const typesBox = h('section', { class: 'panel panel-flush wf-types', 'aria-labelledby': 'wf-types-title' },
 		h('p', { class: 'loading', role: 'status' }, '正在加载业务类型…'));
@@ -104,9 +109,10 @@ export async function render(main) {
 				'aria-label': `${t.name}：${t.enabled ? '已启用' : '已停用'}`, disabled: !region, dataset: { code: t.code } },
 			h('span', { class: 'wf-switch-knob', 'aria-hidden': 'true' }), t.enabled ? '启用' : '停用');
 			sw.addEventListener('click', () => switchEnabled(t));
-			const days = h('button', { type: 'button', class: 'btn btn-small wf-days', disabled: !region,
-				'aria-label': `修改承诺时限：${t.name}，当前 ${t.promised_days} 个工作日` }, '修改');
-			days.addEventListener('click', () => editDays(t));
+			// read-only for those without the region: the state shown, no button
+			const days = region ? h('button', { type: 'button', class: 'btn btn-small wf-days',
+				'aria-label': `修改承诺时限：${t.name}，当前 ${t.promised_days} 个工作日` }, '修改') : null;
+			if (days) days.addEventListener('click', () => editDays(t));
 			const steps = h('details', { class: 'wf-steps' },
 				h('summary', {}, offs.length ? `已停用 ${offs.length} 个环节：${offs.map(stepName).join('、')}` : '全部环节可办'),
 				h('ul', { class: 'wf-step-list', 'aria-label': `${t.name}的办理环节` }, STEPS.map((s) => {
