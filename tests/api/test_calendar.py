@@ -273,3 +273,23 @@ def test_a_year_is_made_official_with_its_source():
     # a year the calendar had no word of: provisional until said otherwise
     r = sa.call("PATCH", "/api/v1/calendar/years/2033", json_body={"source": "测试来源"})
     assert r.json == {"year": 2033, "status": "provisional", "source": "测试来源"}
+
+
+def test_the_migration_backfill_reads_a_window_as_submit_stores_it():
+    """0026 backfilled due_from/due_days of existing cases from their last
+    submit/resubmit event: run over cases submitted here (their columns
+    cleared first), it gives what the submit action stored."""
+    import os
+    from lib import ROOT
+    text = open(os.path.join(ROOT, "sql", "0026_calendar.sql"), encoding="utf-8").read()
+    stmt = text[text.index("WITH s AS ("):text.index(" WHERE c.id = s.id;") + len(" WHERE c.id = s.id")]
+    cases = [submitted_case(), submitted_case()]
+    ids = ",".join(str(c["id"]) for c in cases)
+    # one of them with a due date set by an older promise (7 working days)
+    cal = calendar()
+    late = due_after(today(), 7, cal)
+    sql("UPDATE cases.case SET due_date = '%s' WHERE id = %d" % (late.isoformat(), cases[1]["id"]))
+    sql("UPDATE cases.case SET due_from = NULL, due_days = NULL WHERE id IN (%s)" % ids)
+    sql(stmt + " AND c.id IN (%s)" % ids)
+    got = sql("SELECT due_from::text, due_days FROM cases.case WHERE id IN (%s) ORDER BY id" % ids)
+    assert got == [[today().isoformat(), "5"], [today().isoformat(), "7"]]
