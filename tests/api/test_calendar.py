@@ -293,3 +293,30 @@ def test_the_migration_backfill_reads_a_window_as_submit_stores_it():
     sql(stmt + " AND c.id IN (%s)" % ids)
     got = sql("SELECT due_from::text, due_days FROM cases.case WHERE id IN (%s) ORDER BY id" % ids)
     assert got == [[today().isoformat(), "5"], [today().isoformat(), "7"]]
+
+
+def test_a_change_waits_for_a_submission_reading_the_calendar_then_gives_up_unchanged():
+    """A submission reads the calendar under a shared lock (fcgi/intake/
+    actions.c); a change takes it exclusively, and rather than wait on (and
+    perhaps deadlock with) a submission it answers 503 calendar_busy after
+    0.8 s, having changed nothing."""
+    import os
+    import subprocess
+    from lib import PGBIN, psql_conninfo
+    sa = admin("system_admin", "450000", 5280)
+    a = submitted_case()
+    day = ordinary_weekday_in_window(today(), D.fromisoformat(a["due_date"]), calendar())
+    rows, n = calendar_rows(), changes()
+    holder = subprocess.Popen([os.path.join(PGBIN, "psql"), "-X", "-q", psql_conninfo(), "-c",
+                               "BEGIN; SELECT pg_advisory_xact_lock_shared(7352926); SELECT pg_sleep(4); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        t0 = time.time()
+        r = sa.call("PUT", "/api/v1/calendar/days/%s" % day, json_body={"kind": "holiday", "note": "等待"})
+        assert_problem(r, 503, "calendar_busy")
+        assert r.header("Retry-After") == "2" and time.time() - t0 >= 0.7
+    finally:
+        holder.wait(timeout=20)
+    assert calendar_rows() == rows and changes() == n
+    assert sql("SELECT due_date::text FROM cases.case WHERE id = %d" % a["id"])[0][0] == a["due_date"]
