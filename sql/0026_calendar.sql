@@ -49,9 +49,15 @@ UPDATE cases.case c SET due_from = coalesce(n.d, s.d),
   FROM s LEFT JOIN n ON n.id = s.id
  WHERE c.id = s.id;
 
--- The candidates of a recount: open (pending) cases by due date.
-CREATE INDEX case_open_due ON cases.case (due_date)
-  WHERE state IN ('submitted', 'accepted', 'supplement_requested', 'approved');
+-- The candidates of a recount: open (pending) cases by due date. 0025's
+-- case_stats_overdue (statistics) is such an index already; one is enough.
+DO $$
+BEGIN
+  IF to_regclass('cases.case_stats_overdue') IS NULL THEN
+    CREATE INDEX case_open_due ON cases.case (due_date)
+      WHERE state IN ('submitted', 'accepted', 'supplement_requested', 'approved');
+  END IF;
+END $$;
 -- The admin service writes the recounted due date and the timeline event.
 GRANT UPDATE (due_date) ON cases.case TO tb_admin;
 GRANT INSERT ON cases.event TO tb_admin;

@@ -273,3 +273,50 @@ def test_a_year_is_made_official_with_its_source():
     # a year the calendar had no word of: provisional until said otherwise
     r = sa.call("PATCH", "/api/v1/calendar/years/2033", json_body={"source": "测试来源"})
     assert r.json == {"year": 2033, "status": "provisional", "source": "测试来源"}
+
+
+def test_the_migration_backfill_reads_a_window_as_submit_stores_it():
+    """0026 backfilled due_from/due_days of existing cases from their last
+    submit/resubmit event: run over cases submitted here (their columns
+    cleared first), it gives what the submit action stored."""
+    import os
+    from lib import ROOT
+    text = open(os.path.join(ROOT, "sql", "0026_calendar.sql"), encoding="utf-8").read()
+    stmt = text[text.index("WITH s AS ("):text.index(" WHERE c.id = s.id;") + len(" WHERE c.id = s.id")]
+    cases = [submitted_case(), submitted_case()]
+    ids = ",".join(str(c["id"]) for c in cases)
+    # one of them with a due date set by an older promise (7 working days)
+    cal = calendar()
+    late = due_after(today(), 7, cal)
+    sql("UPDATE cases.case SET due_date = '%s' WHERE id = %d" % (late.isoformat(), cases[1]["id"]))
+    sql("UPDATE cases.case SET due_from = NULL, due_days = NULL WHERE id IN (%s)" % ids)
+    sql(stmt + " AND c.id IN (%s)" % ids)
+    got = sql("SELECT due_from::text, due_days FROM cases.case WHERE id IN (%s) ORDER BY id" % ids)
+    assert got == [[today().isoformat(), "5"], [today().isoformat(), "7"]]
+
+
+def test_a_change_waits_for_a_submission_reading_the_calendar_then_gives_up_unchanged():
+    """A submission reads the calendar under a shared lock (fcgi/intake/
+    actions.c); a change takes it exclusively, and rather than wait on (and
+    perhaps deadlock with) a submission it answers 503 calendar_busy after
+    0.8 s, having changed nothing."""
+    import os
+    import subprocess
+    from lib import PGBIN, psql_conninfo
+    sa = admin("system_admin", "450000", 5280)
+    a = submitted_case()
+    day = ordinary_weekday_in_window(today(), D.fromisoformat(a["due_date"]), calendar())
+    rows, n = calendar_rows(), changes()
+    holder = subprocess.Popen([os.path.join(PGBIN, "psql"), "-X", "-q", psql_conninfo(), "-c",
+                               "BEGIN; SELECT pg_advisory_xact_lock_shared(7352926); SELECT pg_sleep(4); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        t0 = time.time()
+        r = sa.call("PUT", "/api/v1/calendar/days/%s" % day, json_body={"kind": "holiday", "note": "等待"})
+        assert_problem(r, 503, "calendar_busy")
+        assert r.header("Retry-After") == "2" and time.time() - t0 >= 0.7
+    finally:
+        holder.wait(timeout=20)
+    assert calendar_rows() == rows and changes() == n
+    assert sql("SELECT due_date::text FROM cases.case WHERE id = %d" % a["id"])[0][0] == a["due_date"]

@@ -114,3 +114,4 @@ export async function test_a_county_calendar_manager_reads_the_calendar_only(t) 
 	assert(!(await page.locator('.cal-year-edit').count()), 'no year status to change');
 	await t.shot(page, 'read-only');
 }
+test_the_year_grid_and_a_day_set_through_the_dialog.timeout = 240000;

@@ -148,7 +148,7 @@ export async function render(main, params) {
 					h('li', {}, h('span', { class: 'cal-swatch cal-swatch-weekend', 'aria-hidden': 'true' }), '周末'),
 					h('li', {}, h('span', { class: 'cal-swatch cal-swatch-today', 'aria-hidden': 'true' }), '今天')),
 				h('p', { class: 'cal-sum' }, `放假 ${off.length} 天（其中工作日 ${offWeekdays} 天），调休上班 ${work} 天`),
-				manage ? h('p', { class: 'muted cal-hint' }, '点击日期可设置放假或调休上班') : null),
+				h('p', { class: 'muted cal-hint' }, manage ? '点击日期可设置放假或调休上班' : '节假日安排由自治区统一维护，如需调整请联系自治区系统管理员')),
 			h('div', { class: 'cal-grid' }, months));
 	}
 
