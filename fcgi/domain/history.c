@@ -343,11 +343,14 @@ cut:
 	out->received = out->nev > 1 ? out->ev[1].at : 0;
 	out->state = out->ev[out->nev - 1].to;
 	out->supplement = 0;
-	out->due_ymd = 0;
+	out->due_ymd = out->due_from_ymd = out->due_days = 0;
 	for (size_t i = 0; i < out->nev; i++) {
 		const struct hist_event *e = &out->ev[i];
-		if (e->action == HA_SUBMIT || e->action == HA_RESUBMIT)
+		if (e->action == HA_SUBMIT || e->action == HA_RESUBMIT) {
 			out->due_ymd = hist_due(p->cal, e->at, promised);
+			out->due_from_ymd = days_to_ymd(day_at(e->at));
+			out->due_days = promised;
+		}
 		if (e->action == HA_REQUEST_SUPPLEMENT)
 			out->supplement = 1;
 	}

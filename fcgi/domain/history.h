@@ -81,6 +81,7 @@ struct hist_case {
 	int cross;			/* received outside the deciding county */
 	int64_t created, received;	/* received: first submit */
 	int due_ymd;			/* from the last submit or resubmit; 0 while a draft */
+	int due_from_ymd, due_days;	/* that submission's Beijing day and the promised days */
 	enum hist_state state;
 	int supplement, decided_late;
 	enum hist_channel channel;	/* how the fees were paid (when they were) */

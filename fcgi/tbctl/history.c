@@ -456,13 +456,18 @@ static int case_rows(struct hrun *h, uint64_t index, const struct hist_case *hc,
 	int32_t serial;
 	if (next_number(h, h->cnum, hc->deciding, hc->created, 999999, &serial) != 0)
 		return -1;
-	char number[32], created[32], received[32], updated[32], due[16] = "\\N", fee[24] = "\\N";
+	char number[32], created[32], received[32], updated[32], due[16] = "\\N", from[16] = "\\N", days[16] = "\\N", fee[24] = "\\N";
 	snprintf(number, sizeof(number), "TB-%s-%d-%06d", dc->code, ymd_at(hc->created) / 10000, serial);
 	ts(created, hc->created);
 	ts(received, hc->received);
 	ts(updated, hc->ev[hc->nev - 1].at);
 	if (hc->due_ymd)
 		snprintf(due, sizeof(due), "%04d-%02d-%02d", hc->due_ymd / 10000, hc->due_ymd / 100 % 100, hc->due_ymd % 100);
+	if (hc->due_from_ymd) { /* the window a calendar change recomputes (sql/0026) */
+		snprintf(from, sizeof(from), "%04d-%02d-%02d", hc->due_from_ymd / 10000, hc->due_from_ymd / 100 % 100,
+			 hc->due_from_ymd % 100);
+		snprintf(days, sizeof(days), "%d", hc->due_days);
+	}
 	/* the fees the rules charge, with the registration */
 	int registered = 0;
 	for (size_t i = 0; i < hc->nev; i++)
@@ -481,9 +486,9 @@ static int case_rows(struct hrun *h, uint64_t index, const struct hist_case *hc,
 	}
 	if (buf_printf(&h->bc,
 		       "%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%zu\t{\"certificates\": 1, \"source\": \"seed-history\"}"
-		       "\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		       "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 		       id, number, t->code, unit, rc->code, dc->code, rc->code, dc->code, hist_state_name(hc->state), hc->nev,
-		       received, due, fee, rc->user[0], created, updated) != 0)
+		       received, due, from, days, fee, rc->user[0], created, updated) != 0)
 		return -1;
 
 	/* parties: the applicant, the other side, sometimes an agent */
@@ -694,8 +699,8 @@ static int query_rows(struct hrun *h, uint64_t index, const struct hist_query *h
 
 static const char *const q_case =
 	"COPY cases.case (id, number, business_type, unit_code, receiving_agency, deciding_agency, receiving_division,"
-	" deciding_division, state, version, fields, received_at, due_date, fee_total_fen, created_by, created_at,"
-	" updated_at) FROM STDIN";
+	" deciding_division, state, version, fields, received_at, due_date, due_from, due_days, fee_total_fen,"
+	" created_by, created_at, updated_at) FROM STDIN";
 static const char *const q_party =
 	"COPY cases.party (case_id, seq, role, name, id_type, id_number, id_number_masked, id_number_index, progress_key)"
 	" FROM STDIN";

@@ -133,6 +133,12 @@ def test_due_dates_follow_the_working_day_rule():
     bad = [r for r in rows if datetime.date.fromisoformat(r[0]) !=
            workdays_add(datetime.date.fromisoformat(r[2]), int(r[1]), holidays, makeup)]
     assert bad == [], bad[:5]
+    # the window a calendar change recomputes (sql/0026): the last submission's day and the promised days
+    window = sql("SELECT count(*) FROM cases.case c JOIN cases.business_type b ON b.code = c.business_type WHERE "
+                 + IN_MINE + " AND (c.due_from IS DISTINCT FROM (SELECT (e.at AT TIME ZONE 'Asia/Shanghai')::date"
+                 " FROM cases.event e WHERE e.case_id = c.id AND e.action IN ('submit', 'resubmit') ORDER BY e.id DESC"
+                 " LIMIT 1) OR c.due_days IS DISTINCT FROM b.promised_days)")
+    assert window == [["0"]], window
     # some decided after the due date, and some open ones past it now
     late = int(sql("SELECT count(*) FROM %s AND EXISTS (SELECT 1 FROM cases.event e WHERE e.case_id = c.id"
                    " AND e.action IN ('register', 'reject') AND (e.at AT TIME ZONE 'Asia/Shanghai')::date > c.due_date)"
