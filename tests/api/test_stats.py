@@ -23,14 +23,19 @@ KINDS = ("holder", "heir_guardian", "interested_party", "prospective_party", "la
 # an agency name a CSV must quote: a comma, a quote and a line break
 ODD_NAME = '统计,测试"一号"\n中心'
 
-# The C rule's table (tests/unit/test_stats_workdays.c holds the same rows):
-# (start, end, working days after start up to end) over the 2026 calendar.
+# The C rule's table and calendar (tests/unit/test_workdays_table.c holds the
+# same): (start, end, working days after start up to end).
+TABLE_HOLIDAYS = ("2026-01-01", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-04-06",
+                  "2026-05-01", "2026-05-04", "2026-05-05", "2026-06-19", "2026-09-25", "2026-10-01", "2026-10-02",
+                  "2026-10-03", "2026-10-05", "2026-10-06", "2026-10-07")
+TABLE_MAKEUP = ("2026-02-14", "2026-02-28", "2026-03-02", "2026-10-10")
 WORKDAY_TABLE = (
     ("2026-01-05", "2026-01-05", 0), ("2026-01-05", "2026-01-04", 0), ("2026-01-05", "2026-01-06", 1),
-    ("2026-01-02", "2026-01-05", 1), ("2026-01-09", "2026-01-12", 1), ("2026-01-05", "2026-01-12", 5),
-    ("2025-12-31", "2026-01-02", 1), ("2026-02-13", "2026-02-14", 1), ("2026-02-13", "2026-02-23", 2),
-    ("2026-02-13", "2026-03-02", 7), ("2026-04-03", "2026-04-07", 1), ("2026-09-30", "2026-10-12", 3),
-    ("2026-09-24", "2026-09-28", 1), ("2026-01-01", "2026-12-31", 247), ("2025-01-01", "2025-12-31", 261),
+    ("2025-12-31", "2026-01-02", 1), ("2026-01-02", "2026-01-05", 1), ("2026-01-09", "2026-01-12", 1),
+    ("2026-01-05", "2026-01-12", 5), ("2026-02-13", "2026-02-14", 1), ("2026-02-13", "2026-02-23", 2),
+    ("2026-02-13", "2026-03-02", 8), ("2026-04-03", "2026-04-07", 1), ("2026-09-30", "2026-10-12", 4),
+    ("2026-09-24", "2026-09-28", 1), ("2026-10-02", "2026-10-04", 0), ("2026-01-01", "2026-12-31", 247),
+    ("2025-01-01", "2025-12-31", 260), ("2024-12-31", "2027-01-04", 510),
 )
 
 _ctx = {}
@@ -488,6 +493,27 @@ def test_every_report_equals_the_direct_counts_while_deltas_wait_after_the_fold_
     # recomputed from the base tables
     sql("SELECT stats.rebuild()")
     every_report_matches(c["city_reader"], city, city_ags)
+    # a holiday added in the past and taken away again: the decisions whose
+    # span holds it move to their new processing days at once
+    day = sql("SELECT d::date::text FROM generate_series((now() AT TIME ZONE 'Asia/Shanghai')::date - 150,"
+              " (now() AT TIME ZONE 'Asia/Shanghai')::date - 100, interval '1 day') d WHERE extract(isodow FROM d) < 6"
+              " AND NOT EXISTS (SELECT 1 FROM cases.calendar k WHERE k.day = d::date) ORDER BY d LIMIT 1")[0][0]
+    moved = int(sql("SELECT count(*) FROM cases.event e JOIN cases.case c ON c.id = e.case_id"
+                    " WHERE e.action IN ('register', 'reject') AND c.receiving_agency IN (%s)"
+                    " AND (c.received_at AT TIME ZONE 'Asia/Shanghai')::date < '%s'"
+                    " AND (e.at AT TIME ZONE 'Asia/Shanghai')::date >= '%s'"
+                    % (",".join(q(a) for a in city_ags), day, day))[0][0])
+    assert moved > 0
+    try:
+        sql("INSERT INTO cases.calendar (day, kind, note) VALUES ('%s', 'holiday', '统计测试')" % day)
+        _direct.clear()
+        for rep in ("by-month", "processing", "by-agency", "overview"):
+            check_report(c["city_reader"], rep, city, city_ags)
+    finally:
+        sql("DELETE FROM cases.calendar WHERE day = '%s' AND note = '统计测试'" % day)
+        _direct.clear()
+    for rep in ("by-month", "processing"):
+        check_report(c["city_reader"], rep, city, city_ags)
     # the region's reader sees the subtree the same way
     every_report_matches(c["region_reader"], city, city_ags)
     # one county; one agency of the city
@@ -597,22 +623,22 @@ def test_csv_has_the_bom_crlf_chinese_labels_quoted_fields_and_yuan_and_percent(
 
 
 def test_the_sql_working_day_rule_agrees_with_the_c_rule_table():
-    # the 2026 calendar as migrations leave it (another module may add days:
-    # the table's rows avoid days outside 2025-2026's official entries)
+    # the unit test's calendar in place of the real one, in a transaction
+    # rolled back: stats.workdays_between gives the C rule's table
+    days = ",".join("('%s', 'holiday')" % d for d in TABLE_HOLIDAYS) + "," + \
+        ",".join("('%s', 'workday')" % d for d in TABLE_MAKEUP)
+    spans = ",".join("('%s'::date, '%s'::date, %d)" % (s, e, i) for i, (s, e, _) in enumerate(WORKDAY_TABLE))
+    out = sql("BEGIN; DELETE FROM cases.calendar; INSERT INTO cases.calendar (day, kind) VALUES %s;"
+              " SELECT i, stats.workdays_between(s, e) FROM (VALUES %s) v(s, e, i) ORDER BY i; ROLLBACK" % (days, spans))
+    got = [int(r[1]) for r in out if len(r) == 2]
+    assert got == [n for _, _, n in WORKDAY_TABLE]
+    # and over the calendar as it stands, against the rule written out here
     cal = calendar()
-    for s, e, n in WORKDAY_TABLE:
-        got = int(sql("SELECT stats.workdays_between('%s', '%s')" % (s, e))[0][0])
-        py = workdays(cal, datetime.date.fromisoformat(s), datetime.date.fromisoformat(e))
-        assert got == py, (s, e, got, py)
-    # random spans against the rule written out here
     rnd = random.Random(5)
     pairs = []
-    for _ in range(200):
-        s = datetime.date(2025, 10, 1) + datetime.timedelta(days=rnd.randint(0, 500))
-        pairs.append((s, s + datetime.timedelta(days=rnd.randint(-3, 60))))
-    got = sql("SELECT stats.workdays_between(s::date, e::date) FROM (VALUES %s) v(s, e)"
-              % ",".join("('%s', '%s', %d)" % (s, e, i) for i, (s, e) in enumerate(pairs)).replace(", %d)" % 0, ")")
-              if False else
-              "SELECT stats.workdays_between(s::date, e::date) FROM (VALUES %s) v(s, e, i) ORDER BY i"
+    for _ in range(300):
+        s = datetime.date(2024, 12, 1) + datetime.timedelta(days=rnd.randint(0, 800))
+        pairs.append((s, s + datetime.timedelta(days=rnd.randint(-3, 90))))
+    got = sql("SELECT stats.workdays_between(s::date, e::date) FROM (VALUES %s) v(s, e, i) ORDER BY i"
               % ",".join("('%s', '%s', %d)" % (s, e, i) for i, (s, e) in enumerate(pairs)))
     assert [int(g[0]) for g in got] == [workdays(cal, s, e) for s, e in pairs]
