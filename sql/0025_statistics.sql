@@ -160,6 +160,11 @@ CREATE INDEX days_pair_d ON stats.days_pair (dagency, month);
 CREATE INDEX fee_month_r ON stats.fee_month (ragency, month);
 CREATE INDEX fee_month_d ON stats.fee_month (dagency, month);
 
+-- buckets a calendar correction emptied, for the fold to drop without a scan
+CREATE INDEX days_hist_empty ON stats.days_hist (month) WHERE n = 0;
+CREATE INDEX days_region_empty ON stats.days_region (month) WHERE n = 0;
+CREATE INDEX days_pair_empty ON stats.days_pair (month) WHERE n = 0;
+
 -- Open cases past their due date, counted directly (a figure of "now", not
 -- of a month): the cases still awaiting their registration decision.
 CREATE INDEX case_stats_overdue ON cases.case (due_date)
