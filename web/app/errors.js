@@ -137,6 +137,8 @@ const MESSAGES = {
 	order_already_paid: '该订单已缴费，不能重复补记。',
 	payment_not_configured: '未配置支付渠道。',
 	// -- fees, payments (add above this line) --
+	// statistics (issue 12)
+	out_of_scope: '所选行政区划或机构超出您的管辖范围。',
 };
 
 const BY_STATUS = {
