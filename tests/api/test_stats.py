@@ -10,11 +10,14 @@ import csv
 import datetime
 import io
 import json
+import os
 import random
+import subprocess
+import time
 
 from auth_lib import admin_session, login, make_user, unique
 from case_lib import HOLDER, OBLIGOR, act, attach, mortgage_body, staff
-from lib import assert_problem, sql, wait_until
+from lib import PGBIN, assert_problem, psql_conninfo, sql, wait_until
 from test_openapi import SPEC, check as check_schema
 
 REPORTS = ("overview", "by-month", "by-type", "by-agency", "cross-trend", "processing", "overdue", "fees", "queries")
@@ -664,3 +667,37 @@ def test_the_sql_working_day_rule_agrees_with_the_c_rule_table():
     got = sql("SELECT stats.workdays_between(s::date, e::date) FROM (VALUES %s) v(s, e, i) ORDER BY i"
               % ",".join("('%s', '%s', %d)" % (s, e, i) for i, (s, e) in enumerate(pairs)))
     assert [int(g[0]) for g in got] == [workdays(cal, s, e) for s, e in pairs]
+
+
+def test_two_decisions_of_one_county_in_one_month_do_not_wait_for_each_other():
+    """No hot row: a transaction holding its statistics delta open does not
+    hold up another case's transition of the same county, type and month."""
+    c = ctx()
+    c1 = c["counties"][0]
+    uid = int(sql("SELECT id FROM iam.user ORDER BY id LIMIT 1")[0][0])
+    ids = []
+    for _ in range(2):
+        ids.append(int(sql(
+            "INSERT INTO cases.case (number, business_type, unit_code, receiving_agency, deciding_agency,"
+            " receiving_division, deciding_division, state, received_at, due_date, created_by, created_at, updated_at)"
+            " VALUES ('%s', 'mortgage.establish', '%s', '%s', '%s', '%s', '%s', 'approved', now(), current_date + 5, %d,"
+            " now(), now()) RETURNING id" % (unique("ST-H-"), unit_in(c1), c1, c1, c1, c1, uid))[0][0]))
+    register = ("INSERT INTO cases.event (case_id, at, action, from_state, to_state) VALUES (%d, now(), 'register',"
+                " 'approved', 'registered');")
+    holder = subprocess.Popen([os.path.join(PGBIN, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", psql_conninfo()],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write("BEGIN;\n" + register % ids[0] + "\nSELECT pg_sleep(30);\n")
+        holder.stdin.flush()
+        assert wait_until(lambda: sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%%'"
+                                      " AND state = 'active'") == [["1"]], timeout=10)
+        t0 = time.time()
+        sql("SET lock_timeout = '3s'; " + register % ids[1])
+        assert time.time() - t0 < 3
+    finally:
+        # end the holder's transaction (rolled back) and its psql
+        sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%%'"
+            " AND pid <> pg_backend_pid()")
+        holder.kill()
+        holder.wait()
+    _direct.clear()
