@@ -96,6 +96,27 @@ CREATE TABLE stats.days_hist (
 );
 CREATE TABLE stats.days_delta (LIKE stats.days_hist INCLUDING DEFAULTS);
 
+-- Roll-ups the fold keeps from the same deltas, so that the widest reads
+-- stay small: the region's case facts and histogram without agencies, and
+-- the histogram per agency pair without business types (a tenth of the
+-- rows: what the overview, by-month and by-agency reports read).
+CREATE TABLE stats.case_region (
+  month date NOT NULL, business_type text NOT NULL,
+  received bigint NOT NULL DEFAULT 0, cross_received bigint NOT NULL DEFAULT 0,
+  supplemented bigint NOT NULL DEFAULT 0, withdrawn bigint NOT NULL DEFAULT 0, decided bigint NOT NULL DEFAULT 0,
+  registered bigint NOT NULL DEFAULT 0, rejected bigint NOT NULL DEFAULT 0, late bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, business_type)
+);
+CREATE TABLE stats.days_region (
+  month date NOT NULL, business_type text NOT NULL, days integer NOT NULL, n bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, business_type, days)
+);
+CREATE TABLE stats.days_pair (
+  month date NOT NULL, ragency text NOT NULL, dagency text NOT NULL, days integer NOT NULL,
+  n bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, ragency, dagency, days)
+);
+
 -- Fees charged and collected per month × case agencies, by channel.
 CREATE TABLE stats.fee_month (
   month      date NOT NULL,
@@ -127,6 +148,22 @@ CREATE TABLE stats.query_month (
   PRIMARY KEY (month, kind, agency)
 );
 CREATE TABLE stats.query_delta (LIKE stats.query_month INCLUDING DEFAULTS);
+
+-- A division's reads select by agency (receiving or deciding: a BitmapOr
+-- of these), not by scanning every agency's rows of the period.
+CREATE INDEX case_month_r ON stats.case_month (ragency, month);
+CREATE INDEX case_month_d ON stats.case_month (dagency, month);
+CREATE INDEX days_hist_r ON stats.days_hist (ragency, month);
+CREATE INDEX days_hist_d ON stats.days_hist (dagency, month);
+CREATE INDEX days_pair_r ON stats.days_pair (ragency, month);
+CREATE INDEX days_pair_d ON stats.days_pair (dagency, month);
+CREATE INDEX fee_month_r ON stats.fee_month (ragency, month);
+CREATE INDEX fee_month_d ON stats.fee_month (dagency, month);
+
+-- buckets a calendar correction emptied, for the fold to drop without a scan
+CREATE INDEX days_hist_empty ON stats.days_hist (month) WHERE n = 0;
+CREATE INDEX days_region_empty ON stats.days_region (month) WHERE n = 0;
+CREATE INDEX days_pair_empty ON stats.days_pair (month) WHERE n = 0;
 
 -- Open cases past their due date, counted directly (a figure of "now", not
 -- of a month): the cases still awaiting their registration decision.
@@ -276,6 +313,77 @@ END $$;
 CREATE TRIGGER stats_certificate AFTER INSERT ON qry.certificate
   FOR EACH ROW EXECUTE FUNCTION stats.on_certificate();
 
+-- A calendar change moves the processing days of every decision whose span
+-- (receipt, decision] holds a changed day: each such decision leaves its
+-- histogram bucket for the one the new calendar gives (the figures stay
+-- what stats.rebuild() would compute now). Decisions are found by their
+-- time (event_stats_decision): a change to next year's holidays finds none.
+CREATE INDEX event_stats_decision ON cases.event (at) WHERE action IN ('register', 'reject');
+
+CREATE FUNCTION stats.workday(kind text, day date) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE kind WHEN 'holiday' THEN 0 WHEN 'workday' THEN 1 ELSE (extract(isodow FROM day) < 6)::int END
+$$;
+
+-- days: the changed days, shifts: by how much each became more a working
+-- day (+1, -1, 0)
+CREATE FUNCTION stats.calendar_moved(days date[], shifts integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, stats, cases AS $$
+DECLARE
+  lo date;
+  hi date;
+BEGIN
+  SELECT min(d), max(d) INTO lo, hi FROM unnest(days, shifts) AS x(d, s) WHERE s <> 0;
+  IF lo IS NULL THEN
+    RETURN;
+  END IF;
+  WITH ch AS (SELECT d, sum(s) AS s FROM unnest(days, shifts) AS x(d, s) GROUP BY d HAVING sum(s) <> 0),
+  aff AS (
+    SELECT stats.month(e.at) AS month, c.business_type, c.receiving_agency, c.deciding_agency,
+           stats.workdays_between(stats.bjdate(c.received_at), stats.bjdate(e.at)) AS now_days,
+           (SELECT coalesce(sum(ch.s), 0) FROM ch
+             WHERE ch.d > stats.bjdate(c.received_at) AND ch.d <= stats.bjdate(e.at)) AS shift
+      FROM cases.event e JOIN cases.case c ON c.id = e.case_id
+     WHERE e.action IN ('register', 'reject') AND e.at >= (lo::timestamp AT TIME ZONE 'Asia/Shanghai')
+       AND c.received_at < (hi::timestamp AT TIME ZONE 'Asia/Shanghai') AND c.received_at IS NOT NULL)
+  INSERT INTO stats.days_delta (month, business_type, ragency, dagency, days, n)
+  SELECT month, business_type, receiving_agency, deciding_agency, b.days, b.n
+    FROM aff CROSS JOIN LATERAL (VALUES (now_days - shift, -1), (now_days, 1)) AS b(days, n)
+   WHERE aff.shift <> 0;
+END $$;
+
+CREATE FUNCTION stats.on_calendar_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, stats AS $$
+BEGIN
+  PERFORM stats.calendar_moved(array_agg(n.day), array_agg(stats.workday(n.kind, n.day) - stats.workday(NULL, n.day)))
+     FROM new_days n;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION stats.on_calendar_delete() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, stats AS $$
+BEGIN
+  PERFORM stats.calendar_moved(array_agg(o.day), array_agg(stats.workday(NULL, o.day) - stats.workday(o.kind, o.day)))
+     FROM old_days o;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION stats.on_calendar_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, stats AS $$
+BEGIN
+  -- an update is the old row out and the new row in
+  PERFORM stats.calendar_moved(array_agg(x.day), array_agg(x.shift))
+     FROM (SELECT o.day, stats.workday(NULL, o.day) - stats.workday(o.kind, o.day) AS shift FROM old_days o
+           UNION ALL
+           SELECT n.day, stats.workday(n.kind, n.day) - stats.workday(NULL, n.day) FROM new_days n) x;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER stats_calendar_insert AFTER INSERT ON cases.calendar
+  REFERENCING NEW TABLE AS new_days FOR EACH STATEMENT EXECUTE FUNCTION stats.on_calendar_insert();
+CREATE TRIGGER stats_calendar_delete AFTER DELETE ON cases.calendar
+  REFERENCING OLD TABLE AS old_days FOR EACH STATEMENT EXECUTE FUNCTION stats.on_calendar_delete();
+CREATE TRIGGER stats_calendar_update AFTER UPDATE ON cases.calendar
+  REFERENCING OLD TABLE AS old_days NEW TABLE AS new_days FOR EACH STATEMENT
+  EXECUTE FUNCTION stats.on_calendar_update();
+
 -- ---- folding and rebuilding ----
 
 -- Move the deltas into the summaries (the admin background process, every
@@ -300,6 +408,16 @@ BEGIN
       supplemented = s.supplemented + excluded.supplemented, withdrawn = s.withdrawn + excluded.withdrawn,
       decided = s.decided + excluded.decided, registered = s.registered + excluded.registered,
       rejected = s.rejected + excluded.rejected, late = s.late + excluded.late
+    RETURNING 1), r AS (
+    INSERT INTO stats.case_region AS s
+    SELECT month, business_type, sum(received), sum(cross_received), sum(supplemented), sum(withdrawn), sum(decided),
+           sum(registered), sum(rejected), sum(late)
+      FROM d GROUP BY 1, 2
+    ON CONFLICT (month, business_type) DO UPDATE SET
+      received = s.received + excluded.received, cross_received = s.cross_received + excluded.cross_received,
+      supplemented = s.supplemented + excluded.supplemented, withdrawn = s.withdrawn + excluded.withdrawn,
+      decided = s.decided + excluded.decided, registered = s.registered + excluded.registered,
+      rejected = s.rejected + excluded.rejected, late = s.late + excluded.late
     RETURNING 1)
   SELECT (SELECT count(*) FROM d) INTO k;
   folded := folded + k;
@@ -307,6 +425,14 @@ BEGIN
     INSERT INTO stats.days_hist AS s
     SELECT d.month, d.business_type, d.ragency, d.dagency, d.days, sum(d.n) FROM d GROUP BY 1, 2, 3, 4, 5
     ON CONFLICT (month, business_type, ragency, dagency, days) DO UPDATE SET n = s.n + excluded.n
+    RETURNING 1), r AS (
+    INSERT INTO stats.days_region AS s
+    SELECT d.month, d.business_type, d.days, sum(d.n) FROM d GROUP BY 1, 2, 3
+    ON CONFLICT (month, business_type, days) DO UPDATE SET n = s.n + excluded.n
+    RETURNING 1), p AS (
+    INSERT INTO stats.days_pair AS s
+    SELECT d.month, d.ragency, d.dagency, d.days, sum(d.n) FROM d GROUP BY 1, 2, 3, 4
+    ON CONFLICT (month, ragency, dagency, days) DO UPDATE SET n = s.n + excluded.n
     RETURNING 1)
   SELECT (SELECT count(*) FROM d) INTO k;
   folded := folded + k;
@@ -338,6 +464,8 @@ BEGIN
   -- buckets emptied by corrections
   IF folded > 0 THEN
     DELETE FROM stats.days_hist h WHERE h.n = 0;
+    DELETE FROM stats.days_region h WHERE h.n = 0;
+    DELETE FROM stats.days_pair h WHERE h.n = 0;
   END IF;
   RETURN folded;
 END $$;
@@ -353,7 +481,8 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('stats.fold'));
   LOCK TABLE stats.case_delta, stats.days_delta, stats.fee_delta, stats.query_delta IN EXCLUSIVE MODE;
   TRUNCATE stats.case_delta, stats.days_delta, stats.fee_delta, stats.query_delta,
-           stats.case_month, stats.days_hist, stats.fee_month, stats.query_month;
+           stats.case_month, stats.days_hist, stats.fee_month, stats.query_month,
+           stats.case_region, stats.days_region, stats.days_pair;
 
   DROP TABLE IF EXISTS pg_temp.stats_facts, pg_temp.stats_wd;
   CREATE TEMP TABLE stats_facts ON COMMIT DROP AS
@@ -403,6 +532,13 @@ BEGIN
    WHERE e.action IN ('register', 'reject') AND c.received_at IS NOT NULL
    GROUP BY 1, 2, 3, 4, 5;
 
+  INSERT INTO stats.case_region
+  SELECT month, business_type, sum(received), sum(cross_received), sum(supplemented), sum(withdrawn), sum(decided),
+         sum(registered), sum(rejected), sum(late)
+    FROM stats.case_month GROUP BY 1, 2;
+  INSERT INTO stats.days_region SELECT month, business_type, days, sum(n) FROM stats.days_hist GROUP BY 1, 2, 3;
+  INSERT INTO stats.days_pair SELECT month, ragency, dagency, days, sum(n) FROM stats.days_hist GROUP BY 1, 2, 3, 4;
+
   INSERT INTO stats.fee_month
   SELECT stats.month(e.at), c.receiving_agency, c.deciding_agency,
          count(*) FILTER (WHERE e.action = 'set_fees'),
@@ -448,6 +584,15 @@ CREATE VIEW stats.case_all AS SELECT * FROM stats.case_month UNION ALL SELECT * 
 CREATE VIEW stats.days_all AS SELECT * FROM stats.days_hist UNION ALL SELECT * FROM stats.days_delta;
 CREATE VIEW stats.fee_all AS SELECT * FROM stats.fee_month UNION ALL SELECT * FROM stats.fee_delta;
 CREATE VIEW stats.query_all AS SELECT * FROM stats.query_month UNION ALL SELECT * FROM stats.query_delta;
+CREATE VIEW stats.case_region_all AS
+  SELECT * FROM stats.case_region
+  UNION ALL
+  SELECT month, business_type, received, cross_received, supplemented, withdrawn, decided, registered, rejected, late
+    FROM stats.case_delta;
+CREATE VIEW stats.days_region_all AS
+  SELECT * FROM stats.days_region UNION ALL SELECT month, business_type, days, n FROM stats.days_delta;
+CREATE VIEW stats.days_pair_all AS
+  SELECT * FROM stats.days_pair UNION ALL SELECT month, ragency, dagency, days, n FROM stats.days_delta;
 
 -- The agencies a division's figures take (NULL for the region: every one);
 -- one agency when named.
@@ -476,14 +621,36 @@ LANGUAGE sql STABLE AS $$
    GROUP BY 1, 2
 $$;
 
--- median and p90 of a histogram per group key
+-- The histogram of processing days per month and type (region: the
+-- roll-up; otherwise the agency pairs' rows); ags NULL or not is decided
+-- once per statement (a one-time filter), so only one branch runs.
 CREATE FUNCTION stats.quantiles(ags text[], f date, t date)
 RETURNS TABLE (month date, business_type text, days integer, n numeric)
 LANGUAGE sql STABLE AS $$
   SELECT h.month, h.business_type, h.days, sum(h.n)
-    FROM stats.days_all h
-   WHERE h.month BETWEEN f AND t AND (ags IS NULL OR h.ragency = ANY (ags) OR h.dagency = ANY (ags))
+    FROM stats.days_region_all h
+   WHERE ags IS NULL AND h.month BETWEEN f AND t
    GROUP BY 1, 2, 3
+  UNION ALL
+  SELECT h.month, h.business_type, h.days, sum(h.n)
+    FROM stats.days_all h
+   WHERE ags IS NOT NULL AND h.month BETWEEN f AND t AND (h.ragency = ANY (ags) OR h.dagency = ANY (ags))
+   GROUP BY 1, 2, 3
+$$;
+
+-- The same per month without types (overview, by-month: fewer rows).
+CREATE FUNCTION stats.month_days(ags text[], f date, t date)
+RETURNS TABLE (month date, days integer, n numeric)
+LANGUAGE sql STABLE AS $$
+  SELECT h.month, h.days, sum(h.n)
+    FROM stats.days_region_all h
+   WHERE ags IS NULL AND h.month BETWEEN f AND t
+   GROUP BY 1, 2
+  UNION ALL
+  SELECT h.month, h.days, sum(h.n)
+    FROM stats.days_pair_all h
+   WHERE ags IS NOT NULL AND h.month BETWEEN f AND t AND (h.ragency = ANY (ags) OR h.dagency = ANY (ags))
+   GROUP BY 1, 2
 $$;
 
 CREATE FUNCTION stats.case_sums(ags text[], f date, t date)
@@ -492,8 +659,14 @@ RETURNS TABLE (month date, business_type text, received numeric, cross_received 
 LANGUAGE sql STABLE AS $$
   SELECT s.month, s.business_type, sum(s.received), sum(s.cross_received), sum(s.supplemented), sum(s.withdrawn),
          sum(s.decided), sum(s.registered), sum(s.rejected), sum(s.late)
+    FROM stats.case_region_all s
+   WHERE ags IS NULL AND s.month BETWEEN f AND t
+   GROUP BY 1, 2
+  UNION ALL
+  SELECT s.month, s.business_type, sum(s.received), sum(s.cross_received), sum(s.supplemented), sum(s.withdrawn),
+         sum(s.decided), sum(s.registered), sum(s.rejected), sum(s.late)
     FROM stats.case_all s
-   WHERE s.month BETWEEN f AND t AND (ags IS NULL OR s.ragency = ANY (ags) OR s.dagency = ANY (ags))
+   WHERE ags IS NOT NULL AND s.month BETWEEN f AND t AND (s.ragency = ANY (ags) OR s.dagency = ANY (ags))
    GROUP BY 1, 2
 $$;
 
@@ -508,7 +681,7 @@ LANGUAGE sql STABLE AS $$
                     sum(withdrawn) AS withdrawn, sum(decided) AS decided, sum(registered) AS registered,
                     sum(rejected) AS rejected, sum(late) AS late
                FROM stats.case_sums(ags, f, t)),
-  h AS (SELECT days, sum(n) AS n FROM stats.quantiles(ags, f, t) GROUP BY days),
+  h AS (SELECT days, sum(n) AS n FROM stats.month_days(ags, f, t) GROUP BY days),
   w AS (SELECT days, sum(n) OVER (ORDER BY days) AS cum, sum(n) OVER () AS tot FROM h),
   q AS (SELECT min(days) FILTER (WHERE cum >= floor((tot + 1) / 2)) AS median,
                min(days) FILTER (WHERE cum * 10 >= tot * 9) AS p90 FROM w),
@@ -535,7 +708,7 @@ RETURNS TABLE (total boolean, month text, received bigint, cross_received bigint
 LANGUAGE sql STABLE AS $$
   WITH m AS (SELECT g::date AS month FROM generate_series(f, t, interval '1 month') g),
   s AS (SELECT * FROM stats.case_sums(ags, f, t)),
-  hq AS (SELECT * FROM stats.quantiles(ags, f, t)),
+  hq AS (SELECT * FROM stats.month_days(ags, f, t)),
   -- grouping key: the month, or NULL for the totals
   k AS (SELECT m.month AS key FROM m UNION ALL SELECT NULL),
   c AS (SELECT k.key, sum(s.received) AS received, sum(s.cross_received) AS cross_received,
@@ -607,7 +780,7 @@ LANGUAGE sql STABLE AS $$
                sum(s.received) FILTER (WHERE s.dagency <> s.ragency) AS from_others,
                sum(s.registered) AS registered, sum(s.rejected) AS rejected, sum(s.late) AS late
           FROM s GROUP BY 1),
-  h AS (SELECT y.dagency AS code, y.days, sum(y.n) AS n FROM stats.days_all y
+  h AS (SELECT y.dagency AS code, y.days, sum(y.n) AS n FROM stats.days_pair_all y
          WHERE y.month BETWEEN f AND t AND (ags IS NULL OR y.ragency = ANY (ags) OR y.dagency = ANY (ags))
          GROUP BY 1, 2),
   w AS (SELECT code, days, sum(n) OVER (PARTITION BY code ORDER BY days) AS cum, sum(n) OVER (PARTITION BY code) AS tot
@@ -628,9 +801,15 @@ LANGUAGE sql STABLE AS $$
   UNION ALL
   -- totals: the division's cases once each (not the sum of the agencies'
   -- rows, which counts a case between two of its agencies twice)
-  SELECT true, NULL, NULL, NULL, o.received, o.cross_received, NULL, NULL, o.received, o.cross_bp, o.registered,
-         o.rejected, o.late, o.median_days, o.p90_days
-    FROM stats.report_overview(ags, f, t) o
+  SELECT true, NULL, NULL, NULL, coalesce(o.received, 0)::bigint, coalesce(o.cross_received, 0)::bigint, NULL, NULL,
+         coalesce(o.received, 0)::bigint, stats.bp(o.cross_received, o.received), coalesce(o.registered, 0)::bigint,
+         coalesce(o.rejected, 0)::bigint, coalesce(o.late, 0)::bigint, tq.median, tq.p90
+    FROM (SELECT sum(x.received) AS received, sum(x.cross_received) AS cross_received, sum(x.registered) AS registered,
+                 sum(x.rejected) AS rejected, sum(x.late) AS late FROM stats.case_sums(ags, f, t) x) o,
+         (SELECT min(days) FILTER (WHERE cum >= floor((tot + 1) / 2)) AS median,
+                 min(days) FILTER (WHERE cum * 10 >= tot * 9) AS p90
+            FROM (SELECT days, sum(n) OVER (ORDER BY days) AS cum, sum(n) OVER () AS tot
+                    FROM (SELECT days, sum(n) AS n FROM stats.month_days(ags, f, t) GROUP BY days) hh) ww) tq
   ORDER BY 1, 2
 $$;
 
@@ -733,5 +912,6 @@ $$;
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA stats FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA stats TO tb_admin;
-REVOKE EXECUTE ON FUNCTION stats.rebuild() FROM tb_admin;
+-- the admin service reads and folds; it never rebuilds nor moves figures
+REVOKE EXECUTE ON FUNCTION stats.rebuild(), stats.calendar_moved(date[], integer[]) FROM tb_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA stats TO tb_admin;

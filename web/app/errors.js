@@ -169,6 +169,8 @@ const MESSAGES = {
 	policy_attachment_too_large: '附件过大：单个文件不能超过 10 MB。',
 	policy_attachment_limit: '每份文件最多可上传 10 个附件。',
 	version_not_found: '该文件没有这个版本。',
+	// statistics (issue 12)
+	out_of_scope: '所选行政区划或机构超出您的管辖范围。',
 };
 
 const BY_STATUS = {
