@@ -106,10 +106,4 @@ int db_set_actor(struct req *r, int64_t uid);
 /* An agency code as agencies are numbered: 6 or 8 digits (agencies.c). */
 int is_agency_code(const char *s);
 
-/* stats.c */
-void h_stats(struct req *r);
-extern const struct qkey stats_query[];
-/* Fold the statistics deltas into the summaries (about once a second). */
-void stats_fold_tick(struct db *d);
-
 #endif
