@@ -78,7 +78,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	await a.locator('.admin-card').filter({ hasText: '政策法规' }).click();
 	await a.waitForURL(/#\/admin\/policies$/);
 	await a.locator('#pol-admin-list').filter({ hasText: /./ }).waitFor();
-	await t.shot(a, 'admin-list');
+	await shot(t, a, 'admin-list');
 
 	// a draft
 	await a.getByRole('link', { name: '新建文件' }).click();
@@ -117,7 +117,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	await a.getByRole('button', { name: '发布', exact: true }).click();
 	const dlg = a.getByRole('dialog');
 	await dlg.getByText('申请人公开页面').waitFor();
-	await t.shot(a, 'admin-publish-dialog', { axe: false });
+	await shot(t, a, 'admin-publish-dialog');
 	await dlg.getByRole('button', { name: '发布', exact: true }).click();
 	await a.locator('.banner-ok').filter({ hasText: '文件已发布' }).waitFor();
 	eq(docRow(id).slice(0, 2), ['published', '4'], 'published as version 4');
@@ -129,7 +129,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	await a.getByRole('link', { name: '查看第 1 版' }).click();
 	await a.locator('#pol-snapshot').filter({ hasText: '第 1 版快照' }).waitFor();
 	eq(await text(a.locator('#pol-snap-title')), title, 'version 1 had the first title');
-	await t.shot(a, 'admin-versions');
+	await shot(t, a, 'admin-versions');
 
 	// a staff user of the county: 未读 on the home panel
 	const clerk = fixture('user', { agency: COUNTY, grants: [['intake_clerk', COUNTY]] });
@@ -138,7 +138,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	const entry = panel.getByRole('link', { name: title + '（2026年版）' });
 	await entry.waitFor();
 	assert(Number(await text(panel.locator('#pol-home-unread'))) >= 1, 'the unread count badge');
-	await t.shot(s, 'home-panel');
+	await shot(t, s, 'home-panel');
 
 	// 查看全部: the list, the document marked 未读
 	await panel.getByRole('link', { name: '查看全部' }).click();
@@ -146,7 +146,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	const item = s.locator('.pol-item').filter({ hasText: title });
 	await item.waitFor();
 	eq(await text(item.locator('.pol-unread')), '未读', 'marked unread in the list');
-	await t.shot(s, 'staff-list');
+	await shot(t, s, 'staff-list');
 
 	// open it: the body as text, the read mark in the database
 	const read = s.waitForResponse((r) => r.url().endsWith(`/api/v1/policies/${id}/read`) && r.request().method() === 'POST');
@@ -157,7 +157,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	assert((await text(s.locator('#pol-body'))).includes('<b>本行按原样显示</b>'), 'markup shown as text');
 	eq(await s.locator('#pol-body b').count(), 0, 'never markup');
 	eq(await s.locator('.pol-attachments a').getAttribute('href'), `/api/v1/policies/${id}/attachments/${sql(`SELECT id FROM pol.attachment WHERE document_id = ${id}`)[0][0]}`, 'the PDF link');
-	await t.shot(s, 'staff-document');
+	await shot(t, s, 'staff-document');
 	const marks = fixture('pol_read', { id, user_id: clerk.id }).read;
 	eq(marks.map((m) => m[0]), ['4'], 'the current version read, in SQL');
 
@@ -176,7 +176,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	const pub = phone.locator('.zc-item').filter({ hasText: title });
 	await pub.waitFor();
 	eq(await phone.evaluate(() => document.documentElement.scrollWidth), 375, 'nothing wider than the phone');
-	await t.shot(phone, 'zc-list-phone');
+	await shot(t, phone, 'zc-list-phone');
 	await pub.getByRole('link').click();
 	await phone.locator('#zc-title').filter({ hasText: title }).waitFor();
 	eq(await phone.locator('#zc-body p').count(), 3, 'three paragraphs on the phone');
@@ -186,7 +186,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	eq(got.status(), 200, 'the PDF downloads without a session');
 	eq((await got.body()).subarray(0, 5).toString(), '%PDF-', 'a PDF');
 	eq(await phone.evaluate(() => document.documentElement.scrollWidth), 375, 'the document fits the phone');
-	await t.shot(phone, 'zc-document-phone');
+	await shot(t, phone, 'zc-document-phone');
 	eq((await phone.context().cookies()).length, 0, 'no cookie');
 	eq(await phone.evaluate(() => localStorage.length + sessionStorage.length), 0, 'no storage');
 
@@ -204,7 +204,7 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	await w.getByRole('button', { name: '撤回', exact: true }).click();
 	await a.locator('.banner-warn').filter({ hasText: '政策调整，另行发布新版指南' }).waitFor();
 	eq(docRow(id)[0], 'withdrawn', 'withdrawn in the database');
-	await t.shot(a, 'admin-withdrawn');
+	await shot(t, a, 'admin-withdrawn');
 
 	// a visitor after the withdrawal (the public answers may be kept a
 	// minute by a browser that asked before: Cache-Control max-age=60)
@@ -216,9 +216,9 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	const gone = await t.page(PHONE);
 	await gone.goto(`/zc/#/doc/${id}`);
 	await gone.locator('.zc-problem').filter({ hasText: '不存在或已撤回' }).waitFor();
-	await t.shot(gone, 'zc-withdrawn-phone');
+	await shot(t, gone, 'zc-withdrawn-phone');
 }
-test_an_admin_publishes_a_guide_a_county_reads_it_and_the_public_sees_it_until_withdrawn.timeout = 300000;
+test_an_admin_publishes_a_guide_a_county_reads_it_and_the_public_sees_it_until_withdrawn.timeout = 480000;
 
 export async function test_a_county_admin_cannot_choose_the_region_and_the_refusal_is_shown(t) {
 	const county = admin([['jurisdiction_admin', COUNTY]], COUNTY);
@@ -228,7 +228,7 @@ export async function test_a_county_admin_cannot_choose_the_region_and_the_refus
 	await picker.locator('option[value]').first().waitFor({ state: 'attached' });
 	const offered = await page.locator('#pol-division option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
 	eq(offered, [COUNTY], 'only the county itself');
-	await t.shot(page, 'county-editor');
+	await shot(t, page, 'county-editor');
 
 	// forced: an option the screen never offered
 	await page.evaluate(() => {
@@ -251,7 +251,7 @@ export async function test_a_county_admin_cannot_choose_the_region_and_the_refus
 	eq(await text(refusal.locator('span').first()), '未能保存：所选适用范围不在您的政策法规管理权限之内。', 'the refusal, in Chinese');
 	eq(await text(refusal.locator('.pol-code')), 'out_of_scope', 'and its code');
 	eq(sql(`SELECT count(*) FROM pol.document WHERE title = '${title}'`), [['0']], 'nothing written');
-	await t.shot(page, 'county-refused');
+	await shot(t, page, 'county-refused');
 }
 
 export async function test_a_stale_version_is_said_with_reload(t) {
@@ -270,7 +270,7 @@ export async function test_a_stale_version_is_said_with_reload(t) {
 	const stale = page.locator('#pol-stale');
 	await stale.waitFor();
 	assert((await text(stale)).includes('已被他人修改'), 'said in Chinese');
-	await t.shot(page, 'stale-version');
+	await shot(t, page, 'stale-version');
 	await stale.getByRole('button', { name: '重新加载' }).click();
 	await page.locator('#pol-stale').waitFor({ state: 'detached' });
 	eq(await page.getByLabel('标题').inputValue(), title + '（他人修改）', 'the other edit shown after reloading');
@@ -286,6 +286,7 @@ export async function test_a_business_user_sees_no_admin_screen(t) {
 	await page.goto('/#/admin/policies');
 	await page.locator('.banner-info').filter({ hasText: '没有政策法规管理权限' }).waitFor();
 	eq(await page.getByRole('link', { name: '新建文件' }).count(), 0, 'no 新建文件');
+	await shot(t, page, 'business-no-admin');
 	await page.goto('/#/admin');
 	await page.locator('.banner-info').filter({ hasText: '没有系统管理权限' }).waitFor();
 	eq(await page.locator('.admin-card').count(), 0, 'no admin card');
@@ -298,5 +299,4 @@ export async function test_a_business_user_sees_no_admin_screen(t) {
 		return [r.status, (await r.json()).code];
 	}, COUNTY);
 	eq(status[0], 403, 'the API refuses a business user');
-	await t.shot(page, 'business-no-admin');
 }

@@ -82,7 +82,7 @@ function paragraphs(body) {
 
 function problem(code, retry) {
 	return h('div', { class: 'zc-problem', role: 'alert' }, h('p', {}, MESSAGES[code] || MESSAGES.other),
-		retry ? h('button', { type: 'button', class: 'zc-btn-small', onclick: retry }, '重试') : null);
+		retry && code !== 'not_found' && code !== 'invalid_parameter' ? h('button', { type: 'button', class: 'zc-btn-small', onclick: retry }, '重试') : null);
 }
 
 function frame() {

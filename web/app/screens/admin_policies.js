@@ -165,7 +165,7 @@ async function drawEditor(content, doc, choices, note) {
 	const docNumber = text('pol-doc-number', 100, doc && doc.doc_number, { placeholder: '如：桂自然资发〔2026〕12号' });
 	// dates as text (YYYY-MM-DD): the same on every terminal, whatever the
 	// browser's language (a date picker follows the system's format)
-	const dateIn = (idName, value) => text(idName, 10, value, { inputmode: 'numeric', pattern: '\\d{4}-\\d{2}-\\d{2}', placeholder: '2026-11-20', class: 'mono pol-date' });
+	const dateIn = (idName, value) => text(idName, 10, value, { inputmode: 'numeric', pattern: '\\d{4}-\\d{2}-\\d{2}', placeholder: '如 2026-11-20', class: 'mono pol-date' });
 	const publishedOn = dateIn('pol-published-on', doc ? fmtDate(doc.published_on) : '');
 	const effectiveOn = dateIn('pol-effective-on', doc ? fmtDate(doc.effective_on) : '');
 	const body = h('textarea', { id: 'pol-body', rows: '14', maxlength: '200000', required: true, disabled: readOnly, spellcheck: 'false' });
