@@ -231,7 +231,7 @@ async function drawEditor(content, doc, choices, note) {
 	const form = h('form', { class: 'panel pol-form', novalidate: true, 'aria-labelledby': 'pol-form-title' },
 		h('h2', { class: 'panel-title', id: 'pol-form-title' }, '文件内容'),
 		h('div', { class: 'pol-grid' },
-			field('适用范围', division, '该范围内（含下级）的工作人员可以看到；只能选择您有管理权限的地区。'),
+			field('适用范围', division, '含下级地区；只列出您有权管理的地区。'),
 			field('类别', category, '办事指南和通知公告发布后同时在申请人公开页面公布。'),
 			h('div', { class: 'pol-wide' }, field('标题', title)),
 			field('发文机关', issuer),
