@@ -30,24 +30,29 @@ DB_ROW(pol_row, DOC_COLS);
 #define Q_POL_LIST(P, C)                                                                          \
 	P(division, TEXT) P(scopes, TEXT) P(user_id, I64) P(q, TEXT) P(category, TEXT) P(state, TEXT) \
 	P(unread, BOOL) P(after_score, I64) P(after_id, I64) P(limit, I64) DOC_COLS(P, C)
-DB_QUERY_AS(pol_list, Q_POL_LIST, pol_row,
-	    "WITH anc AS (SELECT a.code FROM ref.division a WHERE ref.covers(a.code, $1)),"
-	    " tq AS (SELECT pol.bigram_query($4::text) AS q),"
-	    " docs AS (SELECT d.*, (d.state = 'published' AND d.division IN (SELECT code FROM anc)) AS reader,"
-	    "   CASE WHEN $4::text IS NULL THEN 0 ELSE (ts_rank(d.search, tq.q) * 1000000)::bigint END AS score"
-	    "   FROM pol.document d, tq"
-	    "   WHERE ($4::text IS NULL OR d.search @@ tq.q)"
-	    "     AND ($5::text IS NULL OR d.category = $5) AND ($6::text IS NULL OR d.state = $6))"
-	    " SELECT d.id, d.division, v.name, d.category, d.title, d.issuer, d.doc_number, d.published_on::text,"
-	    "  d.effective_on::text, d.state, d.version, (extract(epoch FROM d.updated_at) * 1000000)::bigint,"
-	    "  d.reader AND NOT EXISTS (SELECT 1 FROM pol.read r WHERE r.user_id = $3 AND r.document_id = d.id"
-	    "    AND r.version = d.version), d.score"
-	    " FROM docs d JOIN ref.division v ON v.code = d.division"
-	    " WHERE (d.reader OR EXISTS (SELECT 1 FROM unnest($2::text[]) s WHERE ref.covers(s, d.division)))"
-	    "   AND (NOT $7 OR (d.reader AND NOT EXISTS (SELECT 1 FROM pol.read r WHERE r.user_id = $3"
-	    "     AND r.document_id = d.id AND r.version = d.version)))"
-	    "   AND (d.score, d.id) < ($8, $9)"
-	    " ORDER BY d.score DESC, d.id DESC LIMIT $10");
+/* The list with and without a search, as two statements: a prepared
+ * statement's generic plan could not use the GIN index behind an
+ * "$4 IS NULL OR" condition. */
+#define POL_LIST_SQL(SCORE, SEARCH)                                                                   \
+	"WITH anc AS (SELECT a.code FROM ref.division a WHERE ref.covers(a.code, $1)),"               \
+	" tq AS (SELECT pol.bigram_query($4::text) AS q),"                                           \
+	" docs AS (SELECT d.*, (d.state = 'published' AND d.division IN (SELECT code FROM anc)) AS reader," \
+	"   " SCORE " AS score FROM pol.document d, tq"                                                  \
+	"   WHERE " SEARCH " AND ($5::text IS NULL OR d.category = $5) AND ($6::text IS NULL OR d.state = $6))" \
+	" SELECT d.id, d.division, v.name, d.category, d.title, d.issuer, d.doc_number, d.published_on::text," \
+	"  d.effective_on::text, d.state, d.version, (extract(epoch FROM d.updated_at) * 1000000)::bigint,"   \
+	"  d.reader AND NOT EXISTS (SELECT 1 FROM pol.read r WHERE r.user_id = $3 AND r.document_id = d.id" \
+	"    AND r.version = d.version), d.score"                                                         \
+	" FROM docs d JOIN ref.division v ON v.code = d.division"                                       \
+	" WHERE (d.reader OR EXISTS (SELECT 1 FROM unnest($2::text[]) s WHERE ref.covers(s, d.division)))" \
+	"   AND (NOT $7 OR (d.reader AND NOT EXISTS (SELECT 1 FROM pol.read r WHERE r.user_id = $3"     \
+	"     AND r.document_id = d.id AND r.version = d.version)))"                                     \
+	"   AND (d.score, d.id) < ($8, $9)"                                                               \
+	" ORDER BY d.score DESC, d.id DESC LIMIT $10"
+/* without q ($4 NULL, unused but typed): newest first */
+DB_QUERY_AS(pol_list, Q_POL_LIST, pol_row, POL_LIST_SQL("0::bigint", "$4::text IS NULL"));
+DB_QUERY_AS(pol_search, Q_POL_LIST, pol_row,
+	    POL_LIST_SQL("(ts_rank(d.search, tq.q) * 1000000)::bigint", "d.search @@ tq.q"));
 #define Q_POL_UNREAD(P, C) P(division, TEXT) P(user_id, I64) C(n, I64)
 DB_QUERY(pol_unread, Q_POL_UNREAD,
 	 "SELECT count(*) FROM pol.document d"
@@ -139,6 +144,12 @@ DB_QUERY(pol_snapshot, Q_POL_SNAPSHOT,
 	 "   'sha256', a.sha256) ORDER BY a.id) FROM pol.attachment a"
 	 "   WHERE a.document_id = d.id AND a.removed_at IS NULL), '[]'::jsonb),"
 	 " $3, d.updated_at FROM pol.document d WHERE d.id = $1");
+
+/* Indexing a long body for search takes a few seconds on a busy machine
+ * (README, "Chinese full-text search"): the statement that saves a body
+ * may take longer than the service's usual limit, in its transaction only. */
+#define Q_POL_SLOW(P, C) C(v, TEXT)
+DB_QUERY(pol_slow, Q_POL_SLOW, "SELECT set_config('statement_timeout', '30000', true)");
 
 #define Q_POL_READ(P, C) P(user_id, I64) P(id, I64) P(version, INT) P(now_us, I64)
 DB_QUERY(pol_read_mark, Q_POL_READ,
@@ -462,12 +473,15 @@ void h_policies_list(struct req *r)
 	if (after)
 		pol_cursor_parse(after, &as, &ai);
 	struct pol_row *rows;
-	int n = pol_list_run(r,
-			     &(struct pol_list_in){ .division = p->division_code, .scopes = scopes, .user_id = p->user_id,
-						    .q = req_query(r, "q"), .category = req_query(r, "category"),
-						    .state = req_query(r, "state"), .unread = unread && strcmp(unread, "1") == 0,
-						    .after_score = as, .after_id = ai, .limit = limit },
-			     &rows);
+	struct pol_list_in in = { .division = p->division_code, .scopes = scopes, .user_id = p->user_id,
+				  .q = req_query(r, "q"), .category = req_query(r, "category"),
+				  .state = req_query(r, "state"), .unread = unread && strcmp(unread, "1") == 0,
+				  .after_score = as, .after_id = ai, .limit = limit };
+	/* the two statements take the same parameters (one list) */
+	_Static_assert(sizeof(struct pol_search_in) == sizeof(in), "one parameter list");
+	struct pol_search_in sin;
+	memcpy(&sin, &in, sizeof(sin));
+	int n = in.q ? pol_search_run(r, &sin, &rows) : pol_list_run(r, &in, &rows);
 	if (n < 0)
 		return;
 	struct pol_unread_row *u;
@@ -512,7 +526,7 @@ void h_policy_create(struct req *r)
 		refuse_scope(r, p, div);
 		return;
 	}
-	if (db_begin(r) != 0)
+	if (db_begin(r) != 0 || pol_slow_run(r, &(struct pol_slow_in){ 0 }, NULL) != 1)
 		return;
 	const char *st;
 	struct pol_insert_row *ins;
@@ -542,6 +556,14 @@ void h_policy_patch(struct req *r)
 	int dn[2];
 	if (read_fields(r, 0, v, &body, dn) != 0)
 		return;
+	/* a saved change is a version: an empty one is refused, not counted */
+	int any = body != NULL || dn[0] || dn[1];
+	for (int i = 0; i < F_VERSION; i++)
+		any |= v[i].present;
+	if (!any) {
+		resp_problem(r, 400, "missing_field", "Name at least one field to change besides version.");
+		return;
+	}
 	if (v[F_DIVISION].present) {
 		int n = division_known(r, v[F_DIVISION].s);
 		if (n < 0)
@@ -570,6 +592,9 @@ void h_policy_patch(struct req *r)
 				  (const char *[]){ "current_version", req_i64str(r, d->version), NULL });
 		return;
 	}
+	/* a new title re-indexes the body too (one search column) */
+	if (pol_slow_run(r, &(struct pol_slow_in){ 0 }, NULL) != 1)
+		return;
 	const char *st;
 	struct pol_update_row *u;
 	if (pol_update_try(r,
@@ -791,12 +816,12 @@ void h_policy_attachment_add(struct req *r)
 		return;
 	}
 	if (r->body_len > POL_ATTACHMENT_MAX) {
-		resp_problem(r, 413, "attachment_too_large", "An attachment may have at most 10 MiB.");
+		resp_problem(r, 413, "policy_attachment_too_large", "An attachment may have at most 10 MiB.");
 		return;
 	}
 	/* the bytes decide, not the client's Content-Type */
 	if (r->body_len < 5 || memcmp(r->body, "%PDF-", 5) != 0) {
-		resp_problem(r, 415, "unsupported_attachment_type", "Attachments of policy documents must be PDF files.");
+		resp_problem(r, 415, "policy_attachment_not_pdf", "Attachments of policy documents must be PDF files.");
 		return;
 	}
 	unsigned char h[32];
@@ -813,7 +838,7 @@ void h_policy_attachment_add(struct req *r)
 		return;
 	}
 	if (d->attachments >= POL_ATTACHMENTS_PER_DOC) {
-		resp_problem(r, 409, "attachment_limit", "A document holds at most 10 attachments.");
+		resp_problem(r, 409, "policy_attachment_limit", "A document holds at most 10 attachments.");
 		return;
 	}
 	int64_t now = req_now_us(r);

@@ -1,6 +1,7 @@
 /* 政策法规 for applicants: published 办事指南 and 通知公告 only, read through
- * the views pol.public_document and pol.public_attachment (the public
- * role has no table of pol), answered with a short public cache time. */
+ * the views pol.public_document and pol.public_attachment and the function
+ * pol.public_list (the public role has no table of pol), answered with a
+ * short public cache time. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,16 +24,8 @@ DB_ROW(pub_row, PUB_COLS);
 	P(category, TEXT) P(q, TEXT) P(division, TEXT) P(after_score, I64) P(after_id, I64) P(limit, I64) \
 	PUB_COLS(P, C)
 DB_QUERY_AS(pub_list, Q_PUB_LIST, pub_row,
-	    "WITH tq AS (SELECT pol.bigram_query($2::text) AS q),"
-	    " docs AS (SELECT d.*,"
-	    "   CASE WHEN $2::text IS NULL THEN 0 ELSE (ts_rank(d.search, tq.q) * 1000000)::bigint END AS score"
-	    "   FROM pol.public_document d, tq"
-	    "   WHERE ($2::text IS NULL OR d.search @@ tq.q) AND ($1::text IS NULL OR d.category = $1)"
-	    "     AND ($3::text IS NULL OR d.division IN (SELECT a.code FROM ref.division a WHERE ref.covers(a.code, $3))))"
-	    " SELECT d.id, d.division, v.name, d.category, d.title, d.issuer, d.doc_number, d.published_on::text,"
-	    "  d.effective_on::text, d.version, (extract(epoch FROM d.updated_at) * 1000000)::bigint, d.score"
-	    " FROM docs d JOIN ref.division v ON v.code = d.division"
-	    " WHERE (d.score, d.id) < ($4, $5) ORDER BY d.score DESC, d.id DESC LIMIT $6");
+	    "SELECT id, division, division_name, category, title, issuer, doc_number, published_on, effective_on,"
+	    " version, updated_us, score FROM pol.public_list($1, $2, $3, $4, $5, $6::integer)");
 #define Q_PUB_GET(P, C) P(id, I64) PUB_COLS(P, C) C(body, TEXT) C(published_at, I64)
 DB_QUERY(pub_get, Q_PUB_GET,
 	 "SELECT d.id, d.division, v.name, d.category, d.title, d.issuer, d.doc_number, d.published_on::text,"

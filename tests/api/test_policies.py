@@ -271,15 +271,33 @@ def test_bad_input_is_refused_and_changes_nothing():
         r = a.post("/api/v1/policies", new_doc(CITY, **{field: value}))
         b = assert_problem(r, 400, code)
         assert b["detail"].startswith(field + ":"), b
+    assert counts() == before
+    d = create(a, CITY)
+    before = counts()
+    assert_problem(a.call("PATCH", "/api/v1/policies/%d" % d["id"], json_body={"version": 1}), 400, "missing_field")
+    assert_problem(a.call("PATCH", "/api/v1/policies/%d" % d["id"], json_body={"title": "无版本"}), 400, "missing_field")
+    assert_problem(a.call("PATCH", "/api/v1/policies/%d" % d["id"], json_body={"version": 1, "body": 5}), 400,
+                   "invalid_field")
+    assert_problem(a.call("PATCH", "/api/v1/policies/999999999", json_body={"version": 1, "title": "无此文件"}), 404,
+                   "not_found")
+    assert counts() == before
+    # clearing a date is a change; null is how
+    r = a.call("PATCH", "/api/v1/policies/%d" % d["id"], json_body={"version": 1, "published_on": "2026-01-02"})
+    assert r.status == 200 and r.json["published_on"] == "2026-01-02"
+    r = a.call("PATCH", "/api/v1/policies/%d" % d["id"], json_body={"version": 2, "published_on": None})
+    assert r.status == 200 and r.json["published_on"] is None and r.json["version"] == 3
+    before = counts()
     b = new_doc(CITY)
     del b["body"]
     assert_problem(a.post("/api/v1/policies", b), 400, "missing_field")
     assert counts() == before
-    # the longest body is taken, line breaks kept
-    long = ("第%d条 跨县通办。\n\n" % 1) * 1 + "字" * 199000
-    r = a.post("/api/v1/policies", new_doc(CITY, body=long))
+    # the longest body is taken, line breaks kept, and indexed to its end
+    long = "第1条 跨县通办。\n\n" + "字" * 199985 + "查封登记"
+    tok = unique("")
+    r = a.post("/api/v1/policies", new_doc(CITY, body=long, title="长文" + tok))
     assert r.status == 201, r
     assert r.json["body"] == long
+    assert ids(a.get("/api/v1/policies?q=%E6%9F%A5%E5%B0%81%20" + tok)) == [r.json["id"]]  # 查封
 
 
 def public(path):
@@ -347,14 +365,14 @@ def test_attachments_are_pdfs_kept_with_versions():
     a = admin(COUNTY)
     d = create(a, COUNTY)
     before = counts()
-    assert_problem(upload(a, d, b"GIF89a not a pdf at all"), 415, "unsupported_attachment_type")
+    assert_problem(upload(a, d, b"GIF89a not a pdf at all"), 415, "policy_attachment_not_pdf")
     assert_problem(upload(a, d, b"\x89PNG\r\n\x1a\n" + b"0" * 100, ctype="application/pdf"), 415,
-                   "unsupported_attachment_type")
+                   "policy_attachment_not_pdf")
     assert_problem(upload(a, d, b""), 400, "invalid_field")
     assert_problem(upload(a, d, PDF, filename=""), 400, "invalid_parameter")
     assert_problem(upload(a, d, PDF, filename="a\u202egpj.pdf"), 400, "invalid_field")
     big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024)
-    assert_problem(upload(a, d, big), 413, "attachment_too_large")
+    assert_problem(upload(a, d, big), 413, "policy_attachment_too_large")
     assert_problem(upload(a, d, big + b"0" * (1536 * 1024)), 413, "body_too_large")  # beyond nginx's 11 MiB
     assert_problem(upload(reader(COUNTY), d, PDF), 403, "forbidden")
     assert counts() == before
@@ -407,7 +425,7 @@ def test_attachments_are_pdfs_kept_with_versions():
     for i in range(10):
         assert upload(a, cur, pdf, filename="附件%d.pdf" % i).status == 201
     before = counts()
-    assert_problem(upload(a, cur, pdf), 409, "attachment_limit")
+    assert_problem(upload(a, cur, pdf), 409, "policy_attachment_limit")
     assert counts() == before
     # a withdrawn document's attachments stay as they are
     cur = a.get("/api/v1/policies/%d" % d["id"]).json
