@@ -46,9 +46,12 @@ export function adminNav(current = location.hash) {
 // Returns the content element the screen draws into.
 export function adminFrame(main, current) {
 	const content = h('div', { class: 'admin-main' });
-	main.classList.add('admin-layout');
 	while (main.firstChild) main.removeChild(main.firstChild);
-	main.appendChild(adminNav(current));
+	// no admin screen at all: no menu, only what the screen says
+	if (anyAdmin()) {
+		main.classList.add('admin-layout');
+		main.appendChild(adminNav(current));
+	}
 	main.appendChild(content);
 	return content;
 }

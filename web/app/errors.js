@@ -145,6 +145,21 @@ const MESSAGES = {
 	policy_attachment_too_large: '附件过大：单个文件不能超过 10 MB。',
 	policy_attachment_limit: '每份文件最多可上传 10 个附件。',
 	version_not_found: '该文件没有这个版本。',
+	// accounts, roles, permission requests, log-in locks, agencies (系统管理)
+	username_taken: '该用户名已被使用，请换一个。',
+	scope_outside_agency: '角色的管辖范围须在该账号所属机构的区划之内。',
+	creator_may_not_grant: '创建该账号的管理员不能为其授予角色，须由另一名管理员授予。',
+	admin_and_business_roles: '管理员角色与业务角色不能授予同一账号。',
+	grant_exists: '该账号已在此范围持有这个角色。',
+	grant_not_found: '该授权不存在或已被收回。',
+	request_not_found: '该权限申请不存在。',
+	own_request: '不能审批本人提出的权限申请。',
+	already_decided: '该申请已经审批过了，请刷新查看结果。',
+	request_pending: '已有相同的申请在等待审批。',
+	lock_not_found: '该登录锁定不存在或已解除。',
+	agency_not_found: '没有这个登记机构。',
+	agency_exists: '已有登记机构使用这个代码或名称。',
+	// -- 系统管理 (add above this line) --
 };
 
 const BY_STATUS = {

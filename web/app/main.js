@@ -28,6 +28,11 @@ import * as queryPermissions from './screens/query_permissions.js';
 import * as adminHome from './screens/admin_home.js';
 import * as adminPolicies from './screens/admin_policies.js';
 import * as policies from './screens/policies.js';
+import * as adminUsers from './screens/admin_users.js';
+import * as adminUser from './screens/admin_user.js';
+import * as adminRequests from './screens/admin_requests.js';
+import * as adminLocks from './screens/admin_locks.js';
+import * as adminAgencies from './screens/admin_agencies.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -53,6 +58,11 @@ route(/^\/admin\/policies\/(\d+)$/, adminPolicies.renderEdit);
 route(/^\/admin\/policies\/(\d+)\/versions$/, adminPolicies.renderVersions);
 route(/^\/policies$/, policies.renderList);
 route(/^\/policies\/(\d+)$/, policies.renderDoc);
+route(/^\/admin\/users$/, adminUsers.render);
+route(/^\/admin\/users\/(\d+)$/, adminUser.render);
+route(/^\/admin\/requests$/, adminRequests.render);
+route(/^\/admin\/locks$/, adminLocks.render);
+route(/^\/admin\/agencies$/, adminAgencies.render);
 
 let loaded = false;
 

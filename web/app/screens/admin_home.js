@@ -4,16 +4,16 @@
 import { h, replace } from '../ui.js';
 import { me } from '../session.js';
 import { adminFrame, adminScreens } from '../admin_nav.js';
-import { roleMap, divisionLabel, allAgencies } from '../admin_common.js';
+import { roleMap, divisionName, loadDivisions } from '../admin_common.js';
 
 export async function render(main) {
 	const content = adminFrame(main, '#/admin');
 	const mine = adminScreens();
 	// role names in Chinese, with their scope; a failure here only costs the line
 	let names = new Map();
-	try { names = await roleMap(); await allAgencies(); } catch { /* the cards do not need it */ }
-	const roles = (me && me.roles ? me.roles : []).map((r) =>
-		`${names.get(r.role) ? names.get(r.role).name : r.role}（${divisionLabel(r.scope).replace(/（.*）$/, '') || r.scope}）`);
+	const grants = me && me.roles ? me.roles : [];
+	try { names = await roleMap(); await loadDivisions(grants.map((g) => g.scope)); } catch { /* the cards do not need it */ }
+	const roles = grants.map((r) => `${names.get(r.role) ? names.get(r.role).name : r.role}（${divisionName(r.scope) || r.scope}）`);
 	replace(content,
 		h('div', { class: 'admin-head' },
 			h('h1', { class: 'admin-title' }, '系统管理'),
