@@ -112,6 +112,15 @@ export async function test_an_admin_publishes_a_guide_a_county_reads_it_and_the_
 	await a.locator('.pol-sub').filter({ hasText: '第 3 版' }).waitFor();
 	eq(sql(`SELECT count(*) FROM pol.attachment WHERE document_id = ${id}`), [['1']], 'one attachment stored');
 	await shot(t, a, 'admin-editor');
+	// not a PDF: by its name, refused before a byte travels; by its bytes,
+	// refused by the API and said so
+	const uploadMsg = a.locator('.pol-side .hint');
+	await a.locator('#pol-file').setInputFiles({ name: '说明.txt', mimeType: 'text/plain', buffer: Buffer.from('不是PDF') });
+	await uploadMsg.filter({ hasText: '「说明.txt」不是 PDF 文件，不能上传。' }).waitFor();
+	t.allow(415, new RegExp(`/api/v1/policies/${id}/attachments\\?`));
+	await a.locator('#pol-file').setInputFiles({ name: '伪装.pdf', mimeType: 'application/pdf', buffer: Buffer.from('<html>not a pdf</html>') });
+	await uploadMsg.filter({ hasText: '「伪装.pdf」上传失败：只能上传 PDF 文件。' }).waitFor();
+	eq(sql(`SELECT count(*) FROM pol.attachment WHERE document_id = ${id}`), [['1']], 'still one attachment');
 
 	// publish, confirmed
 	await a.getByRole('button', { name: '发布', exact: true }).click();
