@@ -436,3 +436,24 @@ def test_attachments_are_pdfs_kept_with_versions():
                    409, "policy_withdrawn")
     assert_problem(public("/%d/attachments/%d" % (d["id"], cur["attachments"][0]["id"])), 404, "not_found")
     assert counts() == before
+
+
+def test_two_editors_of_one_version_one_wins():
+    import threading
+    a1, a2 = admin(COUNTY), admin(CITY)
+    d = publish(a1, create(a1, COUNTY))
+    results = []
+
+    def edit(s, title):
+        results.append(s.call("PATCH", "/api/v1/policies/%d" % d["id"], json_body={"version": 2, "title": title}))
+
+    ts = [threading.Thread(target=edit, args=(s, t)) for s, t in ((a1, "县里的修改"), (a2, "市里的修改"))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert sorted(r.status for r in results) == [200, 409], results
+    assert [r for r in results if r.status == 409][0].json["code"] == "stale_version"
+    won = [r for r in results if r.status == 200][0].json["title"]
+    assert sql("SELECT title, version FROM pol.document WHERE id = %d" % d["id"]) == [[won, "3"]]
+    assert sql("SELECT count(*) FROM pol.version WHERE document_id = %d" % d["id"]) == [["3"]]
