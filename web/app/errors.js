@@ -143,6 +143,14 @@ const MESSAGES = {
 	order_already_paid: '该订单已缴费，不能重复补记。',
 	payment_not_configured: '未配置支付渠道。',
 	// -- fees, payments (add above this line) --
+	// policies (政策法规)
+	out_of_scope: '所选行政区划超出您的管理权限范围。',
+	stale_version: '内容已被他人修改，请刷新查看最新版本后再操作。',
+	policy_withdrawn: '该文件已撤回，不能再修改。',
+	policy_attachment_not_pdf: '政策法规的附件只能是 PDF 文件。',
+	policy_attachment_too_large: '附件过大：单个文件不能超过 10 MB。',
+	policy_attachment_limit: '每份文件最多可上传 10 个附件。',
+	version_not_found: '该文件没有这个版本。',
 	// accounts, roles, permission requests, log-in locks, agencies (系统管理)
 	username_taken: '该用户名已被使用，请换一个。',
 	scope_outside_agency: '角色的管辖范围须在该账号所属机构的区划之内。',

@@ -27,6 +27,8 @@ import * as whitelist from './screens/whitelist.js';
 import * as queryPermissions from './screens/query_permissions.js';
 import * as adminHome from './screens/admin_home.js';
 import * as adminCalendar from './screens/admin_calendar.js';
+import * as adminPolicies from './screens/admin_policies.js';
+import * as policies from './screens/policies.js';
 import * as adminUsers from './screens/admin_users.js';
 import * as adminUser from './screens/admin_user.js';
 import * as adminRequests from './screens/admin_requests.js';
@@ -71,6 +73,11 @@ route(/^\/admin\/policies\/(\d+)$/, adminPolicies.renderEdit);
 route(/^\/admin\/policies\/(\d+)\/versions$/, adminPolicies.renderVersions);
 route(/^\/policies$/, policies.renderList);
 route(/^\/policies\/(\d+)$/, policies.renderDoc);
+route(/^\/admin\/users$/, adminUsers.render);
+route(/^\/admin\/users\/(\d+)$/, adminUser.render);
+route(/^\/admin\/requests$/, adminRequests.render);
+route(/^\/admin\/locks$/, adminLocks.render);
+route(/^\/admin\/agencies$/, adminAgencies.render);
 
 let loaded = false;
 

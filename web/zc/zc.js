@@ -82,7 +82,7 @@ function paragraphs(body) {
 
 function problem(code, retry) {
 	return h('div', { class: 'zc-problem', role: 'alert' }, h('p', {}, MESSAGES[code] || MESSAGES.other),
-		retry ? h('button', { type: 'button', class: 'zc-btn-small', onclick: retry }, '重试') : null);
+		retry && code !== 'not_found' && code !== 'invalid_parameter' ? h('button', { type: 'button', class: 'zc-btn-small', onclick: retry }, '重试') : null);
 }
 
 function frame() {
@@ -97,7 +97,7 @@ function frame() {
 
 async function listView(main, { tab, q }) {
 	const input = h('input', { id: 'zc-q', type: 'search', name: 'q', value: q, maxlength: '100', placeholder: '输入关键词，如 抵押、继承', autocomplete: 'off', enterkeyhint: 'search' });
-	const form = h('form', { class: 'zc-search', role: 'search', 'aria-label': '搜索' + NAMES[tab] },
+	const form = h('form', { class: 'zc-search', role: 'search', 'aria-label': '查找' + NAMES[tab] },
 		h('label', { for: 'zc-q', class: 'zc-sr' }, '搜索' + NAMES[tab]), input,
 		h('button', { type: 'submit', class: 'zc-go' }, '搜索'));
 	form.addEventListener('submit', (ev) => {

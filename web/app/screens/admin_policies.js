@@ -27,7 +27,7 @@ const PAGE = 20;
 function refusal(e, prefix) {
 	return h('div', { class: 'banner banner-error', role: 'alert' },
 		h('span', {}, `${prefix}：${policyMessage(e)}`),
-		e && e.code ? h('span', { class: 'mono admin-code' }, e.code) : null);
+		e && e.code ? h('span', { class: 'mono pol-code' }, e.code) : null);
 }
 
 function noRight(content) {
@@ -95,7 +95,8 @@ export async function renderList(main) {
 			h('td', { class: 'admin-ops' },
 				mayManage(d.division) && d.state !== 'withdrawn'
 					? h('a', { class: 'btn btn-small', href: `${HREF}/${d.id}`, 'aria-label': `编辑：${d.title}` }, '编辑') : null,
-				h('a', { class: 'btn btn-small', href: `${HREF}/${d.id}/versions`, 'aria-label': `版本记录：${d.title}` }, '版本'))));
+				mayManage(d.division) ? h('a', { class: 'btn btn-small', href: `${HREF}/${d.id}/versions`, 'aria-label': `版本记录：${d.title}` }, '版本')
+					: h('span', { class: 'muted small' }, '上级发布'))));
 		replace(out,
 			r.items.length ? h('div', { class: 'admin-table-wrap' },
 				h('table', { class: 'admin-table pol-table' },
@@ -164,10 +165,10 @@ async function drawEditor(content, doc, choices, note) {
 	const docNumber = text('pol-doc-number', 100, doc && doc.doc_number, { placeholder: '如：桂自然资发〔2026〕12号' });
 	// dates as text (YYYY-MM-DD): the same on every terminal, whatever the
 	// browser's language (a date picker follows the system's format)
-	const dateIn = (idName, value) => text(idName, 10, value, { inputmode: 'numeric', pattern: '\\d{4}-\\d{2}-\\d{2}', placeholder: '2026-11-20', class: 'mono pol-date' });
+	const dateIn = (idName, value) => text(idName, 10, value, { inputmode: 'numeric', pattern: '\\d{4}-\\d{2}-\\d{2}', placeholder: '如 2026-11-20', class: 'mono pol-date' });
 	const publishedOn = dateIn('pol-published-on', doc ? fmtDate(doc.published_on) : '');
 	const effectiveOn = dateIn('pol-effective-on', doc ? fmtDate(doc.effective_on) : '');
-	const body = h('textarea', { id: 'pol-body', rows: '16', maxlength: '200000', required: true, disabled: readOnly, spellcheck: 'false' });
+	const body = h('textarea', { id: 'pol-body', rows: '14', maxlength: '200000', required: true, disabled: readOnly, spellcheck: 'false' });
 	body.value = doc ? doc.body || '' : '';
 	const counter = h('span', {}, '');
 	const count = () => { counter.textContent = `${body.value.length.toLocaleString('zh-CN')} / 200,000 字`; };
@@ -230,7 +231,7 @@ async function drawEditor(content, doc, choices, note) {
 	const form = h('form', { class: 'panel pol-form', novalidate: true, 'aria-labelledby': 'pol-form-title' },
 		h('h2', { class: 'panel-title', id: 'pol-form-title' }, '文件内容'),
 		h('div', { class: 'pol-grid' },
-			field('适用范围', division, '该范围内（含下级）的工作人员可以看到；只能选择您有管理权限的地区。'),
+			field('适用范围', division, '含下级地区；只列出您有权管理的地区。'),
 			field('类别', category, '办事指南和通知公告发布后同时在申请人公开页面公布。'),
 			h('div', { class: 'pol-wide' }, field('标题', title)),
 			field('发文机关', issuer),
@@ -321,9 +322,10 @@ async function drawEditor(content, doc, choices, note) {
 			doc.updated_at ? ` · 最后修改 ${fmtTime(doc.updated_at)}` : '',
 			doc.published_at ? ` · 发布于 ${fmtTime(doc.published_at)}` : '') : null);
 
+	const noteEl = note ? h('div', { class: 'banner banner-ok', role: 'status' }, note) : null;
 	replace(content,
 		head,
-		note ? h('div', { class: 'banner banner-ok', role: 'status' }, note) : null,
+		noteEl,
 		doc && doc.state === 'withdrawn' ? h('div', { class: 'banner banner-warn', role: 'note' },
 			`该文件已于 ${fmtTime(doc.withdrawn_at)} 撤回，理由：${doc.withdraw_reason || '—'}。已撤回的文件不能修改。`) : null,
 		doc && !mayManage(doc.division) ? h('div', { class: 'banner banner-info', role: 'note' }, '该文件的适用范围不在您的管理权限之内，只能查看。') : null,
@@ -336,6 +338,7 @@ async function drawEditor(content, doc, choices, note) {
 				try {
 					const fresh = await get(`/api/v1/policies/${doc.id}`);
 					if (fresh.version === doc.version + 1) doc.version = fresh.version;
+					if (noteEl) noteEl.remove();
 					head.querySelector('.pol-sub') && updateSub(head.querySelector('.pol-sub'), fresh);
 					return fresh;
 				} catch { return null; }
@@ -452,7 +455,6 @@ export async function renderVersions(main, [id]) {
 		h('td', { class: 'nowrap' }, `第 ${v.version} 版`),
 		h('td', {}, VERSION_ACTIONS[v.action] || v.action),
 		h('td', {}, stateTag(v.state)),
-		h('td', {}, v.title),
 		h('td', {}, v.changed_by ? v.changed_by.display_name : '—'),
 		h('td', { class: 'nowrap' }, fmtTime(v.changed_at)),
 		h('td', { class: 'admin-ops' }, h('a', {
@@ -470,7 +472,7 @@ export async function renderVersions(main, [id]) {
 			h('div', { class: 'admin-table-wrap' },
 				h('table', { class: 'admin-table', id: 'pol-versions' },
 					h('caption', { class: 'sr-only' }, '版本列表'),
-					h('thead', {}, h('tr', {}, ['版本', '操作', '状态', '标题', '修改人', '时间', ''].map((t) => h('th', { scope: 'col' }, t)))),
+					h('thead', {}, h('tr', {}, ['版本', '操作', '状态', '修改人', '时间', ''].map((t) => h('th', { scope: 'col' }, t)))),
 					h('tbody', {}, rows))),
 			view));
 	if (want) await showSnapshot(view, id, want);

@@ -66,7 +66,7 @@ export async function render(main) {
 	const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': '工作清单' });
 	const panel = h('div', { class: 'tabpanel', role: 'tabpanel', id: 'worklist', tabindex: '-1' });
 	const inbox = h('section', { class: 'panel inbox', 'aria-labelledby': 'inbox-title' });
-	const policies = h('section', { class: 'panel inbox pol-home', id: 'pol-home', 'aria-labelledby': 'pol-home-title' });
+	const policies = h('section', { class: 'panel pol-home', id: 'pol-home', 'aria-labelledby': 'pol-home-title' });
 
 	replace(main,
 		h('div', { class: 'page-head' },

@@ -81,7 +81,8 @@ export async function renderList(main) {
 	more.addEventListener('click', () => load(next, false));
 
 	async function load(after, fresh) {
-		const p = new URLSearchParams({ limit: String(PAGE) });
+		// staff read published documents here; drafts are the editor's
+		const p = new URLSearchParams({ limit: String(PAGE), state: 'published' });
 		if (listState.category) p.set('category', listState.category);
 		if (listState.q) p.set('q', listState.q);
 		if (listState.unread) p.set('unread', '1');
@@ -97,8 +98,7 @@ export async function renderList(main) {
 		}
 		panel.removeAttribute('aria-busy');
 		unreadNote.textContent = r.unread_count ? ` 您有 ${r.unread_count} 篇未读。` : ' 没有未读文件。';
-		// staff read published documents here; drafts are the editor's
-		const items = r.items.filter((d) => d.state === 'published');
+		const items = r.items;
 		if (fresh) replace(list);
 		for (const d of items) list.appendChild(itemRow(d));
 		next = r.next || null;
