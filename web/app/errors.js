@@ -144,7 +144,7 @@ const MESSAGES = {
 	payment_not_configured: '未配置支付渠道。',
 	// -- fees, payments (add above this line) --
 	// policies (政策法规)
-	out_of_scope: '所选行政区划超出您的管理权限范围。',
+	out_of_scope: '所选行政区划或机构超出您的管辖范围。',
 	stale_version: '内容已被他人修改，请刷新查看最新版本后再操作。',
 	policy_withdrawn: '该文件已撤回，不能再修改。',
 	policy_attachment_not_pdf: '政策法规的附件只能是 PDF 文件。',
@@ -169,14 +169,6 @@ const MESSAGES = {
 	// audit trail, workflow, statistics screens (issue 12, wt-ui-ops)
 	verification_pending: '审计日志链尚未完成首次核验，请稍后刷新。',
 	division_not_found: '没有这个行政区划。',
-	// policies (政策法规)
-	out_of_scope: '所选行政区划或机构超出您的管辖范围。',
-	stale_version: '内容已被他人修改，请刷新查看最新版本后再操作。',
-	policy_withdrawn: '该文件已撤回，不能再修改。',
-	policy_attachment_not_pdf: '政策法规的附件只能是 PDF 文件。',
-	policy_attachment_too_large: '附件过大：单个文件不能超过 10 MB。',
-	policy_attachment_limit: '每份文件最多可上传 10 个附件。',
-	version_not_found: '该文件没有这个版本。',
 };
 
 const BY_STATUS = {

@@ -37,8 +37,6 @@ import * as adminAgencies from './screens/admin_agencies.js';
 import * as adminAudit from './screens/admin_audit.js';
 import * as adminWorkflow from './screens/admin_workflow.js';
 import * as adminStats from './screens/admin_stats.js';
-import * as adminPolicies from './screens/admin_policies.js';
-import * as policies from './screens/policies.js';
 
 route(/^\/login$/, login.render, { auth: false });
 route(/^\/$/, home.render);
@@ -73,11 +71,6 @@ route(/^\/admin\/policies\/(\d+)$/, adminPolicies.renderEdit);
 route(/^\/admin\/policies\/(\d+)\/versions$/, adminPolicies.renderVersions);
 route(/^\/policies$/, policies.renderList);
 route(/^\/policies\/(\d+)$/, policies.renderDoc);
-route(/^\/admin\/users$/, adminUsers.render);
-route(/^\/admin\/users\/(\d+)$/, adminUser.render);
-route(/^\/admin\/requests$/, adminRequests.render);
-route(/^\/admin\/locks$/, adminLocks.render);
-route(/^\/admin\/agencies$/, adminAgencies.render);
 
 let loaded = false;
 
