@@ -5,7 +5,7 @@
 # one archive query per five; a kept stack already holding them is not seeded
 # again) and the seeding time printed. Then every report of
 # GET /api/v1/stats/{report} (the admin service), as the region's stats
-# reader (division 450000) and as one county's (青秀区 450103), each with
+# reader (division 450000), as one city's (南宁市 450100) and as one county's (青秀区 450103), each with
 # wrk -c$STATS_CONNS -d${STATS_DUR}s beside the trivial endpoint of the same
 # service (admin /healthz) in the same run: p50/p99 per report, goal p99 < 300 ms.
 # Environment from bench.sh: STACK, BASE, WORKERS; STATS_CONNS (4), STATS_DUR (10).
@@ -17,6 +17,7 @@ CONNS=${STATS_CONNS:-4}
 DUR=${STATS_DUR:-10}
 WORKERS=${WORKERS:-${TB_WORKERS:-2}}
 COUNTY=450103
+CITY=450100
 
 OWN_STACK=
 if [ -z "${STACK:-}" ]; then
@@ -71,6 +72,8 @@ PY
 RTOKEN=$(reader statsregion 450000 450000)
 sleep 1
 CTOKEN=$(reader statscounty $COUNTY $COUNTY)
+sleep 1
+YTOKEN=$(reader statscity $CITY $CITY)
 
 # one wrk run -> "rps p50_ms p99_ms non2xx timeouts" (a request may take up
 # to 10 s: wrk's default of 2 s would drop the slow ones from the latencies)
@@ -96,8 +99,12 @@ printf '%-30s %8s %9s %9s %6s %8s %6s\n' target req/s p50_ms p99_ms non2xx timeo
 read -r r p5 p9 b to < <(one "$BASE/-/admin/healthz")
 printf '%-30s %8s %9s %9s %6s %8s %6s\n' "admin /healthz (trivial)" "$r" "$p5" "$p9" "$b" "$to" ""
 worst=0
-for who in region county; do
-	if [ $who = region ]; then tok=$RTOKEN div=450000; else tok=$CTOKEN div=$COUNTY; fi
+for who in region city county; do
+	case $who in
+	region) tok=$RTOKEN div=450000 ;;
+	city) tok=$YTOKEN div=$CITY ;;
+	*) tok=$CTOKEN div=$COUNTY ;;
+	esac
 	for rep in "${REPORTS[@]}"; do
 		url="$BASE/api/v1/stats/$rep?division=$div"
 		# the answer once, for the record (status and size)
