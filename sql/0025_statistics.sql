@@ -117,6 +117,23 @@ CREATE TABLE stats.days_pair (
   PRIMARY KEY (month, ragency, dagency, days)
 );
 
+-- Per month × agency, its two roles side by side (as receiving agency: the
+-- r_ columns; as deciding agency: the d_ columns; "other" = received with
+-- the other role at another agency) and the histogram per month ×
+-- deciding agency: what by-agency reads, a row per agency instead of a
+-- row per agency pair and business type.
+CREATE TABLE stats.case_agency (
+  month date NOT NULL, agency text NOT NULL,
+  r_received bigint NOT NULL DEFAULT 0, r_cross bigint NOT NULL DEFAULT 0, r_other bigint NOT NULL DEFAULT 0,
+  d_received bigint NOT NULL DEFAULT 0, d_cross bigint NOT NULL DEFAULT 0, d_other bigint NOT NULL DEFAULT 0,
+  registered bigint NOT NULL DEFAULT 0, rejected bigint NOT NULL DEFAULT 0, late bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, agency)
+);
+CREATE TABLE stats.days_agency (
+  month date NOT NULL, dagency text NOT NULL, days integer NOT NULL, n bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, dagency, days)
+);
+
 -- Fees charged and collected per month × case agencies, by channel.
 CREATE TABLE stats.fee_month (
   month      date NOT NULL,
@@ -157,6 +174,8 @@ CREATE INDEX days_hist_r ON stats.days_hist (ragency, month);
 CREATE INDEX days_hist_d ON stats.days_hist (dagency, month);
 CREATE INDEX days_pair_r ON stats.days_pair (ragency, month);
 CREATE INDEX days_pair_d ON stats.days_pair (dagency, month);
+CREATE INDEX case_agency_a ON stats.case_agency (agency, month);
+CREATE INDEX days_agency_a ON stats.days_agency (dagency, month);
 CREATE INDEX fee_month_r ON stats.fee_month (ragency, month);
 CREATE INDEX fee_month_d ON stats.fee_month (dagency, month);
 
@@ -164,6 +183,7 @@ CREATE INDEX fee_month_d ON stats.fee_month (dagency, month);
 CREATE INDEX days_hist_empty ON stats.days_hist (month) WHERE n = 0;
 CREATE INDEX days_region_empty ON stats.days_region (month) WHERE n = 0;
 CREATE INDEX days_pair_empty ON stats.days_pair (month) WHERE n = 0;
+CREATE INDEX days_agency_empty ON stats.days_agency (month) WHERE n = 0;
 
 -- Open cases past their due date, counted directly (a figure of "now", not
 -- of a month): the cases still awaiting their registration decision.
@@ -418,6 +438,25 @@ BEGIN
       supplemented = s.supplemented + excluded.supplemented, withdrawn = s.withdrawn + excluded.withdrawn,
       decided = s.decided + excluded.decided, registered = s.registered + excluded.registered,
       rejected = s.rejected + excluded.rejected, late = s.late + excluded.late
+    RETURNING 1), a AS (
+    -- each delta row once per role (one INSERT: a row may not be upserted twice)
+    INSERT INTO stats.case_agency AS s
+    SELECT x.month, x.agency, sum(x.r_received), sum(x.r_cross), sum(x.r_other), sum(x.d_received), sum(x.d_cross),
+           sum(x.d_other), sum(x.registered), sum(x.rejected), sum(x.late)
+      FROM (SELECT d.month, d.ragency AS agency, d.received AS r_received, d.cross_received AS r_cross,
+                   CASE WHEN d.dagency <> d.ragency THEN d.received ELSE 0 END AS r_other, 0 AS d_received,
+                   0 AS d_cross, 0 AS d_other, 0 AS registered, 0 AS rejected, 0 AS late FROM d
+            UNION ALL
+            SELECT d.month, d.dagency, 0, 0, 0, d.received, d.cross_received,
+                   CASE WHEN d.dagency <> d.ragency THEN d.received ELSE 0 END, d.registered, d.rejected, d.late
+              FROM d) x
+     GROUP BY 1, 2
+    ON CONFLICT (month, agency) DO UPDATE SET
+      r_received = s.r_received + excluded.r_received, r_cross = s.r_cross + excluded.r_cross,
+      r_other = s.r_other + excluded.r_other, d_received = s.d_received + excluded.d_received,
+      d_cross = s.d_cross + excluded.d_cross, d_other = s.d_other + excluded.d_other,
+      registered = s.registered + excluded.registered, rejected = s.rejected + excluded.rejected,
+      late = s.late + excluded.late
     RETURNING 1)
   SELECT (SELECT count(*) FROM d) INTO k;
   folded := folded + k;
@@ -433,6 +472,10 @@ BEGIN
     INSERT INTO stats.days_pair AS s
     SELECT d.month, d.ragency, d.dagency, d.days, sum(d.n) FROM d GROUP BY 1, 2, 3, 4
     ON CONFLICT (month, ragency, dagency, days) DO UPDATE SET n = s.n + excluded.n
+    RETURNING 1), a AS (
+    INSERT INTO stats.days_agency AS s
+    SELECT d.month, d.dagency, d.days, sum(d.n) FROM d GROUP BY 1, 2, 3
+    ON CONFLICT (month, dagency, days) DO UPDATE SET n = s.n + excluded.n
     RETURNING 1)
   SELECT (SELECT count(*) FROM d) INTO k;
   folded := folded + k;
@@ -466,6 +509,7 @@ BEGIN
     DELETE FROM stats.days_hist h WHERE h.n = 0;
     DELETE FROM stats.days_region h WHERE h.n = 0;
     DELETE FROM stats.days_pair h WHERE h.n = 0;
+    DELETE FROM stats.days_agency h WHERE h.n = 0;
   END IF;
   RETURN folded;
 END $$;
@@ -482,7 +526,7 @@ BEGIN
   LOCK TABLE stats.case_delta, stats.days_delta, stats.fee_delta, stats.query_delta IN EXCLUSIVE MODE;
   TRUNCATE stats.case_delta, stats.days_delta, stats.fee_delta, stats.query_delta,
            stats.case_month, stats.days_hist, stats.fee_month, stats.query_month,
-           stats.case_region, stats.days_region, stats.days_pair;
+           stats.case_region, stats.days_region, stats.days_pair, stats.case_agency, stats.days_agency;
 
   DROP TABLE IF EXISTS pg_temp.stats_facts, pg_temp.stats_wd;
   CREATE TEMP TABLE stats_facts ON COMMIT DROP AS
@@ -538,6 +582,18 @@ BEGIN
     FROM stats.case_month GROUP BY 1, 2;
   INSERT INTO stats.days_region SELECT month, business_type, days, sum(n) FROM stats.days_hist GROUP BY 1, 2, 3;
   INSERT INTO stats.days_pair SELECT month, ragency, dagency, days, sum(n) FROM stats.days_hist GROUP BY 1, 2, 3, 4;
+  INSERT INTO stats.days_agency SELECT month, dagency, days, sum(n) FROM stats.days_pair GROUP BY 1, 2, 3;
+  INSERT INTO stats.case_agency
+  SELECT month, agency, sum(r_received), sum(r_cross), sum(r_other), sum(d_received), sum(d_cross), sum(d_other),
+         sum(registered), sum(rejected), sum(late)
+    FROM (SELECT m.month, m.ragency AS agency, m.received AS r_received, m.cross_received AS r_cross,
+                 CASE WHEN m.dagency <> m.ragency THEN m.received ELSE 0 END AS r_other, 0 AS d_received,
+                 0 AS d_cross, 0 AS d_other, 0 AS registered, 0 AS rejected, 0 AS late FROM stats.case_month m
+          UNION ALL
+          SELECT m.month, m.dagency, 0, 0, 0, m.received, m.cross_received,
+                 CASE WHEN m.dagency <> m.ragency THEN m.received ELSE 0 END, m.registered, m.rejected, m.late
+            FROM stats.case_month m) x
+   GROUP BY 1, 2;
 
   INSERT INTO stats.fee_month
   SELECT stats.month(e.at), c.receiving_agency, c.deciding_agency,
@@ -593,6 +649,19 @@ CREATE VIEW stats.days_region_all AS
   SELECT * FROM stats.days_region UNION ALL SELECT month, business_type, days, n FROM stats.days_delta;
 CREATE VIEW stats.days_pair_all AS
   SELECT * FROM stats.days_pair UNION ALL SELECT month, ragency, dagency, days, n FROM stats.days_delta;
+-- each unfolded case delta once per role, as the fold adds it
+CREATE VIEW stats.case_agency_all AS
+  SELECT * FROM stats.case_agency
+  UNION ALL
+  SELECT d.month, d.ragency, d.received, d.cross_received, CASE WHEN d.dagency <> d.ragency THEN d.received ELSE 0 END,
+         0, 0, 0, 0, 0, 0
+    FROM stats.case_delta d
+  UNION ALL
+  SELECT d.month, d.dagency, 0, 0, 0, d.received, d.cross_received,
+         CASE WHEN d.dagency <> d.ragency THEN d.received ELSE 0 END, d.registered, d.rejected, d.late
+    FROM stats.case_delta d;
+CREATE VIEW stats.days_agency_all AS
+  SELECT * FROM stats.days_agency UNION ALL SELECT month, dagency, days, n FROM stats.days_delta;
 
 -- The agencies a division's figures take (NULL for the region: every one);
 -- one agency when named.
@@ -766,22 +835,18 @@ RETURNS TABLE (total boolean, agency text, agency_name text, division text, rece
                rejected bigint, late bigint, median_days integer, p90_days integer)
 LANGUAGE sql STABLE AS $$
   WITH a AS (SELECT x.code, x.name, x.division_code FROM iam.agency x WHERE ags IS NULL OR x.code = ANY (ags)),
-  s AS (SELECT y.ragency, y.dagency, sum(y.received) AS received, sum(y.cross_received) AS cross_received,
-               sum(y.decided) AS decided, sum(y.registered) AS registered, sum(y.rejected) AS rejected,
-               sum(y.late) AS late
-          FROM stats.case_all y
-         WHERE y.month BETWEEN f AND t AND (ags IS NULL OR y.ragency = ANY (ags) OR y.dagency = ANY (ags))
-         GROUP BY 1, 2),
-  -- each pair once per role: as receiving agency, as deciding agency
-  r AS (SELECT s.ragency AS code, sum(s.received) AS received, sum(s.cross_received) AS sent_out,
-               sum(s.received) FILTER (WHERE s.dagency <> s.ragency) AS others
-          FROM s GROUP BY 1),
-  d AS (SELECT s.dagency AS code, sum(s.received) AS to_decide, sum(s.cross_received) AS came_in,
-               sum(s.received) FILTER (WHERE s.dagency <> s.ragency) AS from_others,
-               sum(s.registered) AS registered, sum(s.rejected) AS rejected, sum(s.late) AS late
-          FROM s GROUP BY 1),
-  h AS (SELECT y.dagency AS code, y.days, sum(y.n) AS n FROM stats.days_pair_all y
-         WHERE y.month BETWEEN f AND t AND (ags IS NULL OR y.ragency = ANY (ags) OR y.dagency = ANY (ags))
+  -- an agency's figures are its own roles' (whatever the division), so
+  -- every level reads the per-agency roll-ups of its agencies only
+  s AS (SELECT y.agency AS code, sum(y.r_received) AS received, sum(y.r_cross) AS sent_out,
+               sum(y.d_received) AS to_decide, sum(y.d_cross) AS came_in, sum(y.d_other) AS from_others,
+               sum(y.registered) AS registered, sum(y.rejected) AS rejected, sum(y.late) AS late
+          FROM stats.case_agency_all y
+         WHERE y.month BETWEEN f AND t AND (ags IS NULL OR y.agency = ANY (ags))
+         GROUP BY 1),
+  r AS (SELECT code, received, sent_out FROM s),
+  d AS (SELECT code, to_decide, came_in, from_others, registered, rejected, late FROM s),
+  h AS (SELECT y.dagency AS code, y.days, sum(y.n) AS n FROM stats.days_agency_all y
+         WHERE y.month BETWEEN f AND t AND (ags IS NULL OR y.dagency = ANY (ags))
          GROUP BY 1, 2),
   w AS (SELECT code, days, sum(n) OVER (PARTITION BY code ORDER BY days) AS cum, sum(n) OVER (PARTITION BY code) AS tot
           FROM h),
