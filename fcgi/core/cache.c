@@ -1,5 +1,6 @@
 #include "cache.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +65,33 @@ static int ensure(struct cache *c)
 	return 0;
 }
 
+/* A kept connection Redis closed since its last use (a restart, a
+ * failover): the write breaks or the read finds the end. Not a timeout
+ * (EAGAIN): a slow Redis is not asked twice. */
+static int stale(const struct redisContext *rc, int err)
+{
+	return rc->err == REDIS_ERR_EOF ||
+	       (rc->err == REDIS_ERR_IO && (err == EPIPE || err == ECONNRESET || err == ENOTCONN));
+}
+
 static redisReply *command(struct cache *c, int argc, const char **argv, const size_t *lens)
 {
+	int kept = c->c != NULL;
 	if (ensure(c) != 0)
 		return NULL;
+	errno = 0;
 	redisReply *rep = redisCommandArgv(c->c, argc, argv, lens);
+	if (rep == NULL && kept && stale(c->c, errno)) {
+		/* the command never reached a live server: once more on a new
+		 * connection, so a Redis restart costs no request a miss (every
+		 * command sent here may be repeated: GET, SET, MGET, DEL …) */
+		log_info("redis connection closed by the server (%s); reconnecting", c->c->errstr);
+		cache_close(c);
+		c->retry_at_us = 0;
+		if (ensure(c) != 0)
+			return NULL;
+		rep = redisCommandArgv(c->c, argc, argv, lens);
+	}
 	if (rep == NULL) {
 		failed(c, "command");
 		return NULL;

@@ -315,6 +315,33 @@ def test_a_lost_redis_drops_every_copy():
         w.close()
 
 
+def test_a_redis_restart_costs_no_search_its_cache():
+    """Each worker keeps its Redis connection between requests. Redis
+    restarted while the workers sit idle: the first search on each finds
+    its kept connection closed, connects again at once and is answered and
+    cached as usual — no second of misses (cache.c)."""
+    w = Workers()
+    try:
+        for pid in w.conns:  # every worker holds a connection to Redis
+            a = person()
+            w.search(pid, {"unit_code": imported([("辰十四", a, "1/1")])[0]})
+        stack("redis-stop")
+        stack("redis-start")
+        assert wait_until(lambda: redis("PING") == ["PONG"], 5, 0.1)
+        for pid in w.conns:
+            a = person()
+            code, cert = imported([("辰十四", a, "1/1")])
+            before = len(redis("--scan", "--pattern", "tb:sr:*"))
+            assert [u["code"] for u in w.search(pid, {"unit_code": code})["items"]] == [code]
+            assert last_search_audit()[3]["cached"] is False
+            # the answer went to Redis, and the next search is a Redis hit
+            assert len(redis("--scan", "--pattern", "tb:sr:*")) == before + 1, pid
+            assert [u["code"] for u in w.search(pid, {"unit_code": code})["items"]] == [code]
+            assert last_search_audit()[3]["cached"] is True, pid
+    finally:
+        w.close()
+
+
 def test_a_lost_version_key_or_a_counted_up_generation_is_a_miss():
     a = person()
     code, cert = imported([("辛七", a, "1/1")])

@@ -59,6 +59,39 @@ export class T {
 		this.contexts = [];
 		this.allowed = [];   // [status, RegExp of URL] the test expects
 		this.shots = 0;
+		this.trail = [];     // the last console lines and API calls, shown when the test fails
+		this.started = Date.now();
+	}
+
+	note(line) {
+		this.trail.push(`+${((Date.now() - this.started) / 1000).toFixed(2)} s ${line}`);
+		if (this.trail.length > 40) this.trail.shift();
+	}
+
+	// After a failure: what each open page shows (address, focus, alerts,
+	// a screenshot FAIL-…png) and the trail, for a run nobody watched.
+	async postmortem() {
+		const out = [];
+		let n = 0;
+		for (const ctx of this.contexts) {
+			for (const page of ctx.pages()) {
+				n++;
+				try {
+					mkdirSync(SCREENS, { recursive: true });
+					await page.screenshot({ path: path.join(SCREENS, `FAIL-${this.name.replace(/^test_/, '')}-${n}.png`), fullPage: true, timeout: 5000 });
+					const seen = await page.evaluate(() => {
+						const a = document.activeElement;
+						const alerts = Array.from(document.querySelectorAll('[role=alert], .banner, .hint.bad'))
+							.map((e) => e.textContent.trim()).filter(Boolean).slice(0, 8);
+						return { focus: a ? `${a.tagName.toLowerCase()}#${a.id}` : '', alerts };
+					});
+					out.push(`page ${n} ${page.url()} focus ${seen.focus} alerts ${JSON.stringify(seen.alerts)}`);
+				} catch (e) {
+					out.push(`page ${n} ${page.url()}: ${e.message.split('\n')[0]}`);
+				}
+			}
+		}
+		return out.concat(this.trail);
 	}
 
 	// Expect an HTTP error answer (e.g. allow(409, /actions/)).
@@ -85,6 +118,9 @@ export class T {
 	}
 
 	guard(page) {
+		page.on('console', (m) => this.note(`console.${m.type()} ${m.text().slice(0, 200)}`));
+		page.on('request', (r) => { if (r.url().includes('/api/')) this.note(`→ ${r.method()} ${new URL(r.url()).pathname}`); });
+		page.on('response', (r) => { if (r.url().includes('/api/')) this.note(`← ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`); });
 		page.on('console', (m) => {
 			if (m.type() !== 'error') return;
 			// Chromium logs every HTTP error answer as "Failed to load

@@ -42,6 +42,7 @@ for (const f of files) {
 			error = e;
 		}
 		clearTimeout(timer);   // a pending timer would keep node alive after the last test
+		const seen = error || t.problems.length ? await t.postmortem().catch((e) => [`postmortem: ${e.message}`]) : [];
 		await t.close();
 		const secs = ((Date.now() - started) / 1000).toFixed(1);
 		if (!error && t.problems.length === 0) {
@@ -52,6 +53,7 @@ for (const f of files) {
 			console.log(`FAIL ${f.replace(/\.mjs$/, '')}.${name} (${secs} s)`);
 			if (error) console.log('  ' + (error.stack || String(error)).split('\n').slice(0, 8).join('\n  '));
 			for (const p of t.problems) console.log('  ' + p);
+			for (const l of seen) console.log('  | ' + l);
 		}
 	}
 }

@@ -24,7 +24,7 @@ let st = null;        // the wizard's state (ID numbers only here, in memory)
 let types = [];       // business types from the API
 let banks = null;     // [{code, name}] once loaded
 let root = null;      // the screen's element
-let live = null;      // pending debounced validation
+const live = new Map(); // fields' paths → their pending debounced validation
 
 function fresh() {
 	return { step: 0, business_type: '', unit_code: '', parties: [{ role: 'right_holder', name: '', id_type: 'resident_id', id_number: '' }, { role: 'obligor', name: '', id_type: 'resident_id', id_number: '' }], fields: {}, case_id: null, idem: newKey() };
@@ -194,11 +194,23 @@ function setHint(el, text, good) {
 
 // Ask the server about what is typed so far (debounced); `paths`
 // narrows which inputs' hints change.
+// Each field has its own debounce: leaving the name does not cancel the
+// check of the ID number typed right after it. An answer overtaken by a
+// newer check of the same fields is dropped (it may say what is no longer
+// typed).
 function liveCheck(form, box, paths, after) {
-	clearTimeout(live);
-	live = setTimeout(async () => {
+	const key = paths.join(' ');
+	let slot = live.get(key);
+	if (!slot) live.set(key, slot = { timer: null, seq: 0 });
+	clearTimeout(slot.timer);
+	const seq = ++slot.seq;
+	slot.timer = setTimeout(async () => {
 		let problems;
-		try { problems = await validate(createBody(st.step)); } catch (e) { replace(box, h('div', { class: 'banner banner-error' }, '无法校验：' + messageFor(e))); return; }
+		try { problems = await validate(createBody(st.step)); } catch (e) {
+			if (seq === slot.seq) replace(box, h('div', { class: 'banner banner-error' }, '无法校验：' + messageFor(e)));
+			return;
+		}
+		if (seq !== slot.seq) return;
 		showProblems(form, box, problems, { only: paths });
 		if (after) after(problems);
 	}, 250);
