@@ -500,6 +500,15 @@ def test_every_report_equals_the_direct_counts_while_deltas_wait_after_the_fold_
     city, counties = c["city"], c["counties"]
     city_ags = agencies_of(city)
     assert city_ags == {city} | set(counties)
+    # a whole city's figures come from the city roll-ups (0027), which must
+    # agree with the direct counts like the rest; a county's, one agency's
+    # and an incomplete set of a city's agencies from the agency pairs
+    city_of = "SELECT coalesce(stats.city_set(%s), '-')"
+    assert sql(city_of % "stats.agencies('%s', '')" % city) == [[city]]
+    assert sql(city_of % "stats.agencies('%s', '')" % counties[0]) == [["-"]]
+    assert sql(city_of % "stats.agencies('%s', '%s')" % (city, counties[1])) == [["-"]]
+    assert sql(city_of % "ARRAY[%s]" % ",".join(q(a) for a in sorted(city_ags)[:-1])) == [["-"]]
+    assert sql(city_of % "stats.agencies('450000', '')") == [["-"]]
     # whatever the background fold has reached: summary + deltas
     every_report_matches(c["city_reader"], city, city_ags)
     # the admin service's background process folds every delta (as tb_admin)
