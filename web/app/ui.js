@@ -2,32 +2,8 @@
 // nothing the API returns can become markup; no inline style attributes
 // (the CSP forbids them): classes from style.css only.
 
-export function h(tag, attrs, ...children) {
-	const el = document.createElement(tag);
-	for (const [k, v] of Object.entries(attrs || {})) {
-		if (v === false || v === null || v === undefined) continue;
-		if (k === 'class') el.className = v;
-		else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-		else if (k === 'dataset') Object.assign(el.dataset, v);
-		else if (k === 'value') el.value = v;
-		else if (v === true) el.setAttribute(k, '');
-		else el.setAttribute(k, String(v));
-	}
-	append(el, children);
-	return el;
-}
-
-function append(el, children) {
-	for (const c of children) {
-		if (c === null || c === undefined || c === false) continue;
-		if (Array.isArray(c)) append(el, c);
-		else if (c instanceof Node) el.appendChild(c);
-		else el.appendChild(document.createTextNode(String(c)));
-	}
-}
-
-export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
-export function replace(el, ...children) { clear(el); append(el, children); return el; }
+export { h, clear, replace } from './dom.js';
+import { h, replace } from './dom.js';
 
 // Money: the API speaks integer fen, people read yuan with two decimals.
 export function fenToYuan(fen) {

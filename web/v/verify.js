@@ -7,6 +7,8 @@
 // signature. A form takes serial and code typed by hand. No session, no
 // storage, no third-party anything.
 
+import { h, replace } from '../app/dom.js';
+
 const MESSAGES = {
 	not_found: '未找到与该编号和核验码相符的查询结果证明。请核对证明上的编号和核验码。',
 	certificate_not_found: '未找到与该编号和核验码相符的查询结果证明。请核对证明上的编号和核验码。',
@@ -16,24 +18,6 @@ const MESSAGES = {
 	outage: '核验服务暂时不可用，请稍后重试。',
 	other: '暂时无法核验，请稍后重试。',
 };
-
-function h(tag, attrs, ...children) {
-	const el = document.createElement(tag);
-	for (const [k, v] of Object.entries(attrs || {})) {
-		if (v === false || v === null || v === undefined) continue;
-		if (k === 'class') el.className = v;
-		else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-		else if (k === 'value') el.value = v;
-		else if (v === true) el.setAttribute(k, '');
-		else el.setAttribute(k, String(v));
-	}
-	for (const c of children.flat()) {
-		if (c === null || c === undefined || c === false) continue;
-		el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-	}
-	return el;
-}
-function replace(el, ...children) { while (el.firstChild) el.removeChild(el.firstChild); for (const c of children.flat()) if (c) el.appendChild(c); }
 
 function fmtTime(iso) {
 	if (!iso) return '';

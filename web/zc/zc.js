@@ -6,6 +6,8 @@
 // public API (GET /api/v1/public/policies…), without credentials: no
 // session, no cookie, no storage, nothing from elsewhere.
 
+import { h, replace } from '../app/dom.js';
+
 const TABS = [['guide', '办事指南'], ['notice', '通知公告']];
 const NAMES = Object.fromEntries(TABS);
 const PAGE = 20;
@@ -18,27 +20,6 @@ const MESSAGES = {
 	other: '暂时无法加载，请稍后重试。',
 };
 
-function h(tag, attrs, ...children) {
-	const el = document.createElement(tag);
-	for (const [k, v] of Object.entries(attrs || {})) {
-		if (v === false || v === null || v === undefined) continue;
-		if (k === 'class') el.className = v;
-		else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-		else if (k === 'value') el.value = v;
-		else if (v === true) el.setAttribute(k, '');
-		else el.setAttribute(k, String(v));
-	}
-	for (const c of children.flat(Infinity)) {
-		if (c === null || c === undefined || c === false) continue;
-		el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-	}
-	return el;
-}
-function replace(el, ...children) {
-	while (el.firstChild) el.removeChild(el.firstChild);
-	for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-	return el;
-}
 const date = (s) => (s ? String(s).slice(0, 10) : '');
 function size(n) {
 	if (n < 1024) return n + ' B';
