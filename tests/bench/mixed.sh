@@ -23,7 +23,8 @@
 # Environment from bench.sh: BENCH_BASE, BENCH_TOKEN, BENCH_CASE (a case the
 # token's clerk can read), BENCH_CASE_BODY (JSON to create the upload's case),
 # BENCH_STACK; BENCH_DURATION (s per wrk run, 5), BENCH_RUNS (3),
-# BENCH_UPLOAD_MIB (size of each upload, 8), BENCH_MIXED_INTERVAL_MS (10).
+# BENCH_UPLOAD_MIB (size of each upload, 8), BENCH_MIXED_INTERVAL_MS (10), BENCH_MIXED_LOAD
+# (the loaders: "login1 login2 upload").
 set -euo pipefail
 DUR=${BENCH_DURATION:-5}
 RUNS=${BENCH_RUNS:-3}
@@ -98,9 +99,14 @@ for _ in $(seq "$RUNS"); do
 			echo "alone $mode $what $(p99 $mode "$url")" >>"$TMP/rows"
 		done
 	done
-	login_loop login1 & LOADPIDS+=($!)
-	login_loop login2 & LOADPIDS+=($!)
-	upload_loop & LOADPIDS+=($!)
+	# BENCH_MIXED_LOAD names the loaders (default both kinds; one kind
+	# alone shows which one costs the reads their latency)
+	for l in ${BENCH_MIXED_LOAD:-login1 login2 upload}; do
+		case $l in
+		login*) login_loop "$l" & LOADPIDS+=($!) ;;
+		upload) upload_loop & LOADPIDS+=($!) ;;
+		esac
+	done
 	sleep 1
 	t0=$(date +%s%N)
 	for mode in paced saturating; do
